@@ -1,0 +1,112 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Layers, imports pointing one way only:
+/// EFGSProtocol → EFGSCrypto → EFGSStore → EFGSGateway → efgs (CLI); EFGSClient uses only protocol + crypto.
+let package = Package(
+    name: "efgs-swift",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "efgs", targets: ["efgs"]),
+        .library(name: "EFGSClient", targets: ["EFGSClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: [.defaults, "YAML"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+    ],
+    targets: [
+        // Wire model, canonical bytes, media types. Pure.
+        .target(
+            name: "EFGSProtocol",
+            dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")]
+        ),
+        // CMS verify/sign, thumbprints, DN parsing, row signatures, encryption at rest. Pure.
+        .target(
+            name: "EFGSCrypto",
+            dependencies: [
+                "EFGSProtocol",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        // Schema, migrations, repositories (SQLite now; PostgreSQL behind the same protocol later).
+        .target(
+            name: "EFGSStore",
+            dependencies: [
+                "EFGSProtocol", "EFGSCrypto",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // HTTP routes, authentication, jobs, logging, configuration.
+        .target(
+            name: "EFGSGateway",
+            dependencies: [
+                "EFGSProtocol", "EFGSCrypto", "EFGSStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // National-backend client library: protocol + crypto only.
+        .target(
+            name: "EFGSClient",
+            dependencies: [
+                "EFGSProtocol", "EFGSCrypto",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
+        .executableTarget(
+            name: "efgs",
+            dependencies: [
+                "EFGSProtocol", "EFGSCrypto", "EFGSStore", "EFGSGateway", "EFGSClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "EFGSProtocolTests", dependencies: ["EFGSProtocol"]),
+        .testTarget(
+            name: "EFGSCryptoTests",
+            dependencies: ["EFGSCrypto", "EFGSProtocol"],
+            resources: [.copy("Vectors")]
+        ),
+        .testTarget(name: "EFGSStoreTests", dependencies: ["EFGSStore", "EFGSCrypto", "EFGSProtocol"]),
+        .testTarget(
+            name: "EFGSGatewayTests",
+            dependencies: [
+                "EFGSGateway", "EFGSStore", "EFGSCrypto", "EFGSProtocol",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["EFGSClient", "EFGSCrypto", "EFGSProtocol"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

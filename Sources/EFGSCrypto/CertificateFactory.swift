@@ -1,0 +1,58 @@
+import Crypto
+import _CryptoExtras
+import Foundation
+import SwiftASN1
+import X509
+
+/// Makes self-signed X.509 v3 certificates and keys (trust anchor, demo PKI, tests) with swift-certificates.
+public enum CertificateFactory {
+    public enum KeyKind: String, Sendable { case rsa2048, rsa3072, p256 }
+
+    public struct Issued: Sendable {
+        public var certificate: Certificate
+        public var privateKey: Certificate.PrivateKey
+        public var certificatePEM: String
+        public var privateKeyPEM: String
+        public var der: [UInt8]
+        public var thumbprint: String { Thumbprint.of(der: der) }
+    }
+
+    public static func makeKey(_ kind: KeyKind) throws -> (Certificate.PrivateKey, String) {
+        switch kind {
+        case .rsa2048:
+            let k = try _RSA.Signing.PrivateKey(keySize: .bits2048)
+            return (Certificate.PrivateKey(k), k.pemRepresentation)
+        case .rsa3072:
+            let k = try _RSA.Signing.PrivateKey(keySize: .bits3072)
+            return (Certificate.PrivateKey(k), k.pemRepresentation)
+        case .p256:
+            let k = P256.Signing.PrivateKey()
+            return (Certificate.PrivateKey(k), k.pemRepresentation)
+        }
+    }
+
+    /// A self-signed certificate with subject `C=<country>, O=<organization>, CN=<commonName>`.
+    public static func selfSigned(country: String?, organization: String = "EFGS", commonName: String, key kind: KeyKind,
+                                  dnsNames: [String] = [], notBefore: Date = Date().addingTimeInterval(-3600),
+                                  notAfter: Date = Date().addingTimeInterval(365 * 86_400)) throws -> Issued {
+        let (key, keyPEM) = try makeKey(kind)
+        let name = try DistinguishedName {
+            if let country { CountryName(country) }
+            OrganizationName(organization)
+            CommonName(commonName)
+        }
+        let extensions = try Certificate.Extensions {
+            SubjectKeyIdentifier(hash: key.publicKey)
+            if !dnsNames.isEmpty { SubjectAlternativeNames(dnsNames.map { .dnsName($0) }) }
+        }
+        let cert = try Certificate(
+            version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: key.publicKey,
+            notValidBefore: notBefore, notValidAfter: notAfter, issuer: name, subject: name,
+            signatureAlgorithm: kind == .p256 ? .ecdsaWithSHA256 : .sha256WithRSAEncryption,
+            extensions: extensions, issuerPrivateKey: key)
+        var s = DER.Serializer()
+        try s.serialize(cert)
+        let der = s.serializedBytes
+        return Issued(certificate: cert, privateKey: key, certificatePEM: CanonicalPEM.encode(der: der), privateKeyPEM: keyPEM, der: der)
+    }
+}

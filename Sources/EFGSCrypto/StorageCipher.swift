@@ -1,0 +1,92 @@
+import Crypto
+import EFGSProtocol
+import Foundation
+
+/// Encryption at rest and the dedup MAC (PROTOCOL.md §7.1).
+///
+/// Stored form: `0x01` ‖ len(keyId) ‖ keyId ‖ nonce(12) ‖ ciphertext ‖ tag(16), AES-256-GCM, fresh random
+/// nonce per value, AAD = the key's 32-byte dedup MAC.
+public struct StorageCipher: Sendable {
+    public struct Configuration: Sendable {
+        public var keys: [String: [UInt8]]
+        public var activeKeyId: String
+        public var dedupKeyId: String
+        public init(keys: [String: [UInt8]], activeKeyId: String, dedupKeyId: String? = nil) {
+            self.keys = keys; self.activeKeyId = activeKeyId; self.dedupKeyId = dedupKeyId ?? activeKeyId
+        }
+    }
+
+    public enum Error: Swift.Error, CustomStringConvertible, Equatable {
+        case invalidKeyId(String), wrongKeyLength(String), unknownKeyId(String), malformedValue, authenticationFailed
+        public var description: String {
+            switch self {
+            case .invalidKeyId(let id): return "storage key id '\(id)' must be 1–32 characters [A-Za-z0-9_-]"
+            case .wrongKeyLength(let id): return "storage key '\(id)' must be 32 bytes of Base64"
+            case .unknownKeyId(let id): return "storage key '\(id)' is not configured"
+            case .malformedValue: return "stored value is malformed"
+            case .authenticationFailed: return "stored value failed authentication"
+            }
+        }
+    }
+
+    let keys: [String: SymmetricKey]
+    let activeKeyId: String
+    let activeKeyIdBytes: [UInt8]
+    let dedupKey: SymmetricKey
+
+    public init(_ config: Configuration) throws {
+        var keys: [String: SymmetricKey] = [:]
+        for (id, raw) in config.keys {
+            guard Self.isValidKeyId(id) else { throw Error.invalidKeyId(id) }
+            guard raw.count == 32 else { throw Error.wrongKeyLength(id) }
+            keys[id] = SymmetricKey(data: raw)
+        }
+        guard let dedupIKM = keys[config.dedupKeyId] else { throw Error.unknownKeyId(config.dedupKeyId) }
+        guard keys[config.activeKeyId] != nil else { throw Error.unknownKeyId(config.activeKeyId) }
+        self.keys = keys
+        activeKeyId = config.activeKeyId
+        activeKeyIdBytes = Array(config.activeKeyId.utf8)
+        dedupKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: dedupIKM, salt: [UInt8](), info: Array("efgs-dedup-v1".utf8), outputByteCount: 32)
+    }
+
+    public static func isValidKeyId(_ id: String) -> Bool {
+        let u = id.utf8
+        return (1...32).contains(u.count) && u.allSatisfy { c in
+            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
+        }
+    }
+
+    /// HMAC-SHA256(K_dedup, canonical record).
+    public func dedupMAC(record: [UInt8]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: record, using: dedupKey))
+    }
+
+    public func seal(_ payload: [UInt8], mac: [UInt8]) throws -> [UInt8] {
+        let box = try AES.GCM.seal(payload, using: keys[activeKeyId]!, nonce: AES.GCM.Nonce(), authenticating: mac)
+        var out: [UInt8] = [0x01, UInt8(activeKeyIdBytes.count)]
+        out.reserveCapacity(2 + activeKeyIdBytes.count + 12 + payload.count + 16)
+        out += activeKeyIdBytes
+        out += box.nonce
+        out += box.ciphertext
+        out += box.tag
+        return out
+    }
+
+    public func open(_ value: [UInt8], mac: [UInt8]) throws -> [UInt8] {
+        guard value.count >= 2, value[0] == 0x01 else { throw Error.malformedValue }
+        let idLen = Int(value[1])
+        guard value.count >= 2 + idLen + 12 + 16 else { throw Error.malformedValue }
+        let id = String(decoding: value[2..<(2 + idLen)], as: UTF8.self)
+        guard let key = keys[id] else { throw Error.unknownKeyId(id) }
+        let nonceStart = 2 + idLen
+        let body = value[(nonceStart + 12)...]
+        do {
+            let box = try AES.GCM.SealedBox(
+                nonce: AES.GCM.Nonce(data: value[nonceStart..<(nonceStart + 12)]),
+                ciphertext: body.dropLast(16), tag: body.suffix(16))
+            return Array(try AES.GCM.open(box, using: key, authenticating: mac))
+        } catch {
+            throw Error.authenticationFailed
+        }
+    }
+}

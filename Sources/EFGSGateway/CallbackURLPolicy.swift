@@ -1,0 +1,90 @@
+import EFGSCrypto
+import Foundation
+
+/// Callback URL rules of PROTOCOL.md §7.5: absolute `https` URL ≤ 256 characters, ASCII host, no user info,
+/// query or fragment; every resolved address public.
+public struct CallbackURLPolicy: Sendable {
+    public var allowLoopback: Bool
+    /// Resolves a host to address bytes (A and AAAA). Replaceable in tests.
+    public var resolve: @Sendable (String) -> [[UInt8]]
+
+    public init(allowLoopback: Bool, resolve: @escaping @Sendable (String) -> [[UInt8]] = CallbackURLPolicy.systemResolve) {
+        self.allowLoopback = allowLoopback
+        self.resolve = resolve
+    }
+
+    public enum Violation: Error, Equatable { case syntax(String), notHTTPS, hasQuery, rules(String), unresolvable, privateAddress([UInt8]) }
+
+    /// The host and resolved addresses of a URL that passes every rule.
+    public func vet(_ url: String) -> Result<(host: String, addresses: [[UInt8]]), Violation> {
+        guard url.utf8.count <= 256, url.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value != 0x7F }) else {
+            return .failure(.rules("length or characters"))
+        }
+        guard let schemeEnd = url.range(of: "://") else { return .failure(.syntax("not absolute")) }
+        guard url[..<schemeEnd.lowerBound].lowercased() == "https" else { return .failure(.notHTTPS) }
+        if url.contains("?") { return .failure(.hasQuery) }
+        if url.contains("#") { return .failure(.rules("fragment")) }
+        let rest = url[schemeEnd.upperBound...]
+        let authority = rest.prefix { $0 != "/" }
+        if authority.contains("@") { return .failure(.rules("user info")) }
+        var host = String(authority)
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return .failure(.syntax("bad IPv6 literal")) }
+            let after = host[host.index(after: close)...]
+            if !after.isEmpty { guard after.hasPrefix(":"), let p = Int(after.dropFirst()), (1...65535).contains(p) else { return .failure(.syntax("bad port")) } }
+            host = String(host[host.index(after: host.startIndex)..<close])
+        } else if let colon = host.lastIndex(of: ":") {
+            guard let p = Int(host[host.index(after: colon)...]), (1...65535).contains(p) else { return .failure(.syntax("bad port")) }
+            host = String(host[..<colon])
+        }
+        while host.hasSuffix(".") { host.removeLast() }
+        guard !host.isEmpty else { return .failure(.syntax("no host")) }
+        let addresses = resolve(host)
+        guard !addresses.isEmpty else { return .failure(.unresolvable) }
+        for a in addresses where !isPublic(a) { return .failure(.privateAddress(a)) }
+        return .success((host.lowercased(), addresses))
+    }
+
+    static let blockedV4: [CIDR] = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+                                    "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24",
+                                    "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+                                    "224.0.0.0/4", "240.0.0.0/4"].map { CIDR($0)! }
+    static let globalV6 = CIDR("2000::/3")!
+    static let blockedV6: [CIDR] = ["2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20"].map { CIDR($0)! }
+
+    public func isPublic(_ a: [UInt8]) -> Bool {
+        if a.count == 4 {
+            if allowLoopback, a[0] == 127 { return true }
+            return !Self.blockedV4.contains { $0.contains(a) }
+        }
+        if allowLoopback, a == [UInt8](repeating: 0, count: 15) + [1] { return true }
+        return Self.globalV6.contains(a) && !Self.blockedV6.contains { $0.contains(a) }
+    }
+
+    /// getaddrinfo over A and AAAA. Numeric spellings (decimal, octal, hex IPv4) resolve as the C library reads them,
+    /// so they are vetted by the address they actually denote.
+    public static let systemResolve: @Sendable (String) -> [[UInt8]] = { host in
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var res: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &res) == 0, let first = res else { return [] }
+        defer { freeaddrinfo(first) }
+        var out: [[UInt8]] = []
+        var p: UnsafeMutablePointer<addrinfo>? = first
+        while let ai = p {
+            if ai.pointee.ai_family == AF_INET, let sa = ai.pointee.ai_addr {
+                sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { s in
+                    var addr = s.pointee.sin_addr
+                    out.append(withUnsafeBytes(of: &addr) { Array($0) })
+                }
+            } else if ai.pointee.ai_family == AF_INET6, let sa = ai.pointee.ai_addr {
+                sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { s in
+                    var addr = s.pointee.sin6_addr
+                    out.append(withUnsafeBytes(of: &addr) { Array($0) })
+                }
+            }
+            p = ai.pointee.ai_next
+        }
+        return Array(Set(out.map { $0 })).sorted { $0.lexicographicallyPrecedes($1) }
+    }
+}

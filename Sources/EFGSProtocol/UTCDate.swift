@@ -1,0 +1,109 @@
+import Foundation
+
+/// A UTC calendar day (PROTOCOL.md: "All times are UTC").
+public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// Days since 1970-01-01.
+    public var epochDay: Int64
+
+    public init(epochDay: Int64) { self.epochDay = epochDay }
+
+    /// The UTC day of an instant.
+    public init(_ date: Date) {
+        epochDay = Int64((date.timeIntervalSince1970 / 86_400).rounded(.down))
+    }
+
+    public init(epochMillis: Int64) {
+        epochDay = epochMillis >= 0 ? epochMillis / 86_400_000 : (epochMillis - 86_399_999) / 86_400_000
+    }
+
+    /// Strict `yyyy-MM-dd` (4-2-2 ASCII digits, valid calendar date), as the download path demands.
+    public init?(iso text: String) {
+        let b = Array(text.utf8)
+        guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return nil }
+        guard let y = UTCDay.digits(b[0..<4]), let m = UTCDay.digits(b[5..<7]), let d = UTCDay.digits(b[8..<10]) else { return nil }
+        guard let day = UTCDay(year: y, month: m, day: d) else { return nil }
+        self = day
+    }
+
+    /// `yyyyMMdd`, the date part of a batch tag.
+    public init?(compact text: Substring) {
+        let b = Array(text.utf8)
+        guard b.count == 8, let y = UTCDay.digits(b[0..<4]), let m = UTCDay.digits(b[4..<6]), let d = UTCDay.digits(b[6..<8]) else { return nil }
+        guard let day = UTCDay(year: y, month: m, day: d) else { return nil }
+        self = day
+    }
+
+    public init?(year: Int, month: Int, day: Int) {
+        guard (1...12).contains(month), day >= 1, day <= UTCDay.daysIn(month: month, year: year) else { return nil }
+        // Howard Hinnant's days_from_civil
+        let y = Int64(month <= 2 ? year - 1 : year)
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = Int64((month + 9) % 12)
+        let doy = (153 * mp + 2) / 5 + Int64(day) - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        epochDay = era * 146_097 + doe - 719_468
+    }
+
+    static func digits(_ s: ArraySlice<UInt8>) -> Int? {
+        var v = 0
+        for c in s { guard c >= 0x30, c <= 0x39 else { return nil }; v = v * 10 + Int(c - 0x30) }
+        return v
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// (year, month, day) — civil_from_days.
+    public var components: (year: Int, month: Int, day: Int) {
+        let z = epochDay + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let y = yoe + era * 400
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (Int(m <= 2 ? y + 1 : y), Int(m), Int(d))
+    }
+
+    /// `yyyy-MM-dd`.
+    public var description: String {
+        let c = components
+        return String(format: "%04d-%02d-%02d", c.year, c.month, c.day)
+    }
+
+    /// `yyyyMMdd`.
+    public var compact: String {
+        let c = components
+        return String(format: "%04d%02d%02d", c.year, c.month, c.day)
+    }
+
+    /// 00:00 UTC of this day, in epoch milliseconds.
+    public var startMillis: Int64 { epochDay * 86_400_000 }
+
+    public func adding(days: Int64) -> UTCDay { UTCDay(epochDay: epochDay + days) }
+
+    public static func < (a: UTCDay, b: UTCDay) -> Bool { a.epochDay < b.epochDay }
+}
+
+/// Timestamps as the spec writes them: `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`.
+public enum UTCTimestamp {
+    public static func format(epochMillis ms: Int64) -> String {
+        let day = UTCDay(epochMillis: ms)
+        let c = day.components
+        let inDay = ms - day.startMillis
+        let h = inDay / 3_600_000, mi = (inDay / 60_000) % 60, s = (inDay / 1000) % 60, f = inDay % 1000
+        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day, Int(h), Int(mi), Int(s), Int(f))
+    }
+
+    public static func format(_ date: Date) -> String { format(epochMillis: millis(date)) }
+
+    public static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import SwiftProtobuf
+
+/// One Temporary Exposure Key as exchanged on the wire (PROTOCOL.md §2.1, `eu.interop.DiagnosisKey`).
+public typealias DiagnosisKey = Eu_Interop_DiagnosisKey
+/// A batch of keys (`eu.interop.DiagnosisKeyBatch`).
+public typealias DiagnosisKeyBatch = Eu_Interop_DiagnosisKeyBatch
+/// The report type enum; unknown numbers are kept as `.UNRECOGNIZED(n)` so validation can reject them.
+public typealias ReportType = Eu_Interop_ReportType
+
+extension DiagnosisKeyBatch {
+    /// Parses a protobuf upload body (proto3; unknown fields skipped, zero-length = empty batch).
+    /// Unknown fields are dropped so re-encoding is the standard deterministic form.
+    public static func parseProtobuf(_ bytes: [UInt8]) throws -> DiagnosisKeyBatch {
+        var batch = try DiagnosisKeyBatch(serializedBytes: bytes)
+        batch.unknownFields = UnknownStorage()
+        for i in batch.keys.indices { batch.keys[i].unknownFields = UnknownStorage() }
+        return batch
+    }
+
+    /// Standard deterministic protobuf encoding (an empty batch is 0 bytes).
+    public func protobufBytes() -> [UInt8] {
+        var options = BinaryEncodingOptions()
+        options.useDeterministicOrdering = true
+        return (try? self.serializedBytes(options: options)) ?? []
+    }
+}
+
+extension DiagnosisKey {
+    /// Standard deterministic protobuf encoding of a single key (the stored payload of §7.1).
+    public func protobufBytes() -> [UInt8] {
+        (try? self.serializedBytes()) ?? []
+    }
+
+    /// Decodes a stored payload.
+    public static func fromProtobuf(_ bytes: [UInt8]) throws -> DiagnosisKey {
+        var key = try DiagnosisKey(serializedBytes: bytes)
+        key.unknownFields = UnknownStorage()
+        return key
+    }
+}
+
+extension ReportType {
+    /// The proto enum name, or nil for numbers outside the enum.
+    public var protoName: String? {
+        switch self {
+        case .unknown: return "UNKNOWN"
+        case .confirmedTest: return "CONFIRMED_TEST"
+        case .confirmedClinicalDiagnosis: return "CONFIRMED_CLINICAL_DIAGNOSIS"
+        case .selfReport: return "SELF_REPORT"
+        case .recursive: return "RECURSIVE"
+        case .revoked: return "REVOKED"
+        case .UNRECOGNIZED: return nil
+        }
+    }
+
+    /// Looks up an exact enum name (case-sensitive).
+    public init?(protoName: String) {
+        switch protoName {
+        case "UNKNOWN": self = .unknown
+        case "CONFIRMED_TEST": self = .confirmedTest
+        case "CONFIRMED_CLINICAL_DIAGNOSIS": self = .confirmedClinicalDiagnosis
+        case "SELF_REPORT": self = .selfReport
+        case "RECURSIVE": self = .recursive
+        case "REVOKED": self = .revoked
+        default: return nil
+        }
+    }
+}
