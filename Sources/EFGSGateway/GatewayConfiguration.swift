@@ -191,7 +191,7 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
         guard addr.count == network.count else { return false }
         var bits = prefix
         for i in 0..<addr.count where bits > 0 {
-            let mask: UInt8 = bits >= 8 ? 0xFF : UInt8(0xFF << (8 - bits))
+            let mask: UInt8 = bits >= 8 ? 0xFF : UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
             if addr[i] & mask != network[i] & mask { return false }
             bits -= 8
         }

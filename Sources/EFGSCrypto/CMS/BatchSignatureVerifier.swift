@@ -106,12 +106,17 @@ public struct BatchSignatureVerifier: Sendable {
             case .issuerAndSerialNumber(let issuerDER, let serial):
                 var s = DER.Serializer()
                 try s.serialize(facts.certificate.issuer)
-                if s.serializedBytes == issuerDER, Array(facts.certificate.serialNumber.bytes) == serial { return facts }
+                if s.serializedBytes == issuerDER, Self.integerValue(facts.certificate.serialNumber.bytes) == Self.integerValue(serial) { return facts }
             case .subjectKeyIdentifier(let ski):
                 if let ext = try? facts.certificate.extensions.subjectKeyIdentifier, Array(ext.keyIdentifier) == ski { return facts }
             }
         }
         return nil
+    }
+
+    /// INTEGER content octets without DER sign padding, so equal values compare equal.
+    static func integerValue<C: Collection>(_ bytes: C) -> [UInt8] where C.Element == UInt8 {
+        Array(bytes.drop { $0 == 0 })
     }
 
     /// §6.3: contentType once = id-data; messageDigest once = digest(stream); signingTime within the signer's

@@ -1,0 +1,1 @@
+openssl cms -encrypt -binary -in stream.bin -outform DER rsa.pem

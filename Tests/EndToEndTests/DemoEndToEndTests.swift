@@ -1,0 +1,57 @@
+import Foundation
+import XCTest
+
+/// Drives the real `efgs` executable: the demo starts a gateway on loopback (SQLite), three national backends
+/// upload over HTTP, batching runs, every backend downloads and verifies every key through the audit.
+final class DemoEndToEndTests: XCTestCase {
+    var efgsBinary: URL {
+        // the test bundle and the executable are built into the same folder
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("efgs")
+    }
+
+    func run(_ args: [String], in dir: URL) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = efgsBinary
+        p.arguments = args
+        p.currentDirectoryURL = dir
+        let out = Pipe()
+        p.standardOutput = out; p.standardError = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    func testDemoPassesEndToEnd() throws {
+        guard FileManager.default.isExecutableFile(atPath: efgsBinary.path) else { throw XCTSkip("efgs binary not built at \(efgsBinary.path)") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-e2e-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (status, output) = try run(["demo", "--work-dir", dir.appendingPathComponent("work").path], in: dir)
+        XCTAssertEqual(status, 0, output)
+        XCTAssertTrue(output.contains("DEMO PASSED"), output)
+        XCTAssertTrue(output.contains("→ HTTP 207 {\"500\":[],\"201\":[],\"409\":[0,1]}"), output)
+        XCTAssertTrue(output.contains("keys verified through the audit: 390"), output)
+
+        // the operator commands work on the database the demo left behind
+        let config = dir.appendingPathComponent("work/efgs.yaml").path
+        let verify = try run(["cert", "verify", "--config", config], in: dir)
+        XCTAssertEqual(verify.status, 0, verify.output)
+        XCTAssertTrue(verify.output.contains("6 of 6 row(s) pass the integrity check"), verify.output)
+        let migrate = try run(["migrate", "--config", config], in: dir)
+        XCTAssertTrue(migrate.output.contains("schema version 1 (applied now: none)"), migrate.output)
+        let batch = try run(["batch", "--config", config], in: dir)
+        XCTAssertTrue(batch.output.contains("created 0 download batch(es)"), batch.output)
+    }
+
+    func testInvalidConfigurationNamesTheSetting() throws {
+        guard FileManager.default.isExecutableFile(atPath: efgsBinary.path) else { throw XCTSkip("efgs binary not built") }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-e2e-\(UUID())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "trustAnchor:\n  certificatePath: /nonexistent/ta.pem\n".write(to: dir.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
+        let r = try run(["serve", "--config", dir.appendingPathComponent("c.yaml").path], in: dir)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.output.contains("storage.keys"), r.output)
+    }
+}
