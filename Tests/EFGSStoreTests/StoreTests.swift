@@ -1,0 +1,78 @@
+import EFGSProtocol
+import EFGSStore
+import Foundation
+import Logging
+import XCTest
+
+final class StoreTests: XCTestCase {
+    func record(_ n: Int, tag: String, format: WireFormat = .protobuf) -> UploadBatchRecord {
+        UploadBatchRecord(country: "DE", uploadTag: tag, acceptedAt: UTCTimestamp.millis(Date()), keyCount: n, format: format,
+                          batchSignature: "sig", authThumbprint: "a", authPEM: "p", authOperatorSignature: "o",
+                          signerThumbprint: "s", signerPEM: "p", signerOperatorSignature: "o")
+    }
+
+    func keys(_ n: Int) -> [StoredKey] {
+        (0..<n).map { StoredKey(position: $0, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: [1]) }
+    }
+
+    func withStore(_ body: (SQLGatewayStore) async throws -> Void) async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-store-\(UUID()).sqlite").path
+        let store = try await SQLGatewayStore.open(url: "sqlite:" + path, logger: Logger(label: "t"))
+        do { try await body(store) } catch { try await store.close(); throw error }
+        try await store.close()
+    }
+
+    /// §7.3 example: docLimit 9 and upload batches of 5,5,5,5,3 keys give batches of 5,5,5,8; the chain is linked.
+    func testBatchingExampleAndChain() async throws {
+        try await withStore { store in
+            try await assertEq(try await store.migrate(), [1])
+            try await assertEq(try await store.migrate(), [], "idempotent")
+            for (i, n) in [5, 5, 5, 5, 3].enumerated() {
+                guard case .stored = try await store.storeUpload(record(n, tag: "t\(i)"), keys: keys(n)) else { return XCTFail() }
+            }
+            var batches: [DownloadBatchRecord] = []
+            while let b = try await store.createDownloadBatch(now: Date(), docLimit: 9) { batches.append(b) }
+            XCTAssertEqual(batches.map(\.keyCount), [5, 5, 5, 8])
+            let day = UTCDay(Date()).compact
+            XCTAssertEqual(batches.map(\.tag), (1...4).map { "\(day)-\($0)" })
+            for (i, b) in batches.enumerated() {
+                let stored = try await store.downloadBatch(tag: b.tag)
+                XCTAssertEqual(stored?.nextTag, i + 1 < batches.count ? batches[i + 1].tag : nil)
+            }
+            try await assertEq(try await store.unbatchedKeyCount(), 0)
+        }
+    }
+
+    func testFormatChangeStartsANewBatchAndDuplicatesAreReported() async throws {
+        try await withStore { store in
+            try await store.migrate()
+            let k = keys(3)
+            _ = try await store.storeUpload(record(3, tag: "a"), keys: k)
+            try await assertEq(try await store.storeUpload(record(3, tag: "a"), keys: keys(3)), .tagExists)
+            var again = keys(2); again[1].dedupMAC = k[0].dedupMAC
+            try await assertEq(try await store.storeUpload(record(2, tag: "b"), keys: again), .duplicates([1]))
+            _ = try await store.storeUpload(record(2, tag: "c", format: .json), keys: keys(2))
+            let first = try await store.createDownloadBatch(now: Date(), docLimit: 5000)
+            XCTAssertEqual(first?.keyCount, 3)
+            try await assertEq(try await store.createDownloadBatch(now: Date(), docLimit: 5000)?.format, .json)
+        }
+    }
+
+    func testRetentionDeletesInChunksAndKeepsTags() async throws {
+        try await withStore { store in
+            try await store.migrate()
+            var old = record(25, tag: "old"); old.acceptedAt -= 5 * 86_400_000
+            _ = try await store.storeUpload(old, keys: keys(25))
+            _ = try await store.storeUpload(record(4, tag: "new"), keys: keys(4))
+            let r = try await store.purgeKeys(acceptedBefore: UTCTimestamp.millis(Date()) - 3 * 86_400_000, chunkSize: 10)
+            XCTAssertEqual(r.keysDeleted, 25); XCTAssertEqual(r.keysBefore, 29); XCTAssertEqual(r.keysAfter, 4)
+            try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "old"), true, "tag reservation survives retention")
+        }
+    }
+}
+
+func assertEq<T: Equatable>(_ a: @autoclosure () async throws -> T, _ b: @autoclosure () -> T, _ message: String = "",
+                            file: StaticString = #filePath, line: UInt = #line) async rethrows {
+    let value = try await a()
+    XCTAssertEqual(value, b(), message, file: file, line: line)
+}
