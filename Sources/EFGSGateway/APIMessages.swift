@@ -1,3 +1,4 @@
+import EFGSCrypto
 import EFGSProtocol
 import Foundation
 
@@ -43,28 +44,10 @@ public struct APIRequest: Sendable {
     }
 }
 
+/// Form decoding of query components (`%XX`, `+` → space) on the shared percent decoder.
 enum PercentDecodingText {
     static func form(_ s: String) -> String? {
-        var bytes = [UInt8]()
-        let u = Array(s.utf8)
-        var i = 0
-        while i < u.count {
-            if u[i] == 0x25, i + 2 < u.count, let h = hexValue(u[i + 1]), let l = hexValue(u[i + 2]) {
-                bytes.append(h << 4 | l); i += 3
-            } else {
-                bytes.append(u[i] == 0x2B ? 0x20 : u[i]); i += 1
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: return c - 0x30
-        case 0x41...0x46: return c - 0x41 + 10
-        case 0x61...0x66: return c - 0x61 + 10
-        default: return nil
-        }
+        PercentDecoding.decode(s, plusAsSpace: true).flatMap { String(validating: $0, as: UTF8.self) }
     }
 }
 
