@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Regenerates the CMS test vectors in Tests/EFGSCryptoTests/Vectors from independent producers:
-# the OpenSSL CLI and Python's `cryptography` package. Output is committed; CI does not rerun this.
-# Needs: openssl, python3 with cryptography (apt-get install openssl python3-cryptography, or pip).
+# the OpenSSL CLI, Python's `cryptography` package (with asn1crypto to assemble the shapes of §6.5 cases C, E, F
+# and the crafted §6.6 rejections) and BouncyCastle Java (cases A-RSA, A-EC, B, H, PSS, SKI, attached).
+# Output is committed; CI does not rerun this.
+# Needs: openssl; python3 with cryptography and asn1crypto (pip install cryptography asn1crypto);
+# a JDK and Debian's libbcprov-java libbcpkix-java libbcutil-java.
 # Each vector NAME has NAME.b64 (the batchSignature header value) and NAME.cmd (the command that made it);
 # all sign stream.bin, the §3.3 V1 canonical record (a one-key batch stream).
 set -euo pipefail
-OUT="$(cd "$(dirname "$0")/../.." && pwd)/Tests/EFGSCryptoTests/Vectors"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+OUT="$HERE/../../Tests/EFGSCryptoTests/Vectors"
 mkdir -p "$OUT"; cd "$OUT"
 rm -f ./*.b64 ./*.cmd ./*.pem ./*.key stream.bin
 printf '%s' 'Dg8LDgwPDxAODwsODA8PEA==.AAAAAg==.AAAAAQ==.AAAAAw==.REUsRlIsUEw=.REU=.AAAAAg==.AAAAKg==.' > stream.bin
@@ -58,5 +62,15 @@ for name, certf, keyf, opts in [
     open(name + ".b64", "w").write(base64.b64encode(der).decode())
     open(name + ".cmd", "w").write("python3 cryptography PKCS7SignatureBuilder SHA256 options=%s signer=%s\n" % ([o.name for o in opts], certf))
 PY
+# BouncyCastle Java (§6.5 A-RSA, A-EC, B, H, PSS, SKI, attached)
+BC=/usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar
+JTMP=$(mktemp -d)
+javac -d "$JTMP" -cp "$BC" "$HERE/BCVectors.java"
+java -cp "$JTMP:$BC" BCVectors
+rm -rf "$JTMP"
+
+# asn1crypto-assembled shapes (§6.5 C, E, F) and rejection cases (§6.6)
+python3 "$HERE/asn1_vectors.py"
+
 rm -f rsa.key ec.key other.key
 echo "vectors written to $OUT"

@@ -1,0 +1,1 @@
+java BCVectors (tools/vectors/BCVectors.java, bcprov/bcpkix 1.72 from Debian): BouncyCastle 1.72 CMSSignedDataGenerator, JcaSignerInfoGeneratorBuilder defaults, SHA256withRSA, detached, getEncoded() (BER)

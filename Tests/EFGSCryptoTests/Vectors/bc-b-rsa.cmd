@@ -1,0 +1,1 @@
+java BCVectors (tools/vectors/BCVectors.java, bcprov/bcpkix 1.72 from Debian): BouncyCastle 1.72 with digestAlgorithm sha256+NULL, signatureAlgorithm rsaEncryption+NULL, attributes contentType/signingTime/messageDigest (BouncyCastle-C# 1.8 shape), getEncoded() (BER)

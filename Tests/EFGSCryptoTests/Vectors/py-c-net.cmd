@@ -1,0 +1,1 @@
+python3 tools/vectors/asn1_vectors.py (asn1crypto + cryptography): case C (.NET SignedCms shape): DER, RSA-4096 (rsa4096.pem), digestAlgorithm sha256, signatureAlgorithm rsaEncryption+NULL, no signed attributes

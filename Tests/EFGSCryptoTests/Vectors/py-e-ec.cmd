@@ -1,0 +1,1 @@
+python3 tools/vectors/asn1_vectors.py (asn1crypto + cryptography): case E with EC: DER, digestAlgorithm sha1, signatureAlgorithm ecdsa-with-SHA1 (1.2.840.10045.4.1), attributes contentType/messageDigest(SHA-1)/signingTime

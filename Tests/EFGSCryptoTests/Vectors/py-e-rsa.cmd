@@ -1,0 +1,1 @@
+python3 tools/vectors/asn1_vectors.py (asn1crypto + cryptography): case E (Go pkcs7 shape): DER, digestAlgorithm sha1, signatureAlgorithm sha1WithRSAEncryption, attributes contentType/messageDigest(SHA-1)/signingTime

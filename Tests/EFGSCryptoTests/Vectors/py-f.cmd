@@ -1,0 +1,1 @@
+python3 tools/vectors/asn1_vectors.py (asn1crypto + cryptography): case F (jsrsasign shape): DER, digestAlgorithm sha256, messageDigest SHA-256, signatureAlgorithm sha1WithRSAEncryption (SHA1withRSA over the attributes)
