@@ -53,6 +53,8 @@ struct GatewayResponder: HTTPResponder {
                 do {
                     let buffer = try await body.collect(upTo: limit)
                     return Array(buffer.readableBytesView)
+                } catch is NIOTooManyBytesError {
+                    return nil // the body exceeds `limit` (chunked or with Content-Length)
                 } catch let e as HTTPError where e.status == .contentTooLarge {
                     return nil
                 }

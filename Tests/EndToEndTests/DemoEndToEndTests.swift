@@ -4,26 +4,10 @@ import XCTest
 /// Drives the real `efgs` executable: the demo starts a gateway on loopback (SQLite), three national backends
 /// upload over HTTP, batching runs, every backend downloads and verifies every key through the audit.
 final class DemoEndToEndTests: XCTestCase {
-    var efgsBinary: URL {
-        // the test bundle and the executable are built into the same folder
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("efgs")
-    }
-
-    func run(_ args: [String], in dir: URL) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = efgsBinary
-        p.arguments = args
-        p.currentDirectoryURL = dir
-        let out = Pipe()
-        p.standardOutput = out; p.standardError = out
-        try p.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
+    func run(_ args: [String], in dir: URL) throws -> (status: Int32, output: String) { try EFGS.run(args, in: dir) }
 
     func testDemoPassesEndToEnd() throws {
-        guard FileManager.default.isExecutableFile(atPath: efgsBinary.path) else { throw XCTSkip("efgs binary not built at \(efgsBinary.path)") }
+        try EFGS.requireBinary()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-e2e-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -45,7 +29,7 @@ final class DemoEndToEndTests: XCTestCase {
     }
 
     func testInvalidConfigurationNamesTheSetting() throws {
-        guard FileManager.default.isExecutableFile(atPath: efgsBinary.path) else { throw XCTSkip("efgs binary not built") }
+        try EFGS.requireBinary()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-e2e-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,0 +1,270 @@
+import EFGSClient
+import EFGSCrypto
+import EFGSProtocol
+import Foundation
+import XCTest
+
+/// Starts the real `efgs serve` process and speaks HTTP (and TLS) to it with AsyncHTTPClient and curl.
+final class ServeProcessTests: XCTestCase {
+    /// Mode (a) over real HTTP: upload (protobuf, JSON), 409, batching by the CLI beside the running server,
+    /// download by chain, audit verification, exact response header spelling, trusted-proxy rule.
+    func testProxyHeadersModeEndToEnd() async throws {
+        try EFGS.requireBinary()
+        let fed = try Federation(dir: try temporaryFolder(self, "mode-a"))
+        try fed.addMember("DE", key: .rsa3072)
+        try fed.addMember("FR")
+        let server = try ServeProcess(config: fed.configPath, in: fed.dir)
+        defer { XCTAssertEqual(server.stop(), 0, "graceful shutdown on SIGTERM exits 0") }
+        let base = "http://127.0.0.1:\(server.port)"
+        func client(_ c: String) throws -> GatewayClient {
+            try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: fed.member(c).auth.thumbprint, dn: "C=\(c)"))
+        }
+        let de = try client("DE"), fr = try client("FR")
+        let deSigner = try BatchSigner(certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+        let frSigner = try BatchSigner(certificate: fed.member("FR").sign.certificate, privateKey: fed.member("FR").sign.privateKey)
+        let deKeys = freshKeys(30, origin: "DE"), deJSON = freshKeys(7, origin: "DE"), frKeys = freshKeys(5, origin: "FR")
+
+        let up = try await de.upload(keys: deKeys, batchTag: "2020-9-8-AbCd1A==-0", signer: deSigner)
+        XCTAssertEqual(up.status, 201, up.text)
+        XCTAssertEqual(up.header("batchTag"), "2020-9-8-AbCd1A==-0")
+        XCTAssertEqual(up.body, [])
+        try await assertStatus(await de.upload(keys: deJSON, batchTag: "123456", signer: deSigner, format: .json), 201)
+        try await assertStatus(await fr.upload(keys: frKeys, batchTag: "123456", signer: frSigner), 201, "tags are unique per country only")
+        let again = try await de.upload(keys: freshKeys(1, origin: "DE"), batchTag: "123456", signer: deSigner)
+        XCTAssertEqual(again.status, 409)
+        XCTAssertEqual(again.text, #"{"message":"BatchTag already exists."}"#)
+        XCTAssertEqual(server.events("successfull batch upload").count, 3)
+
+        let batch = try EFGS.run(["batch", "--config", fed.configPath], in: fed.dir)
+        XCTAssertEqual(batch.status, 0, batch.output)
+        XCTAssertTrue(batch.output.contains("created 3 download batch(es)"), batch.output)
+
+        let today = UTCDay(Date()).description
+        let frDay = try await fr.downloadDay(date: today)
+        XCTAssertEqual(frDay.map(\.keys.count), [30, 7, 0])
+        XCTAssertEqual(frDay.flatMap(\.keys), deKeys + deJSON)
+        let anchor = try TrustAnchor(pem: String(contentsOf: fed.dir.appendingPathComponent("ta.pem"), encoding: .utf8))
+        var verified = 0
+        for (tag, keys) in frDay {
+            let (resp, entries) = try await fr.audit(date: today, batchTag: tag)
+            XCTAssertEqual(resp.status, 200)
+            verified += try AuditVerifier(trustAnchor: anchor).verify(keys: keys, entries: entries ?? [])
+        }
+        XCTAssertEqual(verified, 37)
+        let deDay = try await de.downloadDay(date: today, format: .json)
+        XCTAssertEqual(deDay.flatMap(\.keys), frKeys)
+
+        // §8.2, §8.8, §8.9: the exact response bytes, read by curl
+        let firstTag = frDay[0].tag, lastTag = frDay[2].tag
+        let fpr = fed.member("FR").auth.thumbprint
+        let raw = try Curl.request("\(base)/diagnosiskeys/download/\(today)", [
+            "-H", "Accept: application/protobuf;version=1.0", "-H", "X-SSL-Client-SHA256: \(fpr)", "-H", "X-SSL-Client-DN: C=FR",
+            "-H", "batchTag: \(lastTag)"])
+        XCTAssertEqual(raw.status, 200)
+        XCTAssertTrue(raw.headerLines.contains("batchTag: \(lastTag)"), "\(raw.headerLines)")
+        XCTAssertTrue(raw.headerLines.contains("nextBatchTag: null"), "\(raw.headerLines)")
+        XCTAssertTrue(raw.headerLines.contains("Content-Type: application/protobuf;version=1.0"), "\(raw.headerLines)")
+        XCTAssertTrue(raw.headerLines.contains("X-Protobuf-Schema: Efgs.proto"), "\(raw.headerLines)")
+        XCTAssertTrue(raw.headerLines.contains("X-Protobuf-Message: eu.interop.DiagnosisKeyBatch"), "\(raw.headerLines)")
+        XCTAssertNotEqual(firstTag, lastTag)
+
+        // headers the client sends itself are believed only from a trusted proxy: loopback is trusted here, so
+        // a gateway that trusts only 10.0.0.0/8 must refuse the same request from 127.0.0.1
+        fed.settings["auth.trustedProxies"] = "10.0.0.0/8"
+        try fed.writeConfig()
+        let strict = try ServeProcess(config: fed.configPath, in: fed.dir)
+        defer { strict.stop() }
+        let refused = try Curl.request("http://127.0.0.1:\(strict.port)/diagnosiskeys/callback", [
+            "-H", "X-SSL-Client-SHA256: \(fpr)", "-H", "X-SSL-Client-DN: C=FR", "-H", "X-Forwarded-For: 10.1.2.3"])
+        XCTAssertEqual(refused.status, 403)
+        XCTAssertEqual(refused.body, #"{"message":"Client is not authorized to access the service"}"#)
+        XCTAssertEqual(strict.events("Untrusted proxy address").count, 1)
+        for c in [de, fr] { try await c.shutdown() }
+    }
+
+    /// §5.1 limits over real HTTP: 16 KiB header values and 32 KiB header sections are accepted, larger → 431;
+    /// bodies over `upload.maxBodyBytes` → 413 with Content-Length or chunked; a chunked body under the limit works.
+    func testHeaderAndBodyLimitsOverHTTP() async throws {
+        try EFGS.requireBinary()
+        let dir = try temporaryFolder(self, "limits")
+        let fed = try Federation(dir: dir, settings: ["upload.maxBodyBytes": "4096"])
+        try fed.addMember("DE")
+        let server = try ServeProcess(config: fed.configPath, in: dir)
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)/diagnosiskeys/callback"
+        let auth = ["-H", "X-SSL-Client-SHA256: \(fed.member("DE").auth.thumbprint)", "-H", "X-SSL-Client-DN: C=DE"]
+        let v16k = String(repeating: "a", count: 16 * 1024)
+        try XCTAssertEqual(Curl.request(url, auth + ["-H", "X-Padding: \(v16k)"]).status, 200, "a 16 KiB header value is accepted")
+        let big = try Curl.request(url, auth + ["-H", "X-Padding: \(v16k)b"])
+        XCTAssertEqual(big.status, 431)
+        XCTAssertEqual(big.header("Content-Type"), "application/json")
+        let v10k = String(repeating: "c", count: 10 * 1024)
+        try XCTAssertEqual(Curl.request(url, auth + ["-H", "X-A: \(v10k)", "-H", "X-B: \(v10k)", "-H", "X-C: \(v10k)"]).status, 200,
+                           "a 30 KiB header section is accepted")
+        try XCTAssertEqual(Curl.request(url, auth + ["-H", "X-A: \(v10k)", "-H", "X-B: \(v10k)", "-H", "X-C: \(v10k)", "-H", "X-D: \(v10k)"]).status, 431)
+
+        // bodies
+        let keys = freshKeys(3, origin: "DE")
+        let signature = try BatchSigner(certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey).sign(keys: keys)
+        var batch = DiagnosisKeyBatch(); batch.keys = keys
+        let small = dir.appendingPathComponent("small.bin"), large = dir.appendingPathComponent("large.bin")
+        try Data(batch.protobufBytes()).write(to: small)
+        try Data(repeating: 0x0A, count: 8192).write(to: large)
+        let upload = "http://127.0.0.1:\(server.port)/diagnosiskeys/upload"
+        let headers = auth + ["-H", "Content-Type: application/protobuf; version=1.0", "-H", "batchSignature: \(signature)"]
+        for chunked in [false, true] {
+            let te = chunked ? ["-H", "Transfer-Encoding: chunked"] : []
+            let r = try Curl.request(upload, headers + te + ["-H", "batchTag: big-\(chunked)", "--data-binary", "@\(large.path)"])
+            XCTAssertEqual(r.status, 413, "chunked \(chunked)")
+            XCTAssertEqual(r.body, #"{"message":"Request body too large"}"#)
+        }
+        let ok = try Curl.request(upload, headers + ["-H", "Transfer-Encoding: chunked", "-H", "batchTag: chunked-ok", "--data-binary", "@\(small.path)"])
+        XCTAssertEqual(ok.status, 201, ok.body)
+        XCTAssertTrue(ok.headerLines.contains("batchTag: chunked-ok"), "\(ok.headerLines)")
+        XCTAssertTrue(ok.headerLines.contains("Content-Length: 0"), "\(ok.headerLines)")
+        // garbage never gives a 500
+        for body in [Data([0xFF, 0xFF, 0xFF]), Data("{\"keys\": [".utf8)] {
+            try body.write(to: small)
+            let r = try Curl.request(upload, headers + ["-H", "batchTag: garbage", "--data-binary", "@\(small.path)"])
+            XCTAssertEqual(r.status, 400)
+            XCTAssertEqual(r.body, #"{"message":"Failed to read request"}"#)
+        }
+        XCTAssertTrue(server.events("Internal Server Error").isEmpty)
+    }
+
+    /// Mode (b): the proxy forwards the client certificate as URL-encoded PEM (nginx `$ssl_client_escaped_cert`).
+    func testProxyCertificateMode() async throws {
+        try EFGS.requireBinary()
+        let fed = try Federation(dir: try temporaryFolder(self, "mode-b"), settings: ["auth.mode": "proxyCertificate"])
+        try fed.addMember("DE")
+        let server = try ServeProcess(config: fed.configPath, in: fed.dir)
+        defer { server.stop() }
+        let url = "http://127.0.0.1:\(server.port)/diagnosiskeys/callback"
+        func get(_ headers: [String]) throws -> Curl.Result { try Curl.request(url, headers.flatMap { ["-H", $0] }) }
+        let pem = fed.member("DE").auth.certificatePEM
+        XCTAssertEqual(try get(["X-SSL-Client-Cert: \(nginxEscaped(pem))"]).body, "[]")
+        XCTAssertEqual(try get(["x-ssl-client-cert: \(nginxEscaped(pem))"]).status, 200, "header names in any case")
+        let bareDER = Base64.encodeString(fed.member("DE").auth.der)
+        XCTAssertEqual(try get(["X-SSL-Client-Cert: \(nginxEscaped(bareDER))"]).status, 200, "bare Base64 DER accepted")
+        // mode (a) headers mean nothing in mode (b)
+        let tpOnly = try get(["X-SSL-Client-SHA256: \(fed.member("DE").auth.thumbprint)", "X-SSL-Client-DN: C=DE"])
+        XCTAssertEqual(tpOnly.status, 403)
+        XCTAssertEqual(tpOnly.body, #"{"message":"Client is not authorized to access the service"}"#)
+        XCTAssertEqual(try get(["X-SSL-Client-Cert: not%20a%20certificate"]).status, 403)
+        let expired = try CertificateFactory.selfSigned(country: "DE", commonName: "old", key: .p256,
+                                                        notBefore: Date().addingTimeInterval(-90 * 86_400), notAfter: Date().addingTimeInterval(-86_400))
+        XCTAssertEqual(try get(["X-SSL-Client-Cert: \(nginxEscaped(expired.certificatePEM))"]).status, 403)
+        XCTAssertEqual(server.events("Client certificate is not valid now").count, 1)
+        let unknown = try CertificateFactory.selfSigned(country: "DE", commonName: "unknown", key: .p256)
+        XCTAssertEqual(try get(["X-SSL-Client-Cert: \(nginxEscaped(unknown.certificatePEM))"]).status, 403)
+        XCTAssertEqual(server.events("Unknown client certificate").count, 1)
+        let noCountry = try CertificateFactory.selfSigned(country: nil, commonName: "nobody", key: .p256)
+        XCTAssertEqual(try get(["X-SSL-Client-Cert: \(nginxEscaped(noCountry.certificatePEM))"]).body,
+                       #"{"message":"Client Certificate must contain country property"}"#)
+    }
+
+    /// Mode (c): the gateway terminates TLS and requires a client certificate; AsyncHTTPClient and curl are the
+    /// real TLS clients. Unknown and expired certificates get 403; no certificate fails the handshake; identity
+    /// headers are ignored.
+    func testMutualTLSMode() async throws {
+        try EFGS.requireBinary()
+        let dir = try temporaryFolder(self, "mode-c")
+        let serverCert = try CertificateFactory.selfSigned(country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"])
+        let fed = try Federation(dir: dir)
+        let serverPEM = try fed.write(serverCert, as: "server")
+        fed.settings = ["auth.mode": "mutualTLS", "tls.certificatePath": serverPEM, "tls.privateKeyPath": dir.appendingPathComponent("server.key").path]
+        try fed.writeConfig()
+        try fed.addMember("DE")
+        try fed.addMember("FR", key: .rsa3072)
+        let server = try ServeProcess(config: fed.configPath, in: dir)
+        defer { server.stop() }
+        let base = "https://127.0.0.1:\(server.port)"
+
+        // AsyncHTTPClient with the registered client certificate: a whole upload/download round
+        func client(_ c: String) throws -> GatewayClient {
+            try GatewayClient(baseURL: base, identity: .mutualTLS(certificatePEM: fed.member(c).auth.certificatePEM, privateKeyPEM: fed.member(c).auth.privateKeyPEM))
+        }
+        let de = try client("DE"), fr = try client("FR")
+        let keys = freshKeys(4, origin: "DE")
+        try await assertStatus(await de.upload(keys: keys, batchTag: "mtls-1", signer: BatchSigner(certificate: fed.member("DE").sign.certificate,
+                                                                                           privateKey: fed.member("DE").sign.privateKey)), 201)
+        XCTAssertEqual(try EFGS.run(["batch", "--config", fed.configPath], in: dir).status, 0)
+        let day = try await fr.downloadDay(date: UTCDay(Date()).description)
+        XCTAssertEqual(day.flatMap(\.keys), keys)
+        try await de.shutdown(); try await fr.shutdown()
+
+        // curl as a second TLS client
+        let url = base + "/diagnosiskeys/callback"
+        func curl(cert: String?, key: String?, headers: [String] = []) throws -> Curl.Result {
+            var args = ["-k"]
+            if let cert, let key { args += ["--cert", cert, "--key", key] }
+            return try Curl.request(url, args + headers.flatMap { ["-H", $0] })
+        }
+        let dePEM = dir.appendingPathComponent("de-authentication-\(fed.member("DE").auth.thumbprint.prefix(8))")
+        let registered = try curl(cert: dePEM.path + ".pem", key: dePEM.path + ".key")
+        XCTAssertEqual(registered.status, 200)
+        XCTAssertEqual(registered.body, "[]")
+        let noCert = try curl(cert: nil, key: nil)
+        XCTAssertNotEqual(noCert.exitCode, 0, "the handshake requires a client certificate")
+        XCTAssertEqual(noCert.status, 0)
+        let unknown = try CertificateFactory.selfSigned(country: "DE", commonName: "unknown", key: .p256)
+        let unknownPEM = try fed.write(unknown, as: "unknown")
+        // identity headers naming a registered certificate are ignored in this mode
+        let spoof = try curl(cert: unknownPEM, key: dir.appendingPathComponent("unknown.key").path,
+                             headers: ["X-SSL-Client-SHA256: \(fed.member("DE").auth.thumbprint)", "X-SSL-Client-DN: C=DE"])
+        XCTAssertEqual(spoof.status, 403)
+        XCTAssertEqual(spoof.body, #"{"message":"Client is not authorized to access the service"}"#)
+        let expired = try CertificateFactory.selfSigned(country: "DE", commonName: "old", key: .p256,
+                                                        notBefore: Date().addingTimeInterval(-90 * 86_400), notAfter: Date().addingTimeInterval(-86_400))
+        let expiredPEM = try fed.write(expired, as: "expired")
+        XCTAssertEqual(try curl(cert: expiredPEM, key: dir.appendingPathComponent("expired.key").path).status, 403)
+        XCTAssertEqual(server.events("Client certificate is not valid now").count, 1)
+        // a revoked row is refused with its own message, with no restart
+        let revoke = try EFGS.run(["cert", "revoke", "--config", fed.configPath, "--thumbprint", fed.member("DE").auth.thumbprint, "--type", "AUTHENTICATION"], in: dir)
+        XCTAssertEqual(revoke.status, 0, revoke.output)
+        let revoked = try curl(cert: dePEM.path + ".pem", key: dePEM.path + ".key")
+        XCTAssertEqual(revoked.status, 403)
+        XCTAssertEqual(revoked.body, #"{"message":"Client certificate is revoked"}"#)
+    }
+
+    /// `cert import` applies the onboarding review and the integrity check.
+    func testCertImportOnboardingReview() throws {
+        try EFGS.requireBinary()
+        let fed = try Federation(dir: try temporaryFolder(self, "import"))
+        let good = try CertificateFactory.selfSigned(country: "DE", commonName: "ok", key: .p256)
+        let ok = try fed.onboard(good, country: "DE", type: "AUTHENTICATION")
+        XCTAssertEqual(ok.status, 0, ok.output)
+        XCTAssertTrue(ok.output.contains("thumbprint \(good.thumbprint)"), ok.output)
+        XCTAssertNotEqual(try fed.onboard(good, country: "DE", type: "AUTHENTICATION").status, 0, "duplicate row refused")
+        let wrongCountry = try fed.onboard(try CertificateFactory.selfSigned(country: "FR", commonName: "fr", key: .p256), country: "DE", type: "SIGNING")
+        XCTAssertNotEqual(wrongCountry.status, 0)
+        XCTAssertTrue(wrongCountry.output.contains("exactly one C equal to DE"), wrongCountry.output)
+        let rsa2048 = try CertificateFactory.selfSigned(country: "DE", commonName: "weak", key: .rsa2048)
+        let refused = try fed.onboard(rsa2048, country: "DE", type: "SIGNING")
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.output.contains("3072"), refused.output)
+        let overridden = try fed.onboard(rsa2048, country: "DE", type: "SIGNING", extra: ["--allow-rsa2048"])
+        XCTAssertEqual(overridden.status, 0, overridden.output)
+        XCTAssertTrue(overridden.output.contains("WARNING: RSA-2048"), overridden.output)
+        let soon = try CertificateFactory.selfSigned(country: "DE", commonName: "soon", key: .p256, notAfter: Date().addingTimeInterval(30 * 86_400))
+        let warned = try fed.onboard(soon, country: "DE", type: "SIGNING")
+        XCTAssertEqual(warned.status, 0, warned.output)
+        XCTAssertTrue(warned.output.contains("WARNING: certificate expires within 3 months"), warned.output)
+        // a signature made for another certificate fails the integrity check
+        let other = try CertificateFactory.selfSigned(country: "DE", commonName: "other", key: .p256)
+        let otherPEM = try fed.write(other, as: "other")
+        let wrongSig = try EFGS.run(["cert", "sign", "--ta-key", fed.dir.appendingPathComponent("ta.key").path, "--pem", try fed.write(good, as: "good")], in: fed.dir)
+        let bad = try EFGS.run(["cert", "import", "--config", fed.configPath, "--type", "CALLBACK", "--country", "DE", "--pem", otherPEM,
+                                "--signature", wrongSig.output.trimmingCharacters(in: .whitespacesAndNewlines)], in: fed.dir)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("integrity check"), bad.output)
+        let list = try EFGS.run(["cert", "verify", "--config", fed.configPath], in: fed.dir)
+        XCTAssertTrue(list.output.contains("3 of 3 row(s) pass the integrity check"), list.output)
+    }
+}
+
+func assertStatus(_ response: @autoclosure () async throws -> GatewayResponse, _ status: Int, _ message: String = "",
+                  file: StaticString = #filePath, line: UInt = #line) async throws {
+    let r = try await response()
+    XCTAssertEqual(r.status, status, "\(message) \(r.text)", file: file, line: line)
+}
