@@ -6,7 +6,7 @@ import X509
 
 /// Makes self-signed X.509 v3 certificates and keys (trust anchor, demo PKI, tests) with swift-certificates.
 public enum CertificateFactory {
-    public enum KeyKind: String, Sendable { case rsa2048, rsa3072, p256 }
+    public enum KeyKind: String, Sendable { case rsa2048, rsa3072, rsa4096, p256 }
 
     public struct Issued: Sendable {
         public var certificate: Certificate
@@ -25,6 +25,9 @@ public enum CertificateFactory {
         case .rsa3072:
             let k = try _RSA.Signing.PrivateKey(keySize: .bits3072)
             return (Certificate.PrivateKey(k), k.pemRepresentation)
+        case .rsa4096:
+            let k = try _RSA.Signing.PrivateKey(keySize: .bits4096)
+            return (Certificate.PrivateKey(k), k.pemRepresentation)
         case .p256:
             let k = P256.Signing.PrivateKey()
             return (Certificate.PrivateKey(k), k.pemRepresentation)
@@ -33,7 +36,7 @@ public enum CertificateFactory {
 
     /// A self-signed certificate with subject `C=<country>, O=<organization>, CN=<commonName>`.
     public static func selfSigned(country: String?, organization: String = "EFGS", commonName: String, key kind: KeyKind,
-                                  dnsNames: [String] = [], notBefore: Date = Date().addingTimeInterval(-3600),
+                                  dnsNames: [String] = [], ipAddresses: [[UInt8]] = [], notBefore: Date = Date().addingTimeInterval(-3600),
                                   notAfter: Date = Date().addingTimeInterval(365 * 86_400)) throws -> Issued {
         let (key, keyPEM) = try makeKey(kind)
         let name = try DistinguishedName {
@@ -43,7 +46,9 @@ public enum CertificateFactory {
         }
         let extensions = try Certificate.Extensions {
             SubjectKeyIdentifier(hash: key.publicKey)
-            if !dnsNames.isEmpty { SubjectAlternativeNames(dnsNames.map { .dnsName($0) }) }
+            if !dnsNames.isEmpty || !ipAddresses.isEmpty {
+                SubjectAlternativeNames(dnsNames.map { .dnsName($0) } + ipAddresses.map { .ipAddress(ASN1OctetString(contentBytes: $0[...])) })
+            }
         }
         let cert = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: key.publicKey,

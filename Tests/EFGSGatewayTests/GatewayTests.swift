@@ -15,6 +15,15 @@ final class Fixture: @unchecked Sendable {
     var countries: [String: (auth: CertificateFactory.Issued, sign: CertificateFactory.Issued)] = [:]
     var lines: [String] { logBox.lines }
     let logBox = LogBox()
+    /// The gateway's clock; tests move it (batching across midnight).
+    let clock = ClockBox()
+
+    final class ClockBox: @unchecked Sendable {
+        let lock = NSLock(); var offset: TimeInterval = 0
+        var now: Date { lock.lock(); defer { lock.unlock() }; return Date().addingTimeInterval(offset) }
+        func set(_ date: Date) { lock.lock(); offset = date.timeIntervalSinceNow; lock.unlock() }
+        func reset() { lock.lock(); offset = 0; lock.unlock() }
+    }
 
     final class LogBox: @unchecked Sendable {
         let lock = NSLock(); var lines: [String] = []
@@ -35,9 +44,9 @@ final class Fixture: @unchecked Sendable {
         let config = try await GatewayConfiguration.load(path: nil, environment: env)
         store = try await SQLGatewayStore.open(url: config.databaseURL, logger: Logger(label: "test"))
         try await store.migrate()
-        let box = logBox
+        let box = logBox, clockBox = clock
         gateway = try Gateway(config: config, store: store, trustAnchor: try TrustAnchor(pem: ta.certificatePEM),
-                              log: EventLog(minimumLevel: .debug, sink: { box.add($0) }))
+                              log: EventLog(minimumLevel: .debug, sink: { box.add($0) }), clock: { clockBox.now })
         for (c, kind) in [("DE", CertificateFactory.KeyKind.rsa3072), ("FR", .p256)] {
             let auth = try CertificateFactory.selfSigned(country: c, commonName: "auth-\(c)", key: kind)
             let sign = try CertificateFactory.selfSigned(country: c, commonName: "sign-\(c)", key: kind)
