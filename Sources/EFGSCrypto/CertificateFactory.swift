@@ -34,13 +34,15 @@ public enum CertificateFactory {
         }
     }
 
-    /// A self-signed certificate with subject `C=<country>, O=<organization>, CN=<commonName>`.
+    /// A self-signed certificate with subject `C=<country>, O=<organization>, CN=<commonName>` (more `C` attributes
+    /// with `extraSubjectCountries`, for tests of the "exactly one C" rules).
     public static func selfSigned(country: String?, organization: String = "EFGS", commonName: String, key kind: KeyKind,
-                                  dnsNames: [String] = [], ipAddresses: [[UInt8]] = [], notBefore: Date = Date().addingTimeInterval(-3600),
+                                  dnsNames: [String] = [], ipAddresses: [[UInt8]] = [], extraSubjectCountries: [String] = [], notBefore: Date = Date().addingTimeInterval(-3600),
                                   notAfter: Date = Date().addingTimeInterval(365 * 86_400)) throws -> Issued {
         let (key, keyPEM) = try makeKey(kind)
         let name = try DistinguishedName {
             if let country { CountryName(country) }
+            for extra in extraSubjectCountries { CountryName(extra) }
             OrganizationName(organization)
             CommonName(commonName)
         }

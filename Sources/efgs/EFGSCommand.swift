@@ -11,7 +11,8 @@ struct EFGSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "efgs",
         abstract: "European Federation Gateway Service: the hub national backends exchange diagnosis keys through.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, TrustAnchorCommand.self, CertCommand.self, Batch.self, PurgeKeys.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, TrustAnchorCommand.self, CertCommand.self, Batch.self, PurgeKeys.self,
+                      PurgeStatistics.self, Benchmark.self])
 }
 
 /// `--config` shared by every command that touches the gateway's state.
@@ -108,6 +109,20 @@ struct PurgeKeys: AsyncParsableCommand {
         let runtime = try await GatewayRuntime.open(options)
         let r = try await KeyRetentionJob(gateway: runtime.gateway).run()
         print("deleted \(r.keysDeleted) key(s) accepted before \(UTCTimestamp.format(epochMillis: r.cutoff)); \(r.keysAfter) remain")
+        try await runtime.store.close()
+    }
+}
+
+struct PurgeStatistics: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "purge-statistics",
+        abstract: "Run one statistics-retention pass (retention.statisticsRetentionDays): statistics rows, old download batches (never the newest) and old callback tasks.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let runtime = try await GatewayRuntime.open(options)
+        let n = try await StatisticsRetentionJob(gateway: runtime.gateway).run()
+        print("deleted \(n) row(s) older than \(runtime.gateway.config.statisticsRetentionDays) days")
         try await runtime.store.close()
     }
 }

@@ -202,6 +202,50 @@ final class UploadTests: XCTestCase {
         try await assertEq(try await f.store.storedKeyCount(), 0, "nothing stored by any refusal")
     }
 
+    /// §6.4/§6.6 rejections that depend on the certificate table: each answers 400 `Invalid signature`, logs its
+    /// own event, and stores nothing.
+    func testSignerRegistrationRejections() async throws {
+        let f = try await Fixture()
+        defer { let s = f.store; Task { try? await s.close() } }
+        let keys = f.keys(2, origin: "DE")
+        let stream = BatchStream.bytes(of: keys)
+        func attempt(_ signer: CertificateFactory.Issued, signingTime: Date? = Date(), event: String, _ name: String) async throws {
+            let sig = try BatchSigner(certificate: signer.certificate, privateKey: signer.privateKey).sign(stream: stream, signingTime: signingTime)
+            let before = f.lines.filter { $0.contains("message=\"\(event)\"") }.count
+            let r = try await f.upload(keys, signature: sig)
+            XCTAssertEqual(r.status, 400, name)
+            XCTAssertEqual(r.bodyText, #"{"message":"Invalid signature"}"#, name)
+            XCTAssertEqual(f.lines.filter { $0.contains("message=\"\(event)\"") }.count, before + 1, "\(name) logs \(event)")
+        }
+        let unregistered = try CertificateFactory.selfSigned(country: "DE", commonName: "unregistered", key: .p256)
+        try await attempt(unregistered, event: "unknown signing certificate", "unregistered signer")
+        try await attempt(f.countries["DE"]!.auth, event: "unknown signing certificate", "registered as AUTHENTICATION only")
+        let underFR = try CertificateFactory.selfSigned(country: "DE", commonName: "under-fr", key: .p256)
+        try await f.store.insertCertificate(CertificateRow(createdAt: 0, thumbprint: underFR.thumbprint, country: "FR", type: .signing,
+                                                            pem: underFR.certificatePEM, operatorSignature: try f.operatorSigner.sign(underFR.certificatePEM)))
+        try await attempt(underFR, event: "unknown signing certificate", "registered under another country")
+        let tampered = try CertificateFactory.selfSigned(country: "DE", commonName: "tampered", key: .p256)
+        try await f.store.insertCertificate(CertificateRow(createdAt: 0, thumbprint: tampered.thumbprint, country: "DE", type: .signing,
+                                                            pem: tampered.certificatePEM, operatorSignature: try f.operatorSigner.sign(unregistered.certificatePEM)))
+        try await attempt(tampered, event: "invalid signing certificate signature", "row failing the integrity check")
+        let revoked = try CertificateFactory.selfSigned(country: "DE", commonName: "revoked", key: .p256)
+        try await f.register(revoked, "DE", .signing)
+        _ = try await f.store.revokeCertificates(thumbprint: revoked.thumbprint, country: nil, type: .signing)
+        try await attempt(revoked, event: "certificate is revoked", "revoked row")
+        let noC = try CertificateFactory.selfSigned(country: nil, commonName: "no-country", key: .p256)
+        try await attempt(noC, event: "error verifying batch signature", "subject without C")
+        let twoC = try CertificateFactory.selfSigned(country: "DE", commonName: "two-countries", key: .p256, extraSubjectCountries: ["FR"])
+        XCTAssertEqual(try CertificateFacts(der: twoC.der).countries, ["DE", "FR"])
+        try await attempt(twoC, event: "error verifying batch signature", "subject with two C")
+        let expired = try CertificateFactory.selfSigned(country: "DE", commonName: "expired", key: .p256,
+                                                        notBefore: Date().addingTimeInterval(-10 * 86_400), notAfter: Date().addingTimeInterval(-86_400))
+        try await f.register(expired, "DE", .signing)
+        try await attempt(expired, signingTime: nil, event: "signing certificate expired", "expired signer")
+        try await attempt(expired, signingTime: Date(), event: "signing time outside certificate validity", "signingTime after notAfter")
+        try await assertEq(try await f.store.storedKeyCount(), 0)
+        XCTAssertFalse(f.lines.joined().contains(Base64.encodeString(Array(keys[0].keyData))), "no key material in the log")
+    }
+
     func testRevokedCertificateAndUnknownThumbprint() async throws {
         let f = try await Fixture()
         defer { let s = f.store; Task { try? await s.close() } }

@@ -1,0 +1,219 @@
+import ArgumentParser
+import EFGSClient
+import EFGSCrypto
+import EFGSGateway
+import EFGSProtocol
+import EFGSStore
+import Foundation
+import Logging
+import NIOHTTP1
+import ServiceLifecycle
+import VaporCSQLite
+
+/// `efgs benchmark`: ingest and download figures on this machine, each with its baseline measured in the same run.
+///
+/// (a) uploads N distinct signed batches through the real HTTP path (AsyncHTTPClient → loopback → Hummingbird →
+/// authentication, parsing, validation, CMS verification, encryption → SQLite) and reports keys/s;
+/// (b) inserts the same rows (same columns, same MACs and sealed payloads) into the same SQLite schema in one
+/// transaction with one prepared statement, straight through the SQLite C API, and reports keys/s and a/b;
+/// (c) downloads one full batch repeatedly and reports requests/s.
+struct Benchmark: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure ingest (HTTP vs raw prepared SQLite insert) and download throughput; prints figures and ratios.")
+    @Option(help: "Upload batches to send in (a).") var batches: Int = 10
+    @Option(help: "Keys per upload batch.") var keysPerBatch: Int = 5000
+    @Option(help: "Maximum download requests in (c).") var downloads: Int = 500
+    @Option(help: "Maximum seconds for (c).") var seconds: Double = 20
+    @Option(help: "Working folder (recreated).") var workDir: String = "bench-work"
+
+    func validate() throws {
+        guard (1...200).contains(batches), (1...5000).contains(keysPerBatch), (1...100_000).contains(downloads), seconds > 0, seconds <= 600 else {
+            throw ValidationError("--batches 1…200, --keys-per-batch 1…5000, --downloads 1…100000, --seconds 0…600")
+        }
+    }
+
+    func run() async throws {
+        let fm = FileManager.default
+        try? fm.removeItem(atPath: workDir)
+        try fm.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+        let dir = URL(fileURLWithPath: workDir).standardizedFileURL.path
+
+        // PKI and configuration: trust anchor, DE uploads (RSA-3072 signer, the common case A-RSA), FR downloads
+        let ta = try CertificateFactory.selfSigned(country: nil, commonName: "Bench TA", key: .p256)
+        try ta.certificatePEM.write(toFile: dir + "/ta.pem", atomically: true, encoding: .utf8)
+        let storageKey = Base64.encodeString((0..<32).map { _ in UInt8.random(in: 0...255) })
+        try """
+            server: {host: 127.0.0.1, port: 0}
+            trustAnchor: {certificatePath: \(dir)/ta.pem}
+            database: {url: "sqlite:\(dir)/efgs.sqlite"}
+            storage: {keys: ["b1:\(storageKey)"], activeKeyId: b1}
+            batching: {interval: 86400, docLimit: 5000}
+            logging: {level: ERROR}
+
+            """.write(toFile: dir + "/efgs.yaml", atomically: true, encoding: .utf8)
+        let runtime = try await GatewayRuntime.open(ConfigOption.parse(["--config", dir + "/efgs.yaml"]))
+        let gw = runtime.gateway
+        let operatorSigner = try OperatorSigner(pem: ta.privateKeyPEM)
+        var auth: [String: CertificateFactory.Issued] = [:]
+        var signing: CertificateFactory.Issued?
+        for c in ["DE", "FR"] {
+            let a = try CertificateFactory.selfSigned(country: c, commonName: "auth-\(c)", key: .p256)
+            auth[c] = a
+            var rows = [(a, CertificateType.authentication)]
+            if c == "DE" {
+                let s = try CertificateFactory.selfSigned(country: c, commonName: "sign-\(c)", key: .rsa3072)
+                signing = s
+                rows.append((s, .signing))
+            }
+            for (issued, type) in rows {
+                _ = try await runtime.store.insertCertificate(CertificateRow(
+                    createdAt: UTCTimestamp.millis(Date()), thumbprint: issued.thumbprint, country: c, type: type,
+                    pem: issued.certificatePEM, operatorSignature: try operatorSigner.sign(issued.certificatePEM)))
+            }
+        }
+
+        // prepared outside every timed section: distinct keys, protobuf bodies, CMS signatures
+        print("preparing \(batches) signed batches of \(keysPerBatch) keys …")
+        let signer = try BatchSigner(certificate: signing!.certificate, privateKey: signing!.privateKey)
+        var prepared: [(tag: String, body: [UInt8], signature: String, keys: [DiagnosisKey])] = []
+        for i in 0..<batches {
+            let keys = Demo.randomKeys(count: keysPerBatch, origin: "DE")
+            var b = DiagnosisKeyBatch(); b.keys = keys
+            prepared.append(("bench-\(i)", b.protobufBytes(), try signer.sign(keys: keys), keys))
+        }
+
+        let portBox = PortBox()
+        var logger = Logger(label: "efgs.benchmark")
+        logger.logLevel = .critical
+        let app = try GatewayServer.application(gateway: gw, services: [], logger: logger) { port in await portBox.set(port) }
+        let serverTask = Task { try await app.runService() }
+        let base = "http://127.0.0.1:\(await portBox.wait())"
+        let de = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: auth["DE"]!.thumbprint, dn: "C=DE"))
+        let fr = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: auth["FR"]!.thumbprint, dn: "C=FR"))
+
+        // (a) HTTP ingest
+        let totalKeys = batches * keysPerBatch
+        let startA = DispatchTime.now()
+        for p in prepared {
+            let r = try await de.send(method: .POST, path: "/diagnosiskeys/upload", headers: [
+                ("Content-Type", "application/protobuf; version=1.0"), ("batchTag", p.tag), ("batchSignature", p.signature)], body: p.body)
+            guard r.status == 201 else { throw ValidationError("upload \(p.tag) answered \(r.status) \(r.text)") }
+        }
+        let secondsA = Self.elapsed(since: startA)
+
+        // (b) raw prepared insert of the same rows into the same schema
+        let rows = prepared.map { p in
+            p.keys.enumerated().map { (i, key) -> (mac: [UInt8], sealed: [UInt8], position: Int) in
+                let mac = gw.cipher.dedupMAC(record: CanonicalRecord.bytes(of: key))
+                return (mac, try! gw.cipher.seal(key.protobufBytes(), mac: mac), i)
+            }
+        }
+        let baselinePath = dir + "/baseline.sqlite"
+        let baselineStore = try await SQLGatewayStore.open(url: "sqlite:" + baselinePath, logger: Logger(label: "bench"))
+        try await baselineStore.migrate()
+        try await baselineStore.close()
+        let secondsB = try RawSQLiteInsert.run(path: baselinePath, uploads: prepared.map { ($0.tag, $0.signature) }, rows: rows)
+
+        // (c) download one full batch repeatedly
+        let created = try await BatchingJob(gateway: gw).run()
+        let today = UTCDay(Date()).description
+        let first = created.first!
+        var requests = 0
+        let startC = DispatchTime.now()
+        while requests < downloads && Self.elapsed(since: startC) < seconds {
+            let r = try await fr.send(method: .GET, path: "/diagnosiskeys/download/\(today)", headers: [
+                ("Accept", "application/protobuf; version=1.0"), ("batchTag", first.tag)])
+            guard r.status == 200, r.header("batchTag") == first.tag else { throw ValidationError("download answered \(r.status)") }
+            requests += 1
+        }
+        let secondsC = Self.elapsed(since: startC)
+
+        try await de.shutdown(); try await fr.shutdown()
+        serverTask.cancel()
+        _ = try? await serverTask.value
+        try await runtime.store.close()
+
+        let a = Double(totalKeys) / secondsA, b = Double(totalKeys) / secondsB
+        #if DEBUG
+        let build = "debug"
+        #else
+        let build = "release"
+        #endif
+        print("""
+            efgs benchmark (\(build) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, SQLite WAL)
+            (a) HTTP ingest: \(batches) × \(keysPerBatch) keys in \(Self.fmt(secondsA)) s → \(Self.fmt(a, 0)) keys/s \
+            (\(Self.fmt(secondsA * 1000 / Double(batches), 1)) ms per batch)
+            (b) raw prepared insert, one transaction: \(totalKeys) rows in \(Self.fmt(secondsB)) s → \(Self.fmt(b, 0)) keys/s
+                ratio a/b = \(Self.fmt(a / b, 3)) (target ≥ 0.5)
+            (c) download of one \(first.keyCount)-key batch: \(requests) requests in \(Self.fmt(secondsC)) s → \(Self.fmt(Double(requests) / secondsC, 1)) requests/s \
+            (\(Self.fmt(Double(requests * first.keyCount) / secondsC, 0)) keys/s)
+            """)
+    }
+
+    static func elapsed(since start: DispatchTime) -> Double {
+        Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+    }
+
+    static func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
+}
+
+/// The baseline of (b): SQLite's C API, one transaction, one prepared INSERT reused for every key row.
+enum RawSQLiteInsert {
+    struct Failure: Error, CustomStringConvertible { var description: String }
+
+    /// Returns the seconds spent from BEGIN to COMMIT.
+    static func run(path: String, uploads: [(tag: String, signature: String)],
+                    rows: [[(mac: [UInt8], sealed: [UInt8], position: Int)]]) throws -> Double {
+        var db: OpaquePointer?
+        guard sqlite_nio_sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let db else {
+            throw Failure(description: "cannot open \(path)")
+        }
+        defer { sqlite_nio_sqlite3_close_v2(db) }
+        func exec(_ sql: String) throws {
+            guard sqlite_nio_sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else {
+                throw Failure(description: "\(sql): \(String(cString: sqlite_nio_sqlite3_errmsg(db)))")
+            }
+        }
+        func prepare(_ sql: String) throws -> OpaquePointer {
+            var stmt: OpaquePointer?
+            guard sqlite_nio_sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else {
+                throw Failure(description: "\(sql): \(String(cString: sqlite_nio_sqlite3_errmsg(db)))")
+            }
+            return stmt
+        }
+        // the gateway's own connection settings (SQLiteBackend)
+        try exec("PRAGMA journal_mode=WAL")
+        try exec("PRAGMA foreign_keys=ON")
+        try exec("PRAGMA synchronous=NORMAL")
+        let batchInsert = try prepare("""
+            INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature, auth_thumbprint, auth_pem,
+              auth_operator_signature, signer_thumbprint, signer_pem, signer_operator_signature) VALUES ('DE', ?, ?, ?, 'protobuf', ?, '', '', '', '', '', '')
+            """)
+        let keyInsert = try prepare("INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload) VALUES (?, ?, ?, ?)")
+        defer { sqlite_nio_sqlite3_finalize(batchInsert); sqlite_nio_sqlite3_finalize(keyInsert) }
+        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+        func step(_ stmt: OpaquePointer) throws {
+            guard sqlite_nio_sqlite3_step(stmt) == SQLITE_DONE else { throw Failure(description: String(cString: sqlite_nio_sqlite3_errmsg(db))) }
+            sqlite_nio_sqlite3_reset(stmt)
+        }
+        let start = DispatchTime.now()
+        try exec("BEGIN IMMEDIATE")
+        for (upload, keys) in zip(uploads, rows) {
+            sqlite_nio_sqlite3_bind_text(batchInsert, 1, upload.tag, -1, transient)
+            sqlite_nio_sqlite3_bind_int64(batchInsert, 2, UTCTimestamp.millis(Date()))
+            sqlite_nio_sqlite3_bind_int64(batchInsert, 3, Int64(keys.count))
+            sqlite_nio_sqlite3_bind_text(batchInsert, 4, upload.signature, -1, transient)
+            try step(batchInsert)
+            let batchId = sqlite_nio_sqlite3_last_insert_rowid(db)
+            for k in keys {
+                sqlite_nio_sqlite3_bind_int64(keyInsert, 1, batchId)
+                sqlite_nio_sqlite3_bind_int64(keyInsert, 2, Int64(k.position))
+                k.mac.withUnsafeBytes { _ = sqlite_nio_sqlite3_bind_blob(keyInsert, 3, $0.baseAddress, Int32($0.count), transient) }
+                k.sealed.withUnsafeBytes { _ = sqlite_nio_sqlite3_bind_blob(keyInsert, 4, $0.baseAddress, Int32($0.count), transient) }
+                try step(keyInsert)
+            }
+        }
+        try exec("COMMIT")
+        return Benchmark.elapsed(since: start)
+    }
+}
