@@ -17,7 +17,7 @@ public struct StorageCipher: Sendable {
     }
 
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
-        case invalidKeyId(String), wrongKeyLength(String), unknownKeyId(String), malformedValue, authenticationFailed
+        case invalidKeyId(String), wrongKeyLength(String), unknownKeyId(String), malformedValue, authenticationFailed, randomSourceFailed
         public var description: String {
             switch self {
             case .invalidKeyId(let id): return "storage key id '\(id)' must be 1–32 characters [A-Za-z0-9_-]"
@@ -25,14 +25,15 @@ public struct StorageCipher: Sendable {
             case .unknownKeyId(let id): return "storage key '\(id)' is not configured"
             case .malformedValue: return "stored value is malformed"
             case .authenticationFailed: return "stored value failed authentication"
+            case .randomSourceFailed: return "the system random source failed"
             }
         }
     }
 
     let keys: [String: SymmetricKey]
-    let activeKeyId: String
+    let activeKey: SymmetricKey
     let activeKeyIdBytes: [UInt8]
-    let dedupKey: SymmetricKey
+    let dedupHMAC: HMAC<SHA256>
 
     public init(_ config: Configuration) throws {
         var keys: [String: SymmetricKey] = [:]
@@ -44,9 +45,10 @@ public struct StorageCipher: Sendable {
         guard let dedupIKM = keys[config.dedupKeyId] else { throw Error.unknownKeyId(config.dedupKeyId) }
         guard keys[config.activeKeyId] != nil else { throw Error.unknownKeyId(config.activeKeyId) }
         self.keys = keys
-        activeKeyId = config.activeKeyId
+        activeKey = keys[config.activeKeyId]!
         activeKeyIdBytes = Array(config.activeKeyId.utf8)
-        dedupKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: dedupIKM, salt: [UInt8](), info: Array("efgs-dedup-v1".utf8), outputByteCount: 32)
+        let dedupKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: dedupIKM, salt: [UInt8](), info: Array("efgs-dedup-v1".utf8), outputByteCount: 32)
+        dedupHMAC = HMAC<SHA256>(key: dedupKey)
     }
 
     public static func isValidKeyId(_ id: String) -> Bool {
@@ -56,20 +58,51 @@ public struct StorageCipher: Sendable {
         }
     }
 
-    /// HMAC-SHA256(K_dedup, canonical record).
+    /// HMAC-SHA256(K_dedup, canonical record). The keyed HMAC state is prepared once and copied per record.
     public func dedupMAC(record: [UInt8]) -> [UInt8] {
-        Array(HMAC<SHA256>.authenticationCode(for: record, using: dedupKey))
+        var h = dedupHMAC
+        h.update(data: record)
+        return Array(h.finalize())
     }
 
+    /// Seals one value under the active key with a fresh random nonce.
     public func seal(_ payload: [UInt8], mac: [UInt8]) throws -> [UInt8] {
-        let box = try AES.GCM.seal(payload, using: keys[activeKeyId]!, nonce: AES.GCM.Nonce(), authenticating: mac)
+        try seal(payload, mac: mac, nonce: AES.GCM.Nonce())
+    }
+
+    /// Seals `payloads[i]` with AAD `macs[i]`. Every value gets its own fresh random 96-bit nonce; the nonces are
+    /// drawn from the system CSPRNG in one read instead of one system call per value.
+    public func seal(payloads: [[UInt8]], macs: [[UInt8]]) throws -> [[UInt8]] {
+        precondition(payloads.count == macs.count, "one MAC per payload")
+        let nonces = try Self.systemRandomBytes(count: 12 * payloads.count)
+        var out: [[UInt8]] = []
+        out.reserveCapacity(payloads.count)
+        for i in payloads.indices {
+            out.append(try seal(payloads[i], mac: macs[i], nonce: AES.GCM.Nonce(data: nonces[(12 * i)..<(12 * i + 12)])))
+        }
+        return out
+    }
+
+    func seal(_ payload: [UInt8], mac: [UInt8], nonce: AES.GCM.Nonce) throws -> [UInt8] {
+        let box = try AES.GCM.seal(payload, using: activeKey, nonce: nonce, authenticating: mac)
         var out: [UInt8] = [0x01, UInt8(activeKeyIdBytes.count)]
         out.reserveCapacity(2 + activeKeyIdBytes.count + 12 + payload.count + 16)
         out += activeKeyIdBytes
-        out += box.nonce
-        out += box.ciphertext
-        out += box.tag
+        out += box.combined! // nonce ‖ ciphertext ‖ tag (always present for 12-byte nonces)
         return out
+    }
+
+    /// `count` bytes from the operating system's CSPRNG (the kernel source behind getrandom(2), read in bulk).
+    static func systemRandomBytes(count: Int) throws -> [UInt8] {
+        guard let source = FileHandle(forReadingAtPath: "/dev/urandom") else { throw Error.randomSourceFailed }
+        defer { try? source.close() }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count)
+        while bytes.count < count {
+            guard let chunk = try source.read(upToCount: count - bytes.count), !chunk.isEmpty else { throw Error.randomSourceFailed }
+            bytes += chunk
+        }
+        return bytes
     }
 
     public func open(_ value: [UInt8], mac: [UInt8]) throws -> [UInt8] {

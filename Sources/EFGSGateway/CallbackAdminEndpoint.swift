@@ -26,7 +26,7 @@ extension Gateway {
         }
         let log = scope.component("CallbackService")
         guard Self.isValidCallbackId(id) else {
-            log.error("Callback URL violates URL rules", ["url": ""])
+            log.error("Callback URL violates URL rules", ["url": req.queryParameter("url") ?? ""])
             return .error(400, "Callback ID is invalid")
         }
         guard let url = req.queryParameter("url") else { return .error(400, "Required parameter 'url' is not present.") }
@@ -40,8 +40,9 @@ extension Gateway {
             case .notHTTPS: log.error("Callback URL must use https", ["url": url])
             case .hasQuery: log.error("URL must not contain any parameters", ["url": url])
             case .rules: log.error("Callback URL violates URL rules", ["url": url])
-            case .unresolvable: log.error("Could not resolve host for callback", ["url": url, "hostname": "", "address": ""])
-            case .privateAddress(let a): log.error("IP Address of callback host is from private IP range.", ["url": url, "hostname": "", "address": IPAddressBytes.format(a)])
+            case .unresolvable(let host): log.error("Could not resolve host for callback", ["url": url, "hostname": host, "address": ""])
+            case .privateAddress(let host, let a):
+                log.error("IP Address of callback host is from private IP range.", ["url": url, "hostname": host, "address": IPAddressBytes.format(a)])
             }
             return .error(400, "Callback URL is invalid")
         }

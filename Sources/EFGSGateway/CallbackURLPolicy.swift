@@ -13,7 +13,7 @@ public struct CallbackURLPolicy: Sendable {
         self.resolve = resolve
     }
 
-    public enum Violation: Error, Equatable { case syntax(String), notHTTPS, hasQuery, rules(String), unresolvable, privateAddress([UInt8]) }
+    public enum Violation: Error, Equatable { case syntax(String), notHTTPS, hasQuery, rules(String), unresolvable(host: String), privateAddress(host: String, address: [UInt8]) }
 
     /// The host and resolved addresses of a URL that passes every rule.
     public func vet(_ url: String) -> Result<(host: String, addresses: [[UInt8]]), Violation> {
@@ -40,8 +40,8 @@ public struct CallbackURLPolicy: Sendable {
         while host.hasSuffix(".") { host.removeLast() }
         guard !host.isEmpty else { return .failure(.syntax("no host")) }
         let addresses = resolve(host)
-        guard !addresses.isEmpty else { return .failure(.unresolvable) }
-        for a in addresses where !isPublic(a) { return .failure(.privateAddress(a)) }
+        guard !addresses.isEmpty else { return .failure(.unresolvable(host: host)) }
+        for a in addresses where !isPublic(a) { return .failure(.privateAddress(host: host, address: a)) }
         return .success((host.lowercased(), addresses))
     }
 

@@ -70,12 +70,7 @@ extension Gateway {
             return .error(400, "One or more keys are not originated from uploader country")
         }
         // 17, 18: store atomically
-        var stored: [StoredKey] = []
-        stored.reserveCapacity(keys.count)
-        for (i, key) in keys.enumerated() {
-            let mac = cipher.dedupMAC(record: records[i])
-            stored.append(StoredKey(position: i, dedupMAC: mac, sealedPayload: try cipher.seal(key.protobufBytes(), mac: mac)))
-        }
+        let stored = try storedKeys(keys, records: records)
         let now = UTCTimestamp.millis(clock())
         let record = UploadBatchRecord(
             country: caller.country, uploadTag: batchTag, acceptedAt: now, keyCount: keys.count, format: format,
@@ -97,6 +92,14 @@ extension Gateway {
             if try await store.unbatchedKeyCount() >= config.docLimit { onDocLimitReached() }
             return APIResponse(status: 201, headers: [("batchTag", batchTag), ("Content-Length", "0")])
         }
+    }
+
+    /// The stored form of accepted keys (§7.1): dedup MAC of each canonical record, protobuf payload sealed with
+    /// the MAC as AAD, request position kept.
+    public func storedKeys(_ keys: [DiagnosisKey], records: [[UInt8]]) throws -> [StoredKey] {
+        let macs = records.map(cipher.dedupMAC(record:))
+        let sealed = try cipher.seal(payloads: keys.map { $0.protobufBytes() }, macs: macs)
+        return keys.indices.map { StoredKey(position: $0, dedupMAC: macs[$0], sealedPayload: sealed[$0]) }
     }
 
     /// Verifies the CMS and the signer's registration (§6.4); logs the precise reason on failure.

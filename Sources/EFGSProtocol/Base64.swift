@@ -12,25 +12,32 @@ public enum Base64 {
     /// Standard Base64 with padding, as ASCII bytes.
     public static func encode(_ bytes: [UInt8]) -> [UInt8] {
         var out = [UInt8]()
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var i = 0
-        let n = bytes.count
-        while i + 3 <= n {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out.append(alphabet[Int(v >> 18)]); out.append(alphabet[Int((v >> 12) & 63)])
-            out.append(alphabet[Int((v >> 6) & 63)]); out.append(alphabet[Int(v & 63)])
-            i += 3
-        }
-        if n - i == 1 {
-            let v = UInt32(bytes[i]) << 16
-            out.append(alphabet[Int(v >> 18)]); out.append(alphabet[Int((v >> 12) & 63)])
-            out.append(0x3D); out.append(0x3D)
-        } else if n - i == 2 {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-            out.append(alphabet[Int(v >> 18)]); out.append(alphabet[Int((v >> 12) & 63)])
-            out.append(alphabet[Int((v >> 6) & 63)]); out.append(0x3D)
-        }
+        bytes.withUnsafeBytes { append($0, to: &out) }
         return out
+    }
+
+    /// Appends the standard Base64 (with padding) of `bytes` to `out`, without intermediate arrays.
+    public static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
+        let n = bytes.count
+        out.reserveCapacity(out.count + (n + 2) / 3 * 4)
+        alphabet.withUnsafeBufferPointer { a in
+            var i = 0
+            while i + 3 <= n {
+                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                out.append(a[Int(v >> 18)]); out.append(a[Int((v >> 12) & 63)])
+                out.append(a[Int((v >> 6) & 63)]); out.append(a[Int(v & 63)])
+                i += 3
+            }
+            if n - i == 1 {
+                let v = UInt32(bytes[i]) << 16
+                out.append(a[Int(v >> 18)]); out.append(a[Int((v >> 12) & 63)])
+                out.append(0x3D); out.append(0x3D)
+            } else if n - i == 2 {
+                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+                out.append(a[Int(v >> 18)]); out.append(a[Int((v >> 12) & 63)])
+                out.append(a[Int((v >> 6) & 63)]); out.append(0x3D)
+            }
+        }
     }
 
     /// Standard Base64 with padding, as a String.

@@ -9,24 +9,20 @@ public enum CanonicalRecord {
     public static func bytes(of key: DiagnosisKey) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(128)
-        func block<B: Sequence>(_ raw: B) where B.Element == UInt8 {
-            out.append(contentsOf: Base64.encode(Array(raw)))
+        func block(_ raw: UnsafeRawBufferPointer) {
+            Base64.append(raw, to: &out)
             out.append(0x2E)
         }
-        block(key.keyData)
-        block(be32(key.rollingStartIntervalNumber))
-        block(be32(key.rollingPeriod))
-        block(be32(UInt32(bitPattern: key.transmissionRiskLevel)))
-        block(asciiOnly(key.visitedCountries.joined(separator: ",")))
-        block(asciiOnly(key.origin))
-        block(be32(UInt32(bitPattern: Int32(truncatingIfNeeded: key.reportType.rawValue))))
-        block(be32(UInt32(bitPattern: key.daysSinceOnsetOfSymptoms)))
+        func be32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { block($0) } }
+        key.keyData.withUnsafeBytes { block($0) }
+        be32(key.rollingStartIntervalNumber)
+        be32(key.rollingPeriod)
+        be32(UInt32(bitPattern: key.transmissionRiskLevel))
+        asciiOnly(key.visitedCountries.joined(separator: ",")).withUnsafeBytes { block($0) }
+        asciiOnly(key.origin).withUnsafeBytes { block($0) }
+        be32(UInt32(bitPattern: Int32(truncatingIfNeeded: key.reportType.rawValue)))
+        be32(UInt32(bitPattern: key.daysSinceOnsetOfSymptoms))
         return out
-    }
-
-    @inline(__always)
-    static func be32(_ v: UInt32) -> [UInt8] {
-        [UInt8(v >> 24), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
     }
 
     /// Non-ASCII characters become `?` (§3.1; unreachable after validation).

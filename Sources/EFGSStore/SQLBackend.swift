@@ -14,6 +14,26 @@ public protocol SQLBackend: Sendable {
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     func isUniqueViolation(_ error: any Error) -> Bool
     func close() async throws
+    /// Inserts the key rows of one upload batch inside the running transaction `db` — the hot statement of the
+    /// upload path, so each backend may use its driver's fastest form. The default is portable multi-row SQL.
+    func insertKeys(_ keys: [StoredKey], uploadBatchId: Int64, db: any SQLDatabase) async throws
+}
+
+/// Rows per multi-row INSERT and MACs per `IN (…)` query (measured: fewer, larger statements are faster; 5000 rows
+/// × 4 binds stays under SQLite's 32766 and PostgreSQL's 65535 bind limits).
+let rowsPerStatement = 5000
+
+extension SQLBackend {
+    public func insertKeys(_ keys: [StoredKey], uploadBatchId id: Int64, db: any SQLDatabase) async throws {
+        for start in stride(from: 0, to: keys.count, by: rowsPerStatement) {
+            var q = SQLQueryString("INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload) VALUES ")
+            for (i, k) in keys[start..<min(start + rowsPerStatement, keys.count)].enumerated() {
+                if i > 0 { q += ", " }
+                q += "(\(bind: id), \(bind: k.position), \(bind: Data(k.dedupMAC)), \(bind: Data(k.sealedPayload)))"
+            }
+            try await db.raw(q).run()
+        }
+    }
 }
 
 /// The few DDL spellings that differ between SQLite and PostgreSQL.
@@ -97,5 +117,24 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
 
     public func close() async throws {
         try await connection.close()
+    }
+
+    /// SQLiteNIO with native binds: skips SQLKit's per-bind encoding (20 000 binds per 5000-key upload). Called
+    /// only inside ``transaction(_:)``, which owns the connection.
+    public func insertKeys(_ keys: [StoredKey], uploadBatchId id: Int64, db: any SQLDatabase) async throws {
+        for start in stride(from: 0, to: keys.count, by: rowsPerStatement) {
+            let slice = keys[start..<min(start + rowsPerStatement, keys.count)]
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(slice.count * 4)
+            for k in slice {
+                binds.append(.integer(Int(id)))
+                binds.append(.integer(k.position))
+                binds.append(.blob(ByteBuffer(bytes: k.dedupMAC)))
+                binds.append(.blob(ByteBuffer(bytes: k.sealedPayload)))
+            }
+            let sql = "INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload) VALUES "
+                + repeatElement("(?, ?, ?, ?)", count: slice.count).joined(separator: ", ")
+            try await connection.query(sql, binds) { _ in }
+        }
     }
 }

@@ -79,8 +79,8 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
     public func certificates(country: String?, type: CertificateType?) async throws -> [CertificateRow] {
         try await backend.read { db in
             var q = SQLQueryString("SELECT * FROM certificates WHERE 1 = 1")
-            if let country { q = q + " AND country = \(bind: country)" }
-            if let type { q = q + " AND type = \(bind: type.rawValue)" }
+            if let country { q += " AND country = \(bind: country)" }
+            if let type { q += " AND type = \(bind: type.rawValue)" }
             return try await db.raw(q + " ORDER BY country, type, id").all().map(Self.certificateRow)
         }
     }
@@ -88,9 +88,9 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
     public func revokeCertificates(thumbprint: String?, country: String?, type: CertificateType?) async throws -> Int {
         try await backend.transaction { db in
             var q = SQLQueryString("UPDATE certificates SET revoked = 1 WHERE revoked = 0")
-            if let thumbprint { q = q + " AND thumbprint = \(bind: thumbprint)" }
-            if let country { q = q + " AND country = \(bind: country)" }
-            if let type { q = q + " AND type = \(bind: type.rawValue)" }
+            if let thumbprint { q += " AND thumbprint = \(bind: thumbprint)" }
+            if let country { q += " AND country = \(bind: country)" }
+            if let type { q += " AND type = \(bind: type.rawValue)" }
             return try await db.raw(q + " RETURNING id").all().count
         }
     }
@@ -117,11 +117,20 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
     }
 
     public func storeUpload(_ batch: UploadBatchRecord, keys: [StoredKey]) async throws -> UploadStoreOutcome {
-        // A concurrent upload may win a unique constraint between our checks and our inserts (PostgreSQL,
-        // several instances): then the request is re-evaluated as if the other upload had come first.
+        // Duplicates inside the request need no database. Duplicates of stored keys are found by the unique
+        // constraint on dedup_mac: the first attempt inserts straight away; a unique violation (a stored
+        // duplicate, or a concurrent upload that won the tag or a key) rolls back, and the request is
+        // re-evaluated with the full duplicate query, as if the other upload had been stored before it.
+        var seen = Set<[UInt8]>(minimumCapacity: keys.count)
+        var repeated = Set<Int>()
+        for k in keys where !seen.insert(k.dedupMAC).inserted { repeated.insert(k.position) }
+        let inRequest = repeated, backend = self.backend
         for attempt in 0..<3 {
             do {
-                return try await backend.transaction { db in try await Self.storeUpload(batch, keys: keys, db: db) }
+                return try await backend.transaction { db in
+                    try await Self.storeUpload(batch, keys: keys, inRequestDuplicates: inRequest, queryStoredDuplicates: attempt > 0,
+                                               backend: backend, db: db)
+                }
             } catch where backend.isUniqueViolation(error) && attempt < 2 {
                 continue
             }
@@ -129,23 +138,16 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
         throw StoreError.conflict("upload could not be stored after repeated conflicts")
     }
 
-    static func storeUpload(_ batch: UploadBatchRecord, keys: [StoredKey], db: any SQLDatabase) async throws -> UploadStoreOutcome {
+    static func storeUpload(_ batch: UploadBatchRecord, keys: [StoredKey], inRequestDuplicates: Set<Int>,
+                            queryStoredDuplicates: Bool, backend: any SQLBackend, db: any SQLDatabase) async throws -> UploadStoreOutcome {
         if try await db.raw("SELECT 1 AS x FROM upload_tags WHERE country = \(bind: batch.country) AND tag = \(bind: batch.uploadTag)").first() != nil {
             return .tagExists
         }
-        // duplicates: earlier in the same request, or already stored
-        var duplicates = Set<Int>()
-        var seen = Set<[UInt8]>()
-        for k in keys where !seen.insert(k.dedupMAC).inserted { duplicates.insert(k.position) }
-        let macs = Array(seen)
-        var stored = Set<[UInt8]>()
-        for chunk in stride(from: 0, to: macs.count, by: 500).map({ Array(macs[$0..<min($0 + 500, macs.count)]) }) {
-            let rows = try await db.raw("SELECT dedup_mac FROM diagnosis_keys WHERE dedup_mac IN (\(binds: chunk.map { Data($0) }))").all()
-            for r in rows { stored.insert(Array(try r.decode(column: "dedup_mac", as: Data.self))) }
+        if queryStoredDuplicates || !inRequestDuplicates.isEmpty {
+            let stored = try await storedMACs(among: keys.map(\.dedupMAC), db: db)
+            let duplicates = inRequestDuplicates.union(keys.lazy.filter { stored.contains($0.dedupMAC) }.map(\.position))
+            if !duplicates.isEmpty { return .duplicates(duplicates) }
         }
-        if !stored.isEmpty { for k in keys where stored.contains(k.dedupMAC) { duplicates.insert(k.position) } }
-        if !duplicates.isEmpty { return .duplicates(duplicates) }
-
         try await db.raw("INSERT INTO upload_tags (country, tag, reserved_at) VALUES (\(bind: batch.country), \(bind: batch.uploadTag), \(bind: batch.acceptedAt))").run()
         let id = try await db.raw("""
             INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature,
@@ -156,20 +158,24 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
               \(bind: batch.signerOperatorSignature))
             RETURNING id
             """).first()!.decode(column: "id", as: Int64.self)
-        for start in stride(from: 0, to: keys.count, by: 250) {
-            let slice = keys[start..<min(start + 250, keys.count)]
-            var q = SQLQueryString("INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload) VALUES ")
-            for (i, k) in slice.enumerated() {
-                if i > 0 { q = q + ", " }
-                q = q + "(\(bind: id), \(bind: k.position), \(bind: Data(k.dedupMAC)), \(bind: Data(k.sealedPayload)))"
-            }
-            try await db.raw(q).run()
-        }
+        try await backend.insertKeys(keys, uploadBatchId: id, db: db)
         try await db.raw("""
             INSERT INTO statistics_uploads (time, country, upload_tag, key_count)
             VALUES (\(bind: batch.acceptedAt), \(bind: batch.country), \(bind: batch.uploadTag), \(bind: batch.keyCount))
             """).run()
         return .stored(uploadBatchId: id)
+    }
+
+    /// The MACs among `macs` that are already stored.
+    static func storedMACs(among macs: [[UInt8]], db: any SQLDatabase) async throws -> Set<[UInt8]> {
+        var stored = Set<[UInt8]>()
+        for start in stride(from: 0, to: macs.count, by: rowsPerStatement) {
+            let chunk = macs[start..<min(start + rowsPerStatement, macs.count)].map { Data($0) }
+            for r in try await db.raw("SELECT dedup_mac FROM diagnosis_keys WHERE dedup_mac IN (\(binds: chunk))").all() {
+                stored.insert(Array(try r.decode(column: "dedup_mac", as: Data.self)))
+            }
+        }
+        return stored
     }
 
     public func unbatchedKeyCount() async throws -> Int {

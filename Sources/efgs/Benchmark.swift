@@ -21,14 +21,15 @@ struct Benchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure ingest (HTTP vs raw prepared SQLite insert) and download throughput; prints figures and ratios.")
     @Option(help: "Upload batches to send in (a).") var batches: Int = 10
+    @Option(help: "Concurrent uploaders in (a) (national backends uploading at the same time).") var concurrency: Int = 1
     @Option(help: "Keys per upload batch.") var keysPerBatch: Int = 5000
     @Option(help: "Maximum download requests in (c).") var downloads: Int = 500
     @Option(help: "Maximum seconds for (c).") var seconds: Double = 20
     @Option(help: "Working folder (recreated).") var workDir: String = "bench-work"
 
     func validate() throws {
-        guard (1...200).contains(batches), (1...5000).contains(keysPerBatch), (1...100_000).contains(downloads), seconds > 0, seconds <= 600 else {
-            throw ValidationError("--batches 1…200, --keys-per-batch 1…5000, --downloads 1…100000, --seconds 0…600")
+        guard (1...200).contains(batches), (1...16).contains(concurrency), (1...5000).contains(keysPerBatch), (1...100_000).contains(downloads), seconds > 0, seconds <= 600 else {
+            throw ValidationError("--batches 1…200, --concurrency 1…16, --keys-per-batch 1…5000, --downloads 1…100000, --seconds 0…600")
         }
     }
 
@@ -93,26 +94,33 @@ struct Benchmark: AsyncParsableCommand {
 
         // (a) HTTP ingest
         let totalKeys = batches * keysPerBatch
+        let uploads = prepared.map { ($0.tag, $0.body, $0.signature) }
+        let lanes = concurrency
         let startA = DispatchTime.now()
-        for p in prepared {
-            let r = try await de.send(method: .POST, path: "/diagnosiskeys/upload", headers: [
-                ("Content-Type", "application/protobuf; version=1.0"), ("batchTag", p.tag), ("batchSignature", p.signature)], body: p.body)
-            guard r.status == 201 else { throw ValidationError("upload \(p.tag) answered \(r.status) \(r.text)") }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for lane in 0..<lanes {
+                group.addTask {
+                    for (tag, body, signature) in uploads.enumerated().filter({ $0.offset % lanes == lane }).map(\.element) {
+                        let r = try await de.send(method: .POST, path: "/diagnosiskeys/upload", headers: [
+                            ("Content-Type", "application/protobuf; version=1.0"), ("batchTag", tag), ("batchSignature", signature)], body: body)
+                        guard r.status == 201 else { throw ValidationError("upload \(tag) answered \(r.status) \(r.text)") }
+                    }
+                }
+            }
+            try await group.waitForAll()
         }
         let secondsA = Self.elapsed(since: startA)
 
         // (b) raw prepared insert of the same rows into the same schema
-        let rows = prepared.map { p in
-            p.keys.enumerated().map { (i, key) -> (mac: [UInt8], sealed: [UInt8], position: Int) in
-                let mac = gw.cipher.dedupMAC(record: CanonicalRecord.bytes(of: key))
-                return (mac, try! gw.cipher.seal(key.protobufBytes(), mac: mac), i)
-            }
-        }
+        let rows = try prepared.map { p in try gw.storedKeys(p.keys, records: p.keys.map(CanonicalRecord.bytes(of:))) }
         let baselinePath = dir + "/baseline.sqlite"
         let baselineStore = try await SQLGatewayStore.open(url: "sqlite:" + baselinePath, logger: Logger(label: "bench"))
         try await baselineStore.migrate()
         try await baselineStore.close()
         let secondsB = try RawSQLiteInsert.run(path: baselinePath, uploads: prepared.map { ($0.tag, $0.signature) }, rows: rows)
+
+        // where (a)'s time goes: each step of the upload pipeline, on the same batches, without HTTP
+        let stages = try await Self.uploadStages(prepared.map { ($0.tag, $0.body, $0.signature) }, gateway: gw, dir: dir)
 
         // (c) download one full batch repeatedly
         let created = try await BatchingJob(gateway: gw).run()
@@ -141,13 +149,44 @@ struct Benchmark: AsyncParsableCommand {
         #endif
         print("""
             efgs benchmark (\(build) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, SQLite WAL)
-            (a) HTTP ingest: \(batches) × \(keysPerBatch) keys in \(Self.fmt(secondsA)) s → \(Self.fmt(a, 0)) keys/s \
+            (a) HTTP ingest, \(concurrency) uploader(s): \(batches) × \(keysPerBatch) keys in \(Self.fmt(secondsA)) s → \(Self.fmt(a, 0)) keys/s \
             (\(Self.fmt(secondsA * 1000 / Double(batches), 1)) ms per batch)
             (b) raw prepared insert, one transaction: \(totalKeys) rows in \(Self.fmt(secondsB)) s → \(Self.fmt(b, 0)) keys/s
                 ratio a/b = \(Self.fmt(a / b, 3)) (target ≥ 0.5)
+                per batch: \(stages.map { "\($0.name) \(Self.fmt($0.seconds * 1000 / Double(batches), 1)) ms" }.joined(separator: ", "))
             (c) download of one \(first.keyCount)-key batch: \(requests) requests in \(Self.fmt(secondsC)) s → \(Self.fmt(Double(requests) / secondsC, 1)) requests/s \
             (\(Self.fmt(Double(requests * first.keyCount) / secondsC, 0)) keys/s)
             """)
+    }
+
+    /// Times the steps of the upload path (§5.3 checks 10–18) over the prepared batches, storing into a fresh
+    /// SQLite store with the gateway's schema.
+    static func uploadStages(_ batches: [(tag: String, body: [UInt8], signature: String)], gateway gw: Gateway,
+                             dir: String) async throws -> [(name: String, seconds: Double)] {
+        let store = try await SQLGatewayStore.open(url: "sqlite:\(dir)/stages.sqlite", logger: Logger(label: "bench"))
+        try await store.migrate()
+        var t: [String: Double] = [:]
+        func time<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
+            let start = DispatchTime.now()
+            defer { t[name, default: 0] += elapsed(since: start) }
+            return try body()
+        }
+        for b in batches {
+            let keys = try time("parse") { try DiagnosisKeyBatch.parseProtobuf(b.body).keys }
+            _ = time("validate") { KeyValidator(now: Date()).firstFailure(in: keys) }
+            let records = time("records") { keys.map(CanonicalRecord.bytes(of:)) }
+            let stream = time("sort") { BatchStream.bytes(ofRecords: records) }
+            _ = try time("verify") { try BatchSignatureVerifier(allowLegacySha1: false).verify(batchSignature: b.signature, stream: stream, now: Date()) }
+            let stored = try time("mac+seal") { try gw.storedKeys(keys, records: records) }
+            let record = UploadBatchRecord(country: "DE", uploadTag: b.tag, acceptedAt: UTCTimestamp.millis(Date()), keyCount: keys.count,
+                                           format: .protobuf, batchSignature: b.signature, authThumbprint: "", authPEM: "",
+                                           authOperatorSignature: "", signerThumbprint: "", signerPEM: "", signerOperatorSignature: "")
+            let start = DispatchTime.now()
+            guard case .stored = try await store.storeUpload(record, keys: stored) else { throw ValidationError("stage store failed") }
+            t["store", default: 0] += elapsed(since: start)
+        }
+        try await store.close()
+        return ["parse", "validate", "records", "sort", "verify", "mac+seal", "store"].map { ($0, t[$0] ?? 0) }
     }
 
     static func elapsed(since start: DispatchTime) -> Double {
@@ -163,7 +202,7 @@ enum RawSQLiteInsert {
 
     /// Returns the seconds spent from BEGIN to COMMIT.
     static func run(path: String, uploads: [(tag: String, signature: String)],
-                    rows: [[(mac: [UInt8], sealed: [UInt8], position: Int)]]) throws -> Double {
+                    rows: [[StoredKey]]) throws -> Double {
         var db: OpaquePointer?
         guard sqlite_nio_sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let db else {
             throw Failure(description: "cannot open \(path)")
@@ -208,8 +247,8 @@ enum RawSQLiteInsert {
             for k in keys {
                 sqlite_nio_sqlite3_bind_int64(keyInsert, 1, batchId)
                 sqlite_nio_sqlite3_bind_int64(keyInsert, 2, Int64(k.position))
-                k.mac.withUnsafeBytes { _ = sqlite_nio_sqlite3_bind_blob(keyInsert, 3, $0.baseAddress, Int32($0.count), transient) }
-                k.sealed.withUnsafeBytes { _ = sqlite_nio_sqlite3_bind_blob(keyInsert, 4, $0.baseAddress, Int32($0.count), transient) }
+                k.dedupMAC.withUnsafeBytes { _ = sqlite_nio_sqlite3_bind_blob(keyInsert, 3, $0.baseAddress, Int32($0.count), transient) }
+                k.sealedPayload.withUnsafeBytes { _ = sqlite_nio_sqlite3_bind_blob(keyInsert, 4, $0.baseAddress, Int32($0.count), transient) }
                 try step(keyInsert)
             }
         }

@@ -289,6 +289,8 @@ final class UploadTests: XCTestCase {
         await assertEq(await put("a1", nil).bodyText, #"{"message":"Required parameter 'url' is not present."}"#)
         await assertEq(await put("a1", "url=http://example.com/cb").bodyText, #"{"message":"Callback URL is invalid"}"#)
         await assertEq(await put("a1", "url=https://127.0.0.1/cb").bodyText, #"{"message":"Callback URL is invalid"}"#)
+        XCTAssertTrue(f.lines.contains { $0.contains("message=\"IP Address of callback host is from private IP range.\"")
+                && $0.contains("hostname=\"127.0.0.1\"") && $0.contains("address=\"127.0.0.1\"") }, "the event names host and address")
         await assertEq(await put("a1", "url=https://[::ffff:10.0.0.1]/cb").bodyText, #"{"message":"Callback URL is invalid"}"#)
         await assertEq(await put("a1", "url=https://user@8.8.8.8/cb").bodyText, #"{"message":"Callback URL is invalid"}"#)
         await assertEq(await put("a1", "url=https://8.8.8.8/cb?x=1").bodyText, #"{"message":"Callback URL is invalid"}"#)
