@@ -89,10 +89,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "EFGSProtocolTests", dependencies: ["EFGSProtocol"]),
+        // Helpers shared by the test targets (seeded generator, input mutation).
+        .target(name: "EFGSTestSupport", path: "Tests/EFGSTestSupport"),
+        .testTarget(name: "EFGSProtocolTests", dependencies: ["EFGSProtocol", "EFGSTestSupport"]),
         .testTarget(
             name: "EFGSCryptoTests",
-            dependencies: ["EFGSCrypto", "EFGSProtocol"],
+            dependencies: ["EFGSCrypto", "EFGSProtocol", "EFGSTestSupport"],
             resources: [.copy("Vectors")]
         ),
         .testTarget(name: "EFGSStoreTests", dependencies: ["EFGSStore", "EFGSCrypto", "EFGSProtocol"]),
