@@ -111,12 +111,8 @@ public struct StorageCipher: Sendable {
         guard value.count >= 2 + idLen + 12 + 16 else { throw Error.malformedValue }
         let id = String(decoding: value[2..<(2 + idLen)], as: UTF8.self)
         guard let key = keys[id] else { throw Error.unknownKeyId(id) }
-        let nonceStart = 2 + idLen
-        let body = value[(nonceStart + 12)...]
         do {
-            let box = try AES.GCM.SealedBox(
-                nonce: AES.GCM.Nonce(data: value[nonceStart..<(nonceStart + 12)]),
-                ciphertext: body.dropLast(16), tag: body.suffix(16))
+            let box = try AES.GCM.SealedBox(combined: value[(2 + idLen)...]) // nonce ‖ ciphertext ‖ tag
             return Array(try AES.GCM.open(box, using: key, authenticating: mac))
         } catch {
             throw Error.authenticationFailed

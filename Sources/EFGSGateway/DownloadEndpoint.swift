@@ -50,18 +50,17 @@ extension Gateway {
             batch = b
         }
         let stored = try await store.downloadKeys(batchTag: batch.tag, excludingCountry: caller.country)
-        let keys = try stored.map { try DiagnosisKey.fromProtobuf(cipher.open($0.sealedPayload, mac: $0.dedupMAC)) }
+        // each stored payload is its key's deterministic protobuf encoding (§7.1)
+        let payloads = try stored.map { try cipher.open($0.sealedPayload, mac: $0.dedupMAC) }
         let body: [UInt8]
         switch format {
         case .protobuf:
-            var b = DiagnosisKeyBatch()
-            b.keys = keys
-            body = b.protobufBytes()
+            body = DiagnosisKeyBatch.protobufBytes(encodedKeys: payloads)
         case .json:
-            body = DiagnosisKeyJSONEncoder.encode(keys)
+            body = DiagnosisKeyJSONEncoder.encode(try payloads.map(DiagnosisKey.fromProtobuf))
         }
-        try await store.recordDownloadStatistic(time: UTCTimestamp.millis(now), country: caller.country, batchTag: batch.tag, keyCount: keys.count)
-        log.info("Successful Batch Download", ["batchTag": batch.tag, "numKeys": String(keys.count)])
+        try await store.recordDownloadStatistic(time: UTCTimestamp.millis(now), country: caller.country, batchTag: batch.tag, keyCount: payloads.count)
+        log.info("Successful Batch Download", ["batchTag": batch.tag, "numKeys": String(payloads.count)])
         let version = format == .protobuf ? config.protobufVersion : config.jsonVersion
         return APIResponse(status: 200, headers: [
             ("Content-Type", format.contentType(version: version)),

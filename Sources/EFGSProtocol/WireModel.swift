@@ -24,6 +24,25 @@ extension DiagnosisKeyBatch {
         options.useDeterministicOrdering = true
         return (try? self.serializedBytes(options: options)) ?? []
     }
+
+    /// The same bytes as ``protobufBytes()`` of a batch whose keys have the encodings `encodedKeys` (each a key's
+    /// ``DiagnosisKey/protobufBytes()``): `keys` is field 1, so the batch is each key as tag `0x0A`, varint
+    /// length, bytes. Lets downloads serve stored payloads without decoding and re-encoding every key.
+    public static func protobufBytes(encodedKeys: [[UInt8]]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(encodedKeys.reduce(0) { $0 + $1.count + 3 })
+        for key in encodedKeys {
+            out.append(0x0A)
+            var length = UInt(key.count)
+            while length >= 0x80 {
+                out.append(UInt8(truncatingIfNeeded: length) | 0x80)
+                length >>= 7
+            }
+            out.append(UInt8(length))
+            out += key
+        }
+        return out
+    }
 }
 
 extension DiagnosisKey {

@@ -365,6 +365,13 @@ final class CompatibilityChecklistTests: XCTestCase {
             XCTAssertEqual(r.status, 200, "\(h)")
             XCTAssertEqual(r.header("Content-Type"), "application/json")
         }
+        // the audit's own checks (§5.5): date syntax 400, too old 410, unknown tag 404
+        let old = UTCDay(Date()).adding(days: -3).description
+        await assertEq(await get("/diagnosiskeys/audit/download/2024-13-01/\(tags[0])").bodyText, #"{"message":"Invalid date format, expected yyyy-MM-dd"}"#)
+        await assertEq(await get("/diagnosiskeys/audit/download/\(old)/\(tags[0])").bodyText, #"{"message":"Requested date is too old!"}"#)
+        await assertEq(await get("/diagnosiskeys/audit/download/\(old)/\(tags[0])").status, 410)
+        await assertEq(await get("/diagnosiskeys/audit/download/\(today)/\(UTCDay(Date()).compact)-9").bodyText,
+                       #"{"message":"Could not find batch with given BatchTag"}"#)
         let html = await get(path, headers: [("Accept", "text/html")])
         XCTAssertEqual(html.status, 406)
         XCTAssertEqual(html.bodyText, #"{"message":"Content-Type is not compatible"}"#)

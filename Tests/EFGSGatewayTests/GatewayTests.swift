@@ -277,6 +277,16 @@ final class UploadTests: XCTestCase {
         let n = await f.gateway.handle(method: "GET", path: "/nothing", request: f.request("GET"))
         XCTAssertEqual(n.status, 404); XCTAssertEqual(n.bodyText, #"{"message":"Not Found"}"#)
         await assertEq(await f.gateway.handle(method: "GET", path: "/Diagnosiskeys/callback", request: f.request("GET")).status, 404)
+        // OPTIONS on another known path: 200 with that path's methods, no authentication
+        for (path, allow) in [("/diagnosiskeys/upload", "POST,OPTIONS"), ("/diagnosiskeys/callback/x1", "PUT,DELETE,OPTIONS"),
+                              ("/diagnosiskeys/download/2024-01-01", "GET,OPTIONS"), ("/diagnosiskeys/audit/download/2024-01-01/20240101-1", "GET,OPTIONS")] {
+            let r = await f.gateway.handle(method: "OPTIONS", path: path, request: f.request("OPTIONS", country: nil))
+            XCTAssertEqual(r.status, 200, path)
+            XCTAssertEqual(r.header("Allow"), allow, path)
+        }
+        let put = await f.gateway.handle(method: "POST", path: "/diagnosiskeys/callback/x1", request: f.request("POST"))
+        XCTAssertEqual(put.status, 405); XCTAssertEqual(put.header("Allow"), "PUT,DELETE,OPTIONS")
+        XCTAssertEqual(put.bodyText, #"{"message":"Method Not Allowed"}"#)
     }
 
     func testCallbackSubscriptionChecks() async throws {

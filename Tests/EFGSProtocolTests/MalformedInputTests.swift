@@ -31,6 +31,17 @@ final class MalformedInputTests: XCTestCase {
         XCTAssertGreaterThan(refusedJSON, 2500)
     }
 
+    /// The download fast path (batch bytes from the keys' own encodings) equals SwiftProtobuf's batch encoding,
+    /// including keys longer than 127 bytes (two-byte length varints) and the empty batch.
+    func testBatchFromEncodedKeysEqualsSwiftProtobuf() {
+        var keys = sampleKeys()
+        keys[1].visitedCountries = Array(repeating: "FR", count: 40)
+        var batch = DiagnosisKeyBatch(); batch.keys = keys
+        XCTAssertGreaterThan(keys[1].protobufBytes().count, 127)
+        XCTAssertEqual(DiagnosisKeyBatch.protobufBytes(encodedKeys: keys.map { $0.protobufBytes() }), batch.protobufBytes())
+        XCTAssertEqual(DiagnosisKeyBatch.protobufBytes(encodedKeys: []), [])
+    }
+
     func testHostileJSONShapes() {
         let deep = Array(String(repeating: "[", count: 100_000).utf8)
         XCTAssertThrowsError(try DiagnosisKeyJSONDecoder.decode(Array(#"{"keys":"#.utf8) + deep))
