@@ -97,7 +97,7 @@ let package = Package(
             dependencies: ["EFGSCrypto", "EFGSProtocol", "EFGSTestSupport"],
             resources: [.copy("Vectors")]
         ),
-        .testTarget(name: "EFGSStoreTests", dependencies: ["EFGSStore", "EFGSCrypto", "EFGSProtocol"]),
+        .testTarget(name: "EFGSStoreTests", dependencies: ["EFGSStore", "EFGSCrypto", "EFGSProtocol", .product(name: "SQLKit", package: "sql-kit")]),
         .testTarget(
             name: "EFGSGatewayTests",
             dependencies: [

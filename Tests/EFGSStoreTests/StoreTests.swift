@@ -2,14 +2,11 @@ import EFGSProtocol
 import EFGSStore
 import Foundation
 import Logging
+import SQLKit
 import XCTest
 
 final class StoreTests: XCTestCase {
-    func record(_ n: Int, tag: String, format: WireFormat = .protobuf) -> UploadBatchRecord {
-        UploadBatchRecord(country: "DE", uploadTag: tag, acceptedAt: UTCTimestamp.millis(Date()), keyCount: n, format: format,
-                          batchSignature: "sig", authThumbprint: "a", authPEM: "p", authOperatorSignature: "o",
-                          signerThumbprint: "s", signerPEM: "p", signerOperatorSignature: "o")
-    }
+    func record(_ n: Int, tag: String, format: WireFormat = .protobuf) -> UploadBatchRecord { uploadRecord(n, tag: tag, format: format) }
 
     func keys(_ n: Int) -> [StoredKey] {
         (0..<n).map { StoredKey(position: $0, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: [1]) }
@@ -67,6 +64,48 @@ final class StoreTests: XCTestCase {
             let r = try await store.purgeKeys(acceptedBefore: UTCTimestamp.millis(Date()) - 3 * 86_400_000, chunkSize: 10)
             XCTAssertEqual(r.keysDeleted, 25); XCTAssertEqual(r.keysBefore, 29); XCTAssertEqual(r.keysAfter, 4)
             try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "old"), true, "tag reservation survives retention")
+        }
+    }
+}
+
+/// A DE upload-batch record with placeholder snapshots.
+func uploadRecord(_ n: Int, tag: String, format: WireFormat = .protobuf) -> UploadBatchRecord {
+    UploadBatchRecord(country: "DE", uploadTag: tag, acceptedAt: UTCTimestamp.millis(Date()), keyCount: n, format: format,
+                      batchSignature: "sig", authThumbprint: "a", authPEM: "p", authOperatorSignature: "o",
+                      signerThumbprint: "s", signerPEM: "p", signerOperatorSignature: "o")
+}
+
+/// SQLite with the portable (SQLKit) key insert — the form a backend without its own fast path uses.
+final class PortableSQLiteBackend: SQLBackend, @unchecked Sendable {
+    let inner: SQLiteBackend
+    init(_ inner: SQLiteBackend) { self.inner = inner }
+    var dialect: SQLStoreDialect { inner.dialect }
+    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T { try await inner.transaction(body) }
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T { try await inner.read(body) }
+    func isUniqueViolation(_ error: any Error) -> Bool { inner.isUniqueViolation(error) }
+    func close() async throws { try await inner.close() }
+}
+
+final class KeyInsertTests: XCTestCase {
+    /// The native (SQLiteNIO) and the portable (SQLKit) key inserts store the same rows, and both let the unique
+    /// constraint report stored duplicates (plus duplicates inside the request) as a 207 outcome with nothing stored.
+    func testNativeAndPortableInsertsAgree() async throws {
+        for portable in [false, true] {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-insert-\(UUID()).sqlite").path
+            let sqlite = try await SQLiteBackend.open(path: path, logger: Logger(label: "t"))
+            let store = SQLGatewayStore(backend: portable ? PortableSQLiteBackend(sqlite) : sqlite)
+            try await store.migrate()
+            let keys = (0..<7).map { StoredKey(position: $0, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: [UInt8($0), 0xAB]) }
+            guard case .stored = try await store.storeUpload(uploadRecord(7, tag: "a"), keys: keys) else { return XCTFail("portable \(portable)") }
+            let tag = try await store.createDownloadBatch(now: Date(), docLimit: 5000)!.tag
+            try await assertEq(try await store.downloadKeys(batchTag: tag, excludingCountry: "FR"), keys, "portable \(portable)")
+            let fresh = (0..<2).map { StoredKey(position: $0 + 1, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: [1]) }
+            let mixed = [StoredKey(position: 0, dedupMAC: keys[3].dedupMAC, sealedPayload: [9]), fresh[0],
+                         StoredKey(position: 2, dedupMAC: fresh[0].dedupMAC, sealedPayload: [9])]
+            try await assertEq(try await store.storeUpload(uploadRecord(3, tag: "b"), keys: mixed), .duplicates([0, 2]), "portable \(portable)")
+            try await assertEq(try await store.storedKeyCount(), 7)
+            try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "b"), false, "a 207 reserves nothing")
+            try await store.close()
         }
     }
 }
