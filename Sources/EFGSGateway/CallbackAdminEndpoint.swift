@@ -97,9 +97,10 @@ extension Gateway {
     }
 }
 
-/// RFC 6125 host matching: SAN dNSName with a left-most-label wildcard, SAN iPAddress, or (no SAN) CN.
+/// RFC 6125 host matching: SAN dNSName with a left-most-label wildcard, SAN iPAddress, or (no SAN, and only where
+/// allowed) CN. Subscription checks (§5.6) allow the CN; deliveries (§7.5) do not.
 enum HostnameMatch {
-    static func certificate(_ cert: Certificate, matches host: String) -> Bool {
+    static func certificate(_ cert: Certificate, matches host: String, commonNameFallback: Bool = true) -> Bool {
         let host = host.lowercased()
         var names: [String] = []
         var ips: [[UInt8]] = []
@@ -113,7 +114,7 @@ enum HostnameMatch {
             }
         }
         if let ip = IPAddressBytes.parse(host) { return ips.contains(ip) }
-        if names.isEmpty && ips.isEmpty {
+        if names.isEmpty && ips.isEmpty && commonNameFallback {
             names = cert.subject.flatMap { $0 }.filter { $0.type == .RDNAttributeType.commonName }.compactMap { String($0.value)?.lowercased() }
         }
         return names.contains { pattern in

@@ -15,8 +15,24 @@ public struct CallbackURLPolicy: Sendable {
 
     public enum Violation: Error, Equatable { case syntax(String), notHTTPS, hasQuery, rules(String), unresolvable(host: String), privateAddress(host: String, address: [UInt8]) }
 
-    /// The host and resolved addresses of a URL that passes every rule.
-    public func vet(_ url: String) -> Result<(host: String, addresses: [[UInt8]]), Violation> {
+    /// A URL that passed every rule, with the addresses vetted for it: a delivery connects only to these.
+    public struct VettedURL: Sendable, Equatable {
+        /// Lower-case host without trailing dots; an IP literal without brackets.
+        public var host: String
+        public var port: Int
+        /// The path, `/` when empty.
+        public var path: String
+        public var addresses: [[UInt8]]
+        public var hostIsIPLiteral: Bool { IPAddressBytes.parse(host) != nil }
+        /// The `Host` header value: host (bracketed for IPv6) and the port when it is not 443.
+        public var hostHeader: String {
+            let h = host.contains(":") ? "[\(host)]" : host
+            return port == 443 ? h : "\(h):\(port)"
+        }
+    }
+
+    /// Applies the rules to `url` and resolves its host; every resolved address must be public.
+    public func vet(_ url: String) -> Result<VettedURL, Violation> {
         guard url.utf8.count <= 256, url.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value != 0x7F }) else {
             return .failure(.rules("length or characters"))
         }
@@ -26,15 +42,22 @@ public struct CallbackURLPolicy: Sendable {
         if url.contains("#") { return .failure(.rules("fragment")) }
         let rest = url[schemeEnd.upperBound...]
         let authority = rest.prefix { $0 != "/" }
+        let path = rest.dropFirst(authority.count)
         if authority.contains("@") { return .failure(.rules("user info")) }
         var host = String(authority)
+        var port = 443
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]") else { return .failure(.syntax("bad IPv6 literal")) }
             let after = host[host.index(after: close)...]
-            if !after.isEmpty { guard after.hasPrefix(":"), let p = Int(after.dropFirst()), (1...65535).contains(p) else { return .failure(.syntax("bad port")) } }
+            if !after.isEmpty {
+                guard after.hasPrefix(":"), let p = Int(after.dropFirst()), (1...65535).contains(p) else { return .failure(.syntax("bad port")) }
+                port = p
+            }
             host = String(host[host.index(after: host.startIndex)..<close])
+            guard IPAddressBytes.parse(host)?.count == 16 else { return .failure(.syntax("bad IPv6 literal")) }
         } else if let colon = host.lastIndex(of: ":") {
             guard let p = Int(host[host.index(after: colon)...]), (1...65535).contains(p) else { return .failure(.syntax("bad port")) }
+            port = p
             host = String(host[..<colon])
         }
         while host.hasSuffix(".") { host.removeLast() }
@@ -42,7 +65,7 @@ public struct CallbackURLPolicy: Sendable {
         let addresses = resolve(host)
         guard !addresses.isEmpty else { return .failure(.unresolvable(host: host)) }
         for a in addresses where !isPublic(a) { return .failure(.privateAddress(host: host, address: a)) }
-        return .success((host.lowercased(), addresses))
+        return .success(VettedURL(host: host.lowercased(), port: port, path: path.isEmpty ? "/" : String(path), addresses: addresses))
     }
 
     static let blockedV4: [CIDR] = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",

@@ -36,6 +36,18 @@ public struct GatewayConfiguration: Sendable {
     public var retentionChunkSize = 1000
     public var statisticsRetentionDays = 90
     public var callbackAllowLoopback = false
+    public var callbackExecuteInterval: Double = 300
+    public var callbackRetryWait: Double = 300
+    public var callbackMaxRetries = 5
+    public var callbackTimeout: Double = 10
+    public var callbackTaskLockTimeout: Double = 300
+    public var callbackParallelism = 1
+    public var callbackDeleteSubscriptionOnFailure = false
+    /// The identity presented to callback servers (PEM); required by the commands that deliver callbacks.
+    public var callbackClientCertificatePath: String?
+    public var callbackClientKeyPath: String?
+    /// Optional HTTP CONNECT proxy for callback deliveries (`http://host:port`).
+    public var callbackProxyURL: String?
     public var logLevel = EventLevel.info
 
     public init() {}
@@ -162,6 +174,26 @@ public struct GatewayConfiguration: Sendable {
         retentionChunkSize = try int("retention.chunkSize", retentionChunkSize, 1...1_000_000)
         statisticsRetentionDays = try int("retention.statisticsRetentionDays", statisticsRetentionDays, 1...3650)
         callbackAllowLoopback = try bool("callback.allowLoopback", false)
+        callbackExecuteInterval = try seconds("callback.executeInterval", callbackExecuteInterval)
+        callbackRetryWait = try seconds("callback.retryWait", callbackRetryWait)
+        callbackMaxRetries = try int("callback.maxRetries", callbackMaxRetries, 0...100)
+        callbackTimeout = try seconds("callback.timeout", callbackTimeout)
+        callbackTaskLockTimeout = try seconds("callback.taskLockTimeout", callbackTaskLockTimeout)
+        callbackParallelism = try int("callback.parallelism", callbackParallelism, 1...64)
+        callbackDeleteSubscriptionOnFailure = try bool("callback.deleteSubscriptionOnFailure", false)
+        callbackClientCertificatePath = str("callback.clientCertificatePath")
+        callbackClientKeyPath = str("callback.clientKeyPath")
+        if (callbackClientCertificatePath == nil) != (callbackClientKeyPath == nil) {
+            throw InvalidSetting(setting: callbackClientCertificatePath == nil ? "callback.clientCertificatePath" : "callback.clientKeyPath",
+                                 reason: "callback.clientCertificatePath and callback.clientKeyPath go together")
+        }
+        if let proxy = str("callback.proxyUrl") {
+            guard let u = URLComponents(string: proxy), u.scheme?.lowercased() == "http", u.host?.isEmpty == false, u.port != nil,
+                  u.path.isEmpty || u.path == "/", u.user == nil, u.query == nil else {
+                throw InvalidSetting(setting: "callback.proxyUrl", reason: "'\(proxy)' is not http://HOST:PORT")
+            }
+            callbackProxyURL = proxy
+        }
         if let l = str("logging.level") {
             guard let level = EventLevel(rawValue: l.uppercased()) else { throw InvalidSetting(setting: "logging.level", reason: "'\(l)' is not DEBUG, INFO, WARN or ERROR") }
             logLevel = level

@@ -41,6 +41,21 @@ public protocol GatewayStore: Sendable {
     func deleteCallbackSubscription(country: String, callbackId: String) async throws -> Bool
     func deleteCallbackSubscriptions(country: String) async throws -> Int
 
+    // MARK: callback delivery (§7.5)
+    /// Claims the oldest eligible task — its predecessor no longer exists, it is unlocked, no other task of its
+    /// subscription is locked, and it was never tried or last tried at or before `lastTryBefore` — by an atomic
+    /// conditional update (lock = now where lock is null). Nil when no task is eligible.
+    func claimCallbackTask(now: Int64, lastTryBefore: Int64) async throws -> CallbackTask?
+    /// Success, or a task dropped after its last retry.
+    func deleteCallbackTask(id: Int64) async throws
+    /// A failed attempt with retries left: retries + 1, last try = now, lock cleared.
+    func recordCallbackFailure(id: Int64, now: Int64) async throws
+    /// Clears locks set before `lockedBefore` (abandoned by a crashed executor); returns how many.
+    func releaseCallbackLocks(lockedBefore: Int64) async throws -> Int
+    /// Deletes a subscription and its tasks by row id (`callback.deleteSubscriptionOnFailure`).
+    func deleteCallbackSubscription(id: Int64) async throws
+    func pendingCallbackTaskCount() async throws -> Int
+
     // MARK: retention and statistics (§7.7)
     func purgeKeys(acceptedBefore cutoff: Int64, chunkSize: Int) async throws -> CleanupResult
     func purgeStatistics(before cutoff: Int64) async throws -> Int

@@ -91,6 +91,20 @@ public struct CallbackSubscription: Sendable, Equatable {
     public var createdAt: Int64
 }
 
+/// A claimed callback task with what its delivery needs (§7.5).
+public struct CallbackTask: Sendable, Equatable {
+    public var id: Int64
+    public var subscriptionId: Int64
+    public var country: String
+    public var callbackId: String
+    public var url: String
+    public var batchTag: String
+    /// Creation time of the download batch, epoch milliseconds (its UTC date is the `date` parameter).
+    public var batchCreatedAt: Int64
+    /// Failed attempts so far.
+    public var retries: Int
+}
+
 /// The figures of one retention run (§7.7).
 public struct CleanupResult: Sendable, Equatable {
     public var cutoff: Int64

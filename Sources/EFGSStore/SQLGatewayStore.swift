@@ -338,6 +338,66 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
         }
     }
 
+    // MARK: callback delivery
+
+    public func claimCallbackTask(now: Int64, lastTryBefore: Int64) async throws -> CallbackTask? {
+        try await backend.transaction { db in
+            let candidates = try await db.raw("""
+                SELECT t.id, t.subscription_id, t.batch_tag, t.batch_created_at, t.retries, s.country, s.callback_id, s.url
+                FROM callback_tasks t JOIN callback_subscriptions s ON s.id = t.subscription_id
+                WHERE t.locked_at IS NULL
+                  AND (t.last_try IS NULL OR t.last_try <= \(bind: lastTryBefore))
+                  AND (t.predecessor_id IS NULL OR NOT EXISTS (SELECT 1 FROM callback_tasks p WHERE p.id = t.predecessor_id))
+                  AND NOT EXISTS (SELECT 1 FROM callback_tasks o WHERE o.subscription_id = t.subscription_id AND o.locked_at IS NOT NULL)
+                ORDER BY t.id LIMIT 8
+                """).all()
+            for r in candidates {
+                let id = try r.decode(column: "id", as: Int64.self)
+                // the conditional update is the claim: another executor may have taken the task meanwhile
+                let claimed = try await db.raw("""
+                    UPDATE callback_tasks SET locked_at = \(bind: now) WHERE id = \(bind: id) AND locked_at IS NULL RETURNING id
+                    """).all()
+                guard !claimed.isEmpty else { continue }
+                return CallbackTask(
+                    id: id, subscriptionId: try r.decode(column: "subscription_id", as: Int64.self),
+                    country: try r.decode(column: "country", as: String.self), callbackId: try r.decode(column: "callback_id", as: String.self),
+                    url: try r.decode(column: "url", as: String.self), batchTag: try r.decode(column: "batch_tag", as: String.self),
+                    batchCreatedAt: try r.decode(column: "batch_created_at", as: Int64.self), retries: try r.decode(column: "retries", as: Int.self))
+            }
+            return nil
+        }
+    }
+
+    public func deleteCallbackTask(id: Int64) async throws {
+        try await backend.transaction { db in try await db.raw("DELETE FROM callback_tasks WHERE id = \(bind: id)").run() }
+    }
+
+    public func recordCallbackFailure(id: Int64, now: Int64) async throws {
+        try await backend.transaction { db in
+            try await db.raw("UPDATE callback_tasks SET retries = retries + 1, last_try = \(bind: now), locked_at = NULL WHERE id = \(bind: id)").run()
+        }
+    }
+
+    public func releaseCallbackLocks(lockedBefore: Int64) async throws -> Int {
+        try await backend.transaction { db in
+            try await db.raw("UPDATE callback_tasks SET locked_at = NULL WHERE locked_at IS NOT NULL AND locked_at < \(bind: lockedBefore) RETURNING id")
+                .all().count
+        }
+    }
+
+    public func deleteCallbackSubscription(id: Int64) async throws {
+        try await backend.transaction { db in
+            try await db.raw("DELETE FROM callback_tasks WHERE subscription_id = \(bind: id)").run()
+            try await db.raw("DELETE FROM callback_subscriptions WHERE id = \(bind: id)").run()
+        }
+    }
+
+    public func pendingCallbackTaskCount() async throws -> Int {
+        try await backend.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM callback_tasks").first()?.decode(column: "n", as: Int.self) ?? 0
+        }
+    }
+
     // MARK: retention and statistics
 
     public func storedKeyCount() async throws -> Int {

@@ -12,7 +12,7 @@ struct EFGSCommand: AsyncParsableCommand {
         commandName: "efgs",
         abstract: "European Federation Gateway Service: the hub national backends exchange diagnosis keys through.",
         subcommands: [Serve.self, Migrate.self, Demo.self, TrustAnchorCommand.self, CertCommand.self, Batch.self, PurgeKeys.self,
-                      PurgeStatistics.self, Benchmark.self])
+                      PurgeStatistics.self, DeliverCallbacks.self, ReleaseCallbackLocks.self, Benchmark.self])
 }
 
 /// `--config` shared by every command that touches the gateway's state.
@@ -45,6 +45,20 @@ struct GatewayRuntime {
         let gateway = try Gateway(config: config, store: store, trustAnchor: anchor, log: log, clock: clock, onDocLimitReached: onDocLimitReached)
         return GatewayRuntime(gateway: gateway, store: store)
     }
+
+    /// The identity presented to callback servers; required by the commands that deliver callbacks (§9).
+    func callbackClient() throws -> CallbackClient {
+        let config = gateway.config
+        guard let cert = config.callbackClientCertificatePath, let key = config.callbackClientKeyPath else {
+            throw ValidationError("callback.clientCertificatePath: required — the client certificate and key (callback.clientKeyPath) presented to callback servers")
+        }
+        if config.callbackProxyURL != nil {
+            throw ValidationError("callback.proxyUrl: HTTP CONNECT proxies are not supported by this build yet; remove the setting")
+        }
+        do { return try CallbackClient(certificatePath: cert, keyPath: key, timeout: config.callbackTimeout) } catch let e as CallbackClient.IdentityError {
+            throw ValidationError(e.description)
+        }
+    }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -52,15 +66,24 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let trigger = JobTrigger()
-        let runtime = try await GatewayRuntime.open(options, onDocLimitReached: { trigger.fire() })
+        let batchingTrigger = JobTrigger(), callbackTrigger = JobTrigger()
+        let runtime = try await GatewayRuntime.open(options, onDocLimitReached: { batchingTrigger.fire() })
         let gw = runtime.gateway
+        let callbackClient = try runtime.callbackClient()
         let startup = gw.log.scope("Startup")
         if gw.config.allowLegacySha1 { startup.warn("Legacy SHA-1 signatures are enabled") }
         if gw.config.callbackAllowLoopback { startup.warn("Loopback callback targets are allowed") }
         let batching = BatchingJob(gateway: gw), retention = KeyRetentionJob(gateway: gw), stats = StatisticsRetentionJob(gateway: gw)
+        let executor = CallbackExecutor(gateway: gw, client: callbackClient), lockCleanup = CallbackLockCleanupJob(gateway: gw)
         let services: [any Service] = [
-            PeriodicJobService(name: "BatchingService", interval: gw.config.batchingInterval, trigger: trigger, log: gw.log) { try await batching.run() },
+            PeriodicJobService(name: "BatchingService", interval: gw.config.batchingInterval, trigger: batchingTrigger, log: gw.log) {
+                // subscribers hear of new batches within seconds: the executor runs right after a productive batching run
+                if !(try await batching.run()).isEmpty { callbackTrigger.fire() }
+            },
+            PeriodicJobService(name: "CallbackExecutor", interval: gw.config.callbackExecuteInterval, trigger: callbackTrigger, log: gw.log) {
+                try await executor.run()
+            },
+            PeriodicJobService(name: "CallbackCleanup", interval: 60, log: gw.log) { try await lockCleanup.run() },
             PeriodicJobService(name: "CleanupService", interval: gw.config.retentionInterval, log: gw.log) { try await retention.run() },
             PeriodicJobService(name: "StatisticsRetention", interval: 86_400, log: gw.log) { try await stats.run() },
         ]
@@ -123,6 +146,33 @@ struct PurgeStatistics: AsyncParsableCommand {
         let runtime = try await GatewayRuntime.open(options)
         let n = try await StatisticsRetentionJob(gateway: runtime.gateway).run()
         print("deleted \(n) row(s) older than \(runtime.gateway.config.statisticsRetentionDays) days")
+        try await runtime.store.close()
+    }
+}
+
+struct DeliverCallbacks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deliver-callbacks", abstract: "Run one callback-delivery pass: deliver every eligible callback task (§7.5).")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let runtime = try await GatewayRuntime.open(options)
+        let executor = CallbackExecutor(gateway: runtime.gateway, client: try runtime.callbackClient())
+        let s = try await executor.run()
+        print("delivered \(s.delivered), failed \(s.failed) (dropped after the last retry: \(s.dropped)); \(try await runtime.store.pendingCallbackTaskCount()) task(s) pending")
+        try await runtime.store.close()
+    }
+}
+
+struct ReleaseCallbackLocks: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "release-callback-locks", abstract: "Clear callback-task locks older than callback.taskLockTimeout (abandoned by a crashed executor).")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let runtime = try await GatewayRuntime.open(options)
+        let n = try await CallbackLockCleanupJob(gateway: runtime.gateway).run()
+        print("released \(n) lock(s)")
         try await runtime.store.close()
     }
 }

@@ -57,6 +57,10 @@ final class Federation {
         self.settings = settings
         let ta = try EFGS.run(["trust-anchor", "create", "--out-dir", dir.path, "--key", "p256"], in: dir)
         guard ta.status == 0 else { throw HarnessError("trust-anchor create failed: \(ta.output)") }
+        // the identity the gateway presents to callback servers
+        let callbackIdentity = try CertificateFactory.selfSigned(country: nil, commonName: "efgs-callback-client", key: .p256)
+        try callbackIdentity.certificatePEM.write(to: dir.appendingPathComponent("callback-client.pem"), atomically: true, encoding: .utf8)
+        try callbackIdentity.privateKeyPEM.write(to: dir.appendingPathComponent("callback-client.key"), atomically: true, encoding: .utf8)
         try writeConfig()
     }
 
@@ -68,6 +72,8 @@ final class Federation {
             "database.url": "sqlite:" + dir.appendingPathComponent("efgs.sqlite").path,
             "storage.keys": "k1:" + Base64.encodeString((0..<32).map { _ in UInt8.random(in: 0...255) }),
             "storage.activeKeyId": "k1", "batching.interval": "3600", "logging.level": "INFO",
+            "callback.clientCertificatePath": dir.appendingPathComponent("callback-client.pem").path,
+            "callback.clientKeyPath": dir.appendingPathComponent("callback-client.key").path,
         ]
         all.merge(settings) { $1 }
         // nested YAML from dotted keys

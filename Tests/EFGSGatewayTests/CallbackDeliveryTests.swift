@@ -1,0 +1,286 @@
+import EFGSCrypto
+@testable import EFGSGateway
+import EFGSProtocol
+import EFGSStore
+import Foundation
+import XCTest
+
+/// Callback delivery (PROTOCOL.md §7.5) against real TLS servers on loopback, with certificates made here. DE
+/// uploads, FR subscribes; the executor presents the gateway's callback client certificate.
+final class CallbackDeliveryTests: XCTestCase {
+    var f: Fixture!
+    var clientIdentity: CertificateFactory.Issued!
+    var client: CallbackClient!
+    var servers: [TestCallbackServer] = []
+
+    func prepare(_ env: [String: String] = [:]) async throws {
+        f = try await Fixture { e in
+            e["CALLBACK_ALLOW_LOOPBACK"] = "true"; e["CALLBACK_TIMEOUT"] = "1"; e["CALLBACK_MAX_RETRIES"] = "2"
+            e.merge(env) { $1 }
+        }
+        clientIdentity = try CertificateFactory.selfSigned(country: nil, commonName: "efgs-callback-client", key: .p256)
+        let cert = f.dir.appendingPathComponent("callback-client.pem"), key = f.dir.appendingPathComponent("callback-client.key")
+        try clientIdentity.certificatePEM.write(to: cert, atomically: true, encoding: .utf8)
+        try clientIdentity.privateKeyPEM.write(to: key, atomically: true, encoding: .utf8)
+        client = try CallbackClient(certificatePath: cert.path, keyPath: key.path, timeout: f.gateway.config.callbackTimeout)
+    }
+
+    override func tearDown() async throws {
+        for s in servers { s.stop() }
+        try await f?.store.close()
+    }
+
+    /// A callback server certificate: SAN dNSName localhost and iPAddress 127.0.0.1 unless told otherwise.
+    func serverCertificate(dnsNames: [String] = ["localhost"], notAfter: Date = Date().addingTimeInterval(86_400 * 30),
+                           notBefore: Date = Date().addingTimeInterval(-3600)) throws -> CertificateFactory.Issued {
+        try CertificateFactory.selfSigned(country: "FR", commonName: "callback.fr", key: .p256, dnsNames: dnsNames,
+                                          ipAddresses: [[127, 0, 0, 1]], notBefore: notBefore, notAfter: notAfter)
+    }
+
+    func server(_ identity: CertificateFactory.Issued?, _ answers: [TestCallbackServer.Answer] = [.status(200)]) throws -> TestCallbackServer {
+        let s = try TestCallbackServer(identity: identity, answers: answers)
+        servers.append(s)
+        return s
+    }
+
+    func subscribe(_ id: String, _ url: String) async {
+        let r = await f.gateway.handle(method: "PUT", path: "/diagnosiskeys/callback/\(id)", request: f.request("PUT", country: "FR", query: "url=\(url)"))
+        XCTAssertEqual(r.status, 200, r.bodyText)
+    }
+
+    /// One DE upload and a batching run; returns the new batch tag.
+    func newBatch() async throws -> String {
+        try await assertEq(try await f.upload(f.keys(1, origin: "DE")).status, 201)
+        return try await BatchingJob(gateway: f.gateway).run()[0].tag
+    }
+
+    /// The executor; `localhost` resolves to 127.0.0.1 only (the test servers listen there).
+    func executor(resolveTo addresses: [[UInt8]] = [[127, 0, 0, 1]]) -> CallbackExecutor {
+        CallbackExecutor(gateway: f.gateway, client: client, resolve: { _ in addresses })
+    }
+
+    func events(_ message: String) -> [String] { f.lines.filter { $0.contains("message=\"\(message)\"") } }
+
+    func advanceClock(seconds: TimeInterval) { f.clock.set(f.clock.now.addingTimeInterval(seconds)) }
+
+    func testSuccessSendsTheExactRequestWithTheClientCertificate() async throws {
+        try await prepare()
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let s = try server(cert)
+        await subscribe("cb-1", "https://localhost:\(s.port)/efgs/callback")
+        let tag = try await newBatch()
+        try await assertEq(try await f.store.pendingCallbackTaskCount(), 1, "one task per subscription per batch")
+        let summary = try await executor().run()
+        XCTAssertEqual(summary, .init(delivered: 1, failed: 0, dropped: 0))
+        XCTAssertEqual(s.requests.count, 1)
+        XCTAssertEqual(s.requests[0].raw, "GET /efgs/callback?batchTag=\(tag)&date=\(UTCDay(Date()).description) HTTP/1.1\r\n"
+                       + "Host: localhost:\(s.port)\r\nUser-Agent: EFGS Callback Engine\r\nAccept: */*\r\n\r\n")
+        XCTAssertEqual(s.requests[0].clientCertificateThumbprint, clientIdentity.thumbprint, "the gateway's callback client certificate")
+        try await assertEq(try await f.store.pendingCallbackTaskCount(), 0)
+        XCTAssertEqual(events("Got 2xx response for callback.").count, 1)
+        XCTAssertEqual(events("Successfully executed callback. Deleting callback task from database").count, 1)
+        XCTAssertEqual(events("Callback processing started.").count, 1)
+    }
+
+    func test202AndAnIPLiteralURL() async throws {
+        try await prepare()
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let s = try server(cert, [.status(202)])
+        await subscribe("ip", "https://127.0.0.1:\(s.port)/")
+        try await newBatch()
+        try await assertEq(try await executor().run().delivered, 1, "202 is success (FI)")
+        XCTAssertTrue(s.requests[0].raw.hasPrefix("GET /?batchTag="), s.requests[0].raw)
+        XCTAssertTrue(s.requests[0].raw.contains("\r\nHost: 127.0.0.1:\(s.port)\r\n"))
+    }
+
+    func testNon2xxIsRetriedAfterRetryWaitThenSucceeds() async throws {
+        try await prepare()
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let s = try server(cert, [.status(500), .status(200)])
+        await subscribe("cb", "https://localhost:\(s.port)/cb")
+        try await newBatch()
+        try await assertEq(try await executor().run(), .init(delivered: 0, failed: 1, dropped: 0))
+        XCTAssertTrue(events("Got a non 2xx response for callback.").first?.contains("statusCode=\"500\"") ?? false)
+        try await assertEq(try await executor().run(), .init(), "not eligible before callback.retryWait")
+        advanceClock(seconds: 301)
+        try await assertEq(try await executor().run().delivered, 1)
+        XCTAssertEqual(s.requests.count, 2)
+        XCTAssertTrue(events("Got 2xx response for callback.").first?.contains("retry=\"1\"") ?? false)
+    }
+
+    func testRetriesExhaustedDropTheTaskAndUnblockTheNext() async throws {
+        try await prepare()
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let s = try server(cert, [.status(503)])
+        await subscribe("cb", "https://localhost:\(s.port)/cb")
+        let first = try await newBatch(), second = try await newBatch()
+        for _ in 0..<3 {
+            _ = try await executor().run()
+            advanceClock(seconds: 301)
+        }
+        // 1 + maxRetries (2) attempts for the first batch, then it is dropped and the second becomes eligible
+        XCTAssertEqual(s.requests.map { $0.query["batchTag"] }, [first, first, first, second])
+        XCTAssertEqual(events("Callback reached max amount of retries. Dropping callback task.").count, 1)
+        try await assertEq(try await f.store.pendingCallbackTaskCount(), 1)
+        try await assertEq(try await f.store.callbackSubscriptions(country: "FR").count, 1, "the subscription stays by default")
+    }
+
+    func testDeleteSubscriptionOnFailureOption() async throws {
+        try await prepare(["CALLBACK_DELETE_SUBSCRIPTION_ON_FAILURE": "true", "CALLBACK_MAX_RETRIES": "0"])
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let s = try server(cert, [.status(500)])
+        await subscribe("cb", "https://localhost:\(s.port)/cb")
+        try await newBatch(); try await newBatch()
+        try await assertEq(try await executor().run().dropped, 1)
+        XCTAssertEqual(events("Callback reached max amount of retries. Deleting callback subscription.").count, 1)
+        try await assertEq(try await f.store.callbackSubscriptions(country: "FR").count, 0)
+        try await assertEq(try await f.store.pendingCallbackTaskCount(), 0)
+    }
+
+    func testTimeoutIsAFailedAttempt() async throws {
+        try await prepare()
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let s = try server(cert, [.delayed(seconds: 4)])
+        await subscribe("cb", "https://localhost:\(s.port)/cb")
+        try await newBatch()
+        let start = Date()
+        try await assertEq(try await executor().run().failed, 1)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 3, "bounded by callback.timeout (1 s)")
+        XCTAssertTrue(events("Got no response for callback.").first?.contains("no response within the timeout") ?? false, "\(f.lines.suffix(5))")
+    }
+
+    func testTLSFailureIsAFailedAttempt() async throws {
+        try await prepare()
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let plain = try server(nil)
+        await subscribe("cb", "https://localhost:\(plain.port)/cb")
+        try await newBatch()
+        try await assertEq(try await executor().run().failed, 1)
+        XCTAssertTrue(events("Got no response for callback.").first?.contains("reason=") ?? false)
+        try await assertEq(try await f.store.pendingCallbackTaskCount(), 1)
+    }
+
+    /// The served certificate must be pinned, match the host and be valid now; otherwise no request is sent.
+    func testServerCertificateChecks() async throws {
+        try await prepare()
+        let registered = try serverCertificate()
+        try await f.register(registered, "FR", .callback)
+        let unpinned = try serverCertificate()
+        let otherHost = try serverCertificate(dnsNames: ["other.example"])
+        try await f.register(otherHost, "FR", .callback)
+        let expired = try serverCertificate(notAfter: Date().addingTimeInterval(-60), notBefore: Date().addingTimeInterval(-86_400))
+        try await f.register(expired, "FR", .callback)
+        for (identity, reason) in [(unpinned, "is not a registered CALLBACK certificate"), (otherHost, "does not match host localhost"),
+                                   (expired, "not valid now")] {
+            let s = try server(identity)
+            await subscribe("cb", "https://localhost:\(s.port)/cb")
+            try await newBatch()
+            let before = events("Could not find callback certificate.").count
+            try await assertEq(try await executor().run().failed, 1, reason)
+            XCTAssertEqual(s.requests.count, 0, "no request after a refused handshake: \(reason)")
+            let event = events("Could not find callback certificate.")
+            XCTAssertEqual(event.count, before + 1, reason)
+            XCTAssertTrue(event.last?.contains(reason) ?? false, "\(reason): \(event.last ?? "")")
+            let del = await f.gateway.handle(method: "DELETE", path: "/diagnosiskeys/callback/cb", request: f.request("DELETE", country: "FR"))
+            XCTAssertEqual(del.status, 200)
+        }
+        // a revoked row is no pin any more
+        let s = try server(registered)
+        await subscribe("cb", "https://localhost:\(s.port)/cb")
+        _ = try await f.store.revokeCertificates(thumbprint: registered.thumbprint, country: nil, type: .callback)
+        try await newBatch()
+        try await assertEq(try await executor().run().failed, 1)
+        XCTAssertEqual(s.requests.count, 0)
+    }
+
+    func testRedirectIsNotFollowed() async throws {
+        try await prepare()
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let target = try server(cert)
+        let redirecting = try server(cert, [.redirect(to: "https://localhost:\(target.port)/elsewhere")])
+        await subscribe("cb", "https://localhost:\(redirecting.port)/cb")
+        try await newBatch()
+        try await assertEq(try await executor().run().failed, 1)
+        XCTAssertEqual(redirecting.requests.count, 1)
+        XCTAssertEqual(target.requests.count, 0, "the Location is never requested")
+        XCTAssertTrue(events("Got a non 2xx response for callback.").first?.contains("statusCode=\"302\"") ?? false)
+    }
+
+    func testBatchOrderPerSubscription() async throws {
+        try await prepare()
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let a = try server(cert), b = try server(cert)
+        await subscribe("a", "https://localhost:\(a.port)/a")
+        await subscribe("b", "https://localhost:\(b.port)/b")
+        var tags: [String] = []
+        for _ in 0..<3 { tags.append(try await newBatch()) }
+        try await assertEq(try await executor().run().delivered, 6)
+        XCTAssertEqual(a.requests.map { $0.query["batchTag"] }, tags)
+        XCTAssertEqual(b.requests.map { $0.query["batchTag"] }, tags)
+    }
+
+    func testAbandonedLockExpires() async throws {
+        try await prepare()
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let s = try server(cert)
+        await subscribe("cb", "https://localhost:\(s.port)/cb")
+        let first = try await newBatch(), second = try await newBatch()
+        // an executor claims the first task and crashes
+        let claimed = try await f.store.claimCallbackTask(now: UTCTimestamp.millis(Date()), lastTryBefore: UTCTimestamp.millis(Date()))
+        XCTAssertEqual(claimed?.batchTag, first)
+        try await assertEq(try await executor().run(), .init(), "a locked task blocks its subscription")
+        try await assertEq(try await CallbackLockCleanupJob(gateway: f.gateway).run(), 0, "not yet older than callback.taskLockTimeout")
+        advanceClock(seconds: 301)
+        try await assertEq(try await CallbackLockCleanupJob(gateway: f.gateway).run(), 1)
+        XCTAssertTrue(events("Removing of task locks of abandoned tasks finished.").last?.contains("taskCount=\"1\"") ?? false)
+        try await assertEq(try await executor().run().delivered, 2)
+        XCTAssertEqual(s.requests.map { $0.query["batchTag"] }, [first, second])
+    }
+
+    func testDeletingTheSubscriptionRemovesPendingTasks() async throws {
+        try await prepare()
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let s = try server(cert)
+        await subscribe("cb", "https://localhost:\(s.port)/cb")
+        try await newBatch(); try await newBatch()
+        try await assertEq(try await f.store.pendingCallbackTaskCount(), 2)
+        let del = await f.gateway.handle(method: "DELETE", path: "/diagnosiskeys/callback/cb", request: f.request("DELETE", country: "FR"))
+        XCTAssertEqual(del.status, 200)
+        try await assertEq(try await f.store.pendingCallbackTaskCount(), 0)
+        try await assertEq(try await executor().run(), .init())
+        XCTAssertEqual(s.requests.count, 0)
+    }
+
+    /// The URL is vetted again before every delivery, and the connection goes only to the addresses vetted then.
+    func testURLIsVettedAgainBeforeDelivery() async throws {
+        try await prepare()
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let s = try server(cert)
+        await subscribe("cb", "https://localhost:\(s.port)/cb")
+        try await newBatch()
+        // the host now resolves to a private address as well (DNS rebinding)
+        try await assertEq(try await executor(resolveTo: [[127, 0, 0, 1], [10, 0, 0, 7]]).run().failed, 1)
+        XCTAssertEqual(events("Security check for callback url has failed.").count, 1)
+        XCTAssertEqual(s.requests.count, 0)
+        // and with loopback no longer allowed, the same URL fails the check too
+        advanceClock(seconds: 301)
+        let strict = CallbackExecutor(gateway: try Gateway(config: { var c = f.gateway.config; c.callbackAllowLoopback = false; return c }(),
+                                                           store: f.store, trustAnchor: f.gateway.trustAnchor, log: f.gateway.log,
+                                                           clock: { [clock = f.clock] in clock.now }),
+                                      client: client, resolve: { _ in [[127, 0, 0, 1]] })
+        try await assertEq(try await strict.run().failed, 1)
+        XCTAssertEqual(s.requests.count, 0)
+    }
+}
