@@ -91,6 +91,9 @@ let package = Package(
             dependencies: [
                 "EFGSProtocol", "EFGSCrypto", "EFGSStore", "EFGSGateway", "EFGSClient",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

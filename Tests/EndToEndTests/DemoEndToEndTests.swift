@@ -1,3 +1,4 @@
+import EFGSProtocol
 import Foundation
 import XCTest
 
@@ -16,12 +17,17 @@ final class DemoEndToEndTests: XCTestCase {
         XCTAssertTrue(output.contains("DEMO PASSED"), output)
         XCTAssertTrue(output.contains("→ HTTP 207 {\"500\":[],\"201\":[],\"409\":[0,1]}"), output)
         XCTAssertTrue(output.contains("keys verified through the audit: 390"), output)
+        // PL subscribed: one callback per batch over mutual TLS, in batch order, and it downloads on callback
+        XCTAssertTrue(output.contains("PUT /diagnosiskeys/callback/pl-demo?url=https://localhost:"), output)
+        XCTAssertTrue(output.contains("delivered 6 callback(s) over mutual TLS"), output)
+        XCTAssertTrue(output.contains("batchTag=\(UTCDay(Date()).compact)-1 date=\(UTCDay(Date()).description), batchTag=\(UTCDay(Date()).compact)-2"), output)
+        XCTAssertTrue(output.contains("PL downloaded the notified batches: 130 keys (expected 130), no polling"), output)
 
         // the operator commands work on the database the demo left behind
         let config = dir.appendingPathComponent("work/efgs.yaml").path
         let verify = try run(["cert", "verify", "--config", config], in: dir)
         XCTAssertEqual(verify.status, 0, verify.output)
-        XCTAssertTrue(verify.output.contains("6 of 6 row(s) pass the integrity check"), verify.output)
+        XCTAssertTrue(verify.output.contains("7 of 7 row(s) pass the integrity check"), verify.output)
         let migrate = try run(["migrate", "--config", config], in: dir)
         XCTAssertTrue(migrate.output.contains("schema version 1 (applied now: none)"), migrate.output)
         let batch = try run(["batch", "--config", config], in: dir)
