@@ -3,6 +3,7 @@ import EFGSProtocol
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
@@ -60,11 +61,13 @@ public struct CallbackServerCheck: Sendable {
 /// Delivers one callback: `GET <target>` over TLS ≥ 1.2 to a vetted address, with SNI for the URL host, the
 /// gateway's client certificate, the server-certificate check above, no redirects, and timeouts. Built on
 /// swift-nio and swift-nio-ssl because the connection must go to an address vetted in this attempt (no second DNS
-/// lookup) while SNI and the certificate check use the host name.
+/// lookup) while SNI and the certificate check use the host name. With an HTTP CONNECT proxy the proxy is asked
+/// for the vetted IP literal, and TLS runs end to end through the tunnel.
 public struct CallbackClient: Sendable {
     let tlsContext: NIOSSLContext
     let timeout: TimeAmount
     let group: any EventLoopGroup
+    let proxy: (host: String, port: Int)?
 
     public struct IdentityError: Error, CustomStringConvertible {
         public var setting: String
@@ -73,7 +76,16 @@ public struct CallbackClient: Sendable {
     }
 
     /// Loads the client identity presented to callback servers.
-    public init(certificatePath: String, keyPath: String, timeout: Double, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    public init(certificatePath: String, keyPath: String, timeout: Double, proxyURL: String? = nil,
+                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+        if let proxyURL {
+            guard let u = URLComponents(string: proxyURL), u.scheme?.lowercased() == "http", let host = u.host, !host.isEmpty, let port = u.port else {
+                throw IdentityError(setting: "callback.proxyUrl", reason: "'\(proxyURL)' is not http://HOST:PORT")
+            }
+            proxy = (host, port)
+        } else {
+            proxy = nil
+        }
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) }
@@ -96,34 +108,11 @@ public struct CallbackClient: Sendable {
     public func deliver(to url: CallbackURLPolicy.VettedURL, target: String, check: CallbackServerCheck) async -> Result<Int, CallbackFailure> {
         var lastError = "no address"
         for address in url.addresses {
-            let socketAddress: SocketAddress
-            do { socketAddress = try SocketAddress(packedIPAddress: ByteBuffer(bytes: address), port: url.port) } catch {
-                lastError = "\(error)"; continue
-            }
             let refusal = NIOLockedValueBox<String?>(nil)
             let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
             do {
-                let context = tlsContext
-                channel = try await ClientBootstrap(group: group)
-                    .connectTimeout(timeout)
-                    .connect(to: socketAddress) { channel in
-                        channel.eventLoop.makeCompletedFuture {
-                            let tls = try NIOSSLClientHandler(
-                                context: context, serverHostname: url.hostIsIPLiteral ? nil : url.host,
-                                customVerificationCallback: { certificates, promise in
-                                    let leaf = certificates.first.flatMap { try? $0.toDERBytes() } ?? []
-                                    if let problem = check.problem(leafDER: leaf) {
-                                        refusal.withLockedValue { $0 = problem }
-                                        promise.succeed(.failed)
-                                    } else {
-                                        promise.succeed(.certificateVerified)
-                                    }
-                                })
-                            try channel.pipeline.syncOperations.addHandler(tls)
-                            try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                            return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
-                        }
-                    }
+                channel = try await (proxy == nil ? connectDirectly(to: address, url: url, check: check, refusal: refusal)
+                    : connectThroughProxy(to: address, url: url, check: check, refusal: refusal))
             } catch {
                 lastError = "\(error)"
                 continue
@@ -131,6 +120,67 @@ public struct CallbackClient: Sendable {
             return await exchange(on: channel, url: url, target: target, refusal: refusal)
         }
         return .failure(.connect(lastError))
+    }
+
+    typealias HTTPChannel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+
+    func connectDirectly(to address: [UInt8], url: CallbackURLPolicy.VettedURL, check: CallbackServerCheck,
+                         refusal: NIOLockedValueBox<String?>) async throws -> HTTPChannel {
+        try await ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .connect(to: try SocketAddress(packedIPAddress: ByteBuffer(bytes: address), port: url.port)) { [self] channel in
+                channel.eventLoop.makeCompletedFuture { try secure(channel, url: url, check: check, refusal: refusal) }
+            }
+    }
+
+    /// CONNECT <vetted IP literal>:<port> through the proxy, then TLS and HTTP inside the tunnel.
+    func connectThroughProxy(to address: [UInt8], url: CallbackURLPolicy.VettedURL, check: CallbackServerCheck,
+                             refusal: NIOLockedValueBox<String?>) async throws -> HTTPChannel {
+        guard let proxy else { throw CallbackFailure.connect("no proxy") }
+        let literal = address.count == 16 ? "[\(IPAddressBytes.format(address))]" : IPAddressBytes.format(address)
+        let deadline = NIODeadline.now() + timeout
+        let (channel, tunnel) = try await ClientBootstrap(group: group)
+            .connectTimeout(timeout)
+            .connect(host: proxy.host, port: proxy.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let established = channel.eventLoop.makePromise(of: Void.self)
+                    let ops = channel.pipeline.syncOperations
+                    try ops.addHandler(HTTPRequestEncoder(), name: "proxy-encoder")
+                    try ops.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)), name: "proxy-decoder")
+                    try ops.addHandler(NIOHTTP1ProxyConnectHandler(targetHost: literal, targetPort: url.port, headers: [:], deadline: deadline,
+                                                                   promise: established), name: "proxy-connect")
+                    return (channel, established.futureResult)
+                }
+            }
+        do {
+            try await tunnel.get()
+            try await channel.pipeline.removeHandler(name: "proxy-decoder").get()
+            try await channel.pipeline.removeHandler(name: "proxy-encoder").get()
+            return try await channel.eventLoop.submit { [self] in try secure(channel, url: url, check: check, refusal: refusal) }.get()
+        } catch {
+            channel.close(promise: nil)
+            throw error
+        }
+    }
+
+    /// TLS (SNI for a host name, the gateway's client certificate, the server check) and HTTP/1.1 on `channel`.
+    /// Runs on the channel's event loop.
+    func secure(_ channel: any Channel, url: CallbackURLPolicy.VettedURL, check: CallbackServerCheck,
+                refusal: NIOLockedValueBox<String?>) throws -> HTTPChannel {
+        let tls = try NIOSSLClientHandler(
+            context: tlsContext, serverHostname: url.hostIsIPLiteral ? nil : url.host,
+            customVerificationCallback: { certificates, promise in
+                let leaf = certificates.first.flatMap { try? $0.toDERBytes() } ?? []
+                if let problem = check.problem(leafDER: leaf) {
+                    refusal.withLockedValue { $0 = problem }
+                    promise.succeed(.failed)
+                } else {
+                    promise.succeed(.certificateVerified)
+                }
+            })
+        try channel.pipeline.syncOperations.addHandler(tls)
+        try channel.pipeline.syncOperations.addHTTPClientHandlers()
+        return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
     }
 
     /// Sends the request and reads the response head (and up to 64 KiB of body, ignored) within the timeout.

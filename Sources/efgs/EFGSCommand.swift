@@ -52,10 +52,9 @@ struct GatewayRuntime {
         guard let cert = config.callbackClientCertificatePath, let key = config.callbackClientKeyPath else {
             throw ValidationError("callback.clientCertificatePath: required — the client certificate and key (callback.clientKeyPath) presented to callback servers")
         }
-        if config.callbackProxyURL != nil {
-            throw ValidationError("callback.proxyUrl: HTTP CONNECT proxies are not supported by this build yet; remove the setting")
-        }
-        do { return try CallbackClient(certificatePath: cert, keyPath: key, timeout: config.callbackTimeout) } catch let e as CallbackClient.IdentityError {
+        do {
+            return try CallbackClient(certificatePath: cert, keyPath: key, timeout: config.callbackTimeout, proxyURL: config.callbackProxyURL)
+        } catch let e as CallbackClient.IdentityError {
             throw ValidationError(e.description)
         }
     }

@@ -3,6 +3,8 @@ import EFGSCrypto
 import EFGSProtocol
 import EFGSStore
 import Foundation
+import NIOCore
+import NIOPosix
 import XCTest
 
 /// Callback delivery (PROTOCOL.md §7.5) against real TLS servers on loopback, with certificates made here. DE
@@ -282,6 +284,65 @@ final class CallbackDeliveryTests: XCTestCase {
                                       client: client, resolve: { _ in [[127, 0, 0, 1]] })
         try await assertEq(try await strict.run().failed, 1)
         XCTAssertEqual(s.requests.count, 0)
+    }
+}
+
+extension CallbackDeliveryTests {
+    /// `callback.proxyUrl`: a real HTTP CONNECT proxy (Debian's tinyproxy, started here) is asked for the vetted IP
+    /// literal; TLS (SNI, pin, client certificate) runs end to end through the tunnel.
+    func testDeliveryThroughAConnectProxy() async throws {
+        let tinyproxy = "/usr/bin/tinyproxy"
+        guard FileManager.default.isExecutableFile(atPath: tinyproxy) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("CI installs tinyproxy (.ci/run)") }
+            throw XCTSkip("tinyproxy not installed (apt-get install tinyproxy)")
+        }
+        try await prepare()
+        // a free loopback port for the proxy
+        let probe = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+        let proxyPort = probe.localAddress!.port!
+        try probe.close().wait()
+        let conf = f.dir.appendingPathComponent("tinyproxy.conf")
+        let logFile = f.dir.appendingPathComponent("tinyproxy.log")
+        try "Port \(proxyPort)\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\nLogLevel Info\nMaxClients 10\nLogFile \"\(logFile.path)\"\n"
+            .write(to: conf, atomically: true, encoding: .utf8)
+        let proxy = Process()
+        proxy.executableURL = URL(fileURLWithPath: tinyproxy)
+        proxy.arguments = ["-d", "-c", conf.path]
+        proxy.standardOutput = FileHandle.nullDevice; proxy.standardError = FileHandle.nullDevice
+        try proxy.run()
+        defer { stop(proxy) }
+        for _ in 0..<100 where !(try TCPProbe.reachable(port: proxyPort)) { try await Task.sleep(nanoseconds: 50_000_000) }
+
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let s = try server(cert)
+        await subscribe("cb", "https://localhost:\(s.port)/via-proxy")
+        let tag = try await newBatch()
+        let proxied = try CallbackClient(certificatePath: f.dir.appendingPathComponent("callback-client.pem").path,
+                                         keyPath: f.dir.appendingPathComponent("callback-client.key").path,
+                                         timeout: 5, proxyURL: "http://127.0.0.1:\(proxyPort)")
+        let summary = try await CallbackExecutor(gateway: f.gateway, client: proxied, resolve: { _ in [[127, 0, 0, 1]] }).run()
+        XCTAssertEqual(summary.delivered, 1, "\(f.lines.suffix(4))")
+        XCTAssertEqual(s.requests.first?.query["batchTag"], tag)
+        XCTAssertTrue(s.requests.first?.raw.contains("\r\nHost: localhost:\(s.port)\r\n") ?? false)
+        XCTAssertEqual(s.requests.first?.clientCertificateThumbprint, clientIdentity.thumbprint, "TLS end to end through the tunnel")
+        let proxyLog = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
+        XCTAssertTrue(proxyLog.contains("127.0.0.1:\(s.port)"), "the proxy was asked for the vetted IP literal: \(proxyLog.suffix(800))")
+    }
+}
+
+/// Stops a test fixture process at once (SIGKILL: a child of the test process may inherit a mask that blocks
+/// SIGTERM) and reaps it.
+func stop(_ process: Process) {
+    guard process.isRunning else { return }
+    kill(process.processIdentifier, SIGKILL)
+    process.waitUntilExit()
+}
+
+enum TCPProbe {
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    static func reachable(port: Int) throws -> Bool {
+        (try? ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).wait().close().wait()) != nil
     }
 }
 
