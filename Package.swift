@@ -100,7 +100,16 @@ let package = Package(
             ]
         ),
         // Helpers shared by the test targets (seeded generator, input mutation).
-        .target(name: "EFGSTestSupport", path: "Tests/EFGSTestSupport"),
+        .target(
+            name: "EFGSTestSupport",
+            dependencies: [
+                "EFGSCrypto",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Tests/EFGSTestSupport"),
         .testTarget(name: "EFGSProtocolTests", dependencies: ["EFGSProtocol", "EFGSTestSupport"]),
         .testTarget(
             name: "EFGSCryptoTests",
@@ -111,13 +120,14 @@ let package = Package(
         .testTarget(
             name: "EFGSGatewayTests",
             dependencies: [
-                "EFGSGateway", "EFGSStore", "EFGSCrypto", "EFGSProtocol",
+                "EFGSGateway", "EFGSStore", "EFGSCrypto", "EFGSProtocol", "EFGSTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["EFGSClient", "EFGSCrypto", "EFGSProtocol"]
+            dependencies: ["EFGSClient", "EFGSCrypto", "EFGSProtocol", "EFGSTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v5]

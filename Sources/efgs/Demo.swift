@@ -87,7 +87,7 @@ struct Demo: AsyncParsableCommand {
         try yaml.write(toFile: dir + "/efgs.yaml", atomically: true, encoding: .utf8)
 
         step("Starting a gateway on loopback (SQLite at \(dir)/efgs.sqlite)")
-        let runtime = try await GatewayRuntime.open(ConfigOption.parse(["--config", dir + "/efgs.yaml"]))
+        let runtime = try await GatewayRuntime.open(ConfigOption.parse(["--config", dir + "/efgs.yaml"]), callbacks: true)
         let gw = runtime.gateway
         for b in backends {
             for (issued, type) in [(b.auth, CertificateType.authentication), (b.signing, .signing)] {
@@ -146,7 +146,7 @@ struct Demo: AsyncParsableCommand {
         print("    created \(created.count) download batches: \(created.map { "\($0.tag) (\($0.keyCount) keys)" }.joined(separator: ", "))")
 
         step("Callback delivery (as serve does right after a batching run that created batches)")
-        let delivery = try await CallbackExecutor(gateway: gw, client: try runtime.callbackClient()).run()
+        let delivery = try await CallbackExecutor(gateway: gw, client: runtime.callbackClient!).run()
         let notices = await endpoint.notices
         print("    delivered \(delivery.delivered) callback(s) over mutual TLS; PL's endpoint received: \(notices.map { "batchTag=\($0.batchTag) date=\($0.date)" }.joined(separator: ", "))")
         if notices.map(\.batchTag) != created.map(\.tag) { failures.append("PL was notified of \(notices.map(\.batchTag)), batches are \(created.map(\.tag))") }

@@ -27,12 +27,16 @@ struct ConfigOption: ParsableArguments {
     }
 }
 
-/// Opens configuration, trust anchor, store (migrated) and the gateway core.
+/// Opens configuration, trust anchor, store (migrated) and the gateway core; with `callbacks`, also the identity
+/// presented to callback servers — checked before the store is opened, so a missing identity stops start-up cleanly.
 struct GatewayRuntime {
     let gateway: Gateway
     let store: SQLGatewayStore
+    /// Present when opened with `callbacks: true`.
+    let callbackClient: CallbackClient?
 
-    static func open(_ option: ConfigOption, clock: @escaping @Sendable () -> Date = { Date() }, onDocLimitReached: @escaping @Sendable () -> Void = {}) async throws -> GatewayRuntime {
+    static func open(_ option: ConfigOption, callbacks: Bool = false, clock: @escaping @Sendable () -> Date = { Date() },
+                     onDocLimitReached: @escaping @Sendable () -> Void = {}) async throws -> GatewayRuntime {
         let config = try await option.load()
         let log = EventLog(minimumLevel: config.logLevel)
         let anchor: TrustAnchor
@@ -40,15 +44,20 @@ struct GatewayRuntime {
             log.scope("CertificateService").error("Could not load EFGS-TrustAnchor.", ["path": config.trustAnchorPath])
             throw ValidationError("trustAnchor.certificatePath: \(error)")
         }
+        let callbackClient = callbacks ? try Self.callbackClient(config) : nil
         let store = try await SQLGatewayStore.open(url: config.databaseURL, logger: Logger(label: "efgs.store"))
-        try await store.migrate()
-        let gateway = try Gateway(config: config, store: store, trustAnchor: anchor, log: log, clock: clock, onDocLimitReached: onDocLimitReached)
-        return GatewayRuntime(gateway: gateway, store: store)
+        do {
+            try await store.migrate()
+            let gateway = try Gateway(config: config, store: store, trustAnchor: anchor, log: log, clock: clock, onDocLimitReached: onDocLimitReached)
+            return GatewayRuntime(gateway: gateway, store: store, callbackClient: callbackClient)
+        } catch {
+            try? await store.close()
+            throw error
+        }
     }
 
     /// The identity presented to callback servers; required by the commands that deliver callbacks (§9).
-    func callbackClient() throws -> CallbackClient {
-        let config = gateway.config
+    static func callbackClient(_ config: GatewayConfiguration) throws -> CallbackClient {
         guard let cert = config.callbackClientCertificatePath, let key = config.callbackClientKeyPath else {
             throw ValidationError("callback.clientCertificatePath: required — the client certificate and key (callback.clientKeyPath) presented to callback servers")
         }
@@ -66,9 +75,9 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let batchingTrigger = JobTrigger(), callbackTrigger = JobTrigger()
-        let runtime = try await GatewayRuntime.open(options, onDocLimitReached: { batchingTrigger.fire() })
+        let runtime = try await GatewayRuntime.open(options, callbacks: true, onDocLimitReached: { batchingTrigger.fire() })
         let gw = runtime.gateway
-        let callbackClient = try runtime.callbackClient()
+        let callbackClient = runtime.callbackClient!
         let startup = gw.log.scope("Startup")
         if gw.config.allowLegacySha1 { startup.warn("Legacy SHA-1 signatures are enabled") }
         if gw.config.callbackAllowLoopback { startup.warn("Loopback callback targets are allowed") }
@@ -155,8 +164,8 @@ struct DeliverCallbacks: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let runtime = try await GatewayRuntime.open(options)
-        let executor = CallbackExecutor(gateway: runtime.gateway, client: try runtime.callbackClient())
+        let runtime = try await GatewayRuntime.open(options, callbacks: true)
+        let executor = CallbackExecutor(gateway: runtime.gateway, client: runtime.callbackClient!)
         let s = try await executor.run()
         print("delivered \(s.delivered), failed \(s.failed) (dropped after the last retry: \(s.dropped)); \(try await runtime.store.pendingCallbackTaskCount()) task(s) pending")
         try await runtime.store.close()

@@ -2,7 +2,10 @@ import EFGSCrypto
 @testable import EFGSGateway
 import EFGSProtocol
 import EFGSStore
+import CoreMetrics
+import EFGSTestSupport
 import Foundation
+import MetricsTestKit
 import NIOCore
 import NIOPosix
 import XCTest
@@ -113,7 +116,15 @@ final class CallbackDeliveryTests: XCTestCase {
         XCTAssertTrue(events("Got 2xx response for callback.").first?.contains("retry=\"1\"") ?? false)
     }
 
+    /// The metrics backend of this test process (swift-metrics is bootstrapped once per process).
+    static let metrics: TestMetrics = {
+        let m = TestMetrics()
+        MetricsSystem.bootstrap(m)
+        return m
+    }()
+
     func testRetriesExhaustedDropTheTaskAndUnblockTheNext() async throws {
+        let metrics = Self.metrics
         try await prepare()
         let cert = try serverCertificate()
         try await f.register(cert, "FR", .callback)
@@ -128,6 +139,10 @@ final class CallbackDeliveryTests: XCTestCase {
         XCTAssertEqual(s.requests.map { $0.query["batchTag"] }, [first, first, first, second])
         XCTAssertEqual(events("Callback reached max amount of retries. Dropping callback task.").count, 1)
         try await assertEq(try await f.store.pendingCallbackTaskCount(), 1)
+        // delivery metrics: every failed attempt, the drop, the pending gauge
+        XCTAssertGreaterThanOrEqual(try metrics.expectCounter("efgs_callback_attempts_total", [("result", "failure")]).totalValue, 4)
+        XCTAssertGreaterThanOrEqual(try metrics.expectCounter("efgs_callback_tasks_dropped_total").totalValue, 1)
+        XCTAssertNotNil(try metrics.expectGauge("efgs_callback_tasks_pending").lastValue)
         try await assertEq(try await f.store.callbackSubscriptions(country: "FR").count, 1, "the subscription stays by default")
     }
 

@@ -51,6 +51,8 @@ final class Federation {
     var configPath: String { dir.appendingPathComponent("efgs.yaml").path }
     var settings: [String: String]
     private(set) var members: [String: (auth: CertificateFactory.Issued, sign: CertificateFactory.Issued)] = [:]
+    /// Thumbprint of the client certificate the gateway presents to callback servers.
+    private(set) var callbackClientThumbprint = ""
 
     init(dir: URL, settings: [String: String] = [:]) throws {
         self.dir = dir
@@ -61,6 +63,7 @@ final class Federation {
         let callbackIdentity = try CertificateFactory.selfSigned(country: nil, commonName: "efgs-callback-client", key: .p256)
         try callbackIdentity.certificatePEM.write(to: dir.appendingPathComponent("callback-client.pem"), atomically: true, encoding: .utf8)
         try callbackIdentity.privateKeyPEM.write(to: dir.appendingPathComponent("callback-client.key"), atomically: true, encoding: .utf8)
+        callbackClientThumbprint = callbackIdentity.thumbprint
         try writeConfig()
     }
 

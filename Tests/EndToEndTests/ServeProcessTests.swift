@@ -1,6 +1,7 @@
 import EFGSClient
 import EFGSCrypto
 import EFGSProtocol
+import EFGSTestSupport
 import Foundation
 import XCTest
 
@@ -225,6 +226,58 @@ final class ServeProcessTests: XCTestCase {
         let revoked = try curl(cert: dePEM.path + ".pem", key: dePEM.path + ".key")
         XCTAssertEqual(revoked.status, 403)
         XCTAssertEqual(revoked.body, #"{"message":"Client certificate is revoked"}"#)
+    }
+
+    /// `efgs serve` notifies a subscriber within seconds of a batching run that created a batch (the executor runs
+    /// right after batching, not only every `callback.executeInterval`), over mutual TLS, pinned to the CALLBACK row
+    /// onboarded with `cert import`.
+    func testServeDeliversCallbacksRightAfterBatching() async throws {
+        try EFGS.requireBinary()
+        let fed = try Federation(dir: try temporaryFolder(self, "callbacks"),
+                                 settings: ["callback.allowLoopback": "true", "batching.interval": "2", "callback.executeInterval": "3600"])
+        try fed.addMember("DE")
+        try fed.addMember("FR")
+        let endpointCert = try CertificateFactory.selfSigned(country: "FR", commonName: "callback.fr", key: .p256, dnsNames: ["localhost"],
+                                                             ipAddresses: [[127, 0, 0, 1]])
+        let imported = try fed.onboard(endpointCert, country: "FR", type: "CALLBACK")
+        XCTAssertEqual(imported.status, 0, imported.output)
+        let endpoint = try TestCallbackServer(identity: endpointCert)
+        defer { endpoint.stop() }
+        let server = try ServeProcess(config: fed.configPath, in: fed.dir)
+        defer { server.stop() }
+        XCTAssertEqual(server.events("Loopback callback targets are allowed").count, 1, "the development switch is loud")
+        let base = "http://127.0.0.1:\(server.port)"
+        let fr = ["-H", "X-SSL-Client-SHA256: \(fed.member("FR").auth.thumbprint)", "-H", "X-SSL-Client-DN: C=FR"]
+        // MT style: the url parameter unencoded
+        let put = try Curl.request("\(base)/diagnosiskeys/callback/fr-1?url=https://127.0.0.1:\(endpoint.port)/efgs/cb", ["-X", "PUT"] + fr)
+        XCTAssertEqual(put.status, 200, put.body)
+        let de = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
+        try await assertStatus(await de.upload(keys: freshKeys(3, origin: "DE"), batchTag: "cb-1",
+                                               signer: BatchSigner(certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)), 201)
+        try await de.shutdown()
+        let uploaded = Date()
+        while endpoint.requests.isEmpty && Date().timeIntervalSince(uploaded) < 20 { try await Task.sleep(nanoseconds: 100_000_000) }
+        XCTAssertLessThan(Date().timeIntervalSince(uploaded), 10, "within seconds of batching, not callback.executeInterval (3600 s)")
+        XCTAssertEqual(endpoint.requests.count, 1, String(server.output.suffix(3000)))
+        XCTAssertEqual(endpoint.requests.first?.query["batchTag"], "\(UTCDay(Date()).compact)-1")
+        XCTAssertEqual(endpoint.requests.first?.query["date"], UTCDay(Date()).description)
+        XCTAssertEqual(endpoint.requests.first?.clientCertificateThumbprint, fed.callbackClientThumbprint)
+        for _ in 0..<20 where server.events("Successfully executed callback. Deleting callback task from database").isEmpty {
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        XCTAssertEqual(server.events("Successfully executed callback. Deleting callback task from database").count, 1)
+        // the one-shot commands on the same database
+        let deliver = try EFGS.run(["deliver-callbacks", "--config", fed.configPath], in: fed.dir)
+        XCTAssertEqual(deliver.status, 0, deliver.output)
+        XCTAssertTrue(deliver.output.contains("delivered 0, failed 0 (dropped after the last retry: 0); 0 task(s) pending"), deliver.output)
+        let release = try EFGS.run(["release-callback-locks", "--config", fed.configPath], in: fed.dir)
+        XCTAssertTrue(release.output.contains("released 0 lock(s)"), release.output)
+        // serve and deliver-callbacks refuse to start without the callback client identity, naming the setting
+        fed.settings["callback.clientCertificatePath"] = fed.dir.appendingPathComponent("missing.pem").path
+        try fed.writeConfig()
+        let refused = try EFGS.run(["deliver-callbacks", "--config", fed.configPath], in: fed.dir)
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.output.contains("callback.clientCertificatePath"), refused.output)
     }
 
     /// `cert import` applies the onboarding review and the integrity check.

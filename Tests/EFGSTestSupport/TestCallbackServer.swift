@@ -8,21 +8,21 @@ import NIOSSL
 
 /// A national backend's callback endpoint for tests: a real TLS (or plain TCP) server on 127.0.0.1 that records
 /// the raw request bytes, the client certificate presented, and answers as each test scripts it.
-final class TestCallbackServer: @unchecked Sendable {
+public final class TestCallbackServer: @unchecked Sendable {
     /// How to answer one request.
-    enum Answer: Sendable {
+    public enum Answer: Sendable {
         case status(Int)
         case redirect(to: String)
         /// Answer 200 only after `seconds`.
         case delayed(seconds: Double)
     }
 
-    struct Recorded: Sendable {
-        var raw: String
-        var clientCertificateThumbprint: String?
+    public struct Recorded: Sendable {
+        public var raw: String
+        public var clientCertificateThumbprint: String?
         /// The request target (`/path?query`).
-        var target: String { raw.split(separator: "\r\n").first.map { String($0.split(separator: " ")[1]) } ?? "" }
-        var query: [String: String] {
+        public var target: String { raw.split(separator: "\r\n").first.map { String($0.split(separator: " ")[1]) } ?? "" }
+        public var query: [String: String] {
             guard let q = target.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
             return Dictionary(q.split(separator: "&").map { kv in
                 let p = kv.split(separator: "=", maxSplits: 1)
@@ -31,13 +31,13 @@ final class TestCallbackServer: @unchecked Sendable {
         }
     }
 
-    let identity: CertificateFactory.Issued?
+    public let identity: CertificateFactory.Issued?
     private let state = NIOLockedValueBox<(answers: [Answer], requests: [Recorded], connections: Int)>(([], [], 0))
     private var channel: (any Channel)!
-    var port: Int { channel.localAddress!.port! }
+    public var port: Int { channel.localAddress!.port! }
 
     /// `identity` nil: plain TCP (a TLS client fails its handshake). `answers` are used in order; the last repeats.
-    init(identity: CertificateFactory.Issued?, answers: [Answer] = [.status(200)]) throws {
+    public init(identity: CertificateFactory.Issued?, answers: [Answer] = [.status(200)]) throws {
         self.identity = identity
         state.withLockedValue { $0.answers = answers }
         var sslContext: NIOSSLContext?
@@ -68,9 +68,9 @@ final class TestCallbackServer: @unchecked Sendable {
             .bind(host: "127.0.0.1", port: 0).wait()
     }
 
-    var requests: [Recorded] { state.withLockedValue { $0.requests } }
+    public var requests: [Recorded] { state.withLockedValue { $0.requests } }
 
-    func stop() { try? channel.close().wait() }
+    public func stop() { try? channel.close().wait() }
 
     fileprivate func record(_ r: Recorded) -> Answer {
         state.withLockedValue { s in
