@@ -233,6 +233,18 @@ final class CallbackDeliveryTests: XCTestCase {
 
     func testBatchOrderPerSubscription() async throws {
         try await prepare()
+        try await assertBatchOrderPerSubscription()
+    }
+
+    /// With `callback.parallelism` 2 subscriptions are served at the same time; each still gets its batches in order
+    /// with at most one attempt in flight.
+    func testBatchOrderPerSubscriptionWithParallelism() async throws {
+        try await prepare(["CALLBACK_PARALLELISM": "2"])
+        XCTAssertEqual(f.gateway.config.callbackParallelism, 2)
+        try await assertBatchOrderPerSubscription()
+    }
+
+    func assertBatchOrderPerSubscription() async throws {
         let cert = try serverCertificate()
         try await f.register(cert, "FR", .callback)
         let a = try server(cert), b = try server(cert)
