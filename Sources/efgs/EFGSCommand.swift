@@ -56,6 +56,19 @@ struct GatewayRuntime {
         }
     }
 
+    /// Opens the runtime, runs `body`, and closes the store whether `body` returns or throws (one-shot commands).
+    static func with<T>(_ option: ConfigOption, callbacks: Bool = false, _ body: (GatewayRuntime) async throws -> T) async throws -> T {
+        let runtime = try await open(option, callbacks: callbacks)
+        do {
+            let result = try await body(runtime)
+            try await runtime.store.close()
+            return result
+        } catch {
+            try? await runtime.store.close()
+            throw error
+        }
+    }
+
     /// The identity presented to callback servers; required by the commands that deliver callbacks (§9).
     static func callbackClient(_ config: GatewayConfiguration) throws -> CallbackClient {
         guard let cert = config.callbackClientCertificatePath, let key = config.callbackClientKeyPath else {
@@ -125,10 +138,8 @@ struct Batch: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let runtime = try await GatewayRuntime.open(options)
-        let created = try await BatchingJob(gateway: runtime.gateway).run()
+        let created = try await GatewayRuntime.with(options) { try await BatchingJob(gateway: $0.gateway).run() }
         print("created \(created.count) download batch(es)\(created.isEmpty ? "" : ": " + created.map { "\($0.tag) (\($0.keyCount) keys)" }.joined(separator: ", "))")
-        try await runtime.store.close()
     }
 }
 
@@ -137,10 +148,8 @@ struct PurgeKeys: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let runtime = try await GatewayRuntime.open(options)
-        let r = try await KeyRetentionJob(gateway: runtime.gateway).run()
+        let r = try await GatewayRuntime.with(options) { try await KeyRetentionJob(gateway: $0.gateway).run() }
         print("deleted \(r.keysDeleted) key(s) accepted before \(UTCTimestamp.format(epochMillis: r.cutoff)); \(r.keysAfter) remain")
-        try await runtime.store.close()
     }
 }
 
@@ -151,10 +160,10 @@ struct PurgeStatistics: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let runtime = try await GatewayRuntime.open(options)
-        let n = try await StatisticsRetentionJob(gateway: runtime.gateway).run()
-        print("deleted \(n) row(s) older than \(runtime.gateway.config.statisticsRetentionDays) days")
-        try await runtime.store.close()
+        let (n, days) = try await GatewayRuntime.with(options) {
+            (try await StatisticsRetentionJob(gateway: $0.gateway).run(), $0.gateway.config.statisticsRetentionDays)
+        }
+        print("deleted \(n) row(s) older than \(days) days")
     }
 }
 
@@ -164,11 +173,10 @@ struct DeliverCallbacks: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let runtime = try await GatewayRuntime.open(options, callbacks: true)
-        let executor = CallbackExecutor(gateway: runtime.gateway, client: runtime.callbackClient!)
-        let s = try await executor.run()
-        print("delivered \(s.delivered), failed \(s.failed) (dropped after the last retry: \(s.dropped)); \(try await runtime.store.pendingCallbackTaskCount()) task(s) pending")
-        try await runtime.store.close()
+        let (s, pending) = try await GatewayRuntime.with(options, callbacks: true) { runtime in
+            (try await CallbackExecutor(gateway: runtime.gateway, client: runtime.callbackClient!).run(), try await runtime.store.pendingCallbackTaskCount())
+        }
+        print("delivered \(s.delivered), failed \(s.failed) (dropped after the last retry: \(s.dropped)); \(pending) task(s) pending")
     }
 }
 
@@ -178,9 +186,7 @@ struct ReleaseCallbackLocks: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let runtime = try await GatewayRuntime.open(options)
-        let n = try await CallbackLockCleanupJob(gateway: runtime.gateway).run()
+        let n = try await GatewayRuntime.with(options) { try await CallbackLockCleanupJob(gateway: $0.gateway).run() }
         print("released \(n) lock(s)")
-        try await runtime.store.close()
     }
 }
