@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
     ],
     targets: [
         // Wire model, canonical bytes, media types. Pure.
@@ -53,6 +54,7 @@ let package = Package(
                 "EFGSProtocol", "EFGSCrypto",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -103,7 +105,8 @@ let package = Package(
         .target(
             name: "EFGSTestSupport",
             dependencies: [
-                "EFGSCrypto",
+                "EFGSCrypto", "EFGSStore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -116,7 +119,8 @@ let package = Package(
             dependencies: ["EFGSCrypto", "EFGSProtocol", "EFGSTestSupport"],
             resources: [.copy("Vectors")]
         ),
-        .testTarget(name: "EFGSStoreTests", dependencies: ["EFGSStore", "EFGSCrypto", "EFGSProtocol", .product(name: "SQLKit", package: "sql-kit")]),
+        .testTarget(name: "EFGSStoreTests", dependencies: ["EFGSStore", "EFGSCrypto", "EFGSProtocol", "EFGSTestSupport",
+                                                           .product(name: "SQLKit", package: "sql-kit")]),
         .testTarget(
             name: "EFGSGatewayTests",
             dependencies: [

@@ -9,11 +9,11 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
 
     public init(backend: any SQLBackend) { self.backend = backend }
 
-    /// Opens the store a `database.url` names: `sqlite:PATH` (or a bare path). PostgreSQL arrives with the
-    /// production-mode issue.
+    /// Opens the store a `database.url` names: `postgres://USER:PASSWORD@HOST:PORT/DATABASE` or `sqlite:PATH`
+    /// (or a bare path).
     public static func open(url: String, logger: Logger) async throws -> SQLGatewayStore {
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            throw StoreError.unsupported("PostgreSQL is not available in this build; use sqlite:PATH")
+            return SQLGatewayStore(backend: try PostgresBackend(url: url, logger: logger))
         }
         let path = url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url
         guard !path.isEmpty else { throw StoreError.unsupported("database.url names no SQLite file") }

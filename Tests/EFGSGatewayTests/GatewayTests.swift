@@ -2,6 +2,7 @@ import EFGSCrypto
 @testable import EFGSGateway
 import EFGSProtocol
 import EFGSStore
+import EFGSTestSupport
 import Foundation
 import Logging
 import XCTest
@@ -37,13 +38,12 @@ final class Fixture: @unchecked Sendable {
         try ta.certificatePEM.write(to: dir.appendingPathComponent("ta.pem"), atomically: true, encoding: .utf8)
         operatorSigner = try OperatorSigner(pem: ta.privateKeyPEM)
         var env = ["TRUST_ANCHOR_CERTIFICATE_PATH": dir.appendingPathComponent("ta.pem").path,
-                   "DATABASE_URL": "sqlite:" + dir.appendingPathComponent("efgs.sqlite").path,
+                   "DATABASE_URL": TestDatabase.url(sqliteFile: dir.appendingPathComponent("efgs.sqlite").path),
                    "STORAGE_KEYS": "k1:" + Base64.encodeString([UInt8](repeating: 7, count: 32)),
                    "STORAGE_ACTIVE_KEY_ID": "k1", "BATCHING_DOC_LIMIT": "5000"]
         configure(&env)
         let config = try await GatewayConfiguration.load(path: nil, environment: env)
-        store = try await SQLGatewayStore.open(url: config.databaseURL, logger: Logger(label: "test"))
-        try await store.migrate()
+        store = try await TestDatabase.openFresh(url: config.databaseURL)
         let box = logBox, clockBox = clock
         gateway = try Gateway(config: config, store: store, trustAnchor: try TrustAnchor(pem: ta.certificatePEM),
                               log: EventLog(minimumLevel: .debug, sink: { box.add($0) }), clock: { clockBox.now })

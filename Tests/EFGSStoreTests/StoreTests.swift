@@ -1,5 +1,6 @@
 import EFGSProtocol
 import EFGSStore
+import EFGSTestSupport
 import Foundation
 import Logging
 import SQLKit
@@ -12,9 +13,10 @@ final class StoreTests: XCTestCase {
         (0..<n).map { StoredKey(position: $0, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: [1]) }
     }
 
+    /// A fresh, migrated store: SQLite, or PostgreSQL when `EFGS_TEST_POSTGRES_URL` is set.
     func withStore(_ body: (SQLGatewayStore) async throws -> Void) async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-store-\(UUID()).sqlite").path
-        let store = try await SQLGatewayStore.open(url: "sqlite:" + path, logger: Logger(label: "t"))
+        let store = try await TestDatabase.openFresh(url: TestDatabase.url(sqliteFile: path))
         do { try await body(store) } catch { try await store.close(); throw error }
         try await store.close()
     }
@@ -22,8 +24,8 @@ final class StoreTests: XCTestCase {
     /// §7.3 example: docLimit 9 and upload batches of 5,5,5,5,3 keys give batches of 5,5,5,8; the chain is linked.
     func testBatchingExampleAndChain() async throws {
         try await withStore { store in
-            try await assertEq(try await store.migrate(), [1])
             try await assertEq(try await store.migrate(), [], "idempotent")
+            try await assertEq(try await store.schemaVersion(), 1)
             for (i, n) in [5, 5, 5, 5, 3].enumerated() {
                 guard case .stored = try await store.storeUpload(record(n, tag: "t\(i)"), keys: keys(n)) else { return XCTFail() }
             }

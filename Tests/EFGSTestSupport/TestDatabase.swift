@@ -1,0 +1,26 @@
+@testable import EFGSStore
+import Foundation
+import Logging
+
+/// Where the store-backed tests keep their data: a new SQLite file, or — when `EFGS_TEST_POSTGRES_URL` is set
+/// (CI runs the store and gateway suites a second time that way) — a real PostgreSQL database whose `public`
+/// schema is emptied for each test.
+public enum TestDatabase {
+    public static var postgresURL: String? { ProcessInfo.processInfo.environment["EFGS_TEST_POSTGRES_URL"] }
+
+    /// The `database.url` for a test: PostgreSQL when configured, else `sqlite:<sqliteFile>`.
+    public static func url(sqliteFile: String) -> String { postgresURL ?? "sqlite:" + sqliteFile }
+
+    /// Opens the store at `url` with an empty schema (PostgreSQL: `public` dropped and recreated) and migrates it.
+    public static func openFresh(url: String) async throws -> SQLGatewayStore {
+        let store = try await SQLGatewayStore.open(url: url, logger: Logger(label: "test"))
+        if store.backend.dialect == .postgres {
+            try await store.backend.transaction { db in
+                try await db.raw("DROP SCHEMA IF EXISTS public CASCADE").run()
+                try await db.raw("CREATE SCHEMA public").run()
+            }
+        }
+        try await store.migrate()
+        return store
+    }
+}
