@@ -36,6 +36,8 @@ public struct GatewayConfiguration: Sendable {
     public var retentionChunkSize = 1000
     public var statisticsRetentionDays = 90
     public var callbackAllowLoopback = false
+    /// Lease of a job lock (§7.8), renewed while the job runs.
+    public var jobLockLease: Double = 1800
     public var callbackExecuteInterval: Double = 300
     public var callbackRetryWait: Double = 300
     public var callbackMaxRetries = 5
@@ -174,6 +176,7 @@ public struct GatewayConfiguration: Sendable {
         retentionChunkSize = try int("retention.chunkSize", retentionChunkSize, 1...1_000_000)
         statisticsRetentionDays = try int("retention.statisticsRetentionDays", statisticsRetentionDays, 1...3650)
         callbackAllowLoopback = try bool("callback.allowLoopback", false)
+        jobLockLease = try seconds("jobs.lockLease", jobLockLease)
         callbackExecuteInterval = try seconds("callback.executeInterval", callbackExecuteInterval)
         callbackRetryWait = try seconds("callback.retryWait", callbackRetryWait)
         callbackMaxRetries = try int("callback.maxRetries", callbackMaxRetries, 0...100)

@@ -124,3 +124,56 @@ public struct PeriodicJobService: Service {
         }
     }
 }
+
+/// A job lock of §7.8 held in the database, so each job runs on one instance at a time. The lease is renewed
+/// every third of `jobs.lockLease` while the job runs; a lease left by a crashed instance expires and may be taken
+/// over.
+public struct JobLock: Sendable {
+    public let name: String
+    let gateway: Gateway
+    /// This process: host, pid and a random suffix.
+    public let holder: String
+
+    public static let batching = "batching", callbackDelivery = "callback-delivery", callbackLockCleanup = "callback-lock-cleanup",
+                      keyRetention = "key-retention", statisticsRetention = "statistics-retention"
+
+    public init(_ name: String, gateway: Gateway, holder: String = JobLock.processHolder) {
+        self.name = name; self.gateway = gateway; self.holder = holder
+    }
+
+    public static let processHolder = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: 0...UInt32.max))"
+
+    /// Runs `job` while holding the lock; returns nil without running it when another holder has the lock.
+    public func run<T: Sendable>(_ job: @escaping @Sendable () async throws -> T) async throws -> T? {
+        let lease = gateway.config.jobLockLease
+        func acquire() async throws -> Bool {
+            let now = UTCTimestamp.millis(gateway.clock())
+            return try await gateway.store.acquireJobLock(name: name, holder: holder, now: now, leaseUntil: now + Int64(lease * 1000))
+        }
+        guard try await acquire() else {
+            gateway.log.scope("JobLock").debug("Job lock held by another instance", ["job": name])
+            return nil
+        }
+        do {
+            let result = try await withThrowingTaskGroup(of: T?.self, returning: T?.self) { group in
+                group.addTask {
+                    // renew while running; a failed renewal is logged, the job is not interrupted
+                    while true {
+                        try await Task.sleep(nanoseconds: UInt64(lease / 3 * 1_000_000_000))
+                        if !(try await acquire()) { gateway.log.scope("JobLock").warn("Job lock lease could not be renewed", ["job": name]) }
+                    }
+                }
+                group.addTask { try await job() }
+                while let r = try await group.next() {
+                    if let r { group.cancelAll(); return r }
+                }
+                return nil
+            }
+            try await gateway.store.releaseJobLock(name: name, holder: holder)
+            return result
+        } catch {
+            try? await gateway.store.releaseJobLock(name: name, holder: holder)
+            throw error
+        }
+    }
+}

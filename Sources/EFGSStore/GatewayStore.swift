@@ -56,6 +56,13 @@ public protocol GatewayStore: Sendable {
     func deleteCallbackSubscription(id: Int64) async throws
     func pendingCallbackTaskCount() async throws -> Int
 
+    // MARK: job locks (§7.8)
+    /// Takes the job lock `name` for `holder` until `leaseUntil` when it is free, its lease has expired before
+    /// `now`, or `holder` holds it already (renewal). Returns whether `holder` holds it now. One atomic statement.
+    func acquireJobLock(name: String, holder: String, now: Int64, leaseUntil: Int64) async throws -> Bool
+    /// Releases the lock if `holder` holds it.
+    func releaseJobLock(name: String, holder: String) async throws
+
     // MARK: retention and statistics (§7.7)
     func purgeKeys(acceptedBefore cutoff: Int64, chunkSize: Int) async throws -> CleanupResult
     func purgeStatistics(before cutoff: Int64) async throws -> Int

@@ -69,6 +69,13 @@ struct GatewayRuntime {
         }
     }
 
+    /// Runs a one-shot job under its job lock (§7.8); nil when another instance holds it (a message says so).
+    func locked<T: Sendable>(_ name: String, _ job: @escaping @Sendable () async throws -> T) async throws -> T? {
+        let result = try await JobLock(name, gateway: gateway).run(job)
+        if result == nil { print("the \(name) job lock is held by another instance; nothing done") }
+        return result
+    }
+
     /// The identity presented to callback servers; required by the commands that deliver callbacks (§9).
     static func callbackClient(_ config: GatewayConfiguration) throws -> CallbackClient {
         guard let cert = config.callbackClientCertificatePath, let key = config.callbackClientKeyPath else {
@@ -96,17 +103,27 @@ struct Serve: AsyncParsableCommand {
         if gw.config.callbackAllowLoopback { startup.warn("Loopback callback targets are allowed") }
         let batching = BatchingJob(gateway: gw), retention = KeyRetentionJob(gateway: gw), stats = StatisticsRetentionJob(gateway: gw)
         let executor = CallbackExecutor(gateway: gw, client: callbackClient), lockCleanup = CallbackLockCleanupJob(gateway: gw)
+        // each job takes its job lock (§7.8): with several instances on one database, one runs it at a time
+        @Sendable func locked<T: Sendable>(_ name: String, _ job: @escaping @Sendable () async throws -> T) async throws -> T? {
+            try await JobLock(name, gateway: gw).run(job)
+        }
         let services: [any Service] = [
             PeriodicJobService(name: "BatchingService", interval: gw.config.batchingInterval, trigger: batchingTrigger, log: gw.log) {
                 // subscribers hear of new batches within seconds: the executor runs right after a productive batching run
-                if !(try await batching.run()).isEmpty { callbackTrigger.fire() }
+                if let created = try await locked(JobLock.batching, { try await batching.run() }), !created.isEmpty { callbackTrigger.fire() }
             },
             PeriodicJobService(name: "CallbackExecutor", interval: gw.config.callbackExecuteInterval, trigger: callbackTrigger, log: gw.log) {
-                try await executor.run()
+                _ = try await locked(JobLock.callbackDelivery) { try await executor.run() }
             },
-            PeriodicJobService(name: "CallbackCleanup", interval: 60, log: gw.log) { try await lockCleanup.run() },
-            PeriodicJobService(name: "CleanupService", interval: gw.config.retentionInterval, log: gw.log) { try await retention.run() },
-            PeriodicJobService(name: "StatisticsRetention", interval: 86_400, log: gw.log) { try await stats.run() },
+            PeriodicJobService(name: "CallbackCleanup", interval: 60, log: gw.log) {
+                _ = try await locked(JobLock.callbackLockCleanup) { try await lockCleanup.run() }
+            },
+            PeriodicJobService(name: "CleanupService", interval: gw.config.retentionInterval, log: gw.log) {
+                _ = try await locked(JobLock.keyRetention) { try await retention.run() }
+            },
+            PeriodicJobService(name: "StatisticsRetention", interval: 86_400, log: gw.log) {
+                _ = try await locked(JobLock.statisticsRetention) { try await stats.run() }
+            },
         ]
         var logger = Logger(label: "efgs")
         logger.logLevel = .warning
@@ -138,7 +155,7 @@ struct Batch: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let created = try await GatewayRuntime.with(options) { try await BatchingJob(gateway: $0.gateway).run() }
+        guard let created = try await GatewayRuntime.with(options, { rt in try await rt.locked(JobLock.batching) { try await BatchingJob(gateway: rt.gateway).run() } }) else { return }
         print("created \(created.count) download batch(es)\(created.isEmpty ? "" : ": " + created.map { "\($0.tag) (\($0.keyCount) keys)" }.joined(separator: ", "))")
     }
 }
@@ -148,7 +165,7 @@ struct PurgeKeys: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let r = try await GatewayRuntime.with(options) { try await KeyRetentionJob(gateway: $0.gateway).run() }
+        guard let r = try await GatewayRuntime.with(options, { rt in try await rt.locked(JobLock.keyRetention) { try await KeyRetentionJob(gateway: rt.gateway).run() } }) else { return }
         print("deleted \(r.keysDeleted) key(s) accepted before \(UTCTimestamp.format(epochMillis: r.cutoff)); \(r.keysAfter) remain")
     }
 }
@@ -160,9 +177,9 @@ struct PurgeStatistics: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let (n, days) = try await GatewayRuntime.with(options) {
-            (try await StatisticsRetentionJob(gateway: $0.gateway).run(), $0.gateway.config.statisticsRetentionDays)
-        }
+        guard let (n, days) = try await GatewayRuntime.with(options, { rt in
+            try await rt.locked(JobLock.statisticsRetention) { (try await StatisticsRetentionJob(gateway: rt.gateway).run(), rt.gateway.config.statisticsRetentionDays) }
+        }) else { return }
         print("deleted \(n) row(s) older than \(days) days")
     }
 }
@@ -173,9 +190,11 @@ struct DeliverCallbacks: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let (s, pending) = try await GatewayRuntime.with(options, callbacks: true) { runtime in
-            (try await CallbackExecutor(gateway: runtime.gateway, client: runtime.callbackClient!).run(), try await runtime.store.pendingCallbackTaskCount())
-        }
+        guard let (s, pending) = try await GatewayRuntime.with(options, callbacks: true, { rt in
+            try await rt.locked(JobLock.callbackDelivery) {
+                (try await CallbackExecutor(gateway: rt.gateway, client: rt.callbackClient!).run(), try await rt.store.pendingCallbackTaskCount())
+            }
+        }) else { return }
         print("delivered \(s.delivered), failed \(s.failed) (dropped after the last retry: \(s.dropped)); \(pending) task(s) pending")
     }
 }
@@ -186,7 +205,7 @@ struct ReleaseCallbackLocks: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
-        let n = try await GatewayRuntime.with(options) { try await CallbackLockCleanupJob(gateway: $0.gateway).run() }
+        guard let n = try await GatewayRuntime.with(options, { rt in try await rt.locked(JobLock.callbackLockCleanup) { try await CallbackLockCleanupJob(gateway: rt.gateway).run() } }) else { return }
         print("released \(n) lock(s)")
     }
 }

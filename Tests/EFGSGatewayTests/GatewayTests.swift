@@ -313,6 +313,26 @@ final class UploadTests: XCTestCase {
                        #"{"message":"Could not find any callback subscription for the given callbackId."}"#)
     }
 
+    /// A job guarded by its job lock runs on one holder at a time; the lock is released afterwards.
+    func testJobLockSkipsAConcurrentRun() async throws {
+        let f = try await Fixture()
+        defer { let s = f.store; Task { try? await s.close() } }
+        let first = JobLock(JobLock.batching, gateway: f.gateway, holder: "instance-1")
+        let second = JobLock(JobLock.batching, gateway: f.gateway, holder: "instance-2")
+        async let slow: Int? = first.run { try await Task.sleep(nanoseconds: 400_000_000); return 1 }
+        try await Task.sleep(nanoseconds: 100_000_000)
+        let skipped = try await second.run { 2 }
+        XCTAssertNil(skipped, "the second instance does not run the job while the first holds the lock")
+        let firstResult = try await slow
+        XCTAssertEqual(firstResult, 1)
+        let afterwards = try await second.run { 3 }
+        XCTAssertEqual(afterwards, 3, "released after the first run")
+        struct Boom: Error {}
+        do { _ = try await first.run { () async throws -> Int in throw Boom() }; XCTFail("rethrows") } catch is Boom {}
+        let afterFailure = try await second.run { 4 }
+        XCTAssertEqual(afterFailure, 4, "released after a failed run too")
+    }
+
     func testConfigurationRefusesBadSettings() async {
         for (key, value) in [("STORAGE_KEYS", "k1:short"), ("UPLOAD_MAX_KEYS", "6000"), ("RETENTION_KEY_RETENTION_DAYS", "2"), ("AUTH_TRUSTED_PROXIES", "1.2.3.4/40")] {
             var env = ["TRUST_ANCHOR_CERTIFICATE_PATH": "/x", "STORAGE_KEYS": "k1:" + Base64.encodeString([UInt8](repeating: 7, count: 32)), "STORAGE_ACTIVE_KEY_ID": "k1"]

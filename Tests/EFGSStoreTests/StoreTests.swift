@@ -57,6 +57,34 @@ final class StoreTests: XCTestCase {
         }
     }
 
+    /// §7.8 job locks: free, held, renewed by the holder, taken over after the lease expired, released only by
+    /// the holder; among concurrent acquirers exactly one wins (one atomic statement).
+    func testJobLocksWithLeases() async throws {
+        try await withStore { store in
+            func take(_ holder: String, _ now: Int64, _ until: Int64, _ name: String = "batching") async throws -> Bool {
+                try await store.acquireJobLock(name: name, holder: holder, now: now, leaseUntil: until)
+            }
+            try await assertEq(try await take("A", 1000, 2000), true)
+            try await assertEq(try await take("B", 1500, 3500), false, "held by A")
+            try await assertEq(try await take("B", 1500, 3500, "key-retention"), true, "another lock is independent")
+            try await assertEq(try await take("A", 1800, 3800), true, "renewal by the holder")
+            try await assertEq(try await take("B", 3000, 5000), false, "A's renewed lease runs until 3800")
+            try await assertEq(try await take("B", 3900, 5900), true, "an expired lease is taken over")
+            try await store.releaseJobLock(name: "batching", holder: "A")
+            try await assertEq(try await take("A", 4000, 6000), false, "A cannot release B's lock")
+            try await store.releaseJobLock(name: "batching", holder: "B")
+            try await assertEq(try await take("A", 4000, 6000), true)
+            try await store.releaseJobLock(name: "batching", holder: "A")
+            let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for i in 0..<8 { group.addTask { try await store.acquireJobLock(name: "race", holder: "h\(i)", now: 10_000, leaseUntil: 20_000) } }
+                var n = 0
+                for try await won in group where won { n += 1 }
+                return n
+            }
+            XCTAssertEqual(winners, 1)
+        }
+    }
+
     func testRetentionDeletesInChunksAndKeepsTags() async throws {
         try await withStore { store in
             try await store.migrate()
