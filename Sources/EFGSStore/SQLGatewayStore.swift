@@ -26,12 +26,19 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
 
     public func migrate() async throws -> [Int] {
         let dialect = backend.dialect
+        /// Several instances may start at once: on PostgreSQL each migration step holds a transaction-scoped advisory
+        /// lock, so the DDL runs once (SQLite serialises writers itself).
+        @Sendable func serialised(_ db: any SQLDatabase) async throws {
+            if dialect == .postgres { try await db.raw("SELECT pg_advisory_xact_lock(7320451)").run() }
+        }
         try await backend.transaction { db in
+            try await serialised(db)
             try await db.raw("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)").run()
         }
         var applied: [Int] = []
         for m in Migrations.all(dialect) {
             let done = try await backend.transaction { db -> Bool in
+                try await serialised(db)
                 let exists = try await db.raw("SELECT version FROM schema_migrations WHERE version = \(bind: m.version)").first() != nil
                 if exists { return false }
                 for s in m.statements { try await db.raw(SQLQueryString(s)).run() }
