@@ -2,6 +2,7 @@ import EFGSCrypto
 import EFGSProtocol
 import EFGSStore
 import Foundation
+import Metrics
 
 /// The gateway's shared parts: configuration, store, trust anchor, cipher, verifier, event log.
 public final class Gateway: Sendable {
@@ -67,10 +68,34 @@ public final class Gateway: Sendable {
         }
     }
 
-    /// Full processing order of §5.1: routing → media types → authentication → the endpoint's checks.
+    /// Full processing order of §5.1: routing → media types → authentication → the endpoint's checks. Records
+    /// `efgs_http_requests_total{endpoint,status}` and `efgs_http_request_duration_seconds{endpoint}`.
     public func handle(method: String, path: String, request: APIRequest) async -> APIResponse {
+        let start = DispatchTime.now()
+        let routed = route(path: path)
+        let response = await handle(method: method, routed: routed, request: request)
+        let name = routed.map { Self.metricName($0.endpoint, method: method) } ?? "unknown"
+        Counter(label: "efgs_http_requests_total", dimensions: [("endpoint", name), ("status", String(response.status))]).increment()
+        Timer(label: "efgs_http_request_duration_seconds", dimensions: [("endpoint", name)])
+            .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds))
+        return response
+    }
+
+    static func metricName(_ endpoint: Endpoint, method: String) -> String {
+        if method == "OPTIONS" { return "options" }
+        switch endpoint {
+        case .options: return "options"
+        case .upload: return "upload"
+        case .download: return "download"
+        case .audit: return "audit"
+        case .listCallbacks: return "callback_list"
+        case .callback: return method == "DELETE" ? "callback_delete" : "callback_put"
+        }
+    }
+
+    func handle(method: String, routed: (endpoint: Endpoint, methods: [String])?, request: APIRequest) async -> APIResponse {
         let scope = log.scope("GatewayController", thread: "http")
-        guard let (endpoint, methods) = route(path: path) else { return .error(404, "Not Found") }
+        guard let (endpoint, methods) = routed else { return .error(404, "Not Found") }
         if method == "OPTIONS" {
             if endpoint == .options {
                 return APIResponse(status: 200, headers: [("Allow", "POST,GET,OPTIONS"),

@@ -36,6 +36,9 @@ public struct GatewayConfiguration: Sendable {
     public var retentionChunkSize = 1000
     public var statisticsRetentionDays = 90
     public var callbackAllowLoopback = false
+    /// The admin listener (health, readiness, Prometheus metrics); nil = off (§9 `admin.port`).
+    public var adminPort: Int?
+    public var adminHost = "127.0.0.1"
     /// Lease of a job lock (§7.8), renewed while the job runs.
     public var jobLockLease: Double = 1800
     public var callbackExecuteInterval: Double = 300
@@ -177,6 +180,8 @@ public struct GatewayConfiguration: Sendable {
         statisticsRetentionDays = try int("retention.statisticsRetentionDays", statisticsRetentionDays, 1...3650)
         callbackAllowLoopback = try bool("callback.allowLoopback", false)
         jobLockLease = try seconds("jobs.lockLease", jobLockLease)
+        if str("admin.port") != nil { adminPort = try int("admin.port", 0, 0...65535) }
+        adminHost = str("admin.host") ?? adminHost
         callbackExecuteInterval = try seconds("callback.executeInterval", callbackExecuteInterval)
         callbackRetryWait = try seconds("callback.retryWait", callbackRetryWait)
         callbackMaxRetries = try int("callback.maxRetries", callbackMaxRetries, 0...100)

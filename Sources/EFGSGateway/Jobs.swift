@@ -1,6 +1,7 @@
 import EFGSProtocol
 import EFGSStore
 import Foundation
+import Metrics
 import ServiceLifecycle
 
 /// Batching (PROTOCOL.md §7.3): one run creates download batches until none is left or the time limit passes.
@@ -31,7 +32,9 @@ public struct BatchingJob: Sendable {
                 break
             }
         }
+        Counter(label: "efgs_batches_created_total").increment(by: created.count)
         let left = try await store.unbatchedKeyCount()
+        Gauge(label: "efgs_unbatched_keys").record(left)
         if left == 0 {
             scope.info("Successfully finished the document batching process - no more unprocessed diagnosis keys left")
         }
@@ -52,6 +55,7 @@ public struct KeyRetentionJob: Sendable {
         let cutoff = UTCTimestamp.millis(gateway.clock()) - Int64(gateway.config.retentionKeyDays) * 86_400_000
         do {
             let r = try await gateway.store.purgeKeys(acceptedBefore: cutoff, chunkSize: gateway.config.retentionChunkSize)
+            Counter(label: "efgs_retention_deleted_keys_total").increment(by: r.keysDeleted)
             scope.info("DB Cleanup finished", ["cutoff": UTCTimestamp.format(epochMillis: cutoff), "numberOfKeys": String(r.keysDeleted),
                                                "keysBefore": String(r.keysBefore), "keysAfter": String(r.keysAfter)])
             return r

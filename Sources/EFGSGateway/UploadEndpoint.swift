@@ -2,6 +2,7 @@ import EFGSCrypto
 import EFGSProtocol
 import EFGSStore
 import Foundation
+import Metrics
 
 extension Gateway {
     /// POST /diagnosiskeys/upload — the checks of PROTOCOL.md §5.3, in order.
@@ -60,8 +61,12 @@ extension Gateway {
         }
         // 15: signature (§6)
         let records = keys.map(CanonicalRecord.bytes(of:))
-        guard let signer = try await verifySignature(batchSignature, stream: BatchStream.bytes(ofRecords: records), caller: caller,
-                                                     batchTag: batchTag, keys: keys, scope: scope) else {
+        let signer: CertificateRow
+        switch try await verifySignature(batchSignature, stream: BatchStream.bytes(ofRecords: records), caller: caller,
+                                         batchTag: batchTag, keys: keys, scope: scope) {
+        case .success(let row): signer = row
+        case .failure(let refusal):
+            Counter(label: "efgs_signature_failures_total", dimensions: [("reason", refusal.event)]).increment()
             return .error(400, "Invalid signature")
         }
         // 16: origin
@@ -89,6 +94,8 @@ extension Gateway {
             return .json(207, "{\"500\":[],\"201\":[\(list(others))],\"409\":[\(list(conflicts))]}")
         case .stored:
             log.info("successfull batch upload", ["batchTag": batchTag, "numKeys": String(keys.count), "country": caller.country])
+            Counter(label: "efgs_uploads_total", dimensions: [("country", caller.country)]).increment()
+            Counter(label: "efgs_uploaded_keys_total", dimensions: [("country", caller.country)]).increment(by: keys.count)
             if try await store.unbatchedKeyCount() >= config.docLimit { onDocLimitReached() }
             return APIResponse(status: 201, headers: [("batchTag", batchTag), ("Content-Length", "0")])
         }
@@ -104,53 +111,64 @@ extension Gateway {
 
     /// Verifies the CMS and the signer's registration (§6.4); logs the precise reason on failure.
     func verifySignature(_ signature: String, stream: [UInt8], caller: AuthenticatedCountry, batchTag: String,
-                         keys: [DiagnosisKey], scope: EventScope) async throws -> CertificateRow? {
+                         keys: [DiagnosisKey], scope: EventScope) async throws -> Result<CertificateRow, SignatureRefusal> {
         let log = scope.component("SignatureVerifier")
         let verified: VerifiedBatchSignature
         do {
             verified = try verifier.verify(batchSignature: signature, stream: stream, now: clock())
         } catch let e as BatchSignatureError {
             switch e {
-            case .signerCount(let n): log.error("no signer information", ["signerCount": String(n)])
-            case .noSignerCertificate: log.error("no signer certificate", ["reason": e.description])
-            case .malformed(let r): log.error("error verifying batch signature", ["reason": String(r.prefix(300))])
+            case .signerCount(let n):
+                return .failure(SignatureRefusal(event: "no signer information", log: log, attributes: ["signerCount": String(n)]))
+            case .noSignerCertificate:
+                return .failure(SignatureRefusal(event: "no signer certificate", log: log, attributes: ["reason": e.description]))
+            case .malformed(let r):
+                return .failure(SignatureRefusal(event: "error verifying batch signature", log: log, attributes: ["reason": String(r.prefix(300))]))
             case .legacySha1Rejected(let d, let s):
-                log.error("legacy SHA-1 signature rejected", ["certThumbprint": "", "digestAlgorithm": d, "signatureAlgorithm": s])
-            case .signingTimeOutsideValidity(let t): log.error("signing time outside certificate validity", ["certThumbprint": "", "signingTime": t])
-            case .wrongSignature: log.error("wrong signature", ["certThumbprint": ""])
+                return .failure(SignatureRefusal(event: "legacy SHA-1 signature rejected", log: log,
+                                                 attributes: ["certThumbprint": "", "digestAlgorithm": d, "signatureAlgorithm": s]))
+            case .signingTimeOutsideValidity(let t):
+                return .failure(SignatureRefusal(event: "signing time outside certificate validity", log: log, attributes: ["certThumbprint": "", "signingTime": t]))
+            case .wrongSignature:
+                return .failure(SignatureRefusal(event: "wrong signature", log: log, attributes: ["certThumbprint": ""]))
             case .certificateNotValidNow(let nb, let na):
-                log.error("signing certificate expired", ["certNotBefore": UTCTimestamp.format(nb), "certNotAfter": UTCTimestamp.format(na)])
+                return .failure(SignatureRefusal(event: "signing certificate expired", log: log,
+                                                 attributes: ["certNotBefore": UTCTimestamp.format(nb), "certNotAfter": UTCTimestamp.format(na)]))
             }
-            return nil
         }
         let tp = verified.signer.thumbprint
         let countries = verified.signer.countries
         guard countries.count == 1, let signerCountry = countries.first else {
-            log.error("error verifying batch signature", ["reason": "signer subject has \(countries.count) C attributes"])
-            return nil
+            return .failure(SignatureRefusal(event: "error verifying batch signature", log: log, attributes: ["reason": "signer subject has \(countries.count) C attributes"]))
         }
         let rows = try await store.certificates(thumbprint: tp, type: .signing).filter { $0.country == signerCountry }
         guard !rows.isEmpty else {
-            log.error("unknown signing certificate", ["certThumbprint": tp])
-            return nil
+            return .failure(SignatureRefusal(event: "unknown signing certificate", log: log, attributes: ["certThumbprint": tp]))
         }
         guard let row = try await certificates.verifiedRow(thumbprint: tp, country: signerCountry, type: .signing, log: scope) else {
-            log.error("invalid signing certificate signature", ["certThumbprint": tp])
-            return nil
+            return .failure(SignatureRefusal(event: "invalid signing certificate signature", log: log, attributes: ["certThumbprint": tp]))
         }
         guard !row.revoked else {
-            log.error("certificate is revoked", ["certThumbprint": tp])
-            return nil
+            return .failure(SignatureRefusal(event: "certificate is revoked", log: log, attributes: ["certThumbprint": tp]))
         }
         guard signerCountry == caller.country else {
-            log.error("different origins", ["certThumbprint": tp, "certCountry": signerCountry,
-                                             "batchCountries": Set(keys.map(\.origin)).sorted().joined(separator: ",")])
-            return nil
+            return .failure(SignatureRefusal(event: "different origins", log: log, attributes: [
+                "certThumbprint": tp, "certCountry": signerCountry, "batchCountries": Set(keys.map(\.origin)).sorted().joined(separator: ",")]))
         }
         if verified.usedLegacySha1 {
             log.warn("legacy SHA-1 signature accepted", ["certThumbprint": tp, "digestAlgorithm": verified.digestAlgorithm, "signatureAlgorithm": verified.signatureAlgorithm])
         }
         log.info("verified batch signature", ["batchTag": batchTag, "numKeys": String(keys.count), "certThumbprint": tp])
-        return row
+        return .success(row)
+    }
+}
+
+/// A refused batch signature (§6): logs its §7.9 SignatureVerifier event once; the event is also the reason label of
+/// `efgs_signature_failures_total`.
+struct SignatureRefusal: Error {
+    let event: String
+    init(event: String, log: EventScope, attributes: KeyValuePairs<String, String>) {
+        self.event = event
+        log.error(event, attributes)
     }
 }

@@ -7,6 +7,8 @@ public protocol GatewayStore: Sendable {
     /// Applies pending migrations; returns the versions applied now.
     @discardableResult func migrate() async throws -> [Int]
     func schemaVersion() async throws -> Int
+    /// A round trip to the database (`SELECT 1`).
+    func ping() async throws
     func close() async throws
 
     // MARK: certificate table (§7.6)

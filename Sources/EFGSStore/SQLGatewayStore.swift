@@ -56,6 +56,10 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
         }
     }
 
+    public func ping() async throws {
+        _ = try await backend.read { db in try await db.raw("SELECT 1 AS x").first() != nil }
+    }
+
     public static var latestSchemaVersion: Int { Migrations.all(.sqlite).map(\.version).max() ?? 0 }
 
     static func nowMillis() -> Int64 { UTCTimestamp.millis(Date()) }

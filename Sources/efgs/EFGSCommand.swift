@@ -5,6 +5,8 @@ import EFGSProtocol
 import EFGSStore
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 
 @main
 struct EFGSCommand: AsyncParsableCommand {
@@ -127,7 +129,16 @@ struct Serve: AsyncParsableCommand {
         ]
         var logger = Logger(label: "efgs")
         logger.logLevel = .warning
-        let app = try GatewayServer.application(gateway: gw, services: services, logger: logger) { port in
+        // metrics: swift-metrics → swift-prometheus, served on the admin listener when admin.port is set
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var allServices = services
+        if let adminPort = gw.config.adminPort {
+            allServices.append(AdminServer.application(gateway: gw, registry: registry, port: adminPort, logger: logger) { port in
+                gw.log.scope("Startup").info("Admin listening", ["host": gw.config.adminHost, "port": String(port)])
+            })
+        }
+        let app = try GatewayServer.application(gateway: gw, services: allServices, logger: logger) { port in
             gw.log.scope("Startup").info("Gateway listening", ["host": gw.config.serverHost, "port": String(port), "authMode": gw.config.authMode.rawValue])
         }
         try await app.runService()

@@ -333,6 +333,26 @@ final class UploadTests: XCTestCase {
         XCTAssertEqual(afterFailure, 4, "released after a failed run too")
     }
 
+    /// `/readyz`: database reachable, migrations current, trust anchor loaded; an unmigrated or closed database is
+    /// not ready.
+    func testReadinessChecks() async throws {
+        let f = try await Fixture()
+        let ready = await AdminServer.readiness(f.gateway)
+        XCTAssertTrue(ready.allSatisfy(\.ok), "\(ready)")
+        XCTAssertTrue(AdminServer.readinessJSON(ready).hasPrefix(#"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 1 of 1""#))
+        // a database without the schema
+        let bare = try await SQLGatewayStore.open(url: "sqlite:" + f.dir.appendingPathComponent("bare.sqlite").path, logger: Logger(label: "t"))
+        let unmigrated = try Gateway(config: f.gateway.config, store: bare, trustAnchor: f.gateway.trustAnchor, log: f.gateway.log)
+        let checks = await AdminServer.readiness(unmigrated)
+        XCTAssertEqual(checks.map(\.ok), [true, false, true])
+        XCTAssertTrue(AdminServer.readinessJSON(checks).contains(#""status":"not ready""#))
+        try await bare.close()
+        // the database gone
+        try await f.store.close()
+        let gone = await AdminServer.readiness(f.gateway)
+        XCTAssertFalse(gone[0].ok, "\(gone)")
+    }
+
     func testConfigurationRefusesBadSettings() async {
         for (key, value) in [("STORAGE_KEYS", "k1:short"), ("UPLOAD_MAX_KEYS", "6000"), ("RETENTION_KEY_RETENTION_DAYS", "2"), ("AUTH_TRUSTED_PROXIES", "1.2.3.4/40")] {
             var env = ["TRUST_ANCHOR_CERTIFICATE_PATH": "/x", "STORAGE_KEYS": "k1:" + Base64.encodeString([UInt8](repeating: 7, count: 32)), "STORAGE_ACTIVE_KEY_ID": "k1"]

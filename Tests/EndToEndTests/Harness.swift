@@ -172,6 +172,12 @@ final class ServeProcess: @unchecked Sendable {
 
     var output: String { lock.lock(); defer { lock.unlock() }; return buffer }
 
+    /// The `port` attribute of the first event `message` (e.g. `Admin listening`).
+    func port(ofEvent message: String) -> Int? {
+        guard let line = events(message).first, let r = line.range(of: "port=\""), let end = line[r.upperBound...].firstIndex(of: "\"") else { return nil }
+        return Int(line[r.upperBound..<end])
+    }
+
     /// Event lines whose message is exactly `message`.
     func events(_ message: String) -> [Substring] {
         output.split(separator: "\n").filter { $0.contains("message=\"\(message)\"") }

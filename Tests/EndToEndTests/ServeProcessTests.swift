@@ -280,6 +280,48 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertTrue(refused.output.contains("callback.clientCertificatePath"), refused.output)
     }
 
+    /// The admin listener (`admin.port`): `/healthz`, `/readyz` and Prometheus `/metrics`, separate from the public
+    /// port (which does not serve them, as the admin port does not serve the API).
+    func testAdminListenerHealthReadinessAndMetrics() async throws {
+        try EFGS.requireBinary()
+        let fed = try Federation(dir: try temporaryFolder(self, "admin"), settings: ["admin.port": "0"])
+        try fed.addMember("DE")
+        let server = try ServeProcess(config: fed.configPath, in: fed.dir)
+        defer { server.stop() }
+        var adminPort: Int?
+        for _ in 0..<50 where adminPort == nil { adminPort = server.port(ofEvent: "Admin listening"); try await Task.sleep(nanoseconds: 50_000_000) }
+        let admin = "http://127.0.0.1:\(try XCTUnwrap(adminPort, server.output))"
+        let health = try Curl.request(admin + "/healthz")
+        XCTAssertEqual(health.status, 200); XCTAssertEqual(health.body, #"{"status":"up"}"#)
+        let ready = try Curl.request(admin + "/readyz")
+        XCTAssertEqual(ready.status, 200)
+        XCTAssertTrue(ready.body.hasPrefix(#"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 1 of 1","trustAnchor":"ok: loaded"#), ready.body)
+
+        let base = "http://127.0.0.1:\(server.port)"
+        let de = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
+        let signer = try BatchSigner(certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+        try await assertStatus(await de.upload(keys: freshKeys(3, origin: "DE"), batchTag: "m-1", signer: signer), 201)
+        let bad = try await de.send(method: .POST, path: "/diagnosiskeys/upload", headers: [
+            ("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "m-2"), ("batchSignature", "AAAA")],
+            body: { var b = DiagnosisKeyBatch(); b.keys = freshKeys(1, origin: "DE"); return b.protobufBytes() }())
+        XCTAssertEqual(bad.status, 400)
+        try await de.shutdown()
+
+        let metrics = try Curl.request(admin + "/metrics")
+        XCTAssertEqual(metrics.status, 200)
+        XCTAssertTrue(metrics.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") ?? false)
+        for expected in [#"efgs_http_requests_total{endpoint="upload",status="201"} 1"#, #"efgs_http_requests_total{endpoint="upload",status="400"} 1"#,
+                         #"efgs_uploads_total{country="DE"} 1"#, #"efgs_uploaded_keys_total{country="DE"} 3"#,
+                         #"efgs_signature_failures_total{reason="error verifying batch signature"} 1"#, "efgs_unbatched_keys 3",
+                         "efgs_callback_tasks_pending 0", #"efgs_http_request_duration_seconds_count{endpoint="upload"} 2"#] {
+            XCTAssertTrue(metrics.body.contains(expected), "\(expected) in:\n\(metrics.body)")
+        }
+        // the ports do not serve each other's paths
+        XCTAssertEqual(try Curl.request(base + "/metrics").status, 404)
+        XCTAssertEqual(try Curl.request(base + "/healthz").status, 404)
+        XCTAssertEqual(try Curl.request(admin + "/diagnosiskeys/callback").status, 404)
+    }
+
     /// `cert import` applies the onboarding review and the integrity check.
     func testCertImportOnboardingReview() throws {
         try EFGS.requireBinary()
