@@ -324,10 +324,7 @@ extension CallbackDeliveryTests {
             throw XCTSkip("tinyproxy not installed (apt-get install tinyproxy)")
         }
         try await prepare()
-        // a free loopback port for the proxy
-        let probe = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-        let proxyPort = probe.localAddress!.port!
-        try probe.close().wait()
+        let proxyPort = try freeLoopbackPort()
         let conf = f.dir.appendingPathComponent("tinyproxy.conf")
         let logFile = f.dir.appendingPathComponent("tinyproxy.log")
         try "Port \(proxyPort)\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\nLogLevel Info\nMaxClients 10\nLogFile \"\(logFile.path)\"\n"
@@ -338,7 +335,7 @@ extension CallbackDeliveryTests {
         proxy.standardOutput = FileHandle.nullDevice; proxy.standardError = FileHandle.nullDevice
         try proxy.run()
         defer { stop(proxy) }
-        for _ in 0..<100 where !(try TCPProbe.reachable(port: proxyPort)) { try await Task.sleep(nanoseconds: 50_000_000) }
+        for _ in 0..<100 where !isAcceptingConnections(port: proxyPort) { try await Task.sleep(nanoseconds: 50_000_000) }
 
         let cert = try serverCertificate()
         try await f.register(cert, "FR", .callback)
@@ -364,13 +361,6 @@ func stop(_ process: Process) {
     guard process.isRunning else { return }
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
-}
-
-enum TCPProbe {
-    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
-    static func reachable(port: Int) throws -> Bool {
-        (try? ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).wait().close().wait()) != nil
-    }
 }
 
 /// §7.5 URL rules with the real resolver (getaddrinfo): numeric spellings are vetted by the address they denote.

@@ -120,3 +120,16 @@ public final class TestCallbackServer: @unchecked Sendable {
         }
     }
 }
+
+/// A TCP port on 127.0.0.1 that was free a moment ago (for servers that need a port in their configuration file).
+public func freeLoopbackPort() throws -> Int {
+    let probe = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+    let port = probe.localAddress!.port!
+    try probe.close().wait()
+    return port
+}
+
+/// Whether something accepts TCP connections on 127.0.0.1:`port`.
+public func isAcceptingConnections(port: Int) -> Bool {
+    (try? ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).wait().close().wait()) != nil
+}

@@ -1,0 +1,115 @@
+import EFGSCrypto
+import EFGSProtocol
+import EFGSTestSupport
+import Foundation
+import XCTest
+
+/// Real nginx (Debian's) on loopback in front of `efgs serve` (auth.mode proxyCertificate), configured with the
+/// shipped `deploy/nginx/efgs.conf`; curl connects with real client certificates.
+final class NginxFrontTests: XCTestCase {
+    static let nginx = "/usr/sbin/nginx"
+
+    /// The repository's `deploy/nginx/efgs.conf` (this file is Tests/EndToEndTests/NginxFrontTests.swift).
+    static var shippedConfig: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("deploy/nginx/efgs.conf")
+    }
+
+    func testNginxFrontRefusesUnknownRevokedMissingAndSelfAssertedIdentities() async throws {
+        try EFGS.requireBinary()
+        guard FileManager.default.isExecutableFile(atPath: Self.nginx) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("CI installs nginx (.ci/run)") }
+            throw XCTSkip("nginx not installed (apt-get install nginx)")
+        }
+        let dir = try temporaryFolder(self, "nginx")
+        let fed = try Federation(dir: dir, settings: ["auth.mode": "proxyCertificate"])
+        try fed.addMember("DE")
+        try fed.addMember("FR")
+        let gateway = try ServeProcess(config: fed.configPath, in: dir)
+        defer { gateway.stop() }
+
+        // nginx with the shipped server block
+        let tls = try CertificateFactory.selfSigned(country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"])
+        let serverPEM = try fed.write(tls, as: "nginx-server")
+        let port = try freeLoopbackPort()
+        let site = try String(contentsOf: Self.shippedConfig, encoding: .utf8)
+            .replacingOccurrences(of: "__LISTEN__", with: "127.0.0.1:\(port)")
+            .replacingOccurrences(of: "__SERVER_CERT__", with: serverPEM)
+            .replacingOccurrences(of: "__SERVER_KEY__", with: dir.appendingPathComponent("nginx-server.key").path)
+            .replacingOccurrences(of: "__GATEWAY__", with: "127.0.0.1:\(gateway.port)")
+        try site.write(to: dir.appendingPathComponent("efgs-site.conf"), atomically: true, encoding: .utf8)
+        let p = dir.path
+        try """
+            \(getuid() == 0 ? "user root;" : "")
+            daemon off;
+            master_process off;   # one process: stopping it leaves no worker behind
+            worker_processes 1;
+            pid \(p)/nginx.pid;
+            error_log \(p)/nginx-error.log info;
+            events { worker_connections 64; }
+            http {
+                access_log \(p)/nginx-access.log;
+                client_body_temp_path \(p)/nginx-body; proxy_temp_path \(p)/nginx-proxy; fastcgi_temp_path \(p)/nginx-fcgi;
+                uwsgi_temp_path \(p)/nginx-uwsgi; scgi_temp_path \(p)/nginx-scgi;
+                include \(p)/efgs-site.conf;
+            }
+            """.write(to: dir.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
+        let check = try runProcess(URL(fileURLWithPath: Self.nginx), ["-t", "-p", p, "-c", "\(p)/nginx.conf"])
+        XCTAssertEqual(check.status, 0, "nginx -t: \(check.output)")
+        let nginx = Process()
+        nginx.executableURL = URL(fileURLWithPath: Self.nginx)
+        nginx.arguments = ["-p", p, "-c", "\(p)/nginx.conf"]
+        nginx.standardOutput = FileHandle.nullDevice; nginx.standardError = FileHandle.nullDevice
+        try nginx.run()
+        defer { kill(nginx.processIdentifier, SIGKILL); nginx.waitUntilExit() }
+        for _ in 0..<100 where !isAcceptingConnections(port: port) { try await Task.sleep(nanoseconds: 50_000_000) }
+
+        let base = "https://127.0.0.1:\(port)"
+        func pem(_ c: String) -> String { dir.appendingPathComponent("\(c.lowercased())-authentication-\(fed.member(c).auth.thumbprint.prefix(8))").path }
+        func curl(_ path: String, cert: String? = nil, key: String? = nil, _ extra: [String] = []) throws -> Curl.Result {
+            var args = ["-k"]
+            if let cert { args += ["--cert", cert, "--key", key ?? cert.replacingOccurrences(of: ".pem", with: ".key")] }
+            return try Curl.request(base + path, args + extra)
+        }
+        let notAuthorized = #"{"message":"Client is not authorized to access the service"}"#
+
+        // a registered certificate: authenticated through nginx, upload included
+        let fr = try curl("/diagnosiskeys/callback", cert: pem("FR") + ".pem")
+        XCTAssertEqual(fr.status, 200, fr.body)
+        XCTAssertEqual(fr.body, "[]")
+        let keys = freshKeys(4, origin: "DE")
+        var batch = DiagnosisKeyBatch(); batch.keys = keys
+        let body = dir.appendingPathComponent("upload.bin")
+        try Data(batch.protobufBytes()).write(to: body)
+        let signature = try BatchSigner(certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey).sign(keys: keys)
+        let up = try curl("/diagnosiskeys/upload", cert: pem("DE") + ".pem", ["-H", "Content-Type: application/protobuf; version=1.0",
+                                                                           "-H", "batchTag: via-nginx", "-H", "batchSignature: \(signature)",
+                                                                           "--data-binary", "@\(body.path)"])
+        XCTAssertEqual(up.status, 201, up.body)
+        XCTAssertTrue(up.headerLines.contains("batchTag: via-nginx"), "\(up.headerLines)")
+
+        // missing certificate
+        let none = try curl("/diagnosiskeys/callback")
+        XCTAssertEqual(none.status, 403); XCTAssertEqual(none.body, notAuthorized)
+        // unknown certificate
+        let stranger = try CertificateFactory.selfSigned(country: "DE", commonName: "stranger", key: .p256)
+        let strangerPEM = try fed.write(stranger, as: "stranger")
+        let unknown = try curl("/diagnosiskeys/callback", cert: strangerPEM)
+        XCTAssertEqual(unknown.status, 403); XCTAssertEqual(unknown.body, notAuthorized)
+        // headers a client sends itself are never believed: FR's certificate as a header, mode-a headers too
+        for headers in [["-H", "X-SSL-Client-Cert: \(nginxEscaped(fed.member("FR").auth.certificatePEM))"],
+                        ["-H", "X-SSL-Client-SHA256: \(fed.member("FR").auth.thumbprint)", "-H", "X-SSL-Client-DN: C=FR"]] {
+            let spoofNoCert = try curl("/diagnosiskeys/callback", headers)
+            XCTAssertEqual(spoofNoCert.status, 403, "\(headers)")
+            let spoofStranger = try curl("/diagnosiskeys/callback", cert: strangerPEM, headers)
+            XCTAssertEqual(spoofStranger.status, 403, "\(headers)")
+        }
+        // revoked certificate, while nginx and the gateway keep running
+        let revoke = try EFGS.run(["cert", "revoke", "--config", fed.configPath, "--thumbprint", fed.member("FR").auth.thumbprint, "--type", "AUTHENTICATION"], in: dir)
+        XCTAssertEqual(revoke.status, 0, revoke.output)
+        let revoked = try curl("/diagnosiskeys/callback", cert: pem("FR") + ".pem")
+        XCTAssertEqual(revoked.status, 403)
+        XCTAssertEqual(revoked.body, #"{"message":"Client certificate is revoked"}"#)
+        XCTAssertEqual(gateway.events("Untrusted proxy address").count, 0, "nginx on loopback is a trusted proxy")
+    }
+}
