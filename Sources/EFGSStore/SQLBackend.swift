@@ -36,6 +36,19 @@ extension SQLBackend {
     }
 }
 
+/// `begin`, then `body`, then COMMIT; ROLLBACK when `body` (or the commit) throws. The caller owns `db`'s connection.
+func inTransaction<T>(_ db: any SQLDatabase, begin: String = "BEGIN", _ body: (any SQLDatabase) async throws -> T) async throws -> T {
+    try await db.raw(SQLQueryString(begin)).run()
+    do {
+        let result = try await body(db)
+        try await db.raw("COMMIT").run()
+        return result
+    } catch {
+        try? await db.raw("ROLLBACK").run()
+        throw error
+    }
+}
+
 /// The few DDL spellings that differ between SQLite and PostgreSQL.
 public enum SQLStoreDialect: String, Sendable {
     case sqlite, postgres
@@ -93,17 +106,8 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let db = connection.sql()
-        return try await gate.run {
-            try await db.raw("BEGIN IMMEDIATE").run()
-            do {
-                let result = try await body(db)
-                try await db.raw("COMMIT").run()
-                return result
-            } catch {
-                try? await db.raw("ROLLBACK").run()
-                throw error
-            }
-        }
+        // IMMEDIATE: take the write lock at BEGIN, so a transaction never fails half-way on lock upgrade
+        return try await gate.run { try await inTransaction(db, begin: "BEGIN IMMEDIATE", body) }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
