@@ -97,14 +97,25 @@ public struct CertificateDirectory: Sendable {
     /// failing row is treated as absent and logged.
     public func verifiedRow(thumbprint: String, country: String, type: CertificateType, log: EventScope) async throws -> CertificateRow? {
         let rows = try await store.certificates(thumbprint: thumbprint, type: type).filter { $0.country == country }
-        for row in rows {
-            do {
-                _ = try trustAnchor.checkIntegrity(of: .init(thumbprint: row.thumbprint, country: row.country, pem: row.pem, operatorSignature: row.operatorSignature))
-                return row
-            } catch {
-                log.component("CertificateService").error(String(describing: error), ["certVerifyThumbprint": row.thumbprint])
-            }
+        return rows.lazy.compactMap { row in integrityChecked(row, log: log).map { _ in row } }.first
+    }
+
+    /// The non-revoked CALLBACK rows of `country` that pass the integrity check and whose `host`, when set, is
+    /// `host` (case-insensitive), with their certificates — the candidates for a callback host (§5.6, §7.5).
+    func callbackRows(country: String, host: String, log: EventScope) async throws -> [(row: CertificateRow, facts: CertificateFacts)] {
+        try await store.certificates(country: country, type: .callback).compactMap { row in
+            guard !row.revoked, row.host.map({ $0.lowercased() == host }) ?? true else { return nil }
+            return integrityChecked(row, log: log).map { (row, $0) }
         }
-        return nil
+    }
+
+    /// The row's certificate when it passes the integrity check (§7.6); otherwise nil, and the failure is logged.
+    func integrityChecked(_ row: CertificateRow, log: EventScope) -> CertificateFacts? {
+        do {
+            return try trustAnchor.checkIntegrity(of: .init(thumbprint: row.thumbprint, country: row.country, pem: row.pem, operatorSignature: row.operatorSignature))
+        } catch {
+            log.component("CertificateService").error(String(describing: error), ["certVerifyThumbprint": row.thumbprint])
+            return nil
+        }
     }
 }

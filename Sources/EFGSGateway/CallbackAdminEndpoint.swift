@@ -83,17 +83,11 @@ extension Gateway {
         }
     }
 
-    /// A non-revoked CALLBACK row of the country that passes the integrity check and names the host (SAN or CN,
-    /// and the row's `host` when set).
+    /// A candidate CALLBACK row of the country (``CertificateDirectory/callbackRows(country:host:log:)``) whose
+    /// certificate names the host (SAN or CN).
     func hasCallbackCertificate(country: String, host: String, scope: EventScope) async throws -> Bool {
-        for row in try await store.certificates(country: country, type: .callback) where !row.revoked {
-            if let h = row.host, h.lowercased() != host { continue }
-            guard let facts = try? trustAnchor.checkIntegrity(of: .init(thumbprint: row.thumbprint, country: row.country, pem: row.pem, operatorSignature: row.operatorSignature)) else {
-                continue
-            }
-            if HostnameMatch.certificate(facts.certificate, matches: host) { return true }
-        }
-        return false
+        try await certificates.callbackRows(country: country, host: host, log: scope)
+            .contains { HostnameMatch.certificate($0.facts.certificate, matches: host) }
     }
 }
 

@@ -121,17 +121,9 @@ public struct CallbackExecutor: Sendable {
         return .dropped
     }
 
-    /// Thumbprints of the non-revoked CALLBACK rows of `country` that pass the integrity check and whose `host`,
-    /// when set, is `host` (case-insensitive).
+    /// The pins of a delivery: thumbprints of the candidate CALLBACK rows (``CertificateDirectory/callbackRows(country:host:log:)``).
     func pinnedThumbprints(country: String, host: String, scope: EventScope) async throws -> Set<String> {
-        var pins = Set<String>()
-        for row in try await gateway.store.certificates(country: country, type: .callback) where !row.revoked {
-            if let h = row.host, h.lowercased() != host { continue }
-            if try await gateway.certificates.verifiedRow(thumbprint: row.thumbprint, country: country, type: .callback, log: scope) != nil {
-                pins.insert(row.thumbprint)
-            }
-        }
-        return pins
+        Set(try await gateway.certificates.callbackRows(country: country, host: host, log: scope).map(\.row.thumbprint))
     }
 }
 
