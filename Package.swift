@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // Wire model, canonical bytes, media types. Pure.
@@ -48,7 +49,7 @@ let package = Package(
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        // Schema, migrations, repositories (SQLite now; PostgreSQL behind the same protocol later).
+        // Schema, migrations, repositories: SQLite (embedded default) and PostgreSQL behind one protocol.
         .target(
             name: "EFGSStore",
             dependencies: [
@@ -57,6 +58,7 @@ let package = Package(
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // HTTP routes, authentication, jobs, logging, configuration.
@@ -79,6 +81,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
         // National-backend client library: protocol + crypto only.

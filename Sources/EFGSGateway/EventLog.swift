@@ -16,9 +16,12 @@ public final class EventLog: Sendable {
     let hostname: String
     let pid: String
     let sink: @Sendable (String) -> Void
+    /// The optional copy to a syslog collector (§7.9, `logging.syslog.*`).
+    public let syslog: SyslogForwarder?
 
-    public init(minimumLevel: EventLevel = .info, sink: (@Sendable (String) -> Void)? = nil) {
+    public init(minimumLevel: EventLevel = .info, syslog: SyslogForwarder? = nil, sink: (@Sendable (String) -> Void)? = nil) {
         self.minimumLevel = minimumLevel
+        self.syslog = syslog
         hostname = ProcessInfo.processInfo.hostName
         pid = String(ProcessInfo.processInfo.processIdentifier)
         let lock = NIOLock()
@@ -39,9 +42,11 @@ public final class EventLog: Sendable {
 
     func write(level: EventLevel, component: String, traceId: String, thread: String, message: String, attributes: KeyValuePairs<String, String>) {
         guard level >= minimumLevel else { return }
-        var line = "timestamp=\"\(UTCTimestamp.format(Date()))\", level=\"\(level.rawValue)\", hostname=\"\(Self.clean(hostname))\", pid=\"\(pid)\", traceId=\"\(traceId)\", spanId=\"\(traceId)\", thread=\"\(Self.clean(thread))\", class=\"\(Self.clean(component))\", message=\"\(Self.clean(message))\""
+        let now = Date()
+        var line = "timestamp=\"\(UTCTimestamp.format(now))\", level=\"\(level.rawValue)\", hostname=\"\(Self.clean(hostname))\", pid=\"\(pid)\", traceId=\"\(traceId)\", spanId=\"\(traceId)\", thread=\"\(Self.clean(thread))\", class=\"\(Self.clean(component))\", message=\"\(Self.clean(message))\""
         for (k, v) in attributes { line += ", \(k)=\"\(Self.clean(v))\"" }
         sink(line)
+        syslog?.send(level: level, component: component, timestamp: now, line: line)
     }
 
     /// CR/LF runs → `, `; `"` → `'`.

@@ -54,6 +54,8 @@ public struct GatewayConfiguration: Sendable {
     /// Optional HTTP CONNECT proxy for callback deliveries (`http://host:port`).
     public var callbackProxyURL: String?
     public var logLevel = EventLevel.info
+    /// The optional RFC 5424 copy of the event log (§9 `logging.syslog.*`); nil when `logging.syslog.host` is empty.
+    public var syslog: SyslogForwarder.Settings?
 
     public init() {}
 
@@ -205,6 +207,18 @@ public struct GatewayConfiguration: Sendable {
         if let l = str("logging.level") {
             guard let level = EventLevel(rawValue: l.uppercased()) else { throw InvalidSetting(setting: "logging.level", reason: "'\(l)' is not DEBUG, INFO, WARN or ERROR") }
             logLevel = level
+        }
+        if let host = str("logging.syslog.host"), !host.isEmpty {
+            var settings = SyslogForwarder.Settings(host: host)
+            settings.port = try int("logging.syslog.port", 601, 1...65535)
+            settings.tls = try bool("logging.syslog.tls", false)
+            settings.caPath = str("logging.syslog.caPath")
+            let facility = str("logging.syslog.facility") ?? "local0"
+            guard let code = SyslogMessage.facilities[facility.lowercased()] ?? Int(facility).flatMap({ (0...23).contains($0) ? $0 : nil }) else {
+                throw InvalidSetting(setting: "logging.syslog.facility", reason: "'\(facility)' is not a facility name (local0…local7, daemon, …) or 0…23")
+            }
+            settings.facility = code
+            syslog = settings
         }
     }
 }

@@ -11,6 +11,7 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
     public let dialect = SQLStoreDialect.postgres
     let client: PostgresClient
     let runTask: Task<Void, Never>
+    let use: ConnectionUse
 
     public struct URLError: Error, CustomStringConvertible {
         public var url: String
@@ -30,17 +31,20 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
         var config = PostgresClient.Configuration(host: host, port: u.port ?? 5432, username: user, password: u.password,
                                                   database: database.isEmpty ? nil : database, tls: tls)
         config.options.maximumConnections = maximumConnections
+        use = ConnectionUse(store: "postgres", maximum: maximumConnections)
         client = PostgresClient(configuration: config, backgroundLogger: logger)
         let client = self.client
         runTask = Task { await client.run() }
     }
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in try await inTransaction(connection.sql(), body) }
+        let requested = ContinuousClock.now, use = self.use
+        return try await client.withConnection { connection in try await use.using(since: requested) { try await inTransaction(connection.sql(), body) } }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        try await client.withConnection { connection in try await body(connection.sql()) }
+        let requested = ContinuousClock.now, use = self.use
+        return try await client.withConnection { connection in try await use.using(since: requested) { try await body(connection.sql()) } }
     }
 
     /// SQLSTATE 23505 unique_violation.

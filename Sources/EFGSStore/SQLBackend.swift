@@ -85,6 +85,7 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     let connection: SQLiteConnection
     let gate = AsyncSerialGate()
     let logger: Logger
+    let use = ConnectionUse(store: "sqlite", maximum: 1)
 
     /// Opens (creating if needed) the database file at `path`, or an in-memory database for `:memory:`.
     public static func open(path: String, logger: Logger) async throws -> SQLiteBackend {
@@ -107,12 +108,14 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let db = connection.sql()
         // IMMEDIATE: take the write lock at BEGIN, so a transaction never fails half-way on lock upgrade
-        return try await gate.run { try await inTransaction(db, begin: "BEGIN IMMEDIATE", body) }
+        let requested = ContinuousClock.now, use = self.use
+        return try await gate.run { try await use.using(since: requested) { try await inTransaction(db, begin: "BEGIN IMMEDIATE", body) } }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let db = connection.sql()
-        return try await gate.run { try await body(db) }
+        let requested = ContinuousClock.now, use = self.use
+        return try await gate.run { try await use.using(since: requested) { try await body(db) } }
     }
 
     public func isUniqueViolation(_ error: any Error) -> Bool {

@@ -139,7 +139,7 @@ struct Benchmark: AsyncParsableCommand {
         try await de.shutdown(); try await fr.shutdown()
         serverTask.cancel()
         _ = try? await serverTask.value
-        try await runtime.store.close()
+        try await runtime.close()
 
         let a = Double(totalKeys) / secondsA, b = Double(totalKeys) / secondsB
         #if DEBUG

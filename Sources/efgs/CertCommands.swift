@@ -76,22 +76,21 @@ struct CertCommand: AsyncParsableCommand {
             if host != nil && certType != .callback { throw ValidationError("--host is for CALLBACK rows only") }
             let (canonical, facts) = try CertCommand.canonicalPEM(path: pem)
             let warnings = try OnboardingReview.check(facts, country: country, allowRSA2048: allowRsa2048)
-            let runtime = try await GatewayRuntime.open(options)
-            defer { Task { try? await runtime.store.close() } }
-            let row = CertificateRow(createdAt: UTCTimestamp.millis(Date()), thumbprint: facts.thumbprint, country: country,
-                                     type: certType, host: host, pem: canonical, operatorSignature: signature.trimmingCharacters(in: .whitespacesAndNewlines))
-            do {
-                _ = try runtime.gateway.trustAnchor.checkIntegrity(of: .init(thumbprint: row.thumbprint, country: row.country, pem: row.pem, operatorSignature: row.operatorSignature))
-            } catch {
-                throw ValidationError("refused: the row fails the integrity check: \(error)")
+            try await GatewayRuntime.with(options) { runtime in
+                let row = CertificateRow(createdAt: UTCTimestamp.millis(Date()), thumbprint: facts.thumbprint, country: country,
+                                         type: certType, host: host, pem: canonical, operatorSignature: signature.trimmingCharacters(in: .whitespacesAndNewlines))
+                do {
+                    _ = try runtime.gateway.trustAnchor.checkIntegrity(of: .init(thumbprint: row.thumbprint, country: row.country, pem: row.pem, operatorSignature: row.operatorSignature))
+                } catch {
+                    throw ValidationError("refused: the row fails the integrity check: \(error)")
+                }
+                if !(try await runtime.store.certificates(thumbprint: row.thumbprint, type: certType)).isEmpty {
+                    throw ValidationError("refused: a \(certType.rawValue) row with thumbprint \(row.thumbprint) exists already")
+                }
+                _ = try await runtime.store.insertCertificate(row)
             }
-            if !(try await runtime.store.certificates(thumbprint: row.thumbprint, type: certType)).isEmpty {
-                throw ValidationError("refused: a \(certType.rawValue) row with thumbprint \(row.thumbprint) exists already")
-            }
-            _ = try await runtime.store.insertCertificate(row)
             for w in warnings { print("WARNING: \(w)") }
             print("imported \(certType.rawValue) certificate for \(country): thumbprint \(facts.thumbprint)")
-            try await runtime.store.close()
         }
     }
 
@@ -106,7 +105,7 @@ struct CertCommand: AsyncParsableCommand {
             let runtime = try await GatewayRuntime.open(options)
             let n = try await runtime.store.revokeCertificates(thumbprint: thumbprint.lowercased(), country: nil, type: certType)
             print(n == 0 ? "no active row matched" : "revoked \(n) row(s)")
-            try await runtime.store.close()
+            try await runtime.close()
             if n == 0 { throw ExitCode(1) }
         }
     }
@@ -123,7 +122,7 @@ struct CertCommand: AsyncParsableCommand {
                 let notAfter = facts.map { UTCTimestamp.format($0.notAfter) } ?? "-"
                 print("\(row.country)      \(row.type.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(row.revoked ? "yes" : "no ")     \(facts == nil ? "FAILED" : "ok    ")    \(notAfter) \(row.thumbprint)")
             }
-            try await runtime.store.close()
+            try await runtime.close()
         }
     }
 
@@ -144,7 +143,7 @@ struct CertCommand: AsyncParsableCommand {
                 }
             }
             print("\(rows.count - failed) of \(rows.count) row(s) pass the integrity check")
-            try await runtime.store.close()
+            try await runtime.close()
             if failed > 0 { throw ExitCode(1) }
         }
     }

@@ -187,7 +187,7 @@ struct Demo: AsyncParsableCommand {
         for b in backends { try await b.client.shutdown() }
         serverTask.cancel()
         _ = try? await serverTask.value
-        try await runtime.store.close()
+        try await runtime.close()
 
         step("Summary")
         print("    callbacks delivered: \(delivery.delivered), countries: \(backends.count), keys uploaded: \(backends.reduce(0) { $0 + $1.uploadedKeys.count }), download batches: \(created.count), keys verified through the audit: \(verifiedTotal)")

@@ -40,22 +40,46 @@ struct GatewayRuntime {
     static func open(_ option: ConfigOption, callbacks: Bool = false, clock: @escaping @Sendable () -> Date = { Date() },
                      onDocLimitReached: @escaping @Sendable () -> Void = {}) async throws -> GatewayRuntime {
         let config = try await option.load()
-        let log = EventLog(minimumLevel: config.logLevel)
+        var syslog: SyslogForwarder?
+        if let settings = config.syslog {
+            do { syslog = try SyslogForwarder(settings: settings) } catch {
+                throw ValidationError("logging.syslog.caPath: \(error)")
+            }
+        }
+        let log = EventLog(minimumLevel: config.logLevel, syslog: syslog)
         let anchor: TrustAnchor
         do { anchor = try TrustAnchor(path: config.trustAnchorPath) } catch {
             log.scope("CertificateService").error("Could not load EFGS-TrustAnchor.", ["path": config.trustAnchorPath])
+            await syslog?.shutdown()
             throw ValidationError("trustAnchor.certificatePath: \(error)")
         }
-        let callbackClient = callbacks ? try Self.callbackClient(config) : nil
-        let store = try await SQLGatewayStore.open(url: config.databaseURL, logger: Logger(label: "efgs.store"))
+        let callbackClient: CallbackClient?
+        let store: SQLGatewayStore
+        do {
+            callbackClient = callbacks ? try Self.callbackClient(config) : nil
+            store = try await SQLGatewayStore.open(url: config.databaseURL, logger: Logger(label: "efgs.store"))
+        } catch {
+            await syslog?.shutdown()
+            throw error
+        }
         do {
             try await store.migrate()
             let gateway = try Gateway(config: config, store: store, trustAnchor: anchor, log: log, clock: clock, onDocLimitReached: onDocLimitReached)
             return GatewayRuntime(gateway: gateway, store: store, callbackClient: callbackClient)
         } catch {
             try? await store.close()
+            await syslog?.shutdown()
             throw error
         }
+    }
+
+    /// Closes the store and sends what the syslog copy still holds (waiting at most 5 s for the collector).
+    func close() async throws {
+        do { try await store.close() } catch {
+            await gateway.log.syslog?.shutdown()
+            throw error
+        }
+        await gateway.log.syslog?.shutdown()
     }
 
     /// Opens the runtime, runs `body`, and closes the store whether `body` returns or throws (one-shot commands).
@@ -63,10 +87,10 @@ struct GatewayRuntime {
         let runtime = try await open(option, callbacks: callbacks)
         do {
             let result = try await body(runtime)
-            try await runtime.store.close()
+            try await runtime.close()
             return result
         } catch {
-            try? await runtime.store.close()
+            try? await runtime.close()
             throw error
         }
     }
@@ -142,7 +166,7 @@ struct Serve: AsyncParsableCommand {
             gw.log.scope("Startup").info("Gateway listening", ["host": gw.config.serverHost, "port": String(port), "authMode": gw.config.authMode.rawValue])
         }
         try await app.runService()
-        try await runtime.store.close()
+        try await runtime.close()
     }
 }
 

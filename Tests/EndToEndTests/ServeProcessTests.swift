@@ -313,7 +313,9 @@ final class ServeProcessTests: XCTestCase {
         for expected in [#"efgs_http_requests_total{endpoint="upload",status="201"} 1"#, #"efgs_http_requests_total{endpoint="upload",status="400"} 1"#,
                          #"efgs_uploads_total{country="DE"} 1"#, #"efgs_uploaded_keys_total{country="DE"} 3"#,
                          #"efgs_signature_failures_total{reason="error verifying batch signature"} 1"#, "efgs_unbatched_keys 3",
-                         "efgs_callback_tasks_pending 0", #"efgs_http_request_duration_seconds_count{endpoint="upload"} 2"#] {
+                         "efgs_callback_tasks_pending 0", #"efgs_http_request_duration_seconds_count{endpoint="upload"} 2"#,
+                         #"efgs_db_connections_max{store="sqlite"} 1"#, #"efgs_db_connections_in_use{store="sqlite"} 0"#,
+                         #"efgs_db_connection_wait_seconds_count{store="sqlite"} "#] {
             XCTAssertTrue(metrics.body.contains(expected), "\(expected) in:\n\(metrics.body)")
         }
         // the ports do not serve each other's paths

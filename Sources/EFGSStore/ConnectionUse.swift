@@ -1,0 +1,52 @@
+import Metrics
+import Synchronization
+
+/// Database connection use, exported through swift-metrics (Prometheus on the admin listener):
+/// - `efgs_db_connections_in_use{store}`: connections leased now (SQLite: 0 or 1, its one serialised connection);
+/// - `efgs_db_connections_max{store}`: the pool's limit;
+/// - `efgs_db_connection_wait_seconds{store}`: time from asking for a connection to getting it — a growing wait
+///   says the pool (or SQLite's single writer) is the bottleneck.
+/// PostgresNIO keeps its own pool observability delegate internal, so the lease is measured around
+/// `PostgresClient.withConnection` here; metric handles are made per lease, as everywhere in the gateway, so they
+/// follow the metrics backend bootstrapped at start-up.
+final class ConnectionUse: Sendable {
+    let store: String
+    let maximum: Int
+    private let inUse = Mutex(0)
+
+    init(store: String, maximum: Int) {
+        self.store = store
+        self.maximum = maximum
+    }
+
+    /// Call first thing inside the leased connection: records the wait since `requested` and one more connection in use.
+    func leased(since requested: ContinuousClock.Instant) {
+        let waited = ContinuousClock.now - requested
+        Timer(label: "efgs_db_connection_wait_seconds", dimensions: [("store", store)]).recordNanoseconds(waited.nanoseconds)
+        record(inUse.withLock { $0 += 1; return $0 })
+    }
+
+    /// Call when the leased connection is given back.
+    func released() {
+        record(inUse.withLock { $0 -= 1; return $0 })
+    }
+
+    private func record(_ n: Int) {
+        Gauge(label: "efgs_db_connections_in_use", dimensions: [("store", store)]).record(n)
+        Gauge(label: "efgs_db_connections_max", dimensions: [("store", store)]).record(maximum)
+    }
+
+    /// Runs `body` as the user of a leased connection (`requested` = when the lease was asked for).
+    func using<T>(since requested: ContinuousClock.Instant, _ body: () async throws -> T) async throws -> T {
+        leased(since: requested)
+        defer { released() }
+        return try await body()
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (s, atto) = components
+        return s * 1_000_000_000 + atto / 1_000_000_000
+    }
+}
