@@ -15,26 +15,13 @@ public protocol SQLBackend: Sendable {
     func isUniqueViolation(_ error: any Error) -> Bool
     func close() async throws
     /// Inserts the key rows of one upload batch inside the running transaction `db` — the hot statement of the
-    /// upload path, so each backend may use its driver's fastest form. The default is portable multi-row SQL.
+    /// upload path, so each backend uses its driver's fastest form (SQLite: native binds; PostgreSQL: COPY).
     func insertKeys(_ keys: [StoredKey], uploadBatchId: Int64, db: any SQLDatabase) async throws
 }
 
 /// Rows per multi-row INSERT and MACs per `IN (…)` query (measured: fewer, larger statements are faster; 5000 rows
 /// × 4 binds stays under SQLite's 32766 and PostgreSQL's 65535 bind limits).
 let rowsPerStatement = 5000
-
-extension SQLBackend {
-    public func insertKeys(_ keys: [StoredKey], uploadBatchId id: Int64, db: any SQLDatabase) async throws {
-        for start in stride(from: 0, to: keys.count, by: rowsPerStatement) {
-            var q = SQLQueryString("INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload) VALUES ")
-            for (i, k) in keys[start..<min(start + rowsPerStatement, keys.count)].enumerated() {
-                if i > 0 { q += ", " }
-                q += "(\(bind: id), \(bind: k.position), \(bind: Data(k.dedupMAC)), \(bind: Data(k.sealedPayload)))"
-            }
-            try await db.raw(q).run()
-        }
-    }
-}
 
 /// `begin`, then `body`, then COMMIT; ROLLBACK when `body` (or the commit) throws. The caller owns `db`'s connection.
 func inTransaction<T>(_ db: any SQLDatabase, begin: String = "BEGIN", _ body: (any SQLDatabase) async throws -> T) async throws -> T {

@@ -22,6 +22,19 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
 
     public func close() async throws { try await backend.close() }
 
+    /// PostgreSQL only: drops and recreates the `public` schema (every table of the gateway) — for tests and
+    /// `efgs benchmark --reset-database`, never for a production database.
+    public func resetSchema() async throws {
+        guard backend.dialect == .postgres else { throw StoreError.unsupported("resetSchema is for PostgreSQL databases") }
+        try await backend.transaction { db in
+            try await db.raw("DROP SCHEMA IF EXISTS public CASCADE").run()
+            try await db.raw("CREATE SCHEMA public").run()
+        }
+    }
+
+    /// Whether the store runs on PostgreSQL.
+    public var isPostgres: Bool { backend.dialect == .postgres }
+
     // MARK: migrations
 
     public func migrate() async throws -> [Int] {

@@ -7,16 +7,18 @@ import EFGSStore
 import Foundation
 import Logging
 import NIOHTTP1
+import PostgresNIO
 import ServiceLifecycle
 import VaporCSQLite
 
 /// `efgs benchmark`: ingest and download figures on this machine, each with its baseline measured in the same run.
 ///
 /// (a) uploads N distinct signed batches through the real HTTP path (AsyncHTTPClient → loopback → Hummingbird →
-/// authentication, parsing, validation, CMS verification, encryption → SQLite) and reports keys/s;
-/// (b) inserts the same rows (same columns, same MACs and sealed payloads) into the same SQLite schema in one
-/// transaction with one prepared statement, straight through the SQLite C API, and reports keys/s and a/b;
-/// (c) downloads one full batch repeatedly and reports requests/s.
+/// authentication, parsing, validation, CMS verification, encryption → the store) and reports keys/s;
+/// (b) the baseline: the same rows (same columns, same MACs and sealed payloads) written raw in one transaction —
+/// SQLite: into the same schema with one prepared statement through the SQLite C API; PostgreSQL
+/// (`--database-url`): into the same tables, emptied first, with `COPY … FROM STDIN` — and a/b;
+/// (c) downloads one full batch repeatedly and reports requests/s; (d) times the batching run over all keys.
 struct Benchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure ingest (HTTP vs raw prepared SQLite insert) and download throughput; prints figures and ratios.")
@@ -26,10 +28,17 @@ struct Benchmark: AsyncParsableCommand {
     @Option(help: "Maximum download requests in (c).") var downloads: Int = 500
     @Option(help: "Maximum seconds for (c).") var seconds: Double = 20
     @Option(help: "Working folder (recreated).") var workDir: String = "bench-work"
+    @Option(help: "PostgreSQL database to measure instead of SQLite (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE); needs --reset-database.")
+    var databaseURL: String?
+    @Flag(help: "Allow the benchmark to drop every table of --database-url's public schema (a throw-away database only).")
+    var resetDatabase = false
 
     func validate() throws {
         guard (1...200).contains(batches), (1...16).contains(concurrency), (1...5000).contains(keysPerBatch), (1...100_000).contains(downloads), seconds > 0, seconds <= 600 else {
             throw ValidationError("--batches 1…200, --concurrency 1…16, --keys-per-batch 1…5000, --downloads 1…100000, --seconds 0…600")
+        }
+        if databaseURL != nil && !resetDatabase {
+            throw ValidationError("--database-url: the benchmark empties that database; confirm with --reset-database")
         }
     }
 
@@ -43,10 +52,16 @@ struct Benchmark: AsyncParsableCommand {
         let ta = try CertificateFactory.selfSigned(country: nil, commonName: "Bench TA", key: .p256)
         try ta.certificatePEM.write(toFile: dir + "/ta.pem", atomically: true, encoding: .utf8)
         let storageKey = Base64.encodeString((0..<32).map { _ in UInt8.random(in: 0...255) })
+        let postgres = databaseURL != nil
+        if let databaseURL {
+            let store = try await SQLGatewayStore.open(url: databaseURL, logger: Logger(label: "bench"))
+            try await store.resetSchema()
+            try await store.close()
+        }
         try """
             server: {host: 127.0.0.1, port: 0}
             trustAnchor: {certificatePath: \(dir)/ta.pem}
-            database: {url: "sqlite:\(dir)/efgs.sqlite"}
+            database: {url: "\(databaseURL ?? "sqlite:\(dir)/efgs.sqlite")"}
             storage: {keys: ["b1:\(storageKey)"], activeKeyId: b1}
             batching: {interval: 86400, docLimit: 5000}
             logging: {level: ERROR}
@@ -111,19 +126,12 @@ struct Benchmark: AsyncParsableCommand {
         }
         let secondsA = Self.elapsed(since: startA)
 
-        // (b) raw prepared insert of the same rows into the same schema
-        let rows = try prepared.map { p in try gw.storedKeys(p.keys, records: p.keys.map(CanonicalRecord.bytes(of:))) }
-        let baselinePath = dir + "/baseline.sqlite"
-        let baselineStore = try await SQLGatewayStore.open(url: "sqlite:" + baselinePath, logger: Logger(label: "bench"))
-        try await baselineStore.migrate()
-        try await baselineStore.close()
-        let secondsB = try RawSQLiteInsert.run(path: baselinePath, uploads: prepared.map { ($0.tag, $0.signature) }, rows: rows)
-
-        // where (a)'s time goes: each step of the upload pipeline, on the same batches, without HTTP
-        let stages = try await Self.uploadStages(prepared.map { ($0.tag, $0.body, $0.signature) }, gateway: gw, dir: dir)
+        // (d) batching: every upload batch into download batches
+        let startD = DispatchTime.now()
+        let created = try await BatchingJob(gateway: gw).run()
+        let secondsD = Self.elapsed(since: startD)
 
         // (c) download one full batch repeatedly
-        let created = try await BatchingJob(gateway: gw).run()
         let today = UTCDay(Date()).description
         let first = created.first!
         var requests = 0
@@ -141,6 +149,22 @@ struct Benchmark: AsyncParsableCommand {
         _ = try? await serverTask.value
         try await runtime.close()
 
+        // (b) the raw baseline of the same rows
+        let rows = try prepared.map { p in try gw.storedKeys(p.keys, records: p.keys.map(CanonicalRecord.bytes(of:))) }
+        let secondsB: Double
+        var stages: [(name: String, seconds: Double)] = []
+        if let databaseURL {
+            secondsB = try await RawPostgresCopy.run(url: databaseURL, uploads: prepared.map { ($0.tag, $0.signature) }, rows: rows)
+        } else {
+            let baselinePath = dir + "/baseline.sqlite"
+            let baselineStore = try await SQLGatewayStore.open(url: "sqlite:" + baselinePath, logger: Logger(label: "bench"))
+            try await baselineStore.migrate()
+            try await baselineStore.close()
+            secondsB = try RawSQLiteInsert.run(path: baselinePath, uploads: prepared.map { ($0.tag, $0.signature) }, rows: rows)
+            // where (a)'s time goes: each step of the upload pipeline, on the same batches, without HTTP
+            stages = try await Self.uploadStages(prepared.map { ($0.tag, $0.body, $0.signature) }, gateway: gw, dir: dir)
+        }
+
         let a = Double(totalKeys) / secondsA, b = Double(totalKeys) / secondsB
         #if DEBUG
         let build = "debug"
@@ -148,14 +172,14 @@ struct Benchmark: AsyncParsableCommand {
         let build = "release"
         #endif
         print("""
-            efgs benchmark (\(build) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, SQLite WAL)
+            efgs benchmark (\(build) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, \(postgres ? "PostgreSQL" : "SQLite WAL"))
             (a) HTTP ingest, \(concurrency) uploader(s): \(batches) × \(keysPerBatch) keys in \(Self.fmt(secondsA)) s → \(Self.fmt(a, 0)) keys/s \
             (\(Self.fmt(secondsA * 1000 / Double(batches), 1)) ms per batch)
-            (b) raw prepared insert, one transaction: \(totalKeys) rows in \(Self.fmt(secondsB)) s → \(Self.fmt(b, 0)) keys/s
-                ratio a/b = \(Self.fmt(a / b, 3)) (target ≥ 0.5)
-                per batch: \(stages.map { "\($0.name) \(Self.fmt($0.seconds * 1000 / Double(batches), 1)) ms" }.joined(separator: ", "))
+            (b) \(postgres ? "raw COPY into the same tables" : "raw prepared insert"), one transaction: \(totalKeys) rows in \(Self.fmt(secondsB)) s → \(Self.fmt(b, 0)) keys/s
+                ratio a/b = \(Self.fmt(a / b, 3)) (target ≥ 0.5)\(stages.isEmpty ? "" : "\n    per batch: " + stages.map { "\($0.name) \(Self.fmt($0.seconds * 1000 / Double(batches), 1)) ms" }.joined(separator: ", "))
             (c) download of one \(first.keyCount)-key batch: \(requests) requests in \(Self.fmt(secondsC)) s → \(Self.fmt(Double(requests) / secondsC, 1)) requests/s \
             (\(Self.fmt(Double(requests * first.keyCount) / secondsC, 0)) keys/s)
+            (d) batching: \(totalKeys) keys into \(created.count) download batches in \(Self.fmt(secondsD)) s → \(Self.fmt(Double(totalKeys) / secondsD, 0)) keys/s
             """)
     }
 
@@ -254,5 +278,40 @@ enum RawSQLiteInsert {
         }
         try exec("COMMIT")
         return Benchmark.elapsed(since: start)
+    }
+}
+
+/// The PostgreSQL baseline of (b): the gateway's tables emptied, then the same upload-batch rows by INSERT and the
+/// same key rows by `COPY … FROM STDIN`, all in one transaction on one connection.
+enum RawPostgresCopy {
+    /// Returns the seconds spent from BEGIN to COMMIT.
+    static func run(url: String, uploads: [(tag: String, signature: String)], rows: [[StoredKey]]) async throws -> Double {
+        let logger = Logger(label: "bench")
+        let backend = try PostgresBackend(url: url, logger: logger)
+        do {
+            let seconds = try await backend.withConnection { conn in
+                try await conn.query("TRUNCATE upload_tags, upload_batches, diagnosis_keys, download_batches, statistics_uploads CASCADE", logger: logger)
+                let start = DispatchTime.now()
+                try await conn.query("BEGIN", logger: logger)
+                for (upload, keys) in zip(uploads, rows) {
+                    let inserted = try await conn.query("""
+                        INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature, auth_thumbprint, auth_pem,
+                          auth_operator_signature, signer_thumbprint, signer_pem, signer_operator_signature)
+                        VALUES ('DE', \(upload.tag), \(UTCTimestamp.millis(Date())), \(keys.count), 'protobuf', \(upload.signature), '', '', '', '', '', '')
+                        RETURNING id
+                        """, logger: logger)
+                    var id: Int64?
+                    for try await value in inserted.decode(Int64.self) { id = value }
+                    try await PostgresBackend.copyKeys(keys, uploadBatchId: id!, connection: conn, logger: logger)
+                }
+                try await conn.query("COMMIT", logger: logger)
+                return Benchmark.elapsed(since: start)
+            }
+            try await backend.close()
+            return seconds
+        } catch {
+            try? await backend.close()
+            throw error
+        }
     }
 }

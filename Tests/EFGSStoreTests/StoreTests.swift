@@ -105,38 +105,31 @@ func uploadRecord(_ n: Int, tag: String, format: WireFormat = .protobuf) -> Uplo
                       signerThumbprint: "s", signerPEM: "p", signerOperatorSignature: "o")
 }
 
-/// SQLite with the portable (SQLKit) key insert — the form a backend without its own fast path uses.
-final class PortableSQLiteBackend: SQLBackend, @unchecked Sendable {
-    let inner: SQLiteBackend
-    init(_ inner: SQLiteBackend) { self.inner = inner }
-    var dialect: SQLStoreDialect { inner.dialect }
-    func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T { try await inner.transaction(body) }
-    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T { try await inner.read(body) }
-    func isUniqueViolation(_ error: any Error) -> Bool { inner.isUniqueViolation(error) }
-    func close() async throws { try await inner.close() }
-}
-
 final class KeyInsertTests: XCTestCase {
-    /// The native (SQLiteNIO) and the portable (SQLKit) key inserts store the same rows, and both let the unique
-    /// constraint report stored duplicates (plus duplicates inside the request) as a 207 outcome with nothing stored.
-    func testNativeAndPortableInsertsAgree() async throws {
-        for portable in [false, true] {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-insert-\(UUID()).sqlite").path
-            let sqlite = try await SQLiteBackend.open(path: path, logger: Logger(label: "t"))
-            let store = SQLGatewayStore(backend: portable ? PortableSQLiteBackend(sqlite) : sqlite)
-            try await store.migrate()
-            let keys = (0..<7).map { StoredKey(position: $0, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: [UInt8($0), 0xAB]) }
-            guard case .stored = try await store.storeUpload(uploadRecord(7, tag: "a"), keys: keys) else { return XCTFail("portable \(portable)") }
-            let tag = try await store.createDownloadBatch(now: Date(), docLimit: 5000)!.tag
-            try await assertEq(try await store.downloadKeys(batchTag: tag, excludingCountry: "FR"), keys, "portable \(portable)")
-            let fresh = (0..<2).map { StoredKey(position: $0 + 1, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: [1]) }
-            let mixed = [StoredKey(position: 0, dedupMAC: keys[3].dedupMAC, sealedPayload: [9]), fresh[0],
-                         StoredKey(position: 2, dedupMAC: fresh[0].dedupMAC, sealedPayload: [9])]
-            try await assertEq(try await store.storeUpload(uploadRecord(3, tag: "b"), keys: mixed), .duplicates([0, 2]), "portable \(portable)")
-            try await assertEq(try await store.storedKeyCount(), 7)
-            try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "b"), false, "a 207 reserves nothing")
-            try await store.close()
-        }
+    /// The backend's own key insert (SQLite: native binds; PostgreSQL: COPY, when EFGS_TEST_POSTGRES_URL is set)
+    /// stores the rows byte for byte — empty, one-byte and 200-byte payloads, bytes 0x00…0xFF including the ones
+    /// COPY's text format escapes — and lets the unique constraint report stored duplicates (plus duplicates inside
+    /// the request) as a 207 outcome with nothing stored.
+    func testKeyInsertStoresExactBytesAndReportsDuplicates() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-insert-\(UUID()).sqlite").path
+        let store = try await TestDatabase.openFresh(url: TestDatabase.url(sqliteFile: path))
+        defer { Task { try? await store.close() } }
+        var keys = (0..<7).map { StoredKey(position: $0, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: [UInt8($0), 0xAB]) }
+        keys.append(StoredKey(position: 7, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: Array(0...255)))
+        keys.append(StoredKey(position: 8, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: Array("\\\t\n\r".utf8)))
+        keys.append(StoredKey(position: 9, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: []))
+        guard case .stored = try await store.storeUpload(uploadRecord(keys.count, tag: "a"), keys: keys) else { return XCTFail("not stored") }
+        let tag = try await store.createDownloadBatch(now: Date(), docLimit: 5000)!.tag
+        try await assertEq(try await store.downloadKeys(batchTag: tag, excludingCountry: "FR"), keys)
+        let fresh = (0..<2).map { StoredKey(position: $0 + 1, dedupMAC: (0..<32).map { _ in UInt8.random(in: 0...255) }, sealedPayload: [1]) }
+        let mixed = [StoredKey(position: 0, dedupMAC: keys[3].dedupMAC, sealedPayload: [9]), fresh[0],
+                     StoredKey(position: 2, dedupMAC: fresh[0].dedupMAC, sealedPayload: [9])]
+        try await assertEq(try await store.storeUpload(uploadRecord(3, tag: "b"), keys: mixed), .duplicates([0, 2]))
+        // a stored duplicate alone: the first attempt fails on the unique constraint, the re-evaluation names it
+        try await assertEq(try await store.storeUpload(uploadRecord(2, tag: "c"), keys: [fresh[1], StoredKey(position: 0, dedupMAC: keys[9].dedupMAC, sealedPayload: [1])]), .duplicates([0]))
+        try await assertEq(try await store.storedKeyCount(), keys.count)
+        try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "b"), false, "a 207 reserves nothing")
+        try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "c"), false, "a 207 reserves nothing")
     }
 }
 

@@ -1,4 +1,4 @@
-@testable import EFGSStore
+import EFGSStore
 import Foundation
 import Logging
 
@@ -6,7 +6,7 @@ import Logging
 /// (CI runs the store and gateway suites a second time that way) — a real PostgreSQL database whose `public`
 /// schema is emptied for each test.
 public enum TestDatabase {
-    public static var postgresURL: String? { ProcessInfo.processInfo.environment["EFGS_TEST_POSTGRES_URL"] }
+    public static var postgresURL: String? { ProcessInfo.processInfo.environment["EFGS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
 
     /// The `database.url` for a test: PostgreSQL when configured, else `sqlite:<sqliteFile>`.
     public static func url(sqliteFile: String) -> String { postgresURL ?? "sqlite:" + sqliteFile }
@@ -14,12 +14,7 @@ public enum TestDatabase {
     /// Opens the store at `url` with an empty schema (PostgreSQL: `public` dropped and recreated) and migrates it.
     public static func openFresh(url: String) async throws -> SQLGatewayStore {
         let store = try await SQLGatewayStore.open(url: url, logger: Logger(label: "test"))
-        if store.backend.dialect == .postgres {
-            try await store.backend.transaction { db in
-                try await db.raw("DROP SCHEMA IF EXISTS public CASCADE").run()
-                try await db.raw("CREATE SCHEMA public").run()
-            }
-        }
+        if store.isPostgres { try await store.resetSchema() }
         try await store.migrate()
         return store
     }

@@ -4,25 +4,40 @@ import EFGSTestSupport
 import Foundation
 import XCTest
 
-/// Real nginx (Debian's) on loopback in front of `efgs serve` (auth.mode proxyCertificate), configured with the
-/// shipped `deploy/nginx/efgs.conf`; curl connects with real client certificates.
+/// Real nginx (Debian's) on loopback in front of `efgs serve`, configured with the shipped files —
+/// `deploy/nginx/efgs.conf` (mode b, auth.mode proxyCertificate) and `deploy/nginx/efgs-mode-a.conf` (mode a,
+/// auth.mode proxyHeaders, SHA-256 by nginx's perl module); curl connects with real client certificates.
 final class NginxFrontTests: XCTestCase {
     static let nginx = "/usr/sbin/nginx"
 
-    /// The repository's `deploy/nginx/efgs.conf` (this file is Tests/EndToEndTests/NginxFrontTests.swift).
-    static var shippedConfig: URL {
+    static let perlModule = "/usr/lib/nginx/modules/ngx_http_perl_module.so"
+
+    /// A file of the repository's `deploy/nginx/` (this file is Tests/EndToEndTests/NginxFrontTests.swift).
+    static func shippedConfig(_ name: String) -> URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("deploy/nginx/efgs.conf")
+            .appendingPathComponent("deploy/nginx/\(name)")
     }
 
-    func testNginxFrontRefusesUnknownRevokedMissingAndSelfAssertedIdentities() async throws {
+    func testModeBRefusesUnknownRevokedMissingAndSelfAssertedIdentities() async throws {
+        try await checkFront(config: "efgs.conf", authMode: "proxyCertificate")
+    }
+
+    func testModeARefusesUnknownRevokedMissingAndSelfAssertedIdentities() async throws {
+        guard FileManager.default.fileExists(atPath: Self.perlModule) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("CI installs libnginx-mod-http-perl (.ci/run)") }
+            throw XCTSkip("nginx perl module not installed (apt-get install libnginx-mod-http-perl)")
+        }
+        try await checkFront(config: "efgs-mode-a.conf", authMode: "proxyHeaders", mainContext: "load_module \(Self.perlModule);")
+    }
+
+    func checkFront(config: String, authMode: String, mainContext: String = "") async throws {
         try EFGS.requireBinary()
         guard FileManager.default.isExecutableFile(atPath: Self.nginx) else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { return XCTFail("CI installs nginx (.ci/run)") }
             throw XCTSkip("nginx not installed (apt-get install nginx)")
         }
         let dir = try temporaryFolder(self, "nginx")
-        let fed = try Federation(dir: dir, settings: ["auth.mode": "proxyCertificate"])
+        let fed = try Federation(dir: dir, settings: ["auth.mode": authMode])
         try fed.addMember("DE")
         try fed.addMember("FR")
         let gateway = try ServeProcess(config: fed.configPath, in: dir)
@@ -32,7 +47,7 @@ final class NginxFrontTests: XCTestCase {
         let tls = try CertificateFactory.selfSigned(country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"])
         let serverPEM = try fed.write(tls, as: "nginx-server")
         let port = try freeLoopbackPort()
-        let site = try String(contentsOf: Self.shippedConfig, encoding: .utf8)
+        let site = try String(contentsOf: Self.shippedConfig(config), encoding: .utf8)
             .replacingOccurrences(of: "__LISTEN__", with: "127.0.0.1:\(port)")
             .replacingOccurrences(of: "__SERVER_CERT__", with: serverPEM)
             .replacingOccurrences(of: "__SERVER_KEY__", with: dir.appendingPathComponent("nginx-server.key").path)
@@ -40,6 +55,7 @@ final class NginxFrontTests: XCTestCase {
         try site.write(to: dir.appendingPathComponent("efgs-site.conf"), atomically: true, encoding: .utf8)
         let p = dir.path
         try """
+            \(mainContext)
             \(getuid() == 0 ? "user root;" : "")
             daemon off;
             master_process off;   # one process: stopping it leaves no worker behind
@@ -96,7 +112,8 @@ final class NginxFrontTests: XCTestCase {
         let strangerPEM = try fed.write(stranger, as: "stranger")
         let unknown = try curl("/diagnosiskeys/callback", cert: strangerPEM)
         XCTAssertEqual(unknown.status, 403); XCTAssertEqual(unknown.body, notAuthorized)
-        // headers a client sends itself are never believed: FR's certificate as a header, mode-a headers too
+        // headers a client sends itself are never believed: FR's certificate as a header (mode b), FR's thumbprint and
+        // DN (mode a) — in both modes
         for headers in [["-H", "X-SSL-Client-Cert: \(nginxEscaped(fed.member("FR").auth.certificatePEM))"],
                         ["-H", "X-SSL-Client-SHA256: \(fed.member("FR").auth.thumbprint)", "-H", "X-SSL-Client-DN: C=FR"]] {
             let spoofNoCert = try curl("/diagnosiskeys/callback", headers)
