@@ -8,10 +8,24 @@ import NIOSSL
 
 /// How a national backend proves who it is to the gateway (PROTOCOL.md §4.1).
 public enum ClientIdentity: Sendable {
-    /// Behind a trusted proxy: the proxy's thumbprint and DN headers (mode a).
-    case proxyHeaders(thumbprint: String, dn: String)
-    /// Mutual TLS with a client certificate and key (mode c).
+    /// Mutual TLS with a client certificate and key: the gateway terminating TLS (mode c) or a TLS proxy in front of
+    /// it (nginx with mode a or b) — what a national backend uses in production.
     case mutualTLS(certificatePEM: String, privateKeyPEM: String)
+    /// Speaking as the trusted proxy itself, mode a: thumbprint and DN headers (tests, a backend inside the proxy's
+    /// network).
+    case proxyHeaders(thumbprint: String, dn: String)
+    /// Speaking as the trusted proxy itself, mode b: the certificate as a URL-encoded PEM header.
+    case proxyCertificate(certificatePEM: String)
+}
+
+/// Which certificates the client accepts from the gateway's TLS endpoint (https URLs only).
+public enum ServerTrust: Sendable {
+    /// The system's trust roots and the URL's host name.
+    case systemRoots
+    /// Only these CA or self-signed certificates (PEM), and the URL's host name.
+    case certificates(pem: String)
+    /// No verification (tests only).
+    case noVerification
 }
 
 /// A response from the gateway.
@@ -29,27 +43,39 @@ public final class GatewayClient: Sendable {
     let identity: ClientIdentity
     let http: HTTPClient
 
-    public init(baseURL: String, identity: ClientIdentity) throws {
+    public init(baseURL: String, identity: ClientIdentity, serverTrust: ServerTrust = .systemRoots) throws {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.identity = identity
         var config = HTTPClient.Configuration()
         config.redirectConfiguration = .disallow
         config.timeout = .init(connect: .seconds(10), read: .seconds(60))
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv12
+        switch serverTrust {
+        case .systemRoots: break
+        case .certificates(let pem): tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))
+        case .noVerification: tls.certificateVerification = .none
+        }
         if case .mutualTLS(let certPEM, let keyPEM) = identity {
-            var tls = TLSConfiguration.makeClientConfiguration()
             tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(certPEM.utf8)).map { .certificate($0) }
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(keyPEM.utf8), format: .pem))
-            tls.certificateVerification = .none // the gateway's server certificate is pinned by deployment, not by a CA here
-            config.tlsConfiguration = tls
         }
+        config.tlsConfiguration = tls
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
     public func shutdown() async throws { try await http.shutdown() }
 
     func identityHeaders() -> [(String, String)] {
-        if case .proxyHeaders(let tp, let dn) = identity { return [("X-SSL-Client-SHA256", tp), ("X-SSL-Client-DN", dn)] }
-        return []
+        switch identity {
+        case .proxyHeaders(let tp, let dn): return [("X-SSL-Client-SHA256", tp), ("X-SSL-Client-DN", dn)]
+        case .proxyCertificate(let pem):
+            // as nginx's $ssl_client_escaped_cert: URL-encoded PEM
+            var allowed = CharacterSet.alphanumerics
+            allowed.insert(charactersIn: "-_.~")
+            return [("X-SSL-Client-Cert", pem.addingPercentEncoding(withAllowedCharacters: allowed) ?? pem)]
+        case .mutualTLS: return []
+        }
     }
 
     public func send(method: HTTPMethod, path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> GatewayResponse {
@@ -64,19 +90,47 @@ public final class GatewayClient: Sendable {
 
     /// Uploads signed keys (§5.3).
     public func upload(keys: [DiagnosisKey], batchTag: String, signer: BatchSigner, format: WireFormat = .protobuf) async throws -> GatewayResponse {
-        let signature = try signer.sign(keys: keys)
         let body: [UInt8]
-        let contentType: String
         switch format {
         case .protobuf:
             var b = DiagnosisKeyBatch()
             b.keys = keys
-            body = b.protobufBytes(); contentType = "application/protobuf; version=1.0"
+            body = b.protobufBytes()
         case .json:
-            body = DiagnosisKeyJSONEncoder.encode(keys); contentType = "application/json; version=1.0"
+            body = DiagnosisKeyJSONEncoder.encode(keys)
         }
+        return try await upload(body: body, format: format, batchTag: batchTag, batchSignature: try signer.sign(keys: keys))
+    }
+
+    /// Uploads a body as given, with its `batchSignature` (§5.3).
+    public func upload(body: [UInt8], format: WireFormat, batchTag: String, batchSignature: String) async throws -> GatewayResponse {
+        let contentType = format == .protobuf ? "application/protobuf; version=1.0" : "application/json; version=1.0"
         return try await send(method: .POST, path: "/diagnosiskeys/upload",
-                              headers: [("Content-Type", contentType), ("batchTag", batchTag), ("batchSignature", signature)], body: body)
+                              headers: [("Content-Type", contentType), ("batchTag", batchTag), ("batchSignature", batchSignature)], body: body)
+    }
+
+    /// The country's callback subscriptions (§5.6).
+    public func subscriptions() async throws -> (response: GatewayResponse, subscriptions: [CallbackSubscriptionEntry]?) {
+        let r = try await send(method: .GET, path: "/diagnosiskeys/callback", headers: [("Accept", "application/json")])
+        guard r.status == 200 else { return (r, nil) }
+        return (r, try JSONDecoder().decode([CallbackSubscriptionEntry].self, from: Data(r.body)))
+    }
+
+    /// Creates or updates the subscription `callbackId` (§5.6).
+    public func subscribe(callbackId: String, url: String) async throws -> GatewayResponse {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.~")
+        let id = callbackId.addingPercentEncoding(withAllowedCharacters: allowed) ?? callbackId
+        let encoded = url.addingPercentEncoding(withAllowedCharacters: allowed) ?? url
+        return try await send(method: .PUT, path: "/diagnosiskeys/callback/\(id)?url=\(encoded)", headers: [("Accept", "application/json")])
+    }
+
+    /// Deletes the subscription `callbackId` and its pending notifications (§5.6).
+    public func unsubscribe(callbackId: String) async throws -> GatewayResponse {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-_.~")
+        return try await send(method: .DELETE, path: "/diagnosiskeys/callback/\(callbackId.addingPercentEncoding(withAllowedCharacters: allowed) ?? callbackId)",
+                              headers: [("Accept", "application/json")])
     }
 
     /// One download (§5.4). `keys` is nil unless the status is 200.
@@ -111,6 +165,12 @@ public final class GatewayClient: Sendable {
     }
 }
 
+/// One callback subscription (§5.6).
+public struct CallbackSubscriptionEntry: Codable, Sendable, Equatable {
+    public var callbackId: String
+    public var url: String
+}
+
 /// One audit entry (§7.4).
 public struct AuditEntry: Codable, Sendable {
     public var country: String
@@ -143,28 +203,56 @@ public struct AuditVerifier: Sendable {
         public var description: String { "upload batch of \(country) at \(uploadedTime): \(reason)" }
     }
 
-    /// Returns the number of keys verified.
-    public func verify(keys: [DiagnosisKey], entries: [AuditEntry], now: Date = Date()) throws -> Int {
+    /// The verdict on one audit entry (one upload batch of one country).
+    public struct EntryCheck: Sendable {
+        public var country: String
+        public var uploadedTime: String
+        public var amount: Int
+        /// nil when the entry verifies.
+        public var problem: String?
+    }
+
+    /// Checks every entry; the slices are taken in order by `amount`. A last entry with country `-` reports
+    /// downloaded keys that no entry covers.
+    public func check(keys: [DiagnosisKey], entries: [AuditEntry], now: Date = Date()) -> [EntryCheck] {
         var offset = 0
+        var out: [EntryCheck] = []
         for e in entries {
-            func fail(_ r: String) -> Failure { Failure(country: e.country, uploadedTime: e.uploadedTime, reason: r) }
-            guard trustAnchor.isValidSignature(base64: e.uploaderOperatorSignature, over: e.uploaderCertificate) else { throw fail("operator signature of the authentication certificate does not verify") }
-            guard trustAnchor.isValidSignature(base64: e.signingCertificateOperatorSignature, over: e.signingCertificate) else { throw fail("operator signature of the signing certificate does not verify") }
-            guard offset + e.amount <= keys.count else { throw fail("audit amounts exceed the downloaded keys") }
+            func entry(_ problem: String?) -> EntryCheck { EntryCheck(country: e.country, uploadedTime: e.uploadedTime, amount: e.amount, problem: problem) }
+            guard e.amount >= 0, offset + e.amount <= keys.count else {
+                out.append(entry("audit amounts exceed the downloaded keys"))
+                offset = keys.count
+                continue
+            }
             let slice = Array(keys[offset..<(offset + e.amount)])
             offset += e.amount
+            guard trustAnchor.isValidSignature(base64: e.uploaderOperatorSignature, over: e.uploaderCertificate) else {
+                out.append(entry("operator signature of the authentication certificate does not verify")); continue
+            }
+            guard trustAnchor.isValidSignature(base64: e.signingCertificateOperatorSignature, over: e.signingCertificate) else {
+                out.append(entry("operator signature of the signing certificate does not verify")); continue
+            }
             let verified: VerifiedBatchSignature
             do {
                 verified = try BatchSignatureVerifier(allowLegacySha1: allowLegacySha1).verify(batchSignature: e.batchSignature, stream: BatchStream.bytes(of: slice), now: now)
             } catch {
-                throw fail("batch signature does not verify: \(error)")
+                out.append(entry("batch signature does not verify: \(error)")); continue
             }
-            guard verified.signer.thumbprint == e.uploaderSigningThumbprint else { throw fail("signer is not the audited signing certificate") }
-            guard slice.allSatisfy({ $0.origin == e.country }) else { throw fail("keys of another origin in the slice") }
+            guard verified.signer.thumbprint == e.uploaderSigningThumbprint else { out.append(entry("signer is not the audited signing certificate")); continue }
+            guard slice.allSatisfy({ $0.origin == e.country }) else { out.append(entry("keys of another origin in the slice")); continue }
+            out.append(entry(nil))
         }
-        guard offset == keys.count else {
-            throw Failure(country: "-", uploadedTime: "-", reason: "\(keys.count - offset) downloaded keys are not covered by the audit")
+        if offset < keys.count {
+            out.append(EntryCheck(country: "-", uploadedTime: "-", amount: keys.count - offset, problem: "\(keys.count - offset) downloaded keys are not covered by the audit"))
         }
-        return offset
+        return out
+    }
+
+    /// Returns the number of keys verified; throws the first failing entry.
+    public func verify(keys: [DiagnosisKey], entries: [AuditEntry], now: Date = Date()) throws -> Int {
+        for c in check(keys: keys, entries: entries, now: now) {
+            if let problem = c.problem { throw Failure(country: c.country, uploadedTime: c.uploadedTime, reason: problem) }
+        }
+        return keys.count
     }
 }

@@ -13,8 +13,8 @@ struct EFGSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "efgs",
         abstract: "European Federation Gateway Service: the hub national backends exchange diagnosis keys through.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, TrustAnchorCommand.self, CertCommand.self, Batch.self, PurgeKeys.self,
-                      PurgeStatistics.self, DeliverCallbacks.self, ReleaseCallbackLocks.self, Benchmark.self])
+        subcommands: [Serve.self, Migrate.self, Demo.self, TrustAnchorCommand.self, CertCommand.self, ClientCommand.self, Batch.self, PurgeKeys.self,
+                      PurgeStatistics.self, DeliverCallbacks.self, ReleaseCallbackLocks.self, CountryCommand.self, Benchmark.self])
 }
 
 /// `--config` shared by every command that touches the gateway's state.

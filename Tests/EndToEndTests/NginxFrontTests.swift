@@ -104,6 +104,12 @@ final class NginxFrontTests: XCTestCase {
         XCTAssertEqual(up.status, 201, up.body)
         XCTAssertTrue(up.headerLines.contains("batchTag: via-nginx"), "\(up.headerLines)")
 
+        // the reference client (efgs client) through nginx, with mutual TLS to nginx and nginx's certificate trusted
+        let cli = try EFGS.run(["client", "subscriptions", "--gateway", "https://localhost:\(port)", "--cert", pem("FR") + ".pem",
+                                "--key", pem("FR") + ".key", "--gateway-ca", serverPEM], in: dir)
+        XCTAssertEqual(cli.status, 0, cli.output)
+        XCTAssertTrue(cli.output.contains("no callback subscriptions"), cli.output)
+
         // missing certificate
         let none = try curl("/diagnosiskeys/callback")
         XCTAssertEqual(none.status, 403); XCTAssertEqual(none.body, notAuthorized)

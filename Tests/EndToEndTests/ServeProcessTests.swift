@@ -181,10 +181,16 @@ final class ServeProcessTests: XCTestCase {
         defer { server.stop() }
         let base = "https://127.0.0.1:\(server.port)"
 
-        // AsyncHTTPClient with the registered client certificate: a whole upload/download round
-        func client(_ c: String) throws -> GatewayClient {
-            try GatewayClient(baseURL: base, identity: .mutualTLS(certificatePEM: fed.member(c).auth.certificatePEM, privateKeyPEM: fed.member(c).auth.privateKeyPEM))
+        // AsyncHTTPClient with the registered client certificate, trusting exactly the gateway's certificate for the
+        // host name: a whole upload/download round
+        func client(_ c: String, trusting pem: String = serverCert.certificatePEM) throws -> GatewayClient {
+            try GatewayClient(baseURL: "https://localhost:\(server.port)", identity: .mutualTLS(certificatePEM: fed.member(c).auth.certificatePEM, privateKeyPEM: fed.member(c).auth.privateKeyPEM),
+                              serverTrust: .certificates(pem: pem))
         }
+        // a client that trusts another certificate does not talk to this gateway
+        let wary = try client("DE", trusting: try CertificateFactory.selfSigned(country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"]).certificatePEM)
+        do { _ = try await wary.subscriptions(); XCTFail("the gateway's certificate was not checked") } catch {}
+        try await wary.shutdown()
         let de = try client("DE"), fr = try client("FR")
         let keys = freshKeys(4, origin: "DE")
         try await assertStatus(await de.upload(keys: keys, batchTag: "mtls-1", signer: BatchSigner(certificate: fed.member("DE").sign.certificate,
@@ -322,6 +328,46 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertEqual(try Curl.request(base + "/metrics").status, 404)
         XCTAssertEqual(try Curl.request(base + "/healthz").status, 404)
         XCTAssertEqual(try Curl.request(admin + "/diagnosiskeys/callback").status, 404)
+    }
+
+    /// `efgs country list` / `efgs country disconnect XX` (offboarding) on a running gateway's database.
+    func testCountryListAndDisconnect() async throws {
+        try EFGS.requireBinary()
+        let fed = try Federation(dir: try temporaryFolder(self, "country"))
+        try fed.addMember("DE")
+        try fed.addMember("FR")
+        let server = try ServeProcess(config: fed.configPath, in: fed.dir)
+        defer { server.stop() }
+        let base = "http://127.0.0.1:\(server.port)"
+        let fr = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("FR").auth.thumbprint, dn: "C=FR"))
+        let signer = try BatchSigner(certificate: fed.member("FR").sign.certificate, privateKey: fed.member("FR").sign.privateKey)
+        try await assertStatus(await fr.upload(keys: freshKeys(2, origin: "FR"), batchTag: "c-1", signer: signer), 201)
+
+        let list = try EFGS.run(["country", "list", "--config", fed.configPath], in: fed.dir)
+        XCTAssertEqual(list.status, 0, list.output)
+        let lines = list.output.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("DE  connected  last upload never  last download never  callback subscriptions 0") }, list.output)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("FR  connected  last upload 20") }, list.output)
+        XCTAssertEqual(lines.filter { $0.contains("active") && $0.contains(fed.member("FR").auth.thumbprint) }.count, 1, list.output)
+
+        let bad = try EFGS.run(["country", "disconnect", "fr", "--config", fed.configPath], in: fed.dir)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.output.contains("two upper-case letters"), bad.output)
+        let off = try EFGS.run(["country", "disconnect", "FR", "--reason", "test offboarding", "--config", fed.configPath], in: fed.dir)
+        XCTAssertEqual(off.status, 0, off.output)
+        XCTAssertTrue(off.output.contains("FR disconnected: 2 certificate row(s) revoked, 0 callback subscription(s) deleted"), off.output)
+        // the running gateway refuses FR at once; DE still works
+        let refused = try await fr.upload(keys: freshKeys(1, origin: "FR"), batchTag: "c-2", signer: signer)
+        XCTAssertEqual(refused.status, 403)
+        XCTAssertEqual(refused.text, #"{"message":"Client certificate is revoked"}"#)
+        try await fr.shutdown()
+        let after = try EFGS.run(["country", "list", "--config", fed.configPath], in: fed.dir)
+        XCTAssertTrue(after.output.contains("FR  DISCONNECTED"), after.output)
+        XCTAssertTrue(after.output.contains("DE  connected"), after.output)
+        XCTAssertEqual(after.output.split(separator: "\n").filter { $0.contains(" revoked ") }.count, 2, after.output)
+        let again = try EFGS.run(["country", "disconnect", "FR", "--config", fed.configPath], in: fed.dir)
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.output.contains("nothing was active for FR"), again.output)
     }
 
     /// `cert import` applies the onboarding review and the integrity check.
