@@ -1,3 +1,4 @@
+import EFGSProtocol
 import EFGSCrypto
 import Foundation
 import HTTPTypes
@@ -109,7 +110,7 @@ public enum GatewayServer {
         return Application(
             responder: GatewayResponder(gateway: gateway),
             server: server,
-            configuration: .init(address: .hostname(config.serverHost, port: config.serverPort), serverName: nil),
+            configuration: .init(address: .hostname(config.serverHost, port: config.serverPort), serverName: EFGSVersion.serverName),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)

@@ -117,7 +117,7 @@ struct Demo: AsyncParsableCommand {
         }
 
         step("PL starts its callback endpoint and subscribes (the others poll)")
-        let endpoint = try await DemoCallbackEndpoint.start(identity: plCallback, gatewayClient: callbackClient)
+        let endpoint = try await CallbackEndpoint.start(certificateDER: plCallback.der, privateKeyPEM: plCallback.privateKeyPEM, trustedClients: [callbackClient.der])
         let pl = backends.first { $0.country == "PL" }!
         let callbackPort = await endpoint.port
         let sub = try await pl.client.send(method: .PUT, path: "/diagnosiskeys/callback/pl-demo?url=https://localhost:\(callbackPort)/efgs/callback")
@@ -226,45 +226,3 @@ actor PortBox {
     }
 }
 
-/// PL's callback endpoint in the demo: HTTPS (Hummingbird with TLS) on loopback that requires the gateway's callback
-/// client certificate and records each notification.
-actor DemoCallbackEndpoint {
-    struct Notice: Sendable { var batchTag: String; var date: String }
-    private(set) var notices: [Notice] = []
-    private var task: Task<Void, any Error>?
-    private(set) var port = 0
-
-    func record(_ n: Notice) { notices.append(n) }
-
-    static func start(identity: CertificateFactory.Issued, gatewayClient: CertificateFactory.Issued) async throws -> DemoCallbackEndpoint {
-        let endpoint = DemoCallbackEndpoint()
-        let router = Router()
-        router.get("efgs/callback") { request, _ -> HTTPResponse.Status in
-            guard let tag = request.uri.queryParameters["batchTag"], let date = request.uri.queryParameters["date"] else { return .badRequest }
-            await endpoint.record(Notice(batchTag: String(tag), date: String(date)))
-            return .ok
-        }
-        var tls = TLSConfiguration.makeServerConfiguration(
-            certificateChain: [.certificate(try NIOSSLCertificate(bytes: identity.der, format: .der))],
-            privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.privateKeyPEM.utf8), format: .pem)))
-        tls.certificateVerification = .noHostnameVerification // mutual TLS: only the gateway's client certificate
-        tls.trustRoots = .certificates([try NIOSSLCertificate(bytes: gatewayClient.der, format: .der)])
-        let portBox = PortBox()
-        var logger = Logger(label: "efgs.demo.callback")
-        logger.logLevel = .critical
-        let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
-                              configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { await portBox.set($0.localAddress?.port ?? 0) }, logger: logger)
-        await endpoint.run(app)
-        await endpoint.setPort(await portBox.wait())
-        return endpoint
-    }
-
-    private func run(_ app: some ApplicationProtocol & Sendable) { task = Task { try await app.runService() } }
-    private func setPort(_ p: Int) { port = p }
-
-    func stop() async throws {
-        task?.cancel()
-        _ = try? await task?.value
-    }
-}

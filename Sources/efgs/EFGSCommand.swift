@@ -13,7 +13,8 @@ struct EFGSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "efgs",
         abstract: "European Federation Gateway Service: the hub national backends exchange diagnosis keys through.",
-        subcommands: [Serve.self, Migrate.self, Demo.self, TrustAnchorCommand.self, CertCommand.self, ClientCommand.self, Batch.self, PurgeKeys.self,
+        version: EFGSVersion.current,
+        subcommands: [Serve.self, Migrate.self, Demo.self, TrustAnchorCommand.self, CertCommand.self, ClientCommand.self, Readiness.self, Batch.self, PurgeKeys.self,
                       PurgeStatistics.self, DeliverCallbacks.self, ReleaseCallbackLocks.self, CountryCommand.self, Benchmark.self])
 }
 
