@@ -36,12 +36,49 @@ struct CertCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "cert", abstract: "Manage the certificate table (§7.6).",
                                                     subcommands: [Sign.self, Import.self, Revoke.self, List.self, Verify.self])
 
-    /// Reads a PEM file and returns its canonical form.
-    static func canonicalPEM(path: String) throws -> (pem: String, facts: CertificateFacts) {
-        let text = try String(contentsOfFile: path, encoding: .utf8)
-        guard let der = CanonicalPEM.firstCertificateDER(in: text) else { throw ValidationError("\(path) holds no PEM certificate") }
-        let facts = try CertificateFacts(der: der)
-        return (facts.canonicalPEM, facts)
+    /// The certificate a country submitted: PEM, or PKCS#12 with a password (docs/onboarding.md step 2).
+    struct CertificateInput: ParsableArguments {
+        @Option(help: "Certificate (PEM).") var pem: String?
+        @Option(help: "Certificate as PKCS#12 (.p12/.pfx, certificate only), instead of --pem.") var pkcs12: String?
+        @Option(help: "File holding the PKCS#12 password (else the environment variable EFGS_PKCS12_PASSWORD).") var pkcs12PasswordFile: String?
+
+        func validate() throws {
+            guard (pem == nil) != (pkcs12 == nil) else { throw ValidationError("give exactly one of --pem and --pkcs12") }
+        }
+
+        /// The canonical PEM and facts of the one certificate.
+        func load() throws -> (pem: String, facts: CertificateFacts) {
+            let der: [UInt8]
+            if let pem {
+                guard let text = try? String(contentsOfFile: pem, encoding: .utf8) else { throw ValidationError("--pem: cannot read \(pem)") }
+                guard let d = CanonicalPEM.firstCertificateDER(in: text) else { throw ValidationError("--pem: \(pem) holds no PEM certificate") }
+                der = d
+            } else {
+                let path = pkcs12!
+                guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--pkcs12: cannot read \(path)") }
+                let password: String
+                if let file = pkcs12PasswordFile {
+                    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("--pkcs12-password-file: cannot read \(file)") }
+                    password = text.hasSuffix("\n") ? String(text.dropLast()) : text
+                } else if let env = ProcessInfo.processInfo.environment["EFGS_PKCS12_PASSWORD"] {
+                    password = env
+                } else {
+                    throw ValidationError("--pkcs12 needs its password: --pkcs12-password-file FILE or EFGS_PKCS12_PASSWORD")
+                }
+                let certificates: [[UInt8]]
+                do { certificates = try PKCS12Certificates.certificates(in: Array(data), password: password) } catch {
+                    throw ValidationError("--pkcs12: \(error)")
+                }
+                guard certificates.count == 1 else {
+                    let subjects = certificates.compactMap { try? CertificateFacts(der: $0).certificate.subject.description }
+                    throw ValidationError("--pkcs12: the file holds \(certificates.count) certificates (\(subjects.joined(separator: "; "))); submit the country's certificate alone")
+                }
+                der = certificates[0]
+            }
+            let facts: CertificateFacts
+            do { facts = try CertificateFacts(der: der) } catch { throw ValidationError("not an X.509 certificate: \(error)") }
+            return (facts.canonicalPEM, facts)
+        }
     }
 
     struct Sign: AsyncParsableCommand {
@@ -49,11 +86,13 @@ struct CertCommand: AsyncParsableCommand {
             abstract: "Make a row's operator signature with the trust-anchor key (run on the offline machine).",
             discussion: "Prints the Base64 signature over the canonical PEM; equivalent to `openssl dgst -sha256 -sign ta.key cert.pem | base64 -w0` for a canonical cert.pem. With --out the canonical PEM is written too.")
         @Option(help: "Trust-anchor private key (PEM).") var taKey: String
-        @Option(help: "Certificate to sign (PEM).") var pem: String
+        @OptionGroup var certificate: CertificateInput
         @Option(help: "Write the canonical PEM here.") var out: String?
 
         func run() async throws {
-            let (canonical, _) = try CertCommand.canonicalPEM(path: pem)
+            let (canonical, facts) = try certificate.load()
+            // for the out-of-band fingerprint confirmation; stdout stays the signature alone
+            FileHandle.standardError.write(Data("certificate \(facts.certificate.subject), SHA-256 thumbprint \(facts.thumbprint)\n".utf8))
             let signer = try OperatorSigner(pem: try String(contentsOfFile: taKey, encoding: .utf8))
             if let out { try canonical.write(toFile: out, atomically: true, encoding: .utf8) }
             print(try signer.sign(canonical))
@@ -67,14 +106,14 @@ struct CertCommand: AsyncParsableCommand {
         @Option(help: "AUTHENTICATION, SIGNING or CALLBACK.") var type: String
         @Option(help: "Two-letter country; must be the certificate's only C.") var country: String
         @Option(help: "Callback host (CALLBACK rows only).") var host: String?
-        @Option(help: "Certificate (PEM).") var pem: String
+        @OptionGroup var certificate: CertificateInput
         @Option(help: "Operator signature (Base64) from `efgs cert sign`.") var signature: String
         @Flag(help: "Accept a 2048-bit RSA key (with a warning).") var allowRsa2048 = false
 
         func run() async throws {
             guard let certType = CertificateType(rawValue: type.uppercased()) else { throw ValidationError("--type must be AUTHENTICATION, SIGNING or CALLBACK") }
             if host != nil && certType != .callback { throw ValidationError("--host is for CALLBACK rows only") }
-            let (canonical, facts) = try CertCommand.canonicalPEM(path: pem)
+            let (canonical, facts) = try certificate.load()
             let warnings = try OnboardingReview.check(facts, country: country, allowRSA2048: allowRsa2048)
             try await GatewayRuntime.with(options) { runtime in
                 let row = CertificateRow(createdAt: UTCTimestamp.millis(Date()), thumbprint: facts.thumbprint, country: country,

@@ -110,7 +110,7 @@ final class Federation {
         let sign = try EFGS.run(["cert", "sign", "--ta-key", dir.appendingPathComponent("ta.key").path, "--pem", pem], in: dir)
         guard sign.status == 0 else { throw HarnessError("cert sign failed: \(sign.output)") }
         var args = ["cert", "import", "--config", configPath, "--type", type, "--country", country, "--pem", pem,
-                    "--signature", sign.output.trimmingCharacters(in: .whitespacesAndNewlines)] + extra
+                    "--signature", String(sign.output.split(separator: "\n").last ?? "")] + extra
         if let host { args += ["--host", host] }
         return try EFGS.run(args, in: dir)
     }

@@ -398,11 +398,49 @@ final class ServeProcessTests: XCTestCase {
         let otherPEM = try fed.write(other, as: "other")
         let wrongSig = try EFGS.run(["cert", "sign", "--ta-key", fed.dir.appendingPathComponent("ta.key").path, "--pem", try fed.write(good, as: "good")], in: fed.dir)
         let bad = try EFGS.run(["cert", "import", "--config", fed.configPath, "--type", "CALLBACK", "--country", "DE", "--pem", otherPEM,
-                                "--signature", wrongSig.output.trimmingCharacters(in: .whitespacesAndNewlines)], in: fed.dir)
+                                "--signature", String(wrongSig.output.split(separator: "\n").last ?? "")], in: fed.dir)
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("integrity check"), bad.output)
         let list = try EFGS.run(["cert", "verify", "--config", fed.configPath], in: fed.dir)
         XCTAssertTrue(list.output.contains("3 of 3 row(s) pass the integrity check"), list.output)
+    }
+
+    /// A certificate submitted as PKCS#12 (made here by the OpenSSL CLI) is signed and imported like a PEM one; a
+    /// wrong password and a file holding a private key are refused with their reason.
+    func testCertSignAndImportFromPKCS12() throws {
+        try EFGS.requireBinary()
+        let fed = try Federation(dir: try temporaryFolder(self, "pkcs12"))
+        let cert = try CertificateFactory.selfSigned(country: "NL", commonName: "efgs-auth.nl", key: .p256)
+        let pem = try fed.write(cert, as: "nl-auth")
+        let p12 = fed.dir.appendingPathComponent("nl-auth.p12").path, withKey = fed.dir.appendingPathComponent("nl-auth-key.p12").path
+        let openssl = URL(fileURLWithPath: "/usr/bin/openssl")
+        XCTAssertEqual(try runProcess(openssl, ["pkcs12", "-export", "-nokeys", "-in", pem, "-out", p12, "-passout", "pass:nl secret"]).status, 0)
+        XCTAssertEqual(try runProcess(openssl, ["pkcs12", "-export", "-in", pem, "-inkey", fed.dir.appendingPathComponent("nl-auth.key").path,
+                                                "-out", withKey, "-passout", "pass:nl secret"]).status, 0)
+        let passwordFile = fed.dir.appendingPathComponent("p12-password").path
+        try "nl secret\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
+
+        let sign = try EFGS.run(["cert", "sign", "--ta-key", fed.dir.appendingPathComponent("ta.key").path, "--pkcs12", p12,
+                                 "--pkcs12-password-file", passwordFile], in: fed.dir)
+        XCTAssertEqual(sign.status, 0, sign.output)
+        XCTAssertTrue(sign.output.contains("SHA-256 thumbprint \(cert.thumbprint)"), sign.output)
+        let signature = String(sign.output.split(separator: "\n").last ?? "")
+        let imported = try EFGS.run(["cert", "import", "--config", fed.configPath, "--type", "AUTHENTICATION", "--country", "NL",
+                                     "--pkcs12", p12, "--signature", signature], in: fed.dir, environment: ["EFGS_PKCS12_PASSWORD": "nl secret"])
+        XCTAssertEqual(imported.status, 0, imported.output)
+        XCTAssertTrue(imported.output.contains("imported AUTHENTICATION certificate for NL: thumbprint \(cert.thumbprint)"), imported.output)
+        XCTAssertTrue(try EFGS.run(["cert", "verify", "--config", fed.configPath], in: fed.dir).output.contains("1 of 1 row(s) pass"))
+
+        let wrong = try EFGS.run(["cert", "import", "--config", fed.configPath, "--type", "SIGNING", "--country", "NL", "--pkcs12", p12,
+                                  "--signature", signature], in: fed.dir, environment: ["EFGS_PKCS12_PASSWORD": "guess"])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertTrue(wrong.output.contains("wrong password"), wrong.output)
+        let keyed = try EFGS.run(["cert", "sign", "--ta-key", fed.dir.appendingPathComponent("ta.key").path, "--pkcs12", withKey,
+                                  "--pkcs12-password-file", passwordFile], in: fed.dir)
+        XCTAssertNotEqual(keyed.status, 0)
+        XCTAssertTrue(keyed.output.contains("holds a private key"), keyed.output)
+        let both = try EFGS.run(["cert", "sign", "--ta-key", "x", "--pem", pem, "--pkcs12", p12], in: fed.dir)
+        XCTAssertTrue(both.output.contains("give exactly one of --pem and --pkcs12"), both.output)
     }
 }
 

@@ -74,3 +74,4 @@ python3 "$HERE/asn1_vectors.py"
 
 rm -f rsa.key ec.key other.key
 echo "vectors written to $OUT"
+bash "$HERE/pkcs12.sh"   # the PKCS#12 files of cert import --pkcs12
