@@ -139,38 +139,6 @@ public enum PKCS12Certificates {
 
     // MARK: integrity (§5, Appendix B)
 
-    enum Digest {
-        case sha1, sha256, sha384, sha512
-        var outputBytes: Int { switch self { case .sha1: 20; case .sha256: 32; case .sha384: 48; case .sha512: 64 } }
-        var blockBytes: Int { switch self { case .sha1, .sha256: 64; case .sha384, .sha512: 128 } }
-        func hash(_ data: [UInt8]) -> [UInt8] {
-            switch self {
-            case .sha1: Array(Insecure.SHA1.hash(data: data))
-            case .sha256: Array(SHA256.hash(data: data))
-            case .sha384: Array(SHA384.hash(data: data))
-            case .sha512: Array(SHA512.hash(data: data))
-            }
-        }
-        func hmac(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
-            let k = SymmetricKey(data: key)
-            switch self {
-            case .sha1: return Array(HMAC<Insecure.SHA1>.authenticationCode(for: data, using: k))
-            case .sha256: return Array(HMAC<SHA256>.authenticationCode(for: data, using: k))
-            case .sha384: return Array(HMAC<SHA384>.authenticationCode(for: data, using: k))
-            case .sha512: return Array(HMAC<SHA512>.authenticationCode(for: data, using: k))
-            }
-        }
-        init?(oid: ASN1ObjectIdentifier) {
-            switch oid {
-            case OID.sha1: self = .sha1
-            case OID.sha256: self = .sha256
-            case OID.sha384: self = .sha384
-            case OID.sha512: self = .sha512
-            default: return nil
-            }
-        }
-    }
-
     /// `MacData ::= SEQUENCE { mac DigestInfo, macSalt OCTET STRING, iterations INTEGER DEFAULT 1 }`.
     static func verifyMAC(_ node: ASN1Node, over authSafe: [UInt8], password: String) throws {
         try ASN1Walk.expect(node, .sequence)
@@ -179,12 +147,12 @@ public enum PKCS12Certificates {
         let digestInfo = try ASN1Walk.children(m[0])
         guard digestInfo.count == 2 else { throw Failure.malformed("DigestInfo has \(digestInfo.count) elements") }
         let algorithm = try AlgorithmIdentifierValue(digestInfo[0])
-        guard let digest = Digest(oid: algorithm.oid) else { throw Failure.unsupported("the MAC algorithm \(algorithm.oid)") }
+        guard let digest = HashAlgorithm(oid: algorithm.oid) else { throw Failure.unsupported("the MAC algorithm \(algorithm.oid)") }
         let expected = try ASN1Walk.stringContent(digestInfo[1])
         let salt = try ASN1Walk.stringContent(m[1])
         let iterations = m.count == 3 ? try Int(berEncoded: m[2]) : 1
         guard (1...10_000_000).contains(iterations) else { throw Failure.malformed("MAC iteration count \(iterations)") }
-        let key = pkcs12KDF(digest, password: bmpPassword(password), salt: salt, id: 3, iterations: iterations, length: digest.outputBytes)
+        let key = pkcs12KDF(digest, password: bmpPassword(password), salt: salt, id: 3, iterations: iterations, length: digest.length)
         guard digest.hmac(key: key, authSafe) == expected else { throw Failure.wrongPassword }
     }
 
@@ -194,8 +162,8 @@ public enum PKCS12Certificates {
     }
 
     /// The PKCS#12 key derivation of RFC 7292 Appendix B.2 (`id` 1: key, 2: IV, 3: MAC key).
-    static func pkcs12KDF(_ digest: Digest, password: [UInt8], salt: [UInt8], id: UInt8, iterations: Int, length: Int) -> [UInt8] {
-        let u = digest.outputBytes, v = digest.blockBytes
+    static func pkcs12KDF(_ digest: HashAlgorithm, password: [UInt8], salt: [UInt8], id: UInt8, iterations: Int, length: Int) -> [UInt8] {
+        let u = digest.length, v = digest.blockLength
         let d = [UInt8](repeating: id, count: v)
         func stretch(_ x: [UInt8]) -> [UInt8] {
             guard !x.isEmpty else { return [] }
@@ -278,6 +246,21 @@ public enum PKCS12Certificates {
             return Array(try AES._CBC.decrypt(ciphertext, using: key, iv: try AES._CBC.IV(ivBytes: iv)))
         } catch {
             throw Failure.wrongPassword // the MAC verified, so a padding error means a differently keyed encryption
+        }
+    }
+}
+
+extension HashAlgorithm {
+    /// The input block length (RFC 7292 Appendix B.2's v).
+    var blockLength: Int { self == .sha384 || self == .sha512 ? 128 : 64 }
+
+    func hmac(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
+        let k = SymmetricKey(data: key)
+        switch self {
+        case .sha1: return Array(HMAC<Insecure.SHA1>.authenticationCode(for: data, using: k))
+        case .sha256: return Array(HMAC<SHA256>.authenticationCode(for: data, using: k))
+        case .sha384: return Array(HMAC<SHA384>.authenticationCode(for: data, using: k))
+        case .sha512: return Array(HMAC<SHA512>.authenticationCode(for: data, using: k))
         }
     }
 }

@@ -101,6 +101,28 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
         }
     }
 
+    /// The download query of ``SQLGatewayStore/downloadKeys(batchTag:excludingCountry:)`` straight on PostgresNIO:
+    /// rows decoded as native `int4`/`bytea` instead of through SQLKit's Codable row decoding, which dominated the
+    /// download time of a 5000-key batch (measured with `efgs benchmark --database-url`).
+    func downloadKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey] {
+        let requested = ContinuousClock.now, use = self.use, logger = self.logger
+        return try await client.withConnection { connection in
+            try await use.using(since: requested) {
+                let rows = try await connection.query("""
+                    SELECT k.position, k.dedup_mac, k.payload FROM diagnosis_keys k
+                    JOIN upload_batches u ON k.upload_batch_id = u.id
+                    WHERE u.download_batch_tag = \(batchTag) AND u.country <> \(excludingCountry)
+                    ORDER BY u.id, k.position
+                    """, logger: logger)
+                var keys: [StoredKey] = []
+                for try await (position, mac, payload) in rows.decode((Int32, ByteBuffer, ByteBuffer).self) {
+                    keys.append(StoredKey(position: Int(position), dedupMAC: Array(mac.readableBytesView), sealedPayload: Array(payload.readableBytesView)))
+                }
+                return keys
+            }
+        }
+    }
+
     /// SQLSTATE 23505 unique_violation.
     public func isUniqueViolation(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"

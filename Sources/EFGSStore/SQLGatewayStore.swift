@@ -276,7 +276,9 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
     }
 
     public func downloadKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey] {
-        try await backend.read { db in
+        // the hot read of every download: PostgreSQL decodes natively (same query)
+        if let postgres = backend as? PostgresBackend { return try await postgres.downloadKeys(batchTag: batchTag, excludingCountry: excludingCountry) }
+        return try await backend.read { db in
             try await db.raw("""
                 SELECT k.position, k.dedup_mac, k.payload FROM diagnosis_keys k
                 JOIN upload_batches u ON k.upload_batch_id = u.id

@@ -51,6 +51,19 @@ struct ClientConnection: ParsableArguments {
             throw ValidationError("cannot set up the connection: \(error)")
         }
     }
+
+    /// Runs `body` with a client that is shut down afterwards, whether `body` returns or throws.
+    func withClient<T>(_ body: (GatewayClient) async throws -> T) async throws -> T {
+        let client = try client()
+        do {
+            let result = try await body(client)
+            try? await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
 }
 
 /// A batch file: protobuf `DiagnosisKeyBatch` or the JSON upload form (§2.1, §2.3).
@@ -130,18 +143,15 @@ extension ClientCommand {
             if let signature { batchSignature = signature } else if let signer = try signing.signer() { batchSignature = try signer.sign(keys: keys) } else {
                 throw ValidationError("give --signature or --signing-cert and --signing-key")
             }
-            let client = try connection.client()
-            defer { Task { try? await client.shutdown() } }
-            let r = try await client.upload(body: body, format: file.wireFormat, batchTag: batchTag, batchSignature: batchSignature)
+            let r = try await connection.withClient { try await $0.upload(body: body, format: file.wireFormat, batchTag: batchTag, batchSignature: batchSignature) }
             print(UploadAnswer.explain(r, batchTag: batchTag, keyCount: keys.count))
-            try await client.shutdown()
             if r.status != 201 { throw ExitCode(1) }
         }
     }
 
     struct Download: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Download batches of a day; with --follow walks nextBatchTag to the end of the chain. Writes one file per batch.")
+            abstract: "Download batches of a day; with --follow walks nextBatchTag to the end of the chain. Writes one file per batch; exit 2 when the day has no batch.")
         @OptionGroup var connection: ClientConnection
         @Option(help: "Day (yyyy-MM-dd, UTC).") var date: String
         @Option(help: "Start at this batch tag (default: the day's first batch).") var batchTag: String?
@@ -150,9 +160,11 @@ extension ClientCommand {
         @Option(help: "Folder for the batch files (<batchTag>.pb or .json).") var out: String = "."
 
         func run() async throws {
-            let client = try connection.client()
-            defer { Task { try? await client.shutdown() } }
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try await connection.withClient { try await download($0) }
+        }
+
+        func download(_ client: GatewayClient) async throws {
             var tag = batchTag
             var batches = 0, keys = 0
             while true {
@@ -160,11 +172,9 @@ extension ClientCommand {
                 guard r.status == 200, let downloaded, let served = r.header("batchTag") else {
                     if batches == 0 {
                         print("\(r.status): \(gatewayMessage(r))")
-                        try await client.shutdown()
                         throw ExitCode(r.status == 404 ? 2 : 1)
                     }
                     print("\(r.status) while following the chain: \(gatewayMessage(r))")
-                    try await client.shutdown()
                     throw ExitCode(1)
                 }
                 let path = (out as NSString).appendingPathComponent("\(served).\(format == .protobuf ? "pb" : "json")")
@@ -176,7 +186,6 @@ extension ClientCommand {
                 tag = next
             }
             print("\(batches) batch(es), \(keys) keys")
-            try await client.shutdown()
         }
     }
 
@@ -198,8 +207,13 @@ extension ClientCommand {
                     throw ValidationError("--trust-anchor: \(error)")
                 }
             }
-            let client = try connection.client()
-            defer { Task { try? await client.shutdown() } }
+            let (failures, entries, batches) = try await connection.withClient { try await audit($0, verifier: verifier) }
+            if verify { print(failures == 0 ? "all \(entries) upload batch(es) in \(batches) batch(es) verified" : "\(failures) failure(s)") }
+            if failures > 0 { throw ExitCode(1) }
+        }
+
+        /// Failures, audit entries checked, batches seen.
+        func audit(_ client: GatewayClient, verifier: AuditVerifier?) async throws -> (Int, Int, Int) {
             var tag = batchTag
             var failures = 0, entries = 0, batches = 0
             while true {
@@ -233,9 +247,7 @@ extension ClientCommand {
                 guard batchTag == nil, let next = r.header("nextBatchTag"), next != "null" else { break }
                 tag = next
             }
-            try await client.shutdown()
-            if verify { print(failures == 0 ? "all \(entries) upload batch(es) in \(batches) batch(es) verified" : "\(failures) failure(s)") }
-            if failures > 0 { throw ExitCode(1) }
+            return (failures, entries, batches)
         }
     }
 
@@ -246,10 +258,7 @@ extension ClientCommand {
         @Option(help: "The HTTPS URL the gateway calls (its host must have a registered CALLBACK certificate).") var url: String
 
         func run() async throws {
-            let client = try connection.client()
-            defer { Task { try? await client.shutdown() } }
-            let r = try await client.subscribe(callbackId: id, url: url)
-            try await client.shutdown()
+            let r = try await connection.withClient { try await $0.subscribe(callbackId: id, url: url) }
             print(r.status == 200 ? "subscribed \(id) → \(url)" : "\(r.status): \(gatewayMessage(r))")
             if r.status != 200 { throw ExitCode(1) }
         }
@@ -261,10 +270,7 @@ extension ClientCommand {
         @Option(help: "callbackId.") var id: String
 
         func run() async throws {
-            let client = try connection.client()
-            defer { Task { try? await client.shutdown() } }
-            let r = try await client.unsubscribe(callbackId: id)
-            try await client.shutdown()
+            let r = try await connection.withClient { try await $0.unsubscribe(callbackId: id) }
             print(r.status == 200 ? "unsubscribed \(id)" : "\(r.status): \(gatewayMessage(r))")
             if r.status != 200 { throw ExitCode(1) }
         }
@@ -275,10 +281,7 @@ extension ClientCommand {
         @OptionGroup var connection: ClientConnection
 
         func run() async throws {
-            let client = try connection.client()
-            defer { Task { try? await client.shutdown() } }
-            let (r, subs) = try await client.subscriptions()
-            try await client.shutdown()
+            let (r, subs) = try await connection.withClient { try await $0.subscriptions() }
             guard let subs else {
                 print("\(r.status): \(gatewayMessage(r))")
                 throw ExitCode(1)
