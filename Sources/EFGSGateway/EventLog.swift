@@ -18,6 +18,8 @@ public final class EventLog: Sendable {
     let sink: @Sendable (String) -> Void
     /// The optional copy to a syslog collector (§7.9, `logging.syslog.*`).
     public let syslog: SyslogForwarder?
+    /// Keeps stdout and the syslog copy in the same order when several threads log at once.
+    let order = NIOLock()
 
     public init(minimumLevel: EventLevel = .info, syslog: SyslogForwarder? = nil, sink: (@Sendable (String) -> Void)? = nil) {
         self.minimumLevel = minimumLevel
@@ -45,8 +47,10 @@ public final class EventLog: Sendable {
         let now = Date()
         var line = "timestamp=\"\(UTCTimestamp.format(now))\", level=\"\(level.rawValue)\", hostname=\"\(Self.clean(hostname))\", pid=\"\(pid)\", traceId=\"\(traceId)\", spanId=\"\(traceId)\", thread=\"\(Self.clean(thread))\", class=\"\(Self.clean(component))\", message=\"\(Self.clean(message))\""
         for (k, v) in attributes { line += ", \(k)=\"\(Self.clean(v))\"" }
-        sink(line)
-        syslog?.send(level: level, component: component, timestamp: now, line: line)
+        order.withLock {
+            sink(line)
+            syslog?.send(level: level, component: component, timestamp: now, line: line)
+        }
     }
 
     /// CR/LF runs → `, `; `"` → `'`.

@@ -125,14 +125,16 @@ public final class SyslogForwarder: Sendable {
     public func send(level: EventLevel, component: String, timestamp: Date, line: String) {
         let frame = SyslogMessage(facility: settings.facility, level: level, timestamp: timestamp, hostname: hostname,
                                   procId: procId, msgId: component, line: line).frame
-        let waiter: CheckedContinuation<Void, Never>? = state.withLockedValue { s in
-            guard !s.closing else { return nil }
+        let (waiter, dropped): (CheckedContinuation<Void, Never>?, Bool) = state.withLockedValue { s in
+            guard !s.closing else { return (nil, false) }
             s.queue.append((s.nextSeq, frame))
             s.nextSeq += 1
-            if s.queue.count > capacity { s.queue.removeFirst(); s.dropped += 1; Counter(label: "efgs_syslog_dropped_total").increment() }
+            var dropped = false
+            if s.queue.count > capacity { s.queue.removeFirst(); s.dropped += 1; dropped = true }
             defer { s.wakeUp = nil }
-            return s.wakeUp
+            return (s.wakeUp, dropped)
         }
+        if dropped { Counter(label: "efgs_syslog_dropped_total").increment() }
         waiter?.resume()
     }
 

@@ -309,8 +309,8 @@ struct ReadinessReport {
             | | |
             |---|---|
             | Country | \(country) |
-            | Gateway | \(gateway) |
-            | Gateway software | \(gatewaySoftware) |
+            | Gateway | \(Self.mdCell(gateway)) |
+            | Gateway software | \(Self.mdCell(gatewaySoftware)) |
             | Client identity | \(identity) |
             | Run | \(UTCTimestamp.format(startedAt)) – \(UTCTimestamp.format(finishedAt)) |
             | Tool | \(tool) (`efgs readiness`) |
@@ -376,5 +376,10 @@ struct ReadinessReport {
             """
     }
 
-    static func mdCell(_ t: String) -> String { t.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ") }
+    /// A Markdown table cell: `|` escaped, one line, and `<` `>` `&` as entities, so text from the gateway (its
+    /// messages end up in the details) cannot inject HTML into a published report.
+    static func mdCell(_ t: String) -> String {
+        t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;").replacingOccurrences(of: ">", with: "&gt;")
+            .replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\n", with: " ").replacingOccurrences(of: "\r", with: " ")
+    }
 }
