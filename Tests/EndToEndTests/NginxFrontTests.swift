@@ -109,6 +109,27 @@ final class NginxFrontTests: XCTestCase {
                                 "--key", pem("FR") + ".key", "--gateway-ca", serverPEM], in: dir)
         XCTAssertEqual(cli.status, 0, cli.output)
         XCTAssertTrue(cli.output.contains("no callback subscriptions"), cli.output)
+        // … and a whole round: DE uploads with efgs client, batching, FR downloads the chain and verifies the audit
+        let signPEM = dir.appendingPathComponent("de-signing-\(fed.member("DE").sign.thumbprint.prefix(8))").path
+        func client(_ c: String, _ args: [String]) throws -> (status: Int32, output: String) {
+            try EFGS.run(["client"] + args + ["--gateway", "https://localhost:\(port)", "--cert", pem(c) + ".pem", "--key", pem(c) + ".key", "--gateway-ca", serverPEM], in: dir)
+        }
+        let cliUpload = try client("DE", ["upload", "--batch", body.path, "--batch-tag", "cli-via-nginx", "--signing-cert", signPEM + ".pem", "--signing-key", signPEM + ".key"])
+        XCTAssertEqual(cliUpload.status, 1, "the same keys again: " + cliUpload.output)
+        XCTAssertTrue(cliUpload.output.contains("207 Multi-Status: nothing was stored"), cliUpload.output)
+        var fresh = DiagnosisKeyBatch(); fresh.keys = freshKeys(3, origin: "DE")
+        let freshBody = dir.appendingPathComponent("fresh.bin")
+        try Data(fresh.protobufBytes()).write(to: freshBody)
+        let cliFresh = try client("DE", ["upload", "--batch", freshBody.path, "--batch-tag", "cli-via-nginx", "--signing-cert", signPEM + ".pem", "--signing-key", signPEM + ".key"])
+        XCTAssertEqual(cliFresh.status, 0, cliFresh.output)
+        XCTAssertEqual(try EFGS.run(["batch", "--config", fed.configPath], in: dir).status, 0)
+        let today = UTCDay(Date()).description
+        let cliDownload = try client("FR", ["download", "--date", today, "--follow", "--out", dir.appendingPathComponent("fr-downloads").path])
+        XCTAssertEqual(cliDownload.status, 0, cliDownload.output)
+        XCTAssertTrue(cliDownload.output.contains("7 keys"), cliDownload.output)
+        let cliAudit = try client("FR", ["audit", "--date", today, "--verify", "--trust-anchor", dir.appendingPathComponent("ta.pem").path])
+        XCTAssertEqual(cliAudit.status, 0, cliAudit.output)
+        XCTAssertTrue(cliAudit.output.contains("all 2 upload batch(es)"), cliAudit.output)
 
         // missing certificate
         let none = try curl("/diagnosiskeys/callback")
