@@ -70,10 +70,7 @@ public final class GatewayClient: Sendable {
         switch identity {
         case .proxyHeaders(let tp, let dn): return [("X-SSL-Client-SHA256", tp), ("X-SSL-Client-DN", dn)]
         case .proxyCertificate(let pem):
-            // as nginx's $ssl_client_escaped_cert: URL-encoded PEM
-            var allowed = CharacterSet.alphanumerics
-            allowed.insert(charactersIn: "-_.~")
-            return [("X-SSL-Client-Cert", pem.addingPercentEncoding(withAllowedCharacters: allowed) ?? pem)]
+            return [("X-SSL-Client-Cert", Self.percentEncoded(pem))] // as nginx's $ssl_client_escaped_cert
         case .mutualTLS: return []
         }
     }
@@ -118,20 +115,21 @@ public final class GatewayClient: Sendable {
 
     /// Creates or updates the subscription `callbackId` (§5.6).
     public func subscribe(callbackId: String, url: String) async throws -> GatewayResponse {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-_.~")
-        let id = callbackId.addingPercentEncoding(withAllowedCharacters: allowed) ?? callbackId
-        let encoded = url.addingPercentEncoding(withAllowedCharacters: allowed) ?? url
-        return try await send(method: .PUT, path: "/diagnosiskeys/callback/\(id)?url=\(encoded)", headers: [("Accept", "application/json")])
+        try await send(method: .PUT, path: "/diagnosiskeys/callback/\(Self.percentEncoded(callbackId))?url=\(Self.percentEncoded(url))",
+                       headers: [("Accept", "application/json")])
     }
 
     /// Deletes the subscription `callbackId` and its pending notifications (§5.6).
     public func unsubscribe(callbackId: String) async throws -> GatewayResponse {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-_.~")
-        return try await send(method: .DELETE, path: "/diagnosiskeys/callback/\(callbackId.addingPercentEncoding(withAllowedCharacters: allowed) ?? callbackId)",
-                              headers: [("Accept", "application/json")])
+        try await send(method: .DELETE, path: "/diagnosiskeys/callback/\(Self.percentEncoded(callbackId))", headers: [("Accept", "application/json")])
     }
+
+    /// Percent-encodes everything but RFC 3986's unreserved ASCII characters (`A–Z a–z 0–9 - . _ ~`).
+    static func percentEncoded(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s
+    }
+
+    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// One download (§5.4). `keys` is nil unless the status is 200.
     public func download(date: String, batchTag: String? = nil, format: WireFormat = .protobuf) async throws -> (response: GatewayResponse, keys: [DiagnosisKey]?) {
@@ -143,17 +141,37 @@ public final class GatewayClient: Sendable {
         return (r, keys)
     }
 
-    /// Follows `nextBatchTag` from the first batch of `date` until `null` (or a 404).
-    public func downloadDay(date: String, format: WireFormat = .protobuf) async throws -> [(tag: String, keys: [DiagnosisKey])] {
-        var out: [(String, [DiagnosisKey])] = []
-        var tag: String? = nil
-        while true {
+    /// One downloaded batch of a chain walk.
+    public struct ChainBatch: Sendable {
+        public var tag: String
+        public var keys: [DiagnosisKey]
+        /// The `nextBatchTag` header as sent (`null` at the end of the chain; nil when absent).
+        public var nextBatchTag: String?
+        public var response: GatewayResponse
+    }
+
+    /// Downloads the batches of `date` from `startTag` (the day's first batch when nil), following `nextBatchTag`
+    /// while `follow` and until it is `null` or absent, at most `limit` batches (§5.4). Stops at the first answer
+    /// that is not a 200 with a `batchTag` and returns it; nil when the walk ended normally.
+    @discardableResult
+    public func followChain(date: String, from startTag: String? = nil, format: WireFormat = .protobuf, follow: Bool = true, limit: Int = 10_000,
+                            _ visit: (ChainBatch) async throws -> Void) async throws -> GatewayResponse? {
+        var tag = startTag
+        for _ in 0..<limit {
             let (r, keys) = try await download(date: date, batchTag: tag, format: format)
-            guard r.status == 200, let keys, let served = r.header("batchTag") else { break }
-            out.append((served, keys))
-            guard let next = r.header("nextBatchTag"), next != "null" else { break }
+            guard r.status == 200, let keys, let served = r.header("batchTag") else { return r }
+            let next = r.header("nextBatchTag")
+            try await visit(ChainBatch(tag: served, keys: keys, nextBatchTag: next, response: r))
+            guard follow, let next, next != "null" else { return nil }
             tag = next
         }
+        return nil
+    }
+
+    /// Every batch of `date`, following `nextBatchTag` (stops at `null` or the first non-200).
+    public func downloadDay(date: String, format: WireFormat = .protobuf) async throws -> [(tag: String, keys: [DiagnosisKey])] {
+        var out: [(String, [DiagnosisKey])] = []
+        try await followChain(date: date, format: format) { out.append(($0.tag, $0.keys)) }
         return out
     }
 

@@ -31,7 +31,6 @@ public enum PKCS12Certificates {
     }
 
     enum OIDs {
-        static let data: ASN1ObjectIdentifier = [1, 2, 840, 113549, 1, 7, 1]
         static let encryptedData: ASN1ObjectIdentifier = [1, 2, 840, 113549, 1, 7, 6]
         static let keyBag: ASN1ObjectIdentifier = [1, 2, 840, 113549, 1, 12, 10, 1, 1]
         static let shroudedKeyBag: ASN1ObjectIdentifier = [1, 2, 840, 113549, 1, 12, 10, 1, 2]
@@ -80,7 +79,7 @@ public enum PKCS12Certificates {
             guard c.count == 2 else { throw Failure.malformed("ContentInfo has \(c.count) elements") }
             let type = try ASN1ObjectIdentifier(berEncoded: c[0])
             let safeContents: [UInt8]
-            if type == OIDs.data {
+            if type == OID.data {
                 safeContents = try dataContent(ci)
             } else if type == OIDs.encryptedData {
                 safeContents = try decrypt(try explicit0(c[1]), password: password)
@@ -97,7 +96,7 @@ public enum PKCS12Certificates {
     static func dataContent(_ contentInfo: ASN1Node) throws -> [UInt8] {
         try ASN1Walk.expect(contentInfo, .sequence)
         let c = try ASN1Walk.children(contentInfo)
-        guard c.count == 2, try ASN1ObjectIdentifier(berEncoded: c[0]) == OIDs.data else { throw Failure.malformed("authSafe is not id-data") }
+        guard c.count == 2, try ASN1ObjectIdentifier(berEncoded: c[0]) == OID.data else { throw Failure.malformed("authSafe is not id-data") }
         let octets = try explicit0(c[1])
         try ASN1Walk.expect(octets, .octetString)
         return try ASN1Walk.stringContent(octets)

@@ -18,7 +18,8 @@ public final class EventLog: Sendable {
     let sink: @Sendable (String) -> Void
     /// The optional copy to a syslog collector (§7.9, `logging.syslog.*`).
     public let syslog: SyslogForwarder?
-    /// Keeps stdout and the syslog copy in the same order when several threads log at once.
+    /// Serialises writes: whole lines on stdout, and stdout and the syslog copy in the same order when several
+    /// threads log at once.
     let order = NIOLock()
 
     public init(minimumLevel: EventLevel = .info, syslog: SyslogForwarder? = nil, sink: (@Sendable (String) -> Void)? = nil) {
@@ -26,13 +27,11 @@ public final class EventLog: Sendable {
         self.syslog = syslog
         hostname = ProcessInfo.processInfo.hostName
         pid = String(ProcessInfo.processInfo.processIdentifier)
-        let lock = NIOLock()
+        // called under `order` only, so lines never interleave
         self.sink = sink ?? { line in
-            lock.withLock {
-                var out = line + "\n"
-                out.withUTF8 { buf in _ = fwrite(buf.baseAddress, 1, buf.count, stdout) }
-                fflush(stdout)
-            }
+            var out = line + "\n"
+            out.withUTF8 { buf in _ = fwrite(buf.baseAddress, 1, buf.count, stdout) }
+            fflush(stdout)
         }
     }
 

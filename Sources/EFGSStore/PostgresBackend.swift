@@ -43,17 +43,20 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
     @TaskLocal static var transactionConnection: PostgresConnection?
 
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let requested = ContinuousClock.now, use = self.use
-        return try await client.withConnection { connection in
-            try await use.using(since: requested) {
-                try await Self.$transactionConnection.withValue(connection) { try await inTransaction(connection.sql(), body) }
-            }
+        try await withConnection { connection in
+            try await Self.$transactionConnection.withValue(connection) { try await inTransaction(connection.sql(), body) }
         }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        try await withConnection { connection in try await body(connection.sql()) }
+    }
+
+    /// Runs `body` on one pooled connection, recording the lease in the connection-use metrics; also the raw
+    /// connection of the benchmark's COPY baseline.
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let requested = ContinuousClock.now, use = self.use
-        return try await client.withConnection { connection in try await use.using(since: requested) { try await body(connection.sql()) } }
+        return try await client.withConnection { connection in try await use.using(since: requested) { try await body(connection) } }
     }
 
     /// The key rows go in with `COPY … FROM STDIN` on the transaction's connection: one round trip for the whole
@@ -105,32 +108,25 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
     /// rows decoded as native `int4`/`bytea` instead of through SQLKit's Codable row decoding, which dominated the
     /// download time of a 5000-key batch (measured with `efgs benchmark --database-url`).
     func downloadKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey] {
-        let requested = ContinuousClock.now, use = self.use, logger = self.logger
-        return try await client.withConnection { connection in
-            try await use.using(since: requested) {
-                let rows = try await connection.query("""
-                    SELECT k.position, k.dedup_mac, k.payload FROM diagnosis_keys k
-                    JOIN upload_batches u ON k.upload_batch_id = u.id
-                    WHERE u.download_batch_tag = \(batchTag) AND u.country <> \(excludingCountry)
-                    ORDER BY u.id, k.position
-                    """, logger: logger)
-                var keys: [StoredKey] = []
-                for try await (position, mac, payload) in rows.decode((Int32, ByteBuffer, ByteBuffer).self) {
-                    keys.append(StoredKey(position: Int(position), dedupMAC: Array(mac.readableBytesView), sealedPayload: Array(payload.readableBytesView)))
-                }
-                return keys
+        let logger = self.logger
+        return try await withConnection { connection in
+            let rows = try await connection.query("""
+                SELECT k.position, k.dedup_mac, k.payload FROM diagnosis_keys k
+                JOIN upload_batches u ON k.upload_batch_id = u.id
+                WHERE u.download_batch_tag = \(batchTag) AND u.country <> \(excludingCountry)
+                ORDER BY u.id, k.position
+                """, logger: logger)
+            var keys: [StoredKey] = []
+            for try await (position, mac, payload) in rows.decode((Int32, ByteBuffer, ByteBuffer).self) {
+                keys.append(StoredKey(position: Int(position), dedupMAC: Array(mac.readableBytesView), sealedPayload: Array(payload.readableBytesView)))
             }
+            return keys
         }
     }
 
     /// SQLSTATE 23505 unique_violation.
     public func isUniqueViolation(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
-    }
-
-    /// Runs `body` on one pooled connection, outside the store (the benchmark's raw COPY baseline).
-    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        try await client.withConnection(body)
     }
 
     public func close() async throws {

@@ -95,14 +95,18 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let db = connection.sql()
         // IMMEDIATE: take the write lock at BEGIN, so a transaction never fails half-way on lock upgrade
-        let requested = ContinuousClock.now, use = self.use
-        return try await gate.run { try await use.using(since: requested) { try await inTransaction(db, begin: "BEGIN IMMEDIATE", body) } }
+        return try await exclusive { try await inTransaction(db, begin: "BEGIN IMMEDIATE", body) }
     }
 
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let db = connection.sql()
+        return try await exclusive { try await body(db) }
+    }
+
+    /// Runs `body` as the only user of the connection, recording the wait and the use.
+    func exclusive<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         let requested = ContinuousClock.now, use = self.use
-        return try await gate.run { try await use.using(since: requested) { try await body(db) } }
+        return try await gate.run { try await use.using(since: requested, body) }
     }
 
     public func isUniqueViolation(_ error: any Error) -> Bool {

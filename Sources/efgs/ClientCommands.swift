@@ -165,25 +165,20 @@ extension ClientCommand {
         }
 
         func download(_ client: GatewayClient) async throws {
-            var tag = batchTag
             var batches = 0, keys = 0
-            while true {
-                let (r, downloaded) = try await client.download(date: date, batchTag: tag, format: format)
-                guard r.status == 200, let downloaded, let served = r.header("batchTag") else {
-                    if batches == 0 {
-                        print("\(r.status): \(gatewayMessage(r))")
-                        throw ExitCode(r.status == 404 ? 2 : 1)
-                    }
-                    print("\(r.status) while following the chain: \(gatewayMessage(r))")
-                    throw ExitCode(1)
+            let refused = try await client.followChain(date: date, from: batchTag, format: format, follow: follow) { batch in
+                let path = (out as NSString).appendingPathComponent("\(batch.tag).\(format == .protobuf ? "pb" : "json")")
+                try Data(batch.response.body).write(to: URL(fileURLWithPath: path))
+                print("\(batch.tag): \(batch.keys.count) keys → \(path) (nextBatchTag \(batch.nextBatchTag ?? "null"))")
+                batches += 1; keys += batch.keys.count
+            }
+            if let r = refused {
+                if batches == 0 {
+                    print("\(r.status): \(gatewayMessage(r))")
+                    throw ExitCode(r.status == 404 ? 2 : 1)
                 }
-                let path = (out as NSString).appendingPathComponent("\(served).\(format == .protobuf ? "pb" : "json")")
-                try Data(r.body).write(to: URL(fileURLWithPath: path))
-                let next = r.header("nextBatchTag") ?? "null"
-                print("\(served): \(downloaded.count) keys → \(path) (nextBatchTag \(next))")
-                batches += 1; keys += downloaded.count
-                guard follow, next != "null" else { break }
-                tag = next
+                print("\(r.status) while following the chain: \(gatewayMessage(r))")
+                throw ExitCode(1)
             }
             print("\(batches) batch(es), \(keys) keys")
         }
@@ -212,42 +207,51 @@ extension ClientCommand {
             if failures > 0 { throw ExitCode(1) }
         }
 
-        /// Failures, audit entries checked, batches seen.
+        /// Failures, audit entries checked, batches seen. The walk stops at the first audit the gateway refuses.
         func audit(_ client: GatewayClient, verifier: AuditVerifier?) async throws -> (Int, Int, Int) {
-            var tag = batchTag
+            struct AuditRefused: Error {}
             var failures = 0, entries = 0, batches = 0
-            while true {
-                let (r, keys) = try await client.download(date: date, batchTag: tag)
-                guard r.status == 200, let keys, let served = r.header("batchTag") else {
-                    print("download \(tag ?? "(first)"): \(r.status) \(gatewayMessage(r))")
-                    if batches == 0 { failures += 1 }
-                    break
-                }
-                batches += 1
-                let (a, audit) = try await client.audit(date: date, batchTag: served)
-                guard a.status == 200, let audit else {
-                    print("audit \(served): \(a.status) \(gatewayMessage(a))")
-                    failures += 1
-                    break
-                }
-                print("batch \(served): \(keys.count) keys from \(audit.count) upload batch(es)")
-                if let verifier {
-                    for c in verifier.check(keys: keys, entries: audit) {
-                        entries += 1
-                        if let problem = c.problem {
-                            failures += 1
-                            print("  FAILED  \(c.country) upload of \(c.uploadedTime) (\(c.amount) keys): \(problem)")
-                        } else {
-                            print("  ok      \(c.country) upload of \(c.uploadedTime) (\(c.amount) keys)")
-                        }
+            var requested = batchTag
+            var refused: GatewayResponse?
+            do {
+                refused = try await client.followChain(date: date, from: batchTag, follow: batchTag == nil) { batch in
+                    batches += 1
+                    requested = batch.nextBatchTag
+                    let (a, audit) = try await client.audit(date: date, batchTag: batch.tag)
+                    guard a.status == 200, let audit else {
+                        print("audit \(batch.tag): \(a.status) \(gatewayMessage(a))")
+                        failures += 1
+                        throw AuditRefused()
                     }
-                } else {
-                    for e in audit { print("  \(e.country) upload of \(e.uploadedTime): \(e.amount) keys, signer \(e.uploaderSigningThumbprint)") }
+                    let (f, e) = report(batch, audit, verifier)
+                    failures += f; entries += e
                 }
-                guard batchTag == nil, let next = r.header("nextBatchTag"), next != "null" else { break }
-                tag = next
+            } catch is AuditRefused {}
+            if let r = refused {
+                print("download \(requested ?? "(first)"): \(r.status) \(gatewayMessage(r))")
+                if batches == 0 { failures += 1 }
             }
             return (failures, entries, batches)
+        }
+
+        /// Prints one batch's audit (verified when `verifier` is given); returns failures and entries checked.
+        func report(_ batch: GatewayClient.ChainBatch, _ audit: [AuditEntry], _ verifier: AuditVerifier?) -> (Int, Int) {
+            print("batch \(batch.tag): \(batch.keys.count) keys from \(audit.count) upload batch(es)")
+            guard let verifier else {
+                for e in audit { print("  \(e.country) upload of \(e.uploadedTime): \(e.amount) keys, signer \(e.uploaderSigningThumbprint)") }
+                return (0, 0)
+            }
+            var failures = 0, entries = 0
+            for c in verifier.check(keys: batch.keys, entries: audit) {
+                entries += 1
+                if let problem = c.problem {
+                    failures += 1
+                    print("  FAILED  \(c.country) upload of \(c.uploadedTime) (\(c.amount) keys): \(problem)")
+                } else {
+                    print("  ok      \(c.country) upload of \(c.uploadedTime) (\(c.amount) keys)")
+                }
+            }
+            return (failures, entries)
         }
     }
 

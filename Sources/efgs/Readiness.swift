@@ -214,18 +214,18 @@ struct ReadinessRun {
         var batches: [(tag: String, keys: [DiagnosisKey])] = []
         let day = self.day
         await step("Download \(day) following nextBatchTag") {
-            var tag: String?
-            while true {
-                let (r, keys) = try await client.download(date: day, batchTag: tag)
+            var missingNext = false
+            let refused = try await client.followChain(date: day) { batch in
+                batches.append((batch.tag, batch.keys))
+                if batch.nextBatchTag == nil { missingNext = true }
+            }
+            if let r = refused {
                 if r.status == 404 && batches.isEmpty { return "404: no download batch for \(day) yet (the chain was not exercised)" }
                 _ = try expect(r, 200, "")
-                guard let keys, let served = r.header("batchTag") else { throw StepFailure(detail: "200 without batchTag header") }
-                guard let next = r.header("nextBatchTag") else { throw StepFailure(detail: "200 without nextBatchTag header") }
-                batches.append((served, keys))
-                if next == "null" { break }
-                guard batches.count < 10_000 else { throw StepFailure(detail: "chain longer than 10 000 batches") }
-                tag = next
+                throw StepFailure(detail: "200 without batchTag header")
             }
+            guard !missingNext else { throw StepFailure(detail: "200 without nextBatchTag header") }
+            guard batches.count < 10_000 else { throw StepFailure(detail: "chain longer than 10 000 batches") }
             return "\(batches.count) batch(es), \(batches.reduce(0) { $0 + $1.keys.count }) keys, chain ends with nextBatchTag null"
         }
         let anchor = self.anchor
