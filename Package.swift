@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
     ],
     targets: [
         // Wire model, canonical bytes, media types. Pure.
@@ -82,6 +83,10 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "SystemPackage", package: "swift-system"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
@@ -110,11 +115,13 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ]
         ),
-        // Helpers shared by the test targets (seeded generator, input mutation).
+        // Helpers shared by the test targets: the in-process federation (Fixture), sample keys, the database
+        // switch (SQLite or PostgreSQL), the in-process server, real TLS callback and syslog servers, input mutation.
         .target(
             name: "EFGSTestSupport",
             dependencies: [
-                "EFGSCrypto", "EFGSStore",
+                "EFGSProtocol", "EFGSCrypto", "EFGSStore", "EFGSGateway",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -135,8 +142,14 @@ let package = Package(
             dependencies: [
                 "EFGSGateway", "EFGSStore", "EFGSCrypto", "EFGSProtocol", "EFGSTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
+        ),
+        .testTarget(
+            name: "EFGSClientTests",
+            dependencies: ["EFGSClient", "EFGSGateway", "EFGSCrypto", "EFGSProtocol", "EFGSTestSupport"]
         ),
         .testTarget(
             name: "EndToEndTests",

@@ -68,7 +68,7 @@ struct Benchmark: AsyncParsableCommand {
 
             """.write(toFile: dir + "/efgs.yaml", atomically: true, encoding: .utf8)
         let runtime = try await GatewayRuntime.open(ConfigOption.parse(["--config", dir + "/efgs.yaml"]))
-        let gw = runtime.gateway
+        let gw = runtime.services
         let operatorSigner = try OperatorSigner(pem: ta.privateKeyPEM)
         var auth: [String: CertificateFactory.Issued] = [:]
         var signing: CertificateFactory.Issued?
@@ -82,7 +82,7 @@ struct Benchmark: AsyncParsableCommand {
                 rows.append((s, .signing))
             }
             for (issued, type) in rows {
-                _ = try await runtime.store.insertCertificate(CertificateRow(
+                _ = try await runtime.services.store.insertCertificate(CertificateRow(
                     createdAt: UTCTimestamp.millis(Date()), thumbprint: issued.thumbprint, country: c, type: type,
                     pem: issued.certificatePEM, operatorSignature: try operatorSigner.sign(issued.certificatePEM)))
             }
@@ -101,7 +101,7 @@ struct Benchmark: AsyncParsableCommand {
         let portBox = PortBox()
         var logger = Logger(label: "efgs.benchmark")
         logger.logLevel = .critical
-        let app = try GatewayServer.application(gateway: gw, services: [], logger: logger) { port in await portBox.set(port) }
+        let app = try GatewayServer.application(api: GatewayAPI(services: gw), services: [], logger: logger) { port in await portBox.set(port) }
         let serverTask = Task { try await app.runService() }
         let base = "http://127.0.0.1:\(await portBox.wait())"
         let de = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: auth["DE"]!.thumbprint, dn: "C=DE"))
@@ -117,7 +117,7 @@ struct Benchmark: AsyncParsableCommand {
                 group.addTask {
                     for (tag, body, signature) in uploads.enumerated().filter({ $0.offset % lanes == lane }).map(\.element) {
                         let r = try await de.send(method: .POST, path: "/diagnosiskeys/upload", headers: [
-                            ("Content-Type", "application/protobuf; version=1.0"), ("batchTag", tag), ("batchSignature", signature)], body: body)
+                            ("Content-Type", WireFormat.protobuf.requestContentType()), ("batchTag", tag), ("batchSignature", signature)], body: body)
                         guard r.status == 201 else { throw ValidationError("upload \(tag) answered \(r.status) \(r.text)") }
                     }
                 }
@@ -128,7 +128,7 @@ struct Benchmark: AsyncParsableCommand {
 
         // (d) batching: every upload batch into download batches
         let startD = DispatchTime.now()
-        let created = try await BatchingJob(gateway: gw).run()
+        let created = try await gw.batching.run()
         let secondsD = Self.elapsed(since: startD)
 
         // (c) download one full batch repeatedly
@@ -138,7 +138,7 @@ struct Benchmark: AsyncParsableCommand {
         let startC = DispatchTime.now()
         while requests < downloads && Self.elapsed(since: startC) < seconds {
             let r = try await fr.send(method: .GET, path: "/diagnosiskeys/download/\(today)", headers: [
-                ("Accept", "application/protobuf; version=1.0"), ("batchTag", first.tag)])
+                ("Accept", WireFormat.protobuf.acceptHeader()), ("batchTag", first.tag)])
             guard r.status == 200, r.header("batchTag") == first.tag else { throw ValidationError("download answered \(r.status)") }
             requests += 1
         }
@@ -150,7 +150,7 @@ struct Benchmark: AsyncParsableCommand {
         try await runtime.close()
 
         // (b) the raw baseline of the same rows
-        let rows = try prepared.map { p in try gw.storedKeys(p.keys, records: p.keys.map(CanonicalRecord.bytes(of:))) }
+        let rows = try prepared.map { p in try gw.upload.sealedKeys(p.keys, records: gw.upload.canonicalRecords(p.keys)) }
         let secondsB: Double
         var stages: [(name: String, seconds: Double)] = []
         if let databaseURL {
@@ -185,7 +185,7 @@ struct Benchmark: AsyncParsableCommand {
 
     /// Times the steps of the upload path (§5.3 checks 10–18) over the prepared batches, storing into a fresh
     /// SQLite store with the gateway's schema.
-    static func uploadStages(_ batches: [(tag: String, body: [UInt8], signature: String)], gateway gw: Gateway,
+    static func uploadStages(_ batches: [(tag: String, body: [UInt8], signature: String)], gateway gw: GatewayServices,
                              dir: String) async throws -> [(name: String, seconds: Double)] {
         let store = try await SQLGatewayStore.open(url: "sqlite:\(dir)/stages.sqlite", logger: Logger(label: "bench"))
         try await store.migrate()
@@ -196,12 +196,13 @@ struct Benchmark: AsyncParsableCommand {
             return try body()
         }
         for b in batches {
-            let keys = try time("parse") { try DiagnosisKeyBatch.parseProtobuf(b.body).keys }
-            _ = time("validate") { KeyValidator(now: Date()).firstFailure(in: keys) }
-            let records = time("records") { keys.map(CanonicalRecord.bytes(of:)) }
+            let keys = try time("parse") { try WireFormat.protobuf.decodeKeys(b.body) }
+            let upload = UploadService.Upload(batchTag: b.tag, batchSignature: b.signature, format: .protobuf, keys: keys)
+            try time("validate") { try gw.upload.validate(upload) }
+            let records = time("records") { gw.upload.canonicalRecords(keys) }
             let stream = time("sort") { BatchStream.bytes(ofRecords: records) }
             _ = try time("verify") { try BatchSignatureVerifier(allowLegacySha1: false).verify(batchSignature: b.signature, stream: stream, now: Date()) }
-            let stored = try time("mac+seal") { try gw.storedKeys(keys, records: records) }
+            let stored = try time("mac+seal") { try gw.upload.sealedKeys(keys, records: records) }
             let record = UploadBatchRecord(country: "DE", uploadTag: b.tag, acceptedAt: UTCTimestamp.millis(Date()), keyCount: keys.count,
                                            format: .protobuf, batchSignature: b.signature, authThumbprint: "", authPEM: "",
                                            authOperatorSignature: "", signerThumbprint: "", signerPEM: "", signerOperatorSignature: "")

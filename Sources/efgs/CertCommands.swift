@@ -6,8 +6,6 @@ import EFGSStore
 import Foundation
 import Logging
 import X509
-import Crypto
-import _CryptoExtras
 
 struct TrustAnchorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "trust-anchor", abstract: "Manage the operator's trust anchor.",
@@ -111,24 +109,23 @@ struct CertCommand: AsyncParsableCommand {
         @Flag(help: "Accept a 2048-bit RSA key (with a warning).") var allowRsa2048 = false
 
         func run() async throws {
-            guard let certType = CertificateType(rawValue: type.uppercased()) else { throw ValidationError("--type must be AUTHENTICATION, SIGNING or CALLBACK") }
-            if host != nil && certType != .callback { throw ValidationError("--host is for CALLBACK rows only") }
-            let (canonical, facts) = try certificate.load()
-            let warnings = try OnboardingReview.check(facts, country: country, allowRSA2048: allowRsa2048)
-            try await GatewayRuntime.with(options) { runtime in
-                let row = CertificateRow(createdAt: UTCTimestamp.millis(Date()), thumbprint: facts.thumbprint, country: country,
-                                         type: certType, host: host, pem: canonical, operatorSignature: signature.trimmingCharacters(in: .whitespacesAndNewlines))
-                do {
-                    _ = try runtime.gateway.trustAnchor.checkIntegrity(of: .init(thumbprint: row.thumbprint, country: row.country, pem: row.pem, operatorSignature: row.operatorSignature))
-                } catch {
-                    throw ValidationError("refused: the row fails the integrity check: \(error)")
-                }
-                if !(try await runtime.store.certificates(thumbprint: row.thumbprint, type: certType)).isEmpty {
-                    throw ValidationError("refused: a \(certType.rawValue) row with thumbprint \(row.thumbprint) exists already")
-                }
-                _ = try await runtime.store.insertCertificate(row)
+            guard let certType = CertificateType(rawValue: type.uppercased()) else {
+                throw ValidationError("--type must be AUTHENTICATION, SIGNING or CALLBACK")
             }
-            for w in warnings { print("WARNING: \(w)") }
+            let (_, facts) = try certificate.load()
+            let submission = CertificateRegistry.Submission(
+                facts: facts, type: certType, country: country, host: host, operatorSignature: signature,
+                allowRSA2048: allowRsa2048)
+            let imported: CertificateRegistry.Imported
+            do {
+                _ = try CertificateRegistry.check(submission)
+                imported = try await GatewayRuntime.with(options) { runtime in
+                    try await runtime.services.certificateRegistry.register(submission)
+                }
+            } catch let error as CertificateAdministrationError {
+                throw ValidationError(error.reason)
+            }
+            for warning in imported.warnings { print("WARNING: \(warning)") }
             print("imported \(certType.rawValue) certificate for \(country): thumbprint \(facts.thumbprint)")
         }
     }
@@ -141,10 +138,10 @@ struct CertCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let certType = CertificateType(rawValue: type.uppercased()) else { throw ValidationError("--type must be AUTHENTICATION, SIGNING or CALLBACK") }
-            let runtime = try await GatewayRuntime.open(options)
-            let n = try await runtime.store.revokeCertificates(thumbprint: thumbprint.lowercased(), country: nil, type: certType)
+            let n = try await GatewayRuntime.with(options) { runtime in
+                try await runtime.services.certificateRegistry.revoke(thumbprint: thumbprint, type: certType)
+            }
             print(n == 0 ? "no active row matched" : "revoked \(n) row(s)")
-            try await runtime.close()
             if n == 0 { throw ExitCode(1) }
         }
     }
@@ -154,14 +151,13 @@ struct CertCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
-            let runtime = try await GatewayRuntime.open(options)
+            let rows = try await GatewayRuntime.with(options) { try await $0.services.certificateRegistry.rows() }
             print("COUNTRY TYPE           REVOKED INTEGRITY NOT-AFTER                THUMBPRINT")
-            for row in try await runtime.store.certificates(country: nil, type: nil) {
-                let facts = try? runtime.gateway.trustAnchor.checkIntegrity(of: .init(thumbprint: row.thumbprint, country: row.country, pem: row.pem, operatorSignature: row.operatorSignature))
+            for (row, integrity) in rows {
+                let facts = try? integrity.get()
                 let notAfter = facts.map { UTCTimestamp.format($0.notAfter) } ?? "-"
                 print("\(row.country)      \(row.type.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(row.revoked ? "yes" : "no ")     \(facts == nil ? "FAILED" : "ok    ")    \(notAfter) \(row.thumbprint)")
             }
-            try await runtime.close()
         }
     }
 
@@ -170,48 +166,16 @@ struct CertCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
-            let runtime = try await GatewayRuntime.open(options)
+            let rows = try await GatewayRuntime.with(options) { try await $0.services.certificateRegistry.rows() }
             var failed = 0
-            let rows = try await runtime.store.certificates(country: nil, type: nil)
-            for row in rows {
-                do {
-                    _ = try runtime.gateway.trustAnchor.checkIntegrity(of: .init(thumbprint: row.thumbprint, country: row.country, pem: row.pem, operatorSignature: row.operatorSignature))
-                } catch {
+            for (row, integrity) in rows {
+                if case .failure(let error) = integrity {
                     failed += 1
                     print("FAILED \(row.country) \(row.type.rawValue) \(row.thumbprint): \(error)")
                 }
             }
             print("\(rows.count - failed) of \(rows.count) row(s) pass the integrity check")
-            try await runtime.close()
             if failed > 0 { throw ExitCode(1) }
         }
-    }
-}
-
-/// Onboarding checks of a governance-style review (issue: cert import).
-enum OnboardingReview {
-    static func check(_ facts: CertificateFacts, country: String, allowRSA2048: Bool, now: Date = Date()) throws -> [String] {
-        var warnings: [String] = []
-        let cert = facts.certificate
-        guard cert.version == .v3 else { throw ValidationError("refused: certificate is not X.509 v3") }
-        guard facts.countries == [country] else {
-            throw ValidationError("refused: subject must contain exactly one C equal to \(country) (found \(facts.countries))")
-        }
-        if let rsa = _RSA.Signing.PublicKey(cert.publicKey) {
-            if rsa.keySizeInBits < 2048 { throw ValidationError("refused: RSA key of \(rsa.keySizeInBits) bits") }
-            if rsa.keySizeInBits < 3072 {
-                guard allowRSA2048 else { throw ValidationError("refused: RSA keys must have ≥ 3072 bits (use --allow-rsa2048 to override)") }
-                warnings.append("RSA-2048 key accepted by override")
-            }
-        } else if P256.Signing.PublicKey(cert.publicKey) == nil, P384.Signing.PublicKey(cert.publicKey) == nil, P521.Signing.PublicKey(cert.publicKey) == nil {
-            throw ValidationError("refused: key must be RSA ≥ 3072 or EC ≥ P-256")
-        }
-        let weak: [Certificate.SignatureAlgorithm] = [.sha1WithRSAEncryption]
-        if weak.contains(cert.signatureAlgorithm) { throw ValidationError("refused: certificate signed with SHA-1") }
-        if cert.notValidAfter < now { throw ValidationError("refused: certificate expired \(UTCTimestamp.format(cert.notValidAfter))") }
-        if cert.notValidAfter < now.addingTimeInterval(90 * 86_400) {
-            warnings.append("certificate expires within 3 months (\(UTCTimestamp.format(cert.notValidAfter)))")
-        }
-        return warnings
     }
 }

@@ -108,7 +108,7 @@ func readText(_ path: String, _ option: String) throws -> String {
 
 /// The gateway's `{"message":"…"}`, or the body as text.
 func gatewayMessage(_ r: GatewayResponse) -> String {
-    if let object = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any], let m = object["message"] as? String { return m }
+    if let body = ErrorBody.decode(r.body) { return body.message }
     return r.text.isEmpty ? "(empty body)" : r.text
 }
 
@@ -304,8 +304,9 @@ enum UploadAnswer {
             return "201 Created: upload batch \(batchTag) accepted (\(keyCount) keys)"
         case 207:
             var detail = ""
-            if let object = try? JSONSerialization.jsonObject(with: Data(r.body)) as? [String: [Int]] {
-                let duplicates = object["409"] ?? [], fresh = object["201"] ?? []
+            if let status = UploadMultiStatus.decode(r.body) {
+                let duplicates = status.conflicts
+                let fresh = status.fresh
                 detail = ": keys at positions \(duplicates.map(String.init).joined(separator: ", ")) are already stored (or repeated in the batch); "
                     + "the other \(fresh.count) are new. Send those again, signed anew, under a batch tag (this one is still free)"
             }

@@ -16,7 +16,7 @@ struct CountryCommand: AsyncParsableCommand {
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
-            let countries = try await GatewayRuntime.with(options) { rt in try await CountryOffboarding(gateway: rt.gateway).list() }
+            let countries = try await GatewayRuntime.with(options) { rt in try await rt.services.countries.list() }
             func date(_ d: Date?) -> String { d.map(UTCTimestamp.format) ?? "never" }
             for c in countries {
                 print("\(c.country)  \(c.connected ? "connected" : "DISCONNECTED")  last upload \(date(c.lastUpload))  last download \(date(c.lastDownload))  callback subscriptions \(c.subscriptions)")
@@ -38,15 +38,14 @@ struct CountryCommand: AsyncParsableCommand {
         @Argument(help: "Country code (ISO 3166-1 alpha-2).") var country: String
         @Option(help: "Why (written to the event log).") var reason: String = "operator request"
 
-        func validate() throws {
-            guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
-                throw ValidationError("country must be two upper-case letters (ISO 3166-1 alpha-2), e.g. DE")
-            }
-        }
-
         func run() async throws {
-            let outcome = try await GatewayRuntime.with(options) { rt in
-                try await CountryOffboarding(gateway: rt.gateway).disconnect(country: country, reason: reason)
+            let outcome: CountryOffboarding.Outcome
+            do {
+                outcome = try await GatewayRuntime.with(options) { rt in
+                    try await rt.services.offboarding.disconnect(country: country, reason: reason)
+                }
+            } catch let error as CertificateAdministrationError {
+                throw ValidationError(error.reason)
             }
             print("\(country) disconnected: \(outcome.certificatesRevoked) certificate row(s) revoked, \(outcome.subscriptionsDeleted) callback subscription(s) deleted with their pending tasks")
             if outcome.certificatesRevoked == 0 && outcome.subscriptionsDeleted == 0 {

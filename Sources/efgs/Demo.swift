@@ -88,23 +88,23 @@ struct Demo: AsyncParsableCommand {
 
         step("Starting a gateway on loopback (SQLite at \(dir)/efgs.sqlite)")
         let runtime = try await GatewayRuntime.open(ConfigOption.parse(["--config", dir + "/efgs.yaml"]), callbacks: true)
-        let gw = runtime.gateway
+        let gw = runtime.services
         for b in backends {
             for (issued, type) in [(b.auth, CertificateType.authentication), (b.signing, .signing)] {
                 let row = CertificateRow(createdAt: UTCTimestamp.millis(Date()), thumbprint: issued.thumbprint, country: b.country, type: type,
                                          pem: issued.certificatePEM, operatorSignature: try operatorSigner.sign(issued.certificatePEM))
                 _ = try gw.trustAnchor.checkIntegrity(of: .init(thumbprint: row.thumbprint, country: row.country, pem: row.pem, operatorSignature: row.operatorSignature))
-                _ = try await runtime.store.insertCertificate(row)
+                _ = try await runtime.services.store.insertCertificate(row)
             }
         }
-        _ = try await runtime.store.insertCertificate(CertificateRow(
+        _ = try await runtime.services.store.insertCertificate(CertificateRow(
             createdAt: UTCTimestamp.millis(Date()), thumbprint: plCallback.thumbprint, country: "PL", type: .callback,
             pem: plCallback.certificatePEM, operatorSignature: try operatorSigner.sign(plCallback.certificatePEM)))
         print("    registered \(backends.count * 2 + 1) certificate rows signed by the trust anchor")
         let portBox = PortBox()
         var logger = Logger(label: "efgs.demo")
         logger.logLevel = .critical
-        let app = try GatewayServer.application(gateway: gw, services: [], logger: logger) { port in await portBox.set(port) }
+        let app = try GatewayServer.application(api: GatewayAPI(services: gw), services: [], logger: logger) { port in await portBox.set(port) }
         let serverTask = Task { try await app.runService() }
         let port = await portBox.wait()
         let base = "http://127.0.0.1:\(port)"
@@ -142,11 +142,11 @@ struct Demo: AsyncParsableCommand {
         if dupe.status != 207 { failures.append("duplicate upload answered \(dupe.status)") }
 
         step("Batching")
-        let created = try await BatchingJob(gateway: gw).run()
+        let created = try await gw.batching.run()
         print("    created \(created.count) download batches: \(created.map { "\($0.tag) (\($0.keyCount) keys)" }.joined(separator: ", "))")
 
         step("Callback delivery (as serve does right after a batching run that created batches)")
-        let delivery = try await CallbackExecutor(gateway: gw, client: runtime.callbackClient!).run()
+        let delivery = try await gw.callbackExecutor(client: runtime.callbackClient!).run()
         let notices = await endpoint.notices
         print("    delivered \(delivery.delivered) callback(s) over mutual TLS; PL's endpoint received: \(notices.map { "batchTag=\($0.batchTag) date=\($0.date)" }.joined(separator: ", "))")
         if notices.map(\.batchTag) != created.map(\.tag) { failures.append("PL was notified of \(notices.map(\.batchTag)), batches are \(created.map(\.tag))") }

@@ -27,7 +27,7 @@ final class CallbackDeliveryTests: XCTestCase {
         let cert = f.dir.appendingPathComponent("callback-client.pem"), key = f.dir.appendingPathComponent("callback-client.key")
         try clientIdentity.certificatePEM.write(to: cert, atomically: true, encoding: .utf8)
         try clientIdentity.privateKeyPEM.write(to: key, atomically: true, encoding: .utf8)
-        client = try CallbackClient(certificatePath: cert.path, keyPath: key.path, timeout: f.gateway.config.callbackTimeout)
+        client = try CallbackClient(certificatePath: cert.path, keyPath: key.path, timeout: f.services.config.callback.timeout)
     }
 
     override func tearDown() async throws {
@@ -49,19 +49,19 @@ final class CallbackDeliveryTests: XCTestCase {
     }
 
     func subscribe(_ id: String, _ url: String) async {
-        let r = await f.gateway.handle(method: "PUT", path: "/diagnosiskeys/callback/\(id)", request: f.request("PUT", country: "FR", query: "url=\(url)"))
+        let r = await f.api.handle(method: "PUT", path: "/diagnosiskeys/callback/\(id)", request: f.request("PUT", country: "FR", query: "url=\(url)"))
         XCTAssertEqual(r.status, 200, r.bodyText)
     }
 
     /// One DE upload and a batching run; returns the new batch tag.
     func newBatch() async throws -> String {
         try await assertEq(try await f.upload(f.keys(1, origin: "DE")).status, 201)
-        return try await BatchingJob(gateway: f.gateway).run()[0].tag
+        return try await f.services.batching.run()[0].tag
     }
 
     /// The executor; `localhost` resolves to 127.0.0.1 only (the test servers listen there).
     func executor(resolveTo addresses: [[UInt8]] = [[127, 0, 0, 1]]) -> CallbackExecutor {
-        CallbackExecutor(gateway: f.gateway, client: client, resolve: { _ in addresses })
+        f.services.callbackExecutor(client: client, resolve: { _ in addresses })
     }
 
     func events(_ message: String) -> [String] { f.lines.filter { $0.contains("message=\"\(message)\"") } }
@@ -205,7 +205,7 @@ final class CallbackDeliveryTests: XCTestCase {
             let event = events("Could not find callback certificate.")
             XCTAssertEqual(event.count, before + 1, reason)
             XCTAssertTrue(event.last?.contains(reason) ?? false, "\(reason): \(event.last ?? "")")
-            let del = await f.gateway.handle(method: "DELETE", path: "/diagnosiskeys/callback/cb", request: f.request("DELETE", country: "FR"))
+            let del = await f.api.handle(method: "DELETE", path: "/diagnosiskeys/callback/cb", request: f.request("DELETE", country: "FR"))
             XCTAssertEqual(del.status, 200)
         }
         // a revoked row is no pin any more
@@ -240,7 +240,7 @@ final class CallbackDeliveryTests: XCTestCase {
     /// with at most one attempt in flight.
     func testBatchOrderPerSubscriptionWithParallelism() async throws {
         try await prepare(["CALLBACK_PARALLELISM": "2"])
-        XCTAssertEqual(f.gateway.config.callbackParallelism, 2)
+        XCTAssertEqual(f.services.config.callback.parallelism, 2)
         try await assertBatchOrderPerSubscription()
     }
 
@@ -268,9 +268,9 @@ final class CallbackDeliveryTests: XCTestCase {
         let claimed = try await f.store.claimCallbackTask(now: UTCTimestamp.millis(Date()), lastTryBefore: UTCTimestamp.millis(Date()))
         XCTAssertEqual(claimed?.batchTag, first)
         try await assertEq(try await executor().run(), .init(), "a locked task blocks its subscription")
-        try await assertEq(try await CallbackLockCleanupJob(gateway: f.gateway).run(), 0, "not yet older than callback.taskLockTimeout")
+        try await assertEq(try await f.services.callbackLockCleanup.run(), 0, "not yet older than callback.taskLockTimeout")
         advanceClock(seconds: 301)
-        try await assertEq(try await CallbackLockCleanupJob(gateway: f.gateway).run(), 1)
+        try await assertEq(try await f.services.callbackLockCleanup.run(), 1)
         XCTAssertTrue(events("Removing of task locks of abandoned tasks finished.").last?.contains("taskCount=\"1\"") ?? false)
         try await assertEq(try await executor().run().delivered, 2)
         XCTAssertEqual(s.requests.map { $0.query["batchTag"] }, [first, second])
@@ -284,7 +284,7 @@ final class CallbackDeliveryTests: XCTestCase {
         await subscribe("cb", "https://localhost:\(s.port)/cb")
         try await newBatch(); try await newBatch()
         try await assertEq(try await f.store.pendingCallbackTaskCount(), 2)
-        let del = await f.gateway.handle(method: "DELETE", path: "/diagnosiskeys/callback/cb", request: f.request("DELETE", country: "FR"))
+        let del = await f.api.handle(method: "DELETE", path: "/diagnosiskeys/callback/cb", request: f.request("DELETE", country: "FR"))
         XCTAssertEqual(del.status, 200)
         try await assertEq(try await f.store.pendingCallbackTaskCount(), 0)
         try await assertEq(try await executor().run(), .init())
@@ -305,10 +305,11 @@ final class CallbackDeliveryTests: XCTestCase {
         XCTAssertEqual(s.requests.count, 0)
         // and with loopback no longer allowed, the same URL fails the check too
         advanceClock(seconds: 301)
-        let strict = CallbackExecutor(gateway: try Gateway(config: { var c = f.gateway.config; c.callbackAllowLoopback = false; return c }(),
-                                                           store: f.store, trustAnchor: f.gateway.trustAnchor, log: f.gateway.log,
-                                                           clock: { [clock = f.clock] in clock.now }),
-                                      client: client, resolve: { _ in [[127, 0, 0, 1]] })
+        var strictSettings = f.services.config.callback
+        strictSettings.allowLoopback = false
+        let strict = CallbackExecutor(
+            store: f.store, certificates: f.services.certificates, client: client, settings: strictSettings,
+            log: f.services.log, clock: { [clock = f.clock] in clock.now }, resolve: { _ in [[127, 0, 0, 1]] })
         try await assertEq(try await strict.run().failed, 1)
         XCTAssertEqual(s.requests.count, 0)
     }
@@ -345,7 +346,7 @@ extension CallbackDeliveryTests {
         let proxied = try CallbackClient(certificatePath: f.dir.appendingPathComponent("callback-client.pem").path,
                                          keyPath: f.dir.appendingPathComponent("callback-client.key").path,
                                          timeout: 5, proxyURL: "http://127.0.0.1:\(proxyPort)")
-        let summary = try await CallbackExecutor(gateway: f.gateway, client: proxied, resolve: { _ in [[127, 0, 0, 1]] }).run()
+        let summary = try await f.services.callbackExecutor(client: proxied, resolve: { _ in [[127, 0, 0, 1]] }).run()
         XCTAssertEqual(summary.delivered, 1, "\(f.lines.suffix(4))")
         XCTAssertEqual(s.requests.first?.query["batchTag"], tag)
         XCTAssertTrue(s.requests.first?.raw.contains("\r\nHost: localhost:\(s.port)\r\n") ?? false)

@@ -2,6 +2,7 @@ import EFGSCrypto
 @testable import EFGSGateway
 import EFGSProtocol
 import EFGSStore
+import EFGSTestSupport
 import Foundation
 import XCTest
 
@@ -19,10 +20,10 @@ final class CompatibilityChecklistTests: XCTestCase {
     }
     func protobuf(_ keys: [DiagnosisKey]) -> [UInt8] { var b = DiagnosisKeyBatch(); b.keys = keys; return b.protobufBytes() }
     func post(_ headers: [(String, String)], body: [UInt8], country: String? = "DE", path: String = "/diagnosiskeys/upload") async -> APIResponse {
-        await f.gateway.handle(method: "POST", path: path, request: f.request("POST", country: country, headers: headers, body: body))
+        await f.api.handle(method: "POST", path: path, request: f.request("POST", country: country, headers: headers, body: body))
     }
     func get(_ path: String, country: String? = "FR", headers: [(String, String)] = []) async -> APIResponse {
-        await f.gateway.handle(method: "GET", path: path, request: f.request("GET", country: country, headers: headers))
+        await f.api.handle(method: "GET", path: path, request: f.request("GET", country: country, headers: headers))
     }
     func download(_ date: String, accept: String = "application/protobuf; version=1.0", tag: String? = nil, country: String = "FR") async -> APIResponse {
         var h = [("Accept", accept)]
@@ -34,7 +35,7 @@ final class CompatibilityChecklistTests: XCTestCase {
     func uploadAndBatch(_ keys: [DiagnosisKey], country: String = "DE") async throws -> [String] {
         let r = try await f.upload(keys, country: country)
         XCTAssertEqual(r.status, 201, r.bodyText)
-        return try await BatchingJob(gateway: f.gateway).run().map(\.tag)
+        return try await f.services.batching.run().map(\.tag)
     }
 
     /// 1. Header names in any case: `BatchTag`, `Batchtag`/`Batchsignature`, `X-Ssl-Client-Sha256`.
@@ -42,7 +43,7 @@ final class CompatibilityChecklistTests: XCTestCase {
         for (tagName, sigName) in [("BatchTag", "batchSignature"), ("Batchtag", "Batchsignature"), ("batchtag", "BATCHSIGNATURE")] {
             let keys = f.keys(1, origin: "DE")
             let body = protobuf(keys)
-            let r = await f.gateway.handle(method: "POST", path: "/diagnosiskeys/upload", request: APIRequest(
+            let r = await f.api.handle(method: "POST", path: "/diagnosiskeys/upload", request: APIRequest(
                 method: "POST", headerLines: [(name: "content-type", value: "application/protobuf; version=1.0"),
                                               (name: tagName, value: "t-\(tagName)"), (name: sigName, value: try signature(keys)),
                                               (name: "X-Ssl-Client-Sha256", value: f.countries["DE"]!.auth.thumbprint),
@@ -110,7 +111,7 @@ final class CompatibilityChecklistTests: XCTestCase {
                            body: Array(body.utf8))
         XCTAssertEqual(r.status, 201, r.bodyText)
         XCTAssertEqual(r.header("batchTag"), "1234567890")
-        try await BatchingJob(gateway: f.gateway).run()
+        try await f.services.batching.run()
         let d = await download(today)
         XCTAssertEqual(try DiagnosisKeyBatch.parseProtobuf(d.body).keys, [k])
     }
@@ -210,7 +211,7 @@ final class CompatibilityChecklistTests: XCTestCase {
         let yesterday = UTCDay(Date()).adding(days: -1)
         try await assertEq(try await f.upload(f.keys(1, origin: "DE")).status, 201)
         f.clock.set(Date(timeIntervalSince1970: TimeInterval(yesterday.epochDay * 86_400 + 86_399)))
-        let late = try await BatchingJob(gateway: f.gateway).run()
+        let late = try await f.services.batching.run()
         f.clock.reset()
         let early = try await uploadAndBatch(f.keys(1, origin: "DE"))
         XCTAssertTrue(late[0].tag.hasPrefix(yesterday.compact))
@@ -280,7 +281,7 @@ final class CompatibilityChecklistTests: XCTestCase {
         let tp = f.countries["FR"]!.auth.thumbprint
         let b64 = Base64.encodeString(stride(from: 0, to: 64, by: 2).map { UInt8(tp.dropFirst($0).prefix(2), radix: 16)! })
         for (value, dn) in [(tp.uppercased(), "C=FR"), (tp, "C=FR"), (b64, "CN=x, C=FR"), (b64.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, "/CN=x/C=FR")] {
-            let r = await f.gateway.handle(method: "GET", path: "/diagnosiskeys/callback", request: APIRequest(
+            let r = await f.api.handle(method: "GET", path: "/diagnosiskeys/callback", request: APIRequest(
                 method: "GET", headerLines: [(name: "X-SSL-Client-SHA256", value: value), (name: "X-SSL-Client-DN", value: dn)],
                 peerAddress: IPAddressBytes.parse("127.0.0.1")))
             XCTAssertEqual(r.status, 200, "\(value) \(dn): \(r.bodyText)")
@@ -317,7 +318,7 @@ final class CompatibilityChecklistTests: XCTestCase {
         try await assertEq(try await f.upload(de).status, 201)
         try await assertEq(try await f.upload(fr, country: "FR").status, 201)
         try await assertEq(try await f.upload(de2).status, 201)
-        let tags = try await BatchingJob(gateway: f.gateway).run().map(\.tag)
+        let tags = try await f.services.batching.run().map(\.tag)
         XCTAssertEqual(tags.count, 1)
         // a third country downloads and audits everything
         let pl = try CertificateFactory.selfSigned(country: "PL", commonName: "auth-PL", key: .p256)
@@ -330,8 +331,8 @@ final class CompatibilityChecklistTests: XCTestCase {
         let a = await get("/diagnosiskeys/audit/download/\(yesterday)/\(tags[0])", country: "PL")
         XCTAssertEqual(a.status, 200, "audit with the download date across midnight")
         XCTAssertFalse(a.bodyText.contains("null"))
-        struct Entry: Decodable { var country: String; var amount: Int; var uploaderCertificate: String; var signingCertificate: String; var batchSignature: String }
-        let entries = try JSONDecoder().decode([Entry].self, from: Data(a.body))
+        let entries = try AuditEntry.decodeList(a.body)
+        XCTAssertEqual(a.body, AuditEntry.encoded(entries), "the body is exactly the entries' encoding")
         XCTAssertEqual(entries.map(\.country), ["DE", "FR", "DE"])
         XCTAssertEqual(entries.map(\.amount), [3, 2, 1])
         XCTAssertEqual(entries[0].uploaderCertificate, f.countries["DE"]!.auth.certificatePEM, "byte-exact canonical PEM")
@@ -392,17 +393,17 @@ final class CompatibilityChecklistTests: XCTestCase {
     func test25CallbackAdministration() async throws {
         let cb = try CertificateFactory.selfSigned(country: "DE", commonName: "cb", key: .p256, ipAddresses: [[8, 8, 8, 8]])
         try await f.register(cb, "DE", .callback)
-        let put = await f.gateway.handle(method: "PUT", path: "/diagnosiskeys/callback/mt-1", request: f.request("PUT", query: "url=https://8.8.8.8/efgs/callback"))
+        let put = await f.api.handle(method: "PUT", path: "/diagnosiskeys/callback/mt-1", request: f.request("PUT", query: "url=https://8.8.8.8/efgs/callback"))
         XCTAssertEqual(put.status, 200, put.bodyText)
-        let encoded = await f.gateway.handle(method: "PUT", path: "/diagnosiskeys/callback/de.2", request: f.request("PUT", query: "url=https%3A%2F%2F8.8.8.8%2Fcb"))
+        let encoded = await f.api.handle(method: "PUT", path: "/diagnosiskeys/callback/de.2", request: f.request("PUT", query: "url=https%3A%2F%2F8.8.8.8%2Fcb"))
         XCTAssertEqual(encoded.status, 200, encoded.bodyText)
         let list = await get("/diagnosiskeys/callback", country: "DE")
         XCTAssertEqual(list.bodyText, #"[{"callbackId":"mt-1","url":"https://8.8.8.8/efgs/callback"},{"callbackId":"de.2","url":"https://8.8.8.8/cb"}]"#)
-        let other = await f.gateway.handle(method: "DELETE", path: "/diagnosiskeys/callback/not-mine", request: f.request("DELETE"))
+        let other = await f.api.handle(method: "DELETE", path: "/diagnosiskeys/callback/not-mine", request: f.request("DELETE"))
         XCTAssertEqual(other.status, 404)
-        let frDelete = await f.gateway.handle(method: "DELETE", path: "/diagnosiskeys/callback/mt-1", request: f.request("DELETE", country: "FR"))
+        let frDelete = await f.api.handle(method: "DELETE", path: "/diagnosiskeys/callback/mt-1", request: f.request("DELETE", country: "FR"))
         XCTAssertEqual(frDelete.status, 404, "another country's subscription is not FR's")
-        let del = await f.gateway.handle(method: "DELETE", path: "/diagnosiskeys/callback/mt-1", request: f.request("DELETE"))
+        let del = await f.api.handle(method: "DELETE", path: "/diagnosiskeys/callback/mt-1", request: f.request("DELETE"))
         XCTAssertEqual(del.status, 200)
         await assertEq(await get("/diagnosiskeys/callback", country: "DE").bodyText, #"[{"callbackId":"de.2","url":"https://8.8.8.8/cb"}]"#)
     }

@@ -2,6 +2,7 @@ import CoreMetrics
 @testable import EFGSStore
 import Foundation
 import MetricsTestKit
+import EFGSTestSupport
 import XCTest
 
 /// Database pool use in swift-metrics: connections in use, the limit, and the wait for a connection — on SQLite
@@ -10,7 +11,7 @@ final class ConnectionUseMetricsTests: XCTestCase {
     func testLeasesAreCountedAndWaitsMeasured() async throws {
         let metrics = CallbackDeliveryTests.metrics
         let f = try await Fixture()
-        defer { Task { try? await f.store.close() } }
+        addTeardownBlock { [store = f.store] in try await store.close() }
         let store = f.store.backend.dialect == .postgres ? "postgres" : "sqlite"
         let dims = [("store", store)]
         // five reads at once, each holding its connection for 300 ms

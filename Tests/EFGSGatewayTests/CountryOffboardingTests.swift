@@ -10,19 +10,19 @@ import XCTest
 final class CountryOffboardingTests: XCTestCase {
     func testDisconnectRevokesEveryRowAndDropsSubscriptionsAndTasksOfThatCountryOnly() async throws {
         let f = try await Fixture { $0["CALLBACK_ALLOW_LOOPBACK"] = "true" }
-        defer { Task { try? await f.store.close() } }
+        addTeardownBlock { [store = f.store] in try await store.close() }
         let callbackCert = try CertificateFactory.selfSigned(country: "FR", commonName: "callback.fr", key: .p256, dnsNames: ["localhost"])
         try await f.register(callbackCert, "FR", .callback)
-        let sub = await f.gateway.handle(method: "PUT", path: "/diagnosiskeys/callback/cb-1", request: f.request("PUT", country: "FR", query: "url=https://localhost:9/cb"))
+        let sub = await f.api.handle(method: "PUT", path: "/diagnosiskeys/callback/cb-1", request: f.request("PUT", country: "FR", query: "url=https://localhost:9/cb"))
         XCTAssertEqual(sub.status, 200, sub.bodyText)
         try await assertEq(try await f.upload(f.keys(2, origin: "DE")).status, 201)
-        _ = try await BatchingJob(gateway: f.gateway).run()
+        _ = try await f.services.batching.run()
         try await assertEq(try await f.store.pendingCallbackTaskCount(), 1)
-        let frDownload = await f.gateway.handle(method: "GET", path: "/diagnosiskeys/download/\(UTCDay(Date()).description)",
+        let frDownload = await f.api.handle(method: "GET", path: "/diagnosiskeys/download/\(UTCDay(Date()).description)",
                                                 request: f.request("GET", country: "FR", headers: [("Accept", "application/json; version=1.0")]))
         XCTAssertEqual(frDownload.status, 200)
 
-        let before = try await CountryOffboarding(gateway: f.gateway).list()
+        let before = try await f.services.countries.list()
         XCTAssertEqual(before.map(\.country), ["DE", "FR"])
         XCTAssertTrue(before.allSatisfy(\.connected))
         XCTAssertEqual(before[1].subscriptions, 1)
@@ -31,23 +31,23 @@ final class CountryOffboardingTests: XCTestCase {
         XCTAssertNotNil(before[1].lastDownload); XCTAssertNil(before[1].lastUpload)
         XCTAssertEqual(before[1].certificates.first { $0.type == .callback }?.notAfter, callbackCert.certificate.notValidAfter)
 
-        let outcome = try await CountryOffboarding(gateway: f.gateway).disconnect(country: "FR", reason: "test")
+        let outcome = try await f.services.offboarding.disconnect(country: "FR", reason: "test")
         XCTAssertEqual(outcome, .init(certificatesRevoked: 3, subscriptionsDeleted: 1))
         try await assertEq(try await f.store.pendingCallbackTaskCount(), 0, "the pending task went with the subscription")
         let event = try XCTUnwrap(f.lines.first { $0.contains(#"message="Country disconnected""#) })
         XCTAssertTrue(event.contains(#"level="WARN""#) && event.contains(#"country="FR", certificatesRevoked="3", subscriptionsDeleted="1", reason="test""#), event)
 
         // FR can no longer authenticate; DE is untouched
-        let refused = await f.gateway.handle(method: "GET", path: "/diagnosiskeys/callback", request: f.request("GET", country: "FR"))
+        let refused = await f.api.handle(method: "GET", path: "/diagnosiskeys/callback", request: f.request("GET", country: "FR"))
         XCTAssertEqual(refused.status, 403)
         XCTAssertEqual(refused.bodyText, #"{"message":"Client certificate is revoked"}"#)
         try await assertEq(try await f.upload(f.keys(1, origin: "DE")).status, 201)
-        let after = try await CountryOffboarding(gateway: f.gateway).list()
+        let after = try await f.services.countries.list()
         XCTAssertEqual(after.map(\.connected), [true, false])
         XCTAssertTrue(after[1].certificates.allSatisfy(\.revoked))
         XCTAssertFalse(after[0].certificates.contains(where: \.revoked))
         // a second run finds nothing left
-        let again = try await CountryOffboarding(gateway: f.gateway).disconnect(country: "FR", reason: "test")
+        let again = try await f.services.offboarding.disconnect(country: "FR", reason: "test")
         XCTAssertEqual(again, .init(certificatesRevoked: 0, subscriptionsDeleted: 0))
     }
 }

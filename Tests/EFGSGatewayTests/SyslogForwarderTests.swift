@@ -154,13 +154,13 @@ final class SyslogForwarderTests: XCTestCase {
     func testSettings() async throws {
         var env = ["TRUST_ANCHOR_CERTIFICATE_PATH": "/x", "STORAGE_KEYS": "k1:" + Base64.encodeString([UInt8](repeating: 7, count: 32)), "STORAGE_ACTIVE_KEY_ID": "k1"]
         let off = try await GatewayConfiguration.load(path: nil, environment: env)
-        XCTAssertNil(off.syslog)
+        XCTAssertNil(off.logging.syslog)
         env["LOGGING_SYSLOG_HOST"] = "logs.example"
         let defaults = try await GatewayConfiguration.load(path: nil, environment: env)
-        XCTAssertEqual(defaults.syslog, .init(host: "logs.example", port: 601, tls: false, caPath: nil, facility: 16))
+        XCTAssertEqual(defaults.logging.syslog, .init(host: "logs.example", port: 601, tls: false, caPath: nil, facility: 16))
         env["LOGGING_SYSLOG_PORT"] = "6514"; env["LOGGING_SYSLOG_TLS"] = "true"; env["LOGGING_SYSLOG_FACILITY"] = "daemon"
         let set = try await GatewayConfiguration.load(path: nil, environment: env)
-        XCTAssertEqual(set.syslog, .init(host: "logs.example", port: 6514, tls: true, caPath: nil, facility: 3))
+        XCTAssertEqual(set.logging.syslog, .init(host: "logs.example", port: 6514, tls: true, caPath: nil, facility: 3))
         env["LOGGING_SYSLOG_FACILITY"] = "local9"
         do { _ = try await GatewayConfiguration.load(path: nil, environment: env); XCTFail("local9 accepted") } catch let e as GatewayConfiguration.InvalidSetting {
             XCTAssertEqual(e.setting, "logging.syslog.facility")

@@ -70,9 +70,13 @@ final class MultiInstanceTests: XCTestCase {
         // (the winner of race-tag stored 3 keys not tracked here; they are counted from the download below)
 
         // batching on all three at once: one holds the lock, the others do nothing; a second round finds nothing left
+        let configPath = fed.configPath
+        let fedDir = fed.dir
         for _ in 0..<2 {
             let runs = try await withThrowingTaskGroup(of: String.self) { group in
-                for _ in 0..<3 { group.addTask { try EFGS.run(["batch", "--config", fed.configPath], in: fed.dir).output } }
+                for _ in 0..<3 {
+                    group.addTask { try EFGS.run(["batch", "--config", configPath], in: fedDir).output }
+                }
                 var out: [String] = []
                 for try await o in group { out.append(o) }
                 return out
@@ -99,7 +103,9 @@ final class MultiInstanceTests: XCTestCase {
 
         // callback delivery started on all three at once: one notification per batch, in order
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for _ in 0..<3 { group.addTask { _ = try EFGS.run(["deliver-callbacks", "--config", fed.configPath], in: fed.dir) } }
+            for _ in 0..<3 {
+                group.addTask { _ = try EFGS.run(["deliver-callbacks", "--config", configPath], in: fedDir) }
+            }
             try await group.waitForAll()
         }
         for _ in 0..<50 where endpoint.requests.count < tags.count { try await Task.sleep(nanoseconds: 100_000_000) }

@@ -1,0 +1,127 @@
+import EFGSProtocol
+import EFGSCrypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import Logging
+import NIOCore
+import NIOSSL
+import ServiceLifecycle
+
+/// Per-request context: keeps the channel so authentication can see the TCP peer and the TLS client certificate.
+public struct GatewayRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+}
+
+/// Adapts Hummingbird requests to the framework-independent ``GatewayAPI/handle(method:path:request:)``: header
+/// limits (431), the TCP peer, the TLS client certificate (mode c) and a size-limited body reader (413).
+struct GatewayResponder: HTTPResponder {
+    typealias Context = GatewayRequestContext
+    let api: GatewayAPI
+
+    static let maxHeaderValue = 16 * 1024
+    static let maxHeaderSection = 32 * 1024
+
+    func respond(to request: Request, context: GatewayRequestContext) async throws -> Response {
+        var lines: [(name: String, value: String)] = []
+        var section = 0
+        for field in request.headers {
+            if field.value.utf8.count > Self.maxHeaderValue {
+                return Self.response(.error(431, "Request Header Fields Too Large"))
+            }
+            section += field.name.rawName.utf8.count + field.value.utf8.count + 4
+            lines.append((field.name.rawName, field.value))
+        }
+        if section > Self.maxHeaderSection { return Self.response(.error(431, "Request Header Fields Too Large")) }
+        let peer = context.channel.remoteAddress.flatMap(Self.addressBytes)
+        var clientCert: [UInt8]?
+        if api.services.config.auth.mode == .mutualTLS {
+            let channel = context.channel
+            clientCert = try? await channel.pipeline.handler(type: NIOSSLServerHandler.self).flatMapThrowing { h in
+                try h.peerCertificate?.toDERBytes()
+            }.get()
+        }
+        let body = request.body
+        let apiRequest = APIRequest(
+            method: request.method.rawValue, headerLines: lines, query: request.uri.query, peerAddress: peer,
+            tlsClientCertificate: clientCert,
+            readBody: { limit in
+                do {
+                    let buffer = try await body.collect(upTo: limit)
+                    return Array(buffer.readableBytesView)
+                } catch is NIOTooManyBytesError {
+                    return nil // the body exceeds `limit` (chunked or with Content-Length)
+                } catch let e as HTTPError where e.status == .contentTooLarge {
+                    return nil
+                }
+            })
+        // the raw path keeps percent-escapes for the router to decode per segment
+        let path = request.uri.path
+        return Self.response(await self.api.handle(method: request.method.rawValue, path: path, request: apiRequest))
+    }
+
+    static func response(_ r: APIResponse) -> Response {
+        var fields = HTTPFields()
+        for (name, value) in r.headers where name != "Content-Length" {
+            if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
+        }
+        return Response(status: .init(code: r.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
+    }
+
+    static func addressBytes(_ a: SocketAddress) -> [UInt8]? {
+        switch a {
+        case .v4(let v4):
+            var addr = v4.address.sin_addr
+            return withUnsafeBytes(of: &addr) { Array($0) }
+        case .v6(let v6):
+            var addr = v6.address.sin6_addr
+            return withUnsafeBytes(of: &addr) { Array($0) }
+        default:
+            return nil
+        }
+    }
+}
+
+/// Builds the HTTP application: plain HTTP behind a proxy (modes a, b) or TLS with required client
+/// certificates (mode c). In mode c any client certificate completes the handshake; the registered
+/// thumbprint and the validity are checked per request so refusals are HTTP 403 with the spec's message.
+public enum GatewayServer {
+    /// The public API as a Hummingbird application running `services` beside it.
+    public static func application(
+        api: GatewayAPI, services: [any Service], logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let config = api.services.config
+        let server: HTTPServerBuilder
+        if config.auth.mode == .mutualTLS, let certPath = config.auth.tlsCertificatePath,
+            let keyPath = config.auth.tlsPrivateKeyPath
+        {
+            var tls = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(certPath).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
+            tls.certificateVerification = .noHostnameVerification
+            tls.minimumTLSVersion = .tlsv12
+            server = try .tls(.http1(), configuration: .init(tlsConfiguration: tls, customVerificationCallback: { _, promise in
+                promise.succeed(.certificateVerified)
+            }))
+        } else {
+            server = .http1()
+        }
+        return Application(
+            responder: GatewayResponder(api: api),
+            server: server,
+            configuration: .init(
+                address: .hostname(config.server.host, port: config.server.port), serverName: EFGSVersion.serverName),
+            services: services,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+}

@@ -1,0 +1,73 @@
+import EFGSProtocol
+import EFGSStore
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+/// The admin listener (PROTOCOL.md §9 `admin.port`), separate from the public API and bound to loopback by default:
+/// `GET /healthz` (the process is up), `GET /readyz` (database reachable, migrations current, trust anchor loaded;
+/// 503 otherwise) and `GET /metrics` (Prometheus text format from swift-metrics through swift-prometheus).
+public enum AdminServer {
+    /// One readiness check and its state.
+    public struct Check: Sendable, Equatable {
+        public var name: String
+        public var ok: Bool
+        public var detail: String
+    }
+
+    /// The readiness checks of `/readyz`.
+    public static func readiness(_ services: GatewayServices) async -> [Check] {
+        var checks: [Check] = []
+        do {
+            try await services.store.ping()
+            checks.append(Check(name: "database", ok: true, detail: "reachable"))
+            let latest = SQLGatewayStore.latestSchemaVersion
+            if let version = try? await services.store.schemaVersion() {
+                checks.append(Check(name: "migrations", ok: version == latest, detail: "schema version \(version) of \(latest)"))
+            } else {
+                checks.append(Check(name: "migrations", ok: false, detail: "not migrated (run efgs migrate)"))
+            }
+        } catch {
+            checks.append(Check(name: "database", ok: false, detail: "unreachable: \(String(describing: error).prefix(200))"))
+            checks.append(Check(name: "migrations", ok: false, detail: "unknown"))
+        }
+        checks.append(Check(name: "trustAnchor", ok: true, detail: "loaded, thumbprint \(services.trustAnchor.thumbprint)"))
+        return checks
+    }
+
+    /// The readiness JSON: `{"status":"ready"|"not ready","checks":{"database":"…",…}}`.
+    static func readinessJSON(_ checks: [Check]) -> String {
+        let ready = checks.allSatisfy(\.ok)
+        let items = checks.map { check in
+            JSONText.quoted(check.name) + ":" + JSONText.quoted((check.ok ? "ok: " : "FAILED: ") + check.detail)
+        }
+        return "{\"status\":\"\(ready ? "ready" : "not ready")\",\"checks\":{\(items.joined(separator: ","))}}"
+    }
+
+    /// The admin application; `registry` is the one swift-metrics was bootstrapped with.
+    public static func application(
+        services: GatewayServices, registry: PrometheusCollectorRegistry, port: Int, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("healthz") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"up\"}")))
+        }
+        router.get("readyz") { _, _ in
+            let checks = await readiness(services)
+            return Response(status: checks.allSatisfy(\.ok) ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+                            body: .init(byteBuffer: ByteBuffer(string: readinessJSON(checks))))
+        }
+        router.get("metrics") { _, _ in
+            // gauges read at scrape time
+            if let n = try? await services.store.unbatchedKeyCount() { Gauge(label: "efgs_unbatched_keys").record(n) }
+            if let n = try? await services.store.pendingCallbackTaskCount() { Gauge(label: "efgs_callback_tasks_pending").record(n) }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        return Application(router: router, configuration: .init(address: .hostname(services.config.admin.host, port: port)),
+                           onServerRunning: { await onServerRunning($0.localAddress?.port ?? 0) }, logger: logger)
+    }
+}

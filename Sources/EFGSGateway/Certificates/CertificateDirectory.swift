@@ -1,0 +1,45 @@
+import EFGSCrypto
+import EFGSStore
+
+/// Certificate-table lookups with the integrity check on every lookup (PROTOCOL.md §7.6): a row whose operator
+/// signature does not verify under the trust anchor is treated as absent and logged (class CertificateService).
+public struct CertificateDirectory: Sendable {
+    let store: any GatewayStore
+    let trustAnchor: TrustAnchor
+
+    /// A directory over `store` checked against `trustAnchor`.
+    public init(store: any GatewayStore, trustAnchor: TrustAnchor) {
+        self.store = store
+        self.trustAnchor = trustAnchor
+    }
+
+    /// The first row (thumbprint, type) whose country is `country` and that passes the integrity check.
+    public func verifiedRow(
+        thumbprint: String, country: String, type: CertificateType, log: EventScope
+    ) async throws -> CertificateRow? {
+        let rows = try await store.certificates(thumbprint: thumbprint, type: type).filter { $0.country == country }
+        return rows.first { integrityChecked($0, log: log) != nil }
+    }
+
+    /// The non-revoked CALLBACK rows of `country` that pass the integrity check and whose `host`, when set, is
+    /// `host` (case-insensitive), with their certificates — the candidates for a callback host (§5.6, §7.5).
+    func callbackRows(
+        country: String, host: String, log: EventScope
+    ) async throws -> [(row: CertificateRow, facts: CertificateFacts)] {
+        try await store.certificates(country: country, type: .callback).compactMap { row in
+            guard !row.revoked, row.host.map({ $0.lowercased() == host }) ?? true else { return nil }
+            return integrityChecked(row, log: log).map { (row, $0) }
+        }
+    }
+
+    /// The row's certificate when it passes the integrity check (§7.6); otherwise nil, and the failure is logged.
+    func integrityChecked(_ row: CertificateRow, log: EventScope) -> CertificateFacts? {
+        do {
+            return try trustAnchor.checkIntegrity(of: row)
+        } catch {
+            log.component("CertificateService").error(
+                String(describing: error), ["certVerifyThumbprint": row.thumbprint])
+            return nil
+        }
+    }
+}

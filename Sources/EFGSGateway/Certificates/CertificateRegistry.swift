@@ -1,0 +1,111 @@
+import EFGSCrypto
+import EFGSProtocol
+import EFGSStore
+import Foundation
+
+/// The operator's decisions on the certificate table (PROTOCOL.md §7.6): import after the onboarding review and
+/// the integrity check, revoke, list and verify. `efgs cert …` parses options and prints; the decisions are here.
+public struct CertificateRegistry: Sendable {
+    let store: any GatewayStore
+    let trustAnchor: TrustAnchor
+
+    /// A registry over `store`, checked against `trustAnchor`.
+    public init(store: any GatewayStore, trustAnchor: TrustAnchor) {
+        self.store = store
+        self.trustAnchor = trustAnchor
+    }
+
+    /// A certificate to register.
+    public struct Submission: Sendable {
+        /// The certificate, read from the country's PEM or PKCS#12 file.
+        public var facts: CertificateFacts
+        /// AUTHENTICATION, SIGNING or CALLBACK.
+        public var type: CertificateType
+        /// The country it is registered for; must be the certificate's only `C`.
+        public var country: String
+        /// The callback host (CALLBACK rows only).
+        public var host: String?
+        /// The operator signature (Base64) from `efgs cert sign`.
+        public var operatorSignature: String
+        /// Accept an RSA-2048 key (with a warning).
+        public var allowRSA2048: Bool
+
+        /// A submission of `facts` as a `type` row of `country`.
+        public init(
+            facts: CertificateFacts, type: CertificateType, country: String, host: String? = nil,
+            operatorSignature: String, allowRSA2048: Bool = false
+        ) {
+            self.facts = facts
+            self.type = type
+            self.country = country
+            self.host = host
+            self.operatorSignature = operatorSignature
+            self.allowRSA2048 = allowRSA2048
+        }
+    }
+
+    /// What an import did.
+    public struct Imported: Sendable {
+        /// The row as stored.
+        public var row: CertificateRow
+        /// Warnings of the onboarding review.
+        public var warnings: [String]
+    }
+
+    /// The checks that need no store: the arguments and the onboarding review. `efgs cert import` runs them before
+    /// it opens the database.
+    ///
+    /// - Returns: The review's warnings.
+    /// - Throws: ``CertificateAdministrationError``.
+    public static func check(_ submission: Submission, now: Date = Date()) throws -> [String] {
+        guard KeyValidator.isCountryCode(submission.country) else {
+            throw CertificateAdministrationError.invalidCountry(submission.country)
+        }
+        if submission.host != nil && submission.type != .callback {
+            throw CertificateAdministrationError(.invalidArgument, "--host is for CALLBACK rows only")
+        }
+        return try OnboardingReview.check(
+            submission.facts, country: submission.country, allowRSA2048: submission.allowRSA2048, now: now)
+    }
+
+    /// Checks a submission without writing: ``check(_:now:)``, the integrity check, duplicates.
+    ///
+    /// - Throws: ``CertificateAdministrationError``.
+    public func review(_ submission: Submission, now: Date = Date()) async throws -> (CertificateRow, [String]) {
+        let warnings = try Self.check(submission, now: now)
+        let row = CertificateRow(
+            createdAt: UTCTimestamp.millis(now), thumbprint: submission.facts.thumbprint, country: submission.country,
+            type: submission.type, host: submission.host, pem: submission.facts.canonicalPEM,
+            operatorSignature: submission.operatorSignature.trimmingCharacters(in: .whitespacesAndNewlines))
+        do {
+            _ = try trustAnchor.checkIntegrity(of: row)
+        } catch {
+            throw CertificateAdministrationError(.integrity, "refused: the row fails the integrity check: \(error)")
+        }
+        if !(try await store.certificates(thumbprint: row.thumbprint, type: row.type)).isEmpty {
+            throw CertificateAdministrationError(
+                .duplicate, "refused: a \(row.type.rawValue) row with thumbprint \(row.thumbprint) exists already")
+        }
+        return (row, warnings)
+    }
+
+    /// Reviews the submission and registers it.
+    ///
+    /// - Throws: ``CertificateAdministrationError`` before anything is written.
+    public func register(_ submission: Submission, now: Date = Date()) async throws -> Imported {
+        let (row, warnings) = try await review(submission, now: now)
+        return Imported(row: try await store.insertCertificate(row), warnings: warnings)
+    }
+
+    /// Revokes the rows with `thumbprint` (any case) and `type`; returns how many changed.
+    public func revoke(thumbprint: String, type: CertificateType) async throws -> Int {
+        try await store.revokeCertificates(thumbprint: thumbprint.lowercased(), country: nil, type: type)
+    }
+
+    /// Every row with the outcome of its integrity check (the certificate, or why it fails).
+    public func rows() async throws -> [(row: CertificateRow, integrity: Result<CertificateFacts, any Error>)] {
+        try await store.certificates(country: nil, type: nil).map { row in
+            (row, Result { try trustAnchor.checkIntegrity(of: row) })
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import EFGSCrypto
+import EFGSStore
+
+extension TrustAnchor {
+    /// The integrity check of a certificate row (PROTOCOL.md §7.6): the operator signature over the row's canonical
+    /// PEM verifies under the trust anchor, and the thumbprint and country match the certificate.
+    ///
+    /// - Returns: The row's certificate.
+    /// - Throws: The reason the row fails.
+    public func checkIntegrity(of row: CertificateRow) throws -> CertificateFacts {
+        try checkIntegrity(
+            of: .init(
+                thumbprint: row.thumbprint, country: row.country, pem: row.pem,
+                operatorSignature: row.operatorSignature))
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+
+/// `callback.*` (PROTOCOL.md §7.5, §9): callback delivery.
+public struct CallbackSettings: Sendable {
+    /// `callback.allowLoopback`: allow loopback targets (tests and demos only; a warning at start).
+    public var allowLoopback = false
+    /// `callback.executeInterval`: seconds between delivery runs (a run also follows every productive batching).
+    public var executeInterval: Double = 300
+    /// `callback.retryWait`: seconds before a failed task is tried again.
+    public var retryWait: Double = 300
+    /// `callback.maxRetries`: failed attempts after which a task (or its subscription) is dropped.
+    public var maxRetries = 5
+    /// `callback.timeout`: seconds for connecting and for the whole request.
+    public var timeout: Double = 10
+    /// `callback.taskLockTimeout`: a task lock older than this was abandoned by a crashed executor.
+    public var taskLockTimeout: Double = 300
+    /// Seconds between lock-cleanup runs (not a setting).
+    public var lockCleanupInterval: Double = 60
+    /// `callback.parallelism`: concurrent deliveries (1…64).
+    public var parallelism = 1
+    /// `callback.deleteSubscriptionOnFailure`: drop the subscription, not only the task, after the last retry.
+    public var deleteSubscriptionOnFailure = false
+    /// `callback.clientCertificatePath`: the identity presented to callback servers (PEM); required by the
+    /// commands that deliver callbacks.
+    public var clientCertificatePath: String?
+    /// `callback.clientKeyPath`: its private key (PEM).
+    public var clientKeyPath: String?
+    /// `callback.proxyUrl`: an optional HTTP CONNECT proxy (`http://host:port`).
+    public var proxyURL: String?
+
+    /// The defaults of §9.
+    public init() {}
+
+    init(_ settings: SettingsReader) throws {
+        allowLoopback = try settings.bool("allowLoopback", default: false)
+        executeInterval = try settings.seconds("executeInterval", default: executeInterval)
+        retryWait = try settings.seconds("retryWait", default: retryWait)
+        maxRetries = try settings.int("maxRetries", default: maxRetries, in: 0...100)
+        timeout = try settings.seconds("timeout", default: timeout)
+        taskLockTimeout = try settings.seconds("taskLockTimeout", default: taskLockTimeout)
+        parallelism = try settings.int("parallelism", default: parallelism, in: 1...64)
+        deleteSubscriptionOnFailure = try settings.bool("deleteSubscriptionOnFailure", default: false)
+        clientCertificatePath = settings.string("clientCertificatePath")
+        clientKeyPath = settings.string("clientKeyPath")
+        if (clientCertificatePath == nil) != (clientKeyPath == nil) {
+            throw settings.invalid(
+                clientCertificatePath == nil ? "clientCertificatePath" : "clientKeyPath",
+                "callback.clientCertificatePath and callback.clientKeyPath go together")
+        }
+        if let proxy = settings.string("proxyUrl") {
+            guard let url = URLComponents(string: proxy), url.scheme?.lowercased() == "http",
+                url.host?.isEmpty == false, url.port != nil, url.path.isEmpty || url.path == "/", url.user == nil,
+                url.query == nil
+            else {
+                throw settings.invalid("proxyUrl", "'\(proxy)' is not http://HOST:PORT")
+            }
+            proxyURL = proxy
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import EFGSCrypto
+import EFGSProtocol
+import EFGSStore
+import Foundation
+
+/// Downloading a batch (PROTOCOL.md §5.4): the batch named by `batchTag`, or the first batch of the requested
+/// day, without the caller's own keys, decrypted (§7.1); the download is recorded in the statistics (§7.7).
+public struct DownloadService: Sendable {
+    /// A downloaded batch.
+    public struct Batch: Sendable {
+        /// The batch's tag (`yyyyMMdd-N`, §7.3).
+        public var tag: String
+        /// The next batch of the chain, or nil for the newest (`nextBatchTag: null`).
+        public var nextTag: String?
+        /// Each key's deterministic protobuf encoding (the stored payload), in download order.
+        public var encodedKeys: [[UInt8]]
+    }
+
+    let store: any GatewayStore
+    let cipher: StorageCipher
+    let requestedDate: RequestedDate
+    let clock: @Sendable () -> Date
+
+    /// A download service over `store`; `maxAgeDays` is `download.maxAgeDays`.
+    public init(store: any GatewayStore, cipher: StorageCipher, maxAgeDays: Int, clock: @escaping @Sendable () -> Date) {
+        self.store = store
+        self.cipher = cipher
+        self.requestedDate = RequestedDate(maxAgeDays: maxAgeDays)
+        self.clock = clock
+    }
+
+    /// The batch of `date` for `caller`: the one tagged `batchTag` (absent, empty or `null`: the day's first).
+    public func batch(
+        date: String, batchTag: String?, for caller: AuthenticatedCountry, log: EventScope
+    ) async throws -> Batch {
+        let log = log.component("DownloadController")
+        let now = clock()
+        let today = UTCDay(now)
+        let day = try requestedDate.day(date, today: today)
+        if day > today {
+            throw Self.notFound(
+                "Could not find any batches for given date", "Could not find any batches for given date",
+                [("requestedDate", date)])
+        }
+        let batch = try await find(day: day, date: date, batchTag: batchTag)
+        let stored = try await store.downloadKeys(batchTag: batch.tag, excludingCountry: caller.country)
+        // each stored payload is its key's deterministic protobuf encoding (§7.1)
+        let payloads = try stored.map { try cipher.open($0.sealedPayload, mac: $0.dedupMAC) }
+        try await store.recordDownloadStatistic(
+            time: UTCTimestamp.millis(now), country: caller.country, batchTag: batch.tag, keyCount: payloads.count)
+        log.info("Successful Batch Download", ["batchTag": batch.tag, "numKeys": String(payloads.count)])
+        return Batch(tag: batch.tag, nextTag: batch.nextTag, encodedKeys: payloads)
+    }
+
+    /// The batch tagged `batchTag` (created on `day` or later), or the first batch created on `day` or later.
+    func find(day: UTCDay, date: String, batchTag: String?) async throws -> DownloadBatchRecord {
+        if let tag = batchTag?.trimmingCharacters(in: .whitespaces), !tag.isEmpty, tag.lowercased() != "null" {
+            guard let batch = try await store.downloadBatch(tag: tag) else {
+                throw Self.notFound(
+                    "Could not find batch with given BatchTag", "Could not find batch with given batchTag",
+                    [("batchTag", tag), ("requestedDate", date)])
+            }
+            guard UTCDay(epochMillis: batch.createdAt) >= day else {
+                throw APIError(
+                    400, "Given date does is not after or equals the requested batchTag",
+                    event: .init(
+                        "DownloadController", .info, "Given date does not match the requested batchTag",
+                        [("batchTag", tag), ("requestedDate", date)]))
+            }
+            return batch
+        }
+        guard let batch = try await store.firstDownloadBatch(createdAtOrAfter: day.startMillis) else {
+            throw Self.notFound(
+                "Could not find any batches for given date", "Could not find any batches for given date",
+                [("requestedDate", date)])
+        }
+        return batch
+    }
+
+    static func notFound(_ message: String, _ event: String, _ attributes: [(String, String)]) -> APIError {
+        APIError(404, message, event: .init("DownloadController", .info, event, attributes))
+    }
+}

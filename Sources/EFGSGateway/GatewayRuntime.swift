@@ -1,0 +1,108 @@
+import EFGSCrypto
+import EFGSStore
+import Foundation
+import Logging
+
+/// The gateway opened from its configuration: event log (with its syslog copy), trust anchor, migrated store and
+/// the services; with `callbacks`, also the identity presented to callback servers — checked before the store is
+/// opened, so a missing identity stops start-up cleanly. `serve` and every one-shot command run on one.
+public struct GatewayRuntime: Sendable {
+    /// The services over the opened store.
+    public let services: GatewayServices
+    /// The callback client; present when opened with `callbacks: true`.
+    public let callbackClient: CallbackClient?
+
+    /// Opens everything `config` names; on failure closes what it opened.
+    ///
+    /// - Throws: ``InvalidSetting`` naming the setting (trust anchor, syslog CA, callback identity), or the
+    ///   store's error.
+    public static func open(
+        _ config: GatewayConfiguration, callbacks: Bool = false, clock: @escaping @Sendable () -> Date = { Date() },
+        onDocLimitReached: @escaping @Sendable () -> Void = {}
+    ) async throws -> GatewayRuntime {
+        var syslog: SyslogForwarder?
+        if let settings = config.logging.syslog {
+            do {
+                syslog = try SyslogForwarder(settings: settings)
+            } catch {
+                throw InvalidSetting(setting: "logging.syslog.caPath", reason: "\(error)")
+            }
+        }
+        let log = EventLog(minimumLevel: config.logging.level, syslog: syslog)
+        let anchor: TrustAnchor
+        do {
+            anchor = try TrustAnchor(path: config.trustAnchorPath)
+        } catch {
+            log.scope("CertificateService").error("Could not load EFGS-TrustAnchor.", ["path": config.trustAnchorPath])
+            await syslog?.shutdown()
+            throw InvalidSetting(setting: "trustAnchor.certificatePath", reason: "\(error)")
+        }
+        let callbackClient: CallbackClient?
+        let store: any GatewayStore
+        do {
+            callbackClient = callbacks ? try Self.callbackClient(config.callback) : nil
+            store = try await SQLGatewayStore.open(url: config.databaseURL, logger: Logger(label: "efgs.store"))
+        } catch {
+            await syslog?.shutdown()
+            throw error
+        }
+        do {
+            try await store.migrate()
+            let services = try GatewayServices(
+                config: config, store: store, trustAnchor: anchor, log: log, clock: clock,
+                onDocLimitReached: onDocLimitReached)
+            return GatewayRuntime(services: services, callbackClient: callbackClient)
+        } catch {
+            try? await store.close()
+            await syslog?.shutdown()
+            throw error
+        }
+    }
+
+    /// Closes the store and sends what the syslog copy still holds (waiting at most 5 s for the collector).
+    public func close() async throws {
+        do {
+            try await services.store.close()
+        } catch {
+            await services.log.syslog?.shutdown()
+            throw error
+        }
+        await services.log.syslog?.shutdown()
+    }
+
+    /// Opens the runtime, runs `body`, and closes it whether `body` returns or throws (one-shot commands).
+    public static func with<T>(
+        _ config: GatewayConfiguration, callbacks: Bool = false, _ body: (GatewayRuntime) async throws -> T
+    ) async throws -> T {
+        let runtime = try await open(config, callbacks: callbacks)
+        do {
+            let result = try await body(runtime)
+            try await runtime.close()
+            return result
+        } catch {
+            try? await runtime.close()
+            throw error
+        }
+    }
+
+    /// Runs `job` under the job lock `name` (§7.8); nil when another instance holds it.
+    public func locked<T: Sendable>(_ name: String, _ job: @escaping @Sendable () async throws -> T) async throws -> T? {
+        try await services.jobLock(name).run(job)
+    }
+
+    /// The identity presented to callback servers; required by the commands that deliver callbacks (§9).
+    static func callbackClient(_ settings: CallbackSettings) throws -> CallbackClient {
+        guard let certificate = settings.clientCertificatePath, let key = settings.clientKeyPath else {
+            throw InvalidSetting(
+                setting: "callback.clientCertificatePath",
+                reason: "required — the client certificate and key (callback.clientKeyPath) presented to callback "
+                    + "servers")
+        }
+        do {
+            return try CallbackClient(
+                certificatePath: certificate, keyPath: key, timeout: settings.timeout, proxyURL: settings.proxyURL)
+        } catch let error as CallbackClient.IdentityError {
+            throw InvalidSetting(setting: error.setting, reason: error.reason)
+        }
+    }
+}

@@ -1,0 +1,86 @@
+import EFGSProtocol
+import EFGSStore
+import Foundation
+
+/// A job lock of PROTOCOL.md §7.8 held in the database, so each job runs on one instance at a time. The lease is
+/// renewed every third of `jobs.lockLease` while the job runs; a lease left by a crashed instance expires and may
+/// be taken over.
+public struct JobLock: Sendable {
+    /// The lock's name, one per job (the static names below).
+    public let name: String
+    /// This process: host, pid and a random suffix.
+    public let holder: String
+    let store: any GatewayStore
+    let log: EventLog
+    let lease: Double
+    let clock: @Sendable () -> Date
+
+    /// The lock of the batching job.
+    public static let batching = "batching"
+    /// The lock of callback delivery.
+    public static let callbackDelivery = "callback-delivery"
+    /// The lock of the callback lock cleanup.
+    public static let callbackLockCleanup = "callback-lock-cleanup"
+    /// The lock of key retention.
+    public static let keyRetention = "key-retention"
+    /// The lock of statistics retention.
+    public static let statisticsRetention = "statistics-retention"
+
+    /// The lock `name` for `holder` with a lease of `lease` seconds.
+    public init(
+        _ name: String, store: any GatewayStore, log: EventLog, lease: Double,
+        clock: @escaping @Sendable () -> Date = { Date() }, holder: String = JobLock.processHolder
+    ) {
+        self.name = name
+        self.store = store
+        self.log = log
+        self.lease = lease
+        self.clock = clock
+        self.holder = holder
+    }
+
+    /// This process as a lock holder.
+    public static let processHolder =
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):"
+        + "\(UInt32.random(in: 0...UInt32.max))"
+
+    /// Runs `job` while holding the lock; returns nil without running it when another holder has the lock.
+    public func run<T: Sendable>(_ job: @escaping @Sendable () async throws -> T) async throws -> T? {
+        guard try await acquire() else {
+            log.scope("JobLock").debug("Job lock held by another instance", ["job": name])
+            return nil
+        }
+        do {
+            let result = try await withThrowingTaskGroup(of: T?.self, returning: T?.self) { group in
+                group.addTask {
+                    // renew while running; a failed renewal is logged, the job is not interrupted
+                    while true {
+                        try await Task.sleep(nanoseconds: UInt64(lease / 3 * 1_000_000_000))
+                        if !(try await acquire()) {
+                            log.scope("JobLock").warn("Job lock lease could not be renewed", ["job": name])
+                        }
+                    }
+                }
+                group.addTask { try await job() }
+                while let result = try await group.next() {
+                    if let result {
+                        group.cancelAll()
+                        return result
+                    }
+                }
+                return nil
+            }
+            try await store.releaseJobLock(name: name, holder: holder)
+            return result
+        } catch {
+            try? await store.releaseJobLock(name: name, holder: holder)
+            throw error
+        }
+    }
+
+    func acquire() async throws -> Bool {
+        let now = UTCTimestamp.millis(clock())
+        return try await store.acquireJobLock(
+            name: name, holder: holder, now: now, leaseUntil: now + Int64(lease * 1000))
+    }
+}

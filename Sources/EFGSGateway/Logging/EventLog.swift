@@ -1,0 +1,135 @@
+import EFGSProtocol
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import SystemPackage
+
+/// The level of an event (§7.9 `level`).
+public enum EventLevel: String, Sendable, Comparable {
+    case debug = "DEBUG"
+    case info = "INFO"
+    case warn = "WARN"
+    case error = "ERROR"
+
+    var rank: Int {
+        switch self {
+        case .debug: 0
+        case .info: 1
+        case .warn: 2
+        case .error: 3
+        }
+    }
+
+    /// Ordered DEBUG < INFO < WARN < ERROR.
+    public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+}
+
+/// The operator's event log (PROTOCOL.md §7.9): one `key="value"` line per event on stdout, mandatory fields
+/// first. Attribute values are sanitised (CR/LF runs → `, `, `"` → `'`). Callers never pass key material.
+public final class EventLog: Sendable {
+    public let minimumLevel: EventLevel
+    let hostname: String
+    let pid: String
+    let sink: @Sendable (String) -> Void
+    /// The optional copy to a syslog collector (§7.9, `logging.syslog.*`).
+    public let syslog: SyslogForwarder?
+    /// Serialises writes: whole lines on stdout, and stdout and the syslog copy in the same order when several
+    /// threads log at once.
+    let order = NIOLock()
+
+    public init(minimumLevel: EventLevel = .info, syslog: SyslogForwarder? = nil, sink: (@Sendable (String) -> Void)? = nil) {
+        self.minimumLevel = minimumLevel
+        self.syslog = syslog
+        hostname = ProcessInfo.processInfo.hostName
+        pid = String(ProcessInfo.processInfo.processIdentifier)
+        // called under `order` only, so lines never interleave
+        self.sink = sink ?? { line in
+            _ = try? FileDescriptor.standardOutput.writeAll((line + "\n").utf8)
+        }
+    }
+
+    /// A logger for one request or job run: a fresh 16-hex trace/span id and the component (`class`) name.
+    public func scope(_ component: String, thread: String = "main") -> EventScope {
+        let id = String(format: "%016llx", UInt64.random(in: 1...UInt64.max))
+        return EventScope(eventLog: self, component: component, traceId: id, thread: thread)
+    }
+
+    func write(
+        level: EventLevel, component: String, traceId: String, thread: String, message: String,
+        attributes: [(String, String)]
+    ) {
+        guard level >= minimumLevel else { return }
+        let now = Date()
+        let fields = [
+            ("timestamp", UTCTimestamp.format(now)), ("level", level.rawValue), ("hostname", hostname), ("pid", pid),
+            ("traceId", traceId), ("spanId", traceId), ("thread", thread), ("class", component), ("message", message),
+        ]
+        let line = (fields + attributes).map { "\($0.0)=\"\(Self.clean($0.1))\"" }.joined(separator: ", ")
+        order.withLock {
+            sink(line)
+            syslog?.send(level: level, component: component, timestamp: now, line: line)
+        }
+    }
+
+    /// CR/LF runs → `, `; `"` → `'`.
+    static func clean(_ value: String) -> String {
+        var out = ""
+        var inBreak = false
+        for ch in value.unicodeScalars {
+            if ch == "\r" || ch == "\n" {
+                if !inBreak { out += ", "; inBreak = true }
+                continue
+            }
+            inBreak = false
+            out.unicodeScalars.append(ch == "\"" ? "'" : ch)
+        }
+        return out
+    }
+}
+
+/// The event log bound to one request or job run.
+public struct EventScope: Sendable {
+    let eventLog: EventLog
+    public var component: String
+    public let traceId: String
+    let thread: String
+
+    /// The same trace, another component (the `class` column).
+    public func component(_ name: String) -> EventScope {
+        var s = self
+        s.component = name
+        return s
+    }
+
+    /// Logs `message` at `level` with `attributes` in order.
+    public func log(_ level: EventLevel, _ message: String, _ attributes: [(String, String)]) {
+        eventLog.write(
+            level: level, component: component, traceId: traceId, thread: thread, message: message,
+            attributes: attributes)
+    }
+
+    /// Logs an event in this trace: its own class, level, message and attributes.
+    public func log(_ event: APIError.Event) {
+        self.component(event.component).log(event.level, event.message, event.attributes)
+    }
+
+    /// An INFO event.
+    public func info(_ message: String, _ attributes: KeyValuePairs<String, String> = [:]) {
+        log(.info, message, attributes.map { ($0.key, $0.value) })
+    }
+
+    /// A WARN event.
+    public func warn(_ message: String, _ attributes: KeyValuePairs<String, String> = [:]) {
+        log(.warn, message, attributes.map { ($0.key, $0.value) })
+    }
+
+    /// An ERROR event.
+    public func error(_ message: String, _ attributes: KeyValuePairs<String, String> = [:]) {
+        log(.error, message, attributes.map { ($0.key, $0.value) })
+    }
+
+    /// A DEBUG event.
+    public func debug(_ message: String, _ attributes: KeyValuePairs<String, String> = [:]) {
+        log(.debug, message, attributes.map { ($0.key, $0.value) })
+    }
+}
