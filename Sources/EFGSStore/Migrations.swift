@@ -97,13 +97,15 @@ enum Migrations {
                 """
                 CREATE TABLE statistics_uploads (
                   id \(d.autoIncrementPrimaryKey),
-                  time BIGINT NOT NULL, country VARCHAR(2) NOT NULL, upload_tag VARCHAR(64) NOT NULL, key_count INTEGER NOT NULL
+                  time BIGINT NOT NULL, country VARCHAR(2) NOT NULL, upload_tag VARCHAR(64) NOT NULL,
+                  key_count INTEGER NOT NULL
                 )
                 """,
                 """
                 CREATE TABLE statistics_downloads (
                   id \(d.autoIncrementPrimaryKey),
-                  time BIGINT NOT NULL, country VARCHAR(2) NOT NULL, batch_tag VARCHAR(20) NOT NULL, key_count INTEGER NOT NULL
+                  time BIGINT NOT NULL, country VARCHAR(2) NOT NULL, batch_tag VARCHAR(20) NOT NULL,
+                  key_count INTEGER NOT NULL
                 )
                 """,
                 """

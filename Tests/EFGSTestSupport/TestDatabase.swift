@@ -1,4 +1,4 @@
-import EFGSStore
+@_spi(Testing) import EFGSStore
 import Foundation
 import Logging
 
@@ -6,7 +6,9 @@ import Logging
 /// (CI runs the store and gateway suites a second time that way) — a real PostgreSQL database whose `public`
 /// schema is emptied for each test.
 public enum TestDatabase {
-    public static var postgresURL: String? { ProcessInfo.processInfo.environment["EFGS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 } }
+    public static var postgresURL: String? {
+        ProcessInfo.processInfo.environment["EFGS_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    }
 
     /// The `database.url` for a test: PostgreSQL when configured, else `sqlite:<sqliteFile>`.
     public static func url(sqliteFile: String) -> String { postgresURL ?? "sqlite:" + sqliteFile }

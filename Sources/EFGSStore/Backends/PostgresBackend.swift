@@ -5,8 +5,8 @@ import PostgresKit
 import PostgresNIO
 import SQLKit
 
-/// PostgreSQL for production and several instances: PostgresNIO's pooled `PostgresClient`, SQL through SQLKit
-/// (postgres-kit). A transaction leases one connection for its whole duration.
+/// PostgreSQL for production and several instances (PROTOCOL.md §7.1): PostgresNIO's pooled `PostgresClient`, SQL
+/// through SQLKit (postgres-kit). A transaction leases one connection for its whole duration.
 public final class PostgresBackend: SQLBackend, @unchecked Sendable {
     public let dialect = SQLStoreDialect.postgres
     let client: PostgresClient
@@ -14,23 +14,30 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
     let use: ConnectionUse
     let logger: Logger
 
+    /// A `database.url` that does not name a PostgreSQL database (its password masked).
     public struct URLError: Error, CustomStringConvertible {
         public var url: String
-        public var description: String { "database.url: '\(url)' is not postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE" }
+        public var description: String {
+            "database.url: '\(url)' is not postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
+        }
     }
 
     /// Connects to `postgres://user:password@host:port/database` (`?sslmode=require` for TLS); at most
     /// `maximumConnections` pooled connections.
     public init(url: String, maximumConnections: Int = 20, logger: Logger) throws {
-        guard let u = URLComponents(string: url), let scheme = u.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql",
-              let host = u.host, !host.isEmpty, let user = u.user, !user.isEmpty else {
-            throw URLError(url: URLComponents(string: url).map { var c = $0; c.password = c.password == nil ? nil : "***"; return c.string ?? "" } ?? "")
+        guard let u = URLComponents(string: url), let scheme = u.scheme?.lowercased(),
+            scheme == "postgres" || scheme == "postgresql",
+            let host = u.host, !host.isEmpty, let user = u.user, !user.isEmpty
+        else {
+            throw URLError(url: Self.masked(url))
         }
         let database = u.path.hasPrefix("/") ? String(u.path.dropFirst()) : u.path
         let sslMode = u.queryItems?.first { $0.name == "sslmode" }?.value ?? "disable"
-        let tls: PostgresClient.Configuration.TLS = sslMode == "disable" ? .disable : .require(.makeClientConfiguration())
-        var config = PostgresClient.Configuration(host: host, port: u.port ?? 5432, username: user, password: u.password,
-                                                  database: database.isEmpty ? nil : database, tls: tls)
+        let tls: PostgresClient.Configuration.TLS =
+            sslMode == "disable" ? .disable : .require(.makeClientConfiguration())
+        var config = PostgresClient.Configuration(
+            host: host, port: u.port ?? 5432, username: user, password: u.password,
+            database: database.isEmpty ? nil : database, tls: tls)
         config.options.maximumConnections = maximumConnections
         use = ConnectionUse(store: "postgres", maximum: maximumConnections)
         self.logger = logger
@@ -39,12 +46,23 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
         runTask = Task { await client.run() }
     }
 
+    /// `url` with its password replaced by `***`, for the error message.
+    static func masked(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return "" }
+        if components.password != nil { components.password = "***" }
+        return components.string ?? ""
+    }
+
     /// The connection of the transaction running in this task (for ``insertKeys(_:uploadBatchId:db:)``'s COPY).
     @TaskLocal static var transactionConnection: PostgresConnection?
 
-    public func transaction<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+    public func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
         try await withConnection { connection in
-            try await Self.$transactionConnection.withValue(connection) { try await inTransaction(connection.sql(), body) }
+            try await Self.$transactionConnection.withValue(connection) {
+                try await inTransaction(connection.sql(), body)
+            }
         }
     }
 
@@ -54,9 +72,14 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
 
     /// Runs `body` on one pooled connection, recording the lease in the connection-use metrics; also the raw
     /// connection of the benchmark's COPY baseline.
-    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) async throws -> T) async throws -> T {
-        let requested = ContinuousClock.now, use = self.use
-        return try await client.withConnection { connection in try await use.using(since: requested) { try await body(connection) } }
+    public func withConnection<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        let requested = ContinuousClock.now
+        let use = self.use
+        return try await client.withConnection { connection in
+            try await use.using(since: requested) { try await body(connection) }
+        }
     }
 
     /// The key rows go in with `COPY … FROM STDIN` on the transaction's connection: one round trip for the whole
@@ -71,8 +94,11 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
 
     /// `COPY diagnosis_keys (upload_batch_id, position, dedup_mac, payload) FROM STDIN` in text format, bytea as
     /// `\\x<hex>` (the backslash escaped for COPY's text format).
-    public static func copyKeys(_ keys: [StoredKey], uploadBatchId id: Int64, connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.copyFrom(table: "diagnosis_keys", columns: ["upload_batch_id", "position", "dedup_mac", "payload"], logger: logger) { writer in
+    public static func copyKeys(
+        _ keys: [StoredKey], uploadBatchId id: Int64, connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let columns = ["upload_batch_id", "position", "dedup_mac", "payload"]
+        try await connection.copyFrom(table: "diagnosis_keys", columns: columns, logger: logger) { writer in
             var buffer = ByteBuffer()
             buffer.reserveCapacity(min(keys.count, 1000) * 200)
             let prefix = Array("\(id)\t".utf8)
@@ -104,24 +130,38 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
         }
     }
 
-    /// The download query of ``SQLGatewayStore/downloadKeys(batchTag:excludingCountry:)`` straight on PostgresNIO:
-    /// rows decoded as native `int4`/`bytea` instead of through SQLKit's Codable row decoding, which dominated the
-    /// download time of a 5000-key batch (measured with `efgs benchmark --database-url`).
-    func downloadKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey] {
+    /// ``DownloadKeysQuery`` straight on PostgresNIO: rows decoded as native `int4`/`bytea` instead of through
+    /// SQLKit's Codable row decoding, which dominated the download time of a 5000-key batch (measured with
+    /// `efgs benchmark --database-url`).
+    public func fetchKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey] {
         let logger = self.logger
+        let query = DownloadKeysQuery(batchTag: batchTag, excludingCountry: excludingCountry)
         return try await withConnection { connection in
-            let rows = try await connection.query("""
-                SELECT k.position, k.dedup_mac, k.payload FROM diagnosis_keys k
-                JOIN upload_batches u ON k.upload_batch_id = u.id
-                WHERE u.download_batch_tag = \(batchTag) AND u.country <> \(excludingCountry)
-                ORDER BY u.id, k.position
-                """, logger: logger)
+            let rows = try await connection.query(try Self.native(query.sql, on: connection.sql()), logger: logger)
             var keys: [StoredKey] = []
             for try await (position, mac, payload) in rows.decode((Int32, ByteBuffer, ByteBuffer).self) {
-                keys.append(StoredKey(position: Int(position), dedupMAC: Array(mac.readableBytesView), sealedPayload: Array(payload.readableBytesView)))
+                keys.append(
+                    StoredKey(
+                        position: Int(position), dedupMAC: Array(mac.readableBytesView),
+                        sealedPayload: Array(payload.readableBytesView)))
             }
             return keys
         }
+    }
+
+    /// `query` as PostgresNIO runs it: the text SQLKit renders for PostgreSQL (`$1`, `$2`, …) with its binds, which
+    /// must be text.
+    static func native(_ query: SQLQueryString, on db: any SQLDatabase) throws -> PostgresQuery {
+        var serializer = SQLSerializer(database: db)
+        query.serialize(to: &serializer)
+        var binds = PostgresBindings(capacity: serializer.binds.count)
+        for value in serializer.binds {
+            guard let text = value as? String else {
+                throw StoreError.unsupported("a native PostgreSQL query binds text only, not \(type(of: value))")
+            }
+            binds.append(text)
+        }
+        return PostgresQuery(unsafeSQL: serializer.sql, binds: binds)
     }
 
     /// SQLSTATE 23505 unique_violation.

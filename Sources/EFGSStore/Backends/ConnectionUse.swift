@@ -19,16 +19,26 @@ final class ConnectionUse: Sendable {
         self.maximum = maximum
     }
 
-    /// Call first thing inside the leased connection: records the wait since `requested` and one more connection in use.
+    /// Call first thing inside the leased connection: records the wait since `requested` and one more connection
+    /// in use.
     func leased(since requested: ContinuousClock.Instant) {
         let waited = ContinuousClock.now - requested
-        Timer(label: "efgs_db_connection_wait_seconds", dimensions: [("store", store)]).recordNanoseconds(waited.nanoseconds)
-        record(inUse.withLock { $0 += 1; return $0 })
+        Timer(label: "efgs_db_connection_wait_seconds", dimensions: [("store", store)])
+            .recordNanoseconds(waited.nanoseconds)
+        record(
+            inUse.withLock { count in
+                count += 1
+                return count
+            })
     }
 
     /// Call when the leased connection is given back.
     func released() {
-        record(inUse.withLock { $0 -= 1; return $0 })
+        record(
+            inUse.withLock { count in
+                count -= 1
+                return count
+            })
     }
 
     private func record(_ n: Int) {

@@ -1,0 +1,30 @@
+import SQLKit
+
+/// A database a ``SQLGatewayStore`` runs on: how to get a transaction, how the dialect differs, and the driver's
+/// fastest form of the two hot statements, the key insert of an upload (PROTOCOL.md §5.3) and the key read of a
+/// download (§5.4).
+public protocol SQLBackend: Sendable {
+    /// The DDL spellings of this database.
+    var dialect: SQLStoreDialect { get }
+    /// Runs `body` inside one transaction on one connection; commits on return, rolls back on throw.
+    func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T
+    /// Runs `body` on a connection without an explicit transaction.
+    func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// Whether `error` is a unique-constraint violation (a duplicate key or upload tag, §5.3).
+    func isUniqueViolation(_ error: any Error) -> Bool
+    /// Closes the connections.
+    func close() async throws
+    /// Inserts the key rows of one upload batch inside the running transaction `db` — the hot statement of the
+    /// upload path, so each backend uses its driver's fastest form (SQLite: native binds; PostgreSQL: COPY).
+    func insertKeys(_ keys: [StoredKey], uploadBatchId: Int64, db: any SQLDatabase) async throws
+    /// The keys of download batch `batchTag` not uploaded by `excludingCountry`, in download order
+    /// (``DownloadKeysQuery``) — the hot read of every download, so each backend decodes the rows its fastest
+    /// way (SQLite: SQLKit; PostgreSQL: PostgresNIO's native decoding).
+    func fetchKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey]
+}
+
+/// Rows per multi-row INSERT and MACs per `IN (…)` query (measured: fewer, larger statements are faster; 5000 rows
+/// × 4 binds stays under SQLite's 32766 and PostgreSQL's 65535 bind limits).
+let rowsPerStatement = 5000

@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+import NIOCore
+import SQLKit
+import SQLiteKit
+
+/// The embedded default (PROTOCOL.md §7.1): one SQLite file, one connection, WAL journal, serialized access.
+public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
+    public let dialect = SQLStoreDialect.sqlite
+    let connection: SQLiteConnection
+    let gate = AsyncSerialGate()
+    let use = ConnectionUse(store: "sqlite", maximum: 1)
+
+    /// Opens (creating if needed) the database file at `path`, or an in-memory database for `:memory:`.
+    public static func open(path: String, logger: Logger) async throws -> SQLiteBackend {
+        let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
+        let conn = try await SQLiteConnection.open(storage: storage, logger: logger)
+        let backend = SQLiteBackend(connection: conn)
+        let db = conn.sql()
+        if path != ":memory:" { try await db.raw("PRAGMA journal_mode=WAL").run() }
+        try await db.raw("PRAGMA foreign_keys=ON").run()
+        try await db.raw("PRAGMA busy_timeout=10000").run()
+        try await db.raw("PRAGMA synchronous=NORMAL").run()
+        return backend
+    }
+
+    init(connection: SQLiteConnection) {
+        self.connection = connection
+    }
+
+    public func transaction<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        let db = connection.sql()
+        // IMMEDIATE: take the write lock at BEGIN, so a transaction never fails half-way on lock upgrade
+        return try await exclusive { try await inTransaction(db, begin: "BEGIN IMMEDIATE", body) }
+    }
+
+    public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
+        let db = connection.sql()
+        return try await exclusive { try await body(db) }
+    }
+
+    /// Runs `body` as the only user of the connection, recording the wait and the use.
+    func exclusive<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+        let requested = ContinuousClock.now
+        let use = self.use
+        return try await gate.run { try await use.using(since: requested, body) }
+    }
+
+    public func isUniqueViolation(_ error: any Error) -> Bool {
+        String(describing: error).contains("UNIQUE constraint failed")
+    }
+
+    public func close() async throws {
+        try await connection.close()
+    }
+
+    /// SQLiteNIO with native binds: skips SQLKit's per-bind encoding (20 000 binds per 5000-key upload). Called
+    /// only inside ``transaction(_:)``, which owns the connection.
+    public func insertKeys(_ keys: [StoredKey], uploadBatchId id: Int64, db: any SQLDatabase) async throws {
+        for start in stride(from: 0, to: keys.count, by: rowsPerStatement) {
+            let slice = keys[start..<min(start + rowsPerStatement, keys.count)]
+            var binds: [SQLiteData] = []
+            binds.reserveCapacity(slice.count * 4)
+            for k in slice {
+                binds.append(.integer(Int(id)))
+                binds.append(.integer(k.position))
+                binds.append(.blob(ByteBuffer(bytes: k.dedupMAC)))
+                binds.append(.blob(ByteBuffer(bytes: k.sealedPayload)))
+            }
+            let sql = "INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload) VALUES "
+                + repeatElement("(?, ?, ?, ?)", count: slice.count).joined(separator: ", ")
+            try await connection.query(sql, binds) { _ in }
+        }
+    }
+
+    /// ``DownloadKeysQuery`` through SQLKit.
+    public func fetchKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey] {
+        let query = DownloadKeysQuery(batchTag: batchTag, excludingCountry: excludingCountry)
+        return try await read { db in
+            try await db.raw(query.sql).all().map { r in
+                StoredKey(
+                    position: try r.decode(column: "position", as: Int.self),
+                    dedupMAC: Array(try r.decode(column: "dedup_mac", as: Data.self)),
+                    sealedPayload: Array(try r.decode(column: "payload", as: Data.self)))
+            }
+        }
+    }
+}

@@ -1,0 +1,12 @@
+/// The certificate table (PROTOCOL.md §7.6): rows are added and revoked by operator commands only (§7.8 `cert`);
+/// lookups return rows as stored, and the caller runs the integrity check on each.
+public protocol CertificateStore: Sendable {
+    /// Stores `row` (unique per thumbprint and type) and returns it with its id.
+    func insertCertificate(_ row: CertificateRow) async throws -> CertificateRow
+    /// The rows of `thumbprint` and `type`, revoked ones included, by id.
+    func certificates(thumbprint: String, type: CertificateType) async throws -> [CertificateRow]
+    /// The rows of `country` and `type` (nil: any), ordered by country, type and id.
+    func certificates(country: String?, type: CertificateType?) async throws -> [CertificateRow]
+    /// Revokes the unrevoked rows matching every non-nil argument; returns the number of rows changed.
+    func revokeCertificates(thumbprint: String?, country: String?, type: CertificateType?) async throws -> Int
+}

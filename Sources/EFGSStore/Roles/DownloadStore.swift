@@ -1,0 +1,13 @@
+/// Downloads (PROTOCOL.md §5.4) and audits (§5.5, §7.4): batches, their keys and their upload batches, for a
+/// caller that never receives its own country's keys.
+public protocol DownloadStore: Sendable {
+    /// The download batch tagged `tag`, or nil.
+    func downloadBatch(tag: String) async throws -> DownloadBatchRecord?
+    /// The oldest download batch created at or after `millis` (epoch milliseconds): the head of a day's chain.
+    func firstDownloadBatch(createdAtOrAfter millis: Int64) async throws -> DownloadBatchRecord?
+    /// Sealed payloads and MACs of the batch's keys not uploaded by `excludingCountry`, in download order
+    /// (upload batch, then position).
+    func downloadKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey]
+    /// Upload batches of other countries in the batch whose keys are still stored, in download order (§7.4).
+    func auditEntries(batchTag: String, excludingCountry: String) async throws -> [UploadBatchRecord]
+}

@@ -1,0 +1,8 @@
+/// Cluster-wide job locks with leases (PROTOCOL.md §7.8): one runner per job across instances.
+public protocol JobLockStore: Sendable {
+    /// Takes the job lock `name` for `holder` until `leaseUntil` when it is free, its lease has expired before
+    /// `now`, or `holder` holds it already (renewal). Returns whether `holder` holds it now. One atomic statement.
+    func acquireJobLock(name: String, holder: String, now: Int64, leaseUntil: Int64) async throws -> Bool
+    /// Releases the lock if `holder` holds it.
+    func releaseJobLock(name: String, holder: String) async throws
+}

@@ -1,0 +1,22 @@
+import SQLKit
+
+/// ``JobLockStore``: job locks with leases (PROTOCOL.md §7.8).
+extension SQLGatewayStore {
+    public func acquireJobLock(name: String, holder: String, now: Int64, leaseUntil: Int64) async throws -> Bool {
+        try await backend.transaction { db in
+            try await db.raw("""
+                INSERT INTO job_locks (name, holder, lease_until)
+                VALUES (\(bind: name), \(bind: holder), \(bind: leaseUntil))
+                ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
+                  WHERE job_locks.lease_until < \(bind: now) OR job_locks.holder = excluded.holder
+                RETURNING holder
+                """).first() != nil
+        }
+    }
+
+    public func releaseJobLock(name: String, holder: String) async throws {
+        try await backend.transaction { db in
+            try await db.raw("DELETE FROM job_locks WHERE name = \(bind: name) AND holder = \(bind: holder)").run()
+        }
+    }
+}

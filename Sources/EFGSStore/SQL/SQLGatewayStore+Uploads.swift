@@ -1,0 +1,91 @@
+import Foundation
+import SQLKit
+
+/// ``UploadStore``: accepted uploads (PROTOCOL.md §5.3), their keys (§7.1) and the tag reservations (§7.2).
+extension SQLGatewayStore {
+    public func isUploadTagReserved(country: String, tag: String) async throws -> Bool {
+        try await backend.read { db in
+            try await db.raw("SELECT 1 AS x FROM upload_tags WHERE country = \(bind: country) AND tag = \(bind: tag)")
+                .first() != nil
+        }
+    }
+
+    public func storeUpload(_ batch: UploadBatchRecord, keys: [StoredKey]) async throws -> UploadStoreOutcome {
+        // Duplicates inside the request need no database. Duplicates of stored keys are found by the unique
+        // constraint on dedup_mac: the first attempt inserts straight away; a unique violation (a stored
+        // duplicate, or a concurrent upload that won the tag or a key) rolls back, and the request is
+        // re-evaluated with the full duplicate query, as if the other upload had been stored before it.
+        var seen = Set<[UInt8]>(minimumCapacity: keys.count)
+        var repeated = Set<Int>()
+        for k in keys where !seen.insert(k.dedupMAC).inserted { repeated.insert(k.position) }
+        let inRequest = repeated
+        let backend = self.backend
+        for attempt in 0..<3 {
+            do {
+                return try await backend.transaction { db in
+                    try await Self.storeUpload(
+                        batch, keys: keys, inRequestDuplicates: inRequest, queryStoredDuplicates: attempt > 0,
+                        backend: backend, db: db)
+                }
+            } catch where backend.isUniqueViolation(error) && attempt < 2 {
+                continue
+            }
+        }
+        throw StoreError.conflict("upload could not be stored after repeated conflicts")
+    }
+
+    /// One attempt of ``storeUpload(_:keys:)`` inside its transaction `db`.
+    static func storeUpload(
+        _ batch: UploadBatchRecord, keys: [StoredKey], inRequestDuplicates: Set<Int>, queryStoredDuplicates: Bool,
+        backend: any SQLBackend, db: any SQLDatabase
+    ) async throws -> UploadStoreOutcome {
+        let reserved = try await db.raw("""
+            SELECT 1 AS x FROM upload_tags WHERE country = \(bind: batch.country) AND tag = \(bind: batch.uploadTag)
+            """).first()
+        if reserved != nil {
+            return .tagExists
+        }
+        if queryStoredDuplicates || !inRequestDuplicates.isEmpty {
+            let stored = try await storedMACs(among: keys.map(\.dedupMAC), db: db)
+            let storedPositions = keys.lazy.filter { stored.contains($0.dedupMAC) }.map(\.position)
+            let duplicates = inRequestDuplicates.union(storedPositions)
+            if !duplicates.isEmpty { return .duplicates(duplicates) }
+        }
+        try await db.raw("""
+            INSERT INTO upload_tags (country, tag, reserved_at)
+            VALUES (\(bind: batch.country), \(bind: batch.uploadTag), \(bind: batch.acceptedAt))
+            """).run()
+        let id = try await db.raw("""
+            INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature,
+              auth_thumbprint, auth_pem, auth_operator_signature, signer_thumbprint, signer_pem,
+              signer_operator_signature)
+            VALUES (\(bind: batch.country), \(bind: batch.uploadTag), \(bind: batch.acceptedAt),
+              \(bind: batch.keyCount), \(bind: batch.format.rawValue), \(bind: batch.batchSignature),
+              \(bind: batch.authThumbprint),
+              \(bind: batch.authPEM), \(bind: batch.authOperatorSignature), \(bind: batch.signerThumbprint),
+              \(bind: batch.signerPEM), \(bind: batch.signerOperatorSignature))
+            RETURNING id
+            """).first()!.decode(column: "id", as: Int64.self)
+        try await backend.insertKeys(keys, uploadBatchId: id, db: db)
+        try await db.raw("""
+            INSERT INTO statistics_uploads (time, country, upload_tag, key_count)
+            VALUES (\(bind: batch.acceptedAt), \(bind: batch.country), \(bind: batch.uploadTag),
+              \(bind: batch.keyCount))
+            """).run()
+        return .stored(uploadBatchId: id)
+    }
+
+    /// The MACs among `macs` that are already stored.
+    static func storedMACs(among macs: [[UInt8]], db: any SQLDatabase) async throws -> Set<[UInt8]> {
+        var stored = Set<[UInt8]>()
+        for start in stride(from: 0, to: macs.count, by: rowsPerStatement) {
+            let chunk = macs[start..<min(start + rowsPerStatement, macs.count)].map { Data($0) }
+            let rows = try await db.raw("SELECT dedup_mac FROM diagnosis_keys WHERE dedup_mac IN (\(binds: chunk))")
+                .all()
+            for r in rows {
+                stored.insert(Array(try r.decode(column: "dedup_mac", as: Data.self)))
+            }
+        }
+        return stored
+    }
+}

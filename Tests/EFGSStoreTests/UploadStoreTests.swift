@@ -1,0 +1,58 @@
+import EFGSProtocol
+import EFGSStore
+import Foundation
+import XCTest
+
+/// Accepted uploads (PROTOCOL.md §5.3), their keys (§7.1) and the upload-tag reservations (§7.2).
+final class UploadStoreTests: StoreTestCase {
+    /// A reserved tag answers `tagExists`; a key already stored answers `duplicates` with its request position.
+    func testTagReservationAndDuplicatesAreReported() async throws {
+        let k = randomKeys(3)
+        _ = try await store.storeUpload(uploadRecord(3, tag: "a"), keys: k)
+        try await assertEq(try await store.storeUpload(uploadRecord(3, tag: "a"), keys: randomKeys(3)), .tagExists)
+        var again = randomKeys(2)
+        again[1].dedupMAC = k[0].dedupMAC
+        try await assertEq(try await store.storeUpload(uploadRecord(2, tag: "b"), keys: again), .duplicates([1]))
+    }
+
+    /// §7.2: tags are reserved per country, and a refused upload reserves nothing.
+    func testTagsAreReservedPerCountry() async throws {
+        guard case .stored = try await store.storeUpload(uploadRecord(1, tag: "t"), keys: randomKeys(1))
+        else { return XCTFail("not stored") }
+        try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "t"), true)
+        try await assertEq(try await store.isUploadTagReserved(country: "FR", tag: "t"), false)
+        let fr = try await store.storeUpload(uploadRecord(1, tag: "t", country: "FR"), keys: randomKeys(1))
+        guard case .stored = fr else { return XCTFail("FR may use DE's tag: \(fr)") }
+        try await assertEq(try await store.storedKeyCount(), 2)
+    }
+
+    /// The backend's own key insert (SQLite: native binds; PostgreSQL: COPY, when EFGS_TEST_POSTGRES_URL is set)
+    /// stores the rows byte for byte — empty, one-byte and 200-byte payloads, bytes 0x00…0xFF including the ones
+    /// COPY's text format escapes — and lets the unique constraint report stored duplicates (plus duplicates inside
+    /// the request) as a 207 outcome with nothing stored.
+    func testKeyInsertStoresExactBytesAndReportsDuplicates() async throws {
+        var keys = (0..<7).map { StoredKey(position: $0, dedupMAC: randomMAC(), sealedPayload: [UInt8($0), 0xAB]) }
+        keys.append(StoredKey(position: 7, dedupMAC: randomMAC(), sealedPayload: Array(0...255)))
+        keys.append(StoredKey(position: 8, dedupMAC: randomMAC(), sealedPayload: Array("\\\t\n\r".utf8)))
+        keys.append(StoredKey(position: 9, dedupMAC: randomMAC(), sealedPayload: []))
+        guard case .stored = try await store.storeUpload(uploadRecord(keys.count, tag: "a"), keys: keys)
+        else { return XCTFail("not stored") }
+        let tag = try await store.createDownloadBatch(now: Date(), docLimit: 5000)!.tag
+        try await assertEq(try await store.downloadKeys(batchTag: tag, excludingCountry: "FR"), keys)
+        let fresh = (0..<2).map { StoredKey(position: $0 + 1, dedupMAC: randomMAC(), sealedPayload: [1]) }
+        let mixed = [
+            StoredKey(position: 0, dedupMAC: keys[3].dedupMAC, sealedPayload: [9]), fresh[0],
+            StoredKey(position: 2, dedupMAC: fresh[0].dedupMAC, sealedPayload: [9]),
+        ]
+        try await assertEq(try await store.storeUpload(uploadRecord(3, tag: "b"), keys: mixed), .duplicates([0, 2]))
+        // a stored duplicate alone: the first attempt fails on the unique constraint, the re-evaluation names it
+        let storedDuplicate = [fresh[1], StoredKey(position: 0, dedupMAC: keys[9].dedupMAC, sealedPayload: [1])]
+        try await assertEq(
+            try await store.storeUpload(uploadRecord(2, tag: "c"), keys: storedDuplicate), .duplicates([0]))
+        try await assertEq(try await store.storedKeyCount(), keys.count)
+        for tag in ["b", "c"] {
+            try await assertEq(
+                try await store.isUploadTagReserved(country: "DE", tag: tag), false, "a 207 reserves nothing")
+        }
+    }
+}
