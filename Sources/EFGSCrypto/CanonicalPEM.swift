@@ -1,7 +1,5 @@
 import EFGSProtocol
 import Foundation
-import SwiftASN1
-import X509
 
 /// Canonical PEM (PROTOCOL.md §7.6): header LF, Base64 of the DER in 64-character lines each ending in LF,
 /// footer LF. Exactly one certificate, no other text, no CR.
@@ -9,6 +7,7 @@ public enum CanonicalPEM {
     static let header = "-----BEGIN CERTIFICATE-----"
     static let footer = "-----END CERTIFICATE-----"
 
+    /// The canonical PEM of a certificate's DER.
     public static func encode<D: Collection>(der: D) -> String where D.Element == UInt8 {
         let b64 = Array(Base64.encode(Array(der)))
         var text = header + "\n"
@@ -25,15 +24,17 @@ public enum CanonicalPEM {
     public static func canonicalDER(_ text: String) -> [UInt8]? {
         guard text.hasPrefix(header + "\n"), text.hasSuffix(footer + "\n") else { return nil }
         let body = text.dropFirst(header.count + 1).dropLast(footer.count + 1)
-        guard let der = Base64.decodeStrict(body.replacingOccurrences(of: "\n", with: "")), !der.isEmpty else { return nil }
+        guard let der = Base64.decodeStrict(body.replacingOccurrences(of: "\n", with: "")), !der.isEmpty else {
+            return nil
+        }
         return encode(der: der) == text ? der : nil
     }
 
     /// The DER of the first `CERTIFICATE` block of any PEM text (whitespace inside the Base64 ignored), or of a
     /// bare Base64 DER value (§4.1 mode b). Nil if neither.
     public static func firstCertificateDER(in text: String) -> [UInt8]? {
-        if let start = text.range(of: "-----BEGIN CERTIFICATE-----") {
-            guard let end = text.range(of: "-----END CERTIFICATE-----", range: start.upperBound..<text.endIndex) else { return nil }
+        if let start = text.range(of: header) {
+            guard let end = text.range(of: footer, range: start.upperBound..<text.endIndex) else { return nil }
             let body = text[start.upperBound..<end.lowerBound].filter { !$0.isWhitespace }
             return Base64.decodeStrict(body)
         }
@@ -41,39 +42,4 @@ public enum CanonicalPEM {
         guard !compact.isEmpty else { return nil }
         return Base64.decodeStrict(compact)
     }
-}
-
-/// What the gateway needs to know of an X.509 certificate.
-public struct CertificateFacts: Sendable {
-    public var certificate: Certificate
-    public var der: [UInt8]
-    public var thumbprint: String
-    /// Values of the subject's `C` (2.5.4.6) attributes.
-    public var countries: [String]
-
-    public init(der: [UInt8]) throws {
-        self.der = der
-        certificate = try Certificate(derEncoded: der)
-        thumbprint = Thumbprint.of(der: der)
-        countries = Self.countries(of: certificate.subject)
-    }
-
-    public init(certificate: Certificate) throws {
-        var s = DER.Serializer()
-        try s.serialize(certificate)
-        try self.init(der: s.serializedBytes)
-    }
-
-    public static func countries(of name: DistinguishedName) -> [String] {
-        name.flatMap { rdn in rdn.filter { $0.type == .RDNAttributeType.countryName } }
-            .map { String($0.value) ?? $0.value.description }
-    }
-
-    public var notBefore: Date { certificate.notValidBefore }
-    public var notAfter: Date { certificate.notValidAfter }
-
-    public func isValid(at now: Date) -> Bool { notBefore <= now && now <= notAfter }
-
-    public var canonicalPEM: String { CanonicalPEM.encode(der: der) }
-    public var subjectText: String { certificate.subject.description }
 }

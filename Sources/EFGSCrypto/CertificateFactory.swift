@@ -6,17 +6,26 @@ import X509
 
 /// Makes self-signed X.509 v3 certificates and keys (trust anchor, demo PKI, tests) with swift-certificates.
 public enum CertificateFactory {
+    /// The key types the factory makes.
     public enum KeyKind: String, Sendable { case rsa2048, rsa3072, rsa4096, p256 }
 
+    /// A certificate with its key, in object, PEM and DER form.
     public struct Issued: Sendable {
+        /// The certificate.
         public var certificate: Certificate
+        /// Its private key.
         public var privateKey: Certificate.PrivateKey
+        /// The certificate as canonical PEM (PROTOCOL.md §7.6).
         public var certificatePEM: String
+        /// The private key as PEM.
         public var privateKeyPEM: String
+        /// The certificate's DER.
         public var der: [UInt8]
+        /// The certificate's thumbprint (§1).
         public var thumbprint: String { Thumbprint.of(der: der) }
     }
 
+    /// A fresh private key of `kind`, as a swift-certificates key and as PEM.
     public static func makeKey(_ kind: KeyKind) throws -> (Certificate.PrivateKey, String) {
         switch kind {
         case .rsa2048:
@@ -36,9 +45,11 @@ public enum CertificateFactory {
 
     /// A self-signed certificate with subject `C=<country>, O=<organization>, CN=<commonName>` (more `C` attributes
     /// with `extraSubjectCountries`, for tests of the "exactly one C" rules).
-    public static func selfSigned(country: String?, organization: String = "EFGS", commonName: String, key kind: KeyKind,
-                                  dnsNames: [String] = [], ipAddresses: [[UInt8]] = [], extraSubjectCountries: [String] = [], notBefore: Date = Date().addingTimeInterval(-3600),
-                                  notAfter: Date = Date().addingTimeInterval(365 * 86_400)) throws -> Issued {
+    public static func selfSigned(
+        country: String?, organization: String = "EFGS", commonName: String, key kind: KeyKind,
+        dnsNames: [String] = [], ipAddresses: [[UInt8]] = [], extraSubjectCountries: [String] = [],
+        notBefore: Date = Date().addingTimeInterval(-3600), notAfter: Date = Date().addingTimeInterval(365 * 86_400)
+    ) throws -> Issued {
         let (key, keyPEM) = try makeKey(kind)
         let name = try DistinguishedName {
             if let country { CountryName(country) }
@@ -49,7 +60,9 @@ public enum CertificateFactory {
         let extensions = try Certificate.Extensions {
             SubjectKeyIdentifier(hash: key.publicKey)
             if !dnsNames.isEmpty || !ipAddresses.isEmpty {
-                SubjectAlternativeNames(dnsNames.map { .dnsName($0) } + ipAddresses.map { .ipAddress(ASN1OctetString(contentBytes: $0[...])) })
+                SubjectAlternativeNames(
+                    dnsNames.map { .dnsName($0) }
+                        + ipAddresses.map { .ipAddress(ASN1OctetString(contentBytes: $0[...])) })
             }
         }
         let cert = try Certificate(
@@ -60,6 +73,7 @@ public enum CertificateFactory {
         var s = DER.Serializer()
         try s.serialize(cert)
         let der = s.serializedBytes
-        return Issued(certificate: cert, privateKey: key, certificatePEM: CanonicalPEM.encode(der: der), privateKeyPEM: keyPEM, der: der)
+        return Issued(certificate: cert, privateKey: key, certificatePEM: CanonicalPEM.encode(der: der),
+                      privateKeyPEM: keyPEM, der: der)
     }
 }

@@ -1,3 +1,4 @@
+import EFGSProtocol
 import Foundation
 
 /// A subject DN as a proxy writes it into `X-SSL-Client-DN` (PROTOCOL.md §4.3): RFC 4514/1779 text or OpenSSL's
@@ -6,8 +7,10 @@ public struct DistinguishedNameText: Sendable, Equatable {
     /// All attributes, type upper-cased, value unescaped, in text order.
     public var attributes: [(type: String, value: String)]
 
+    /// Equal when the attributes are equal in order.
     public static func == (a: Self, b: Self) -> Bool {
-        a.attributes.count == b.attributes.count && zip(a.attributes, b.attributes).allSatisfy { $0.type == $1.type && $0.value == $1.value }
+        a.attributes.count == b.attributes.count
+            && zip(a.attributes, b.attributes).allSatisfy { $0.type == $1.type && $0.value == $1.value }
     }
 
     /// Values of the country attributes (`C`, `COUNTRYNAME`, `2.5.4.6`).
@@ -15,7 +18,9 @@ public struct DistinguishedNameText: Sendable, Equatable {
         attributes.filter { ["C", "COUNTRYNAME", "2.5.4.6"].contains($0.type) }.map(\.value)
     }
 
-    /// Nil when the text is unusable (bad `%` escape, invalid UTF-8).
+    /// Parses a header value (§4.3): percent-decoded, an optional `subject=` prefix removed, split on `/` (OpenSSL
+    /// form) or `,`/`;`, multi-valued RDNs split on `+`. Nil when the text is unusable (bad `%` escape, invalid
+    /// UTF-8).
     public init?(header: String) {
         guard let decoded = PercentDecoding.decode(header, plusAsSpace: false),
               var text = String(validating: decoded, as: UTF8.self) else { return nil }
@@ -32,7 +37,8 @@ public struct DistinguishedNameText: Sendable, Equatable {
         for component in components {
             for attribute in Self.split(component, separators: ["+"]) {
                 guard let eq = Self.firstUnescaped(attribute, "=") else { continue }
-                let type = String(String.UnicodeScalarView(attribute[..<eq])).trimmingCharacters(in: .whitespaces).uppercased()
+                let type = String(String.UnicodeScalarView(attribute[..<eq]))
+                    .trimmingCharacters(in: .whitespaces).uppercased()
                 let value = Self.unescape(Array(attribute[(eq + 1)...]))
                 if value.isEmpty { continue }
                 attrs.append((type, value))
@@ -50,11 +56,15 @@ public struct DistinguishedNameText: Sendable, Equatable {
         while i < s.count {
             let c = s[i]
             if c == "\\", i + 1 < s.count {
-                current.append(c); current.append(s[i + 1]); i += 2; continue
+                current.append(c)
+                current.append(s[i + 1])
+                i += 2
+                continue
             }
             if c == "\"" { inQuotes.toggle() }
             if !inQuotes, separators.contains(c) {
-                out.append(current); current = []
+                out.append(current)
+                current = []
             } else {
                 current.append(c)
             }
@@ -64,10 +74,14 @@ public struct DistinguishedNameText: Sendable, Equatable {
         return out
     }
 
+    /// The index of the first `target` not escaped by a backslash.
     static func firstUnescaped(_ s: [Unicode.Scalar], _ target: Unicode.Scalar) -> Int? {
         var i = 0
         while i < s.count {
-            if s[i] == "\\" { i += 2; continue }
+            if s[i] == "\\" {
+                i += 2
+                continue
+            }
             if s[i] == target { return i }
             i += 1
         }
@@ -84,12 +98,15 @@ public struct DistinguishedNameText: Sendable, Equatable {
         while i < u.count {
             if u[i] == 0x5C, i + 1 < u.count {
                 if i + 2 < u.count, let h = Hex.value(u[i + 1]), let l = Hex.value(u[i + 2]) {
-                    out.append(h << 4 | l); i += 3
+                    out.append(h << 4 | l)
+                    i += 3
                 } else {
-                    out.append(u[i + 1]); i += 2
+                    out.append(u[i + 1])
+                    i += 2
                 }
             } else {
-                out.append(u[i]); i += 1
+                out.append(u[i])
+                i += 1
             }
         }
         return String(decoding: out, as: UTF8.self)

@@ -10,21 +10,30 @@ import SwiftASN1
 ///
 /// swift-nio-ssl's `NIOSSLPKCS12Bundle` cannot be used here: it requires a private key in the file.
 public enum PKCS12Certificates {
+    /// Why a PKCS#12 file was refused.
     public enum Failure: Error, Equatable, CustomStringConvertible {
+        /// Not a PKCS#12 structure (the detail says where).
         case malformed(String)
+        /// The integrity MAC does not verify with the password.
         case wrongPassword
+        /// The file holds a key bag.
         case holdsPrivateKey
+        /// A feature outside this reader (legacy encryption, public-key modes, other ciphers).
         case unsupported(String)
+        /// The file holds no X.509 certificate.
         case noCertificate
 
+        /// The message for the operator, with the command that makes an acceptable file.
         public var description: String {
             switch self {
             case .malformed(let why): return "not a PKCS#12 file: \(why)"
             case .wrongPassword: return "wrong password (the PKCS#12 integrity MAC does not verify)"
             case .holdsPrivateKey:
-                return "the PKCS#12 file holds a private key; a country submits its certificate only (openssl pkcs12 -export -nokeys -in cert.pem -out cert.p12)"
+                return "the PKCS#12 file holds a private key; a country submits its certificate only "
+                    + "(openssl pkcs12 -export -nokeys -in cert.pem -out cert.p12)"
             case .unsupported(let what):
-                return "\(what) is not supported; export again with AES (openssl pkcs12 -export -nokeys -certpbe AES-256-CBC -macalg sha256 …) or submit PEM"
+                return "\(what) is not supported; export again with AES "
+                    + "(openssl pkcs12 -export -nokeys -certpbe AES-256-CBC -macalg sha256 …) or submit PEM"
             case .noCertificate: return "the PKCS#12 file holds no X.509 certificate"
             }
         }
@@ -59,6 +68,7 @@ public enum PKCS12Certificates {
         }
     }
 
+    /// The certificates of a PFX (§4); any error other than a ``Failure`` is reported as `malformed` by the caller.
     static func parse(_ bytes: [UInt8], password: String) throws -> [[UInt8]] {
         // PFX ::= SEQUENCE { version INTEGER {v3(3)}, authSafe ContentInfo, macData MacData OPTIONAL }  (§4)
         let pfx = try BER.parse(bytes)
@@ -67,7 +77,9 @@ public enum PKCS12Certificates {
         guard p.count == 2 || p.count == 3 else { throw Failure.malformed("PFX has \(p.count) elements") }
         guard try Int(berEncoded: p[0]) == 3 else { throw Failure.malformed("PFX version is not 3") }
         let authSafe = try dataContent(p[1])
-        guard p.count == 3 else { throw Failure.unsupported("a PKCS#12 file without integrity MAC (public-key integrity mode)") }
+        guard p.count == 3 else {
+            throw Failure.unsupported("a PKCS#12 file without integrity MAC (public-key integrity mode)")
+        }
         try verifyMAC(p[2], over: authSafe, password: password)
 
         // AuthenticatedSafe ::= SEQUENCE OF ContentInfo — data or encryptedData (§4.1)
@@ -96,12 +108,15 @@ public enum PKCS12Certificates {
     static func dataContent(_ contentInfo: ASN1Node) throws -> [UInt8] {
         try ASN1Walk.expect(contentInfo, .sequence)
         let c = try ASN1Walk.children(contentInfo)
-        guard c.count == 2, try ASN1ObjectIdentifier(berEncoded: c[0]) == OID.data else { throw Failure.malformed("authSafe is not id-data") }
+        guard c.count == 2, try ASN1ObjectIdentifier(berEncoded: c[0]) == OID.data else {
+            throw Failure.malformed("authSafe is not id-data")
+        }
         let octets = try explicit0(c[1])
         try ASN1Walk.expect(octets, .octetString)
         return try ASN1Walk.stringContent(octets)
     }
 
+    /// The single value inside a `[0] EXPLICIT` node.
     static func explicit0(_ node: ASN1Node) throws -> ASN1Node {
         try ASN1Walk.expect(node, ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific))
         let inner = try ASN1Walk.children(node)
@@ -109,7 +124,8 @@ public enum PKCS12Certificates {
         return inner[0]
     }
 
-    /// `SafeContents ::= SEQUENCE OF SafeBag`; `SafeBag ::= SEQUENCE { bagId, bagValue [0] EXPLICIT, bagAttributes SET OPTIONAL }` (§4.2).
+    /// `SafeContents ::= SEQUENCE OF SafeBag`;
+    /// `SafeBag ::= SEQUENCE { bagId, bagValue [0] EXPLICIT, bagAttributes SET OPTIONAL }` (§4.2).
     static func certificatesInSafeContents(_ bytes: [UInt8], password: String) throws -> [[UInt8]] {
         let contents = try BER.parse(bytes)
         try ASN1Walk.expect(contents, .sequence)
@@ -126,7 +142,8 @@ public enum PKCS12Certificates {
                 // CertBag ::= SEQUENCE { certId, certValue [0] EXPLICIT OCTET STRING } (§4.2.3)
                 let cb = try ASN1Walk.children(value)
                 guard cb.count == 2 else { throw Failure.malformed("CertBag has \(cb.count) elements") }
-                guard try ASN1ObjectIdentifier(berEncoded: cb[0]) == OIDs.x509Certificate else { continue } // SDSI certificates ignored
+                // SDSI certificates are ignored
+                guard try ASN1ObjectIdentifier(berEncoded: cb[0]) == OIDs.x509Certificate else { continue }
                 let octets = try explicit0(cb[1])
                 try ASN1Walk.expect(octets, .octetString)
                 out.append(ASN1Walk.derBytes(try BER.parse(try ASN1Walk.stringContent(octets))))
@@ -146,12 +163,17 @@ public enum PKCS12Certificates {
         let digestInfo = try ASN1Walk.children(m[0])
         guard digestInfo.count == 2 else { throw Failure.malformed("DigestInfo has \(digestInfo.count) elements") }
         let algorithm = try AlgorithmIdentifierValue(digestInfo[0])
-        guard let digest = HashAlgorithm(oid: algorithm.oid) else { throw Failure.unsupported("the MAC algorithm \(algorithm.oid)") }
+        guard let digest = HashAlgorithm(oid: algorithm.oid) else {
+            throw Failure.unsupported("the MAC algorithm \(algorithm.oid)")
+        }
         let expected = try ASN1Walk.stringContent(digestInfo[1])
         let salt = try ASN1Walk.stringContent(m[1])
         let iterations = m.count == 3 ? try Int(berEncoded: m[2]) : 1
-        guard (1...10_000_000).contains(iterations) else { throw Failure.malformed("MAC iteration count \(iterations)") }
-        let key = pkcs12KDF(digest, password: bmpPassword(password), salt: salt, id: 3, iterations: iterations, length: digest.length)
+        guard (1...10_000_000).contains(iterations) else {
+            throw Failure.malformed("MAC iteration count \(iterations)")
+        }
+        let key = pkcs12KDF(digest, password: bmpPassword(password), salt: salt, id: 3, iterations: iterations,
+                            length: digest.length)
         guard digest.hmac(key: key, authSafe) == expected else { throw Failure.wrongPassword }
     }
 
@@ -161,8 +183,11 @@ public enum PKCS12Certificates {
     }
 
     /// The PKCS#12 key derivation of RFC 7292 Appendix B.2 (`id` 1: key, 2: IV, 3: MAC key).
-    static func pkcs12KDF(_ digest: HashAlgorithm, password: [UInt8], salt: [UInt8], id: UInt8, iterations: Int, length: Int) -> [UInt8] {
-        let u = digest.length, v = digest.blockLength
+    static func pkcs12KDF(
+        _ digest: HashAlgorithm, password: [UInt8], salt: [UInt8], id: UInt8, iterations: Int, length: Int
+    ) -> [UInt8] {
+        let u = digest.length
+        let v = digest.blockLength
         let d = [UInt8](repeating: id, count: v)
         func stretch(_ x: [UInt8]) -> [UInt8] {
             guard !x.isEmpty else { return [] }
@@ -207,8 +232,11 @@ public enum PKCS12Certificates {
         // PBES2-params ::= SEQUENCE { keyDerivationFunc, encryptionScheme } (RFC 8018 §A.4)
         let pbes2 = try ASN1Walk.children(params)
         guard pbes2.count == 2 else { throw Failure.malformed("PBES2 parameters") }
-        let kdf = try AlgorithmIdentifierValue(pbes2[0]), scheme = try AlgorithmIdentifierValue(pbes2[1])
-        guard kdf.oid == OIDs.pbkdf2, let kdfParams = kdf.parameters else { throw Failure.unsupported("the key derivation \(kdf.oid)") }
+        let kdf = try AlgorithmIdentifierValue(pbes2[0])
+        let scheme = try AlgorithmIdentifierValue(pbes2[1])
+        guard kdf.oid == OIDs.pbkdf2, let kdfParams = kdf.parameters else {
+            throw Failure.unsupported("the key derivation \(kdf.oid)")
+        }
         let keyLength: Int
         switch scheme.oid {
         case OIDs.aes128CBC: keyLength = 16
@@ -218,15 +246,20 @@ public enum PKCS12Certificates {
         }
         guard let ivNode = scheme.parameters else { throw Failure.malformed("AES-CBC without IV") }
         let iv = try ASN1Walk.stringContent(ivNode)
-        // PBKDF2-params ::= SEQUENCE { salt OCTET STRING, iterationCount INTEGER, keyLength INTEGER OPTIONAL, prf DEFAULT hmacWithSHA1 }
+        // PBKDF2-params ::= SEQUENCE { salt OCTET STRING, iterationCount INTEGER, keyLength INTEGER OPTIONAL,
+        //                             prf DEFAULT hmacWithSHA1 }
         var k = try ASN1Walk.children(kdfParams)[...]
         guard k.count >= 2 else { throw Failure.malformed("PBKDF2 parameters") }
         let salt = try ASN1Walk.stringContent(k.removeFirst())
         let iterations = try Int(berEncoded: k.removeFirst())
-        guard (1...10_000_000).contains(iterations) else { throw Failure.malformed("PBKDF2 iteration count \(iterations)") }
+        guard (1...10_000_000).contains(iterations) else {
+            throw Failure.malformed("PBKDF2 iteration count \(iterations)")
+        }
         if let n = k.first, n.identifier == .integer {
             k.removeFirst()
-            guard try Int(berEncoded: n) == keyLength else { throw Failure.malformed("PBKDF2 key length does not match the cipher") }
+            guard try Int(berEncoded: n) == keyLength else {
+                throw Failure.malformed("PBKDF2 key length does not match the cipher")
+            }
         }
         var prf = KDF.Insecure.PBKDF2.HashFunction.insecureSHA1
         if let n = k.first {
@@ -239,27 +272,12 @@ public enum PKCS12Certificates {
             }
         }
         // PBES2 in PKCS#12 takes the password as UTF-8 octets (RFC 8018 §3), as OpenSSL, Java and cryptography do
-        let key = try KDF.Insecure.PBKDF2.deriveKey(from: Array(password.utf8), salt: salt, using: prf, outputByteCount: keyLength,
-                                                     unsafeUncheckedRounds: iterations)
+        let key = try KDF.Insecure.PBKDF2.deriveKey(from: Array(password.utf8), salt: salt, using: prf,
+                                                     outputByteCount: keyLength, unsafeUncheckedRounds: iterations)
         do {
             return Array(try AES._CBC.decrypt(ciphertext, using: key, iv: try AES._CBC.IV(ivBytes: iv)))
         } catch {
             throw Failure.wrongPassword // the MAC verified, so a padding error means a differently keyed encryption
-        }
-    }
-}
-
-extension HashAlgorithm {
-    /// The input block length (RFC 7292 Appendix B.2's v).
-    var blockLength: Int { self == .sha384 || self == .sha512 ? 128 : 64 }
-
-    func hmac(key: [UInt8], _ data: [UInt8]) -> [UInt8] {
-        let k = SymmetricKey(data: key)
-        switch self {
-        case .sha1: return Array(HMAC<Insecure.SHA1>.authenticationCode(for: data, using: k))
-        case .sha256: return Array(HMAC<SHA256>.authenticationCode(for: data, using: k))
-        case .sha384: return Array(HMAC<SHA384>.authenticationCode(for: data, using: k))
-        case .sha512: return Array(HMAC<SHA512>.authenticationCode(for: data, using: k))
         }
     }
 }

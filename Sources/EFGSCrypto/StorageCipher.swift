@@ -7,17 +7,39 @@ import Foundation
 /// Stored form: `0x01` ‖ len(keyId) ‖ keyId ‖ nonce(12) ‖ ciphertext ‖ tag(16), AES-256-GCM, fresh random
 /// nonce per value, AAD = the key's 32-byte dedup MAC.
 public struct StorageCipher: Sendable {
+    /// The configured storage keys (§7.1, §9).
     public struct Configuration: Sendable {
+        /// The 32-byte keys by key id.
         public var keys: [String: [UInt8]]
+        /// The key that seals new values.
         public var activeKeyId: String
+        /// The key the dedup MAC key is derived from; it must not change while stored values exist.
         public var dedupKeyId: String
+
+        /// A configuration; the dedup key defaults to the active key.
         public init(keys: [String: [UInt8]], activeKeyId: String, dedupKeyId: String? = nil) {
-            self.keys = keys; self.activeKeyId = activeKeyId; self.dedupKeyId = dedupKeyId ?? activeKeyId
+            self.keys = keys
+            self.activeKeyId = activeKeyId
+            self.dedupKeyId = dedupKeyId ?? activeKeyId
         }
     }
 
+    /// A configuration error, or a stored value that cannot be opened.
     public enum Error: Swift.Error, CustomStringConvertible, Equatable {
-        case invalidKeyId(String), wrongKeyLength(String), unknownKeyId(String), malformedValue, authenticationFailed, randomSourceFailed
+        /// A key id is not 1–32 characters of `[A-Za-z0-9_-]`.
+        case invalidKeyId(String)
+        /// A key is not 32 bytes.
+        case wrongKeyLength(String)
+        /// The active, dedup or a stored value's key id is not configured.
+        case unknownKeyId(String)
+        /// A stored value is not in the stored form.
+        case malformedValue
+        /// AES-GCM refused the stored value (tampered, or another MAC).
+        case authenticationFailed
+        /// The operating system's random source could not be read.
+        case randomSourceFailed
+
+        /// The message for the operator.
         public var description: String {
             switch self {
             case .invalidKeyId(let id): return "storage key id '\(id)' must be 1–32 characters [A-Za-z0-9_-]"
@@ -35,6 +57,7 @@ public struct StorageCipher: Sendable {
     let activeKeyIdBytes: [UInt8]
     let dedupHMAC: HMAC<SHA256>
 
+    /// A cipher over the configured keys; throws when a key id, a key or the active/dedup choice is invalid.
     public init(_ config: Configuration) throws {
         var keys: [String: SymmetricKey] = [:]
         for (id, raw) in config.keys {
@@ -47,10 +70,12 @@ public struct StorageCipher: Sendable {
         self.keys = keys
         activeKey = keys[config.activeKeyId]!
         activeKeyIdBytes = Array(config.activeKeyId.utf8)
-        let dedupKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: dedupIKM, salt: [UInt8](), info: Array("efgs-dedup-v1".utf8), outputByteCount: 32)
+        let dedupKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: dedupIKM, salt: [UInt8](),
+                                              info: Array("efgs-dedup-v1".utf8), outputByteCount: 32)
         dedupHMAC = HMAC<SHA256>(key: dedupKey)
     }
 
+    /// True for 1–32 characters of `[A-Za-z0-9_-]`.
     public static func isValidKeyId(_ id: String) -> Bool {
         let u = id.utf8
         return (1...32).contains(u.count) && u.allSatisfy { c in
@@ -65,7 +90,9 @@ public struct StorageCipher: Sendable {
         return Array(h.finalize())
     }
 
-    /// Seals one value under the active key with a fresh random nonce.
+    /// Seals one value under the active key with a fresh random nonce. Only the tests seal single values; the
+    /// gateway seals batches with ``seal(payloads:macs:)``.
+    @_spi(Testing)
     public func seal(_ payload: [UInt8], mac: [UInt8]) throws -> [UInt8] {
         try seal(payload, mac: mac, nonce: AES.GCM.Nonce())
     }
@@ -78,7 +105,8 @@ public struct StorageCipher: Sendable {
         var out: [[UInt8]] = []
         out.reserveCapacity(payloads.count)
         for i in payloads.indices {
-            out.append(try seal(payloads[i], mac: macs[i], nonce: AES.GCM.Nonce(data: nonces[(12 * i)..<(12 * i + 12)])))
+            let nonce = try AES.GCM.Nonce(data: nonces[(12 * i)..<(12 * i + 12)])
+            out.append(try seal(payloads[i], mac: macs[i], nonce: nonce))
         }
         return out
     }
@@ -99,12 +127,15 @@ public struct StorageCipher: Sendable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(count)
         while bytes.count < count {
-            guard let chunk = try source.read(upToCount: count - bytes.count), !chunk.isEmpty else { throw Error.randomSourceFailed }
+            guard let chunk = try source.read(upToCount: count - bytes.count), !chunk.isEmpty else {
+                throw Error.randomSourceFailed
+            }
             bytes += chunk
         }
         return bytes
     }
 
+    /// Opens a stored value sealed under any configured key, with its dedup MAC as AAD.
     public func open(_ value: [UInt8], mac: [UInt8]) throws -> [UInt8] {
         guard value.count >= 2, value[0] == 0x01 else { throw Error.malformedValue }
         let idLen = Int(value[1])

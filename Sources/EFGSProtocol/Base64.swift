@@ -24,18 +24,24 @@ public enum Base64 {
             var i = 0
             while i + 3 <= n {
                 let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-                out.append(a[Int(v >> 18)]); out.append(a[Int((v >> 12) & 63)])
-                out.append(a[Int((v >> 6) & 63)]); out.append(a[Int(v & 63)])
+                out.append(a[Int(v >> 18)])
+                out.append(a[Int((v >> 12) & 63)])
+                out.append(a[Int((v >> 6) & 63)])
+                out.append(a[Int(v & 63)])
                 i += 3
             }
             if n - i == 1 {
                 let v = UInt32(bytes[i]) << 16
-                out.append(a[Int(v >> 18)]); out.append(a[Int((v >> 12) & 63)])
-                out.append(0x3D); out.append(0x3D)
+                out.append(a[Int(v >> 18)])
+                out.append(a[Int((v >> 12) & 63)])
+                out.append(0x3D)
+                out.append(0x3D)
             } else if n - i == 2 {
                 let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-                out.append(a[Int(v >> 18)]); out.append(a[Int((v >> 12) & 63)])
-                out.append(a[Int((v >> 6) & 63)]); out.append(0x3D)
+                out.append(a[Int(v >> 18)])
+                out.append(a[Int((v >> 12) & 63)])
+                out.append(a[Int((v >> 6) & 63)])
+                out.append(0x3D)
             }
         }
     }
@@ -52,7 +58,10 @@ public enum Base64 {
         var chars = Array(text.utf8)
         // strip padding (at most 2), then check the remaining length is consistent with it
         var pad = 0
-        while let last = chars.last, last == 0x3D { chars.removeLast(); pad += 1 }
+        while let last = chars.last, last == 0x3D {
+            chars.removeLast()
+            pad += 1
+        }
         if pad > 2 { return nil }
         let rem = chars.count % 4
         if rem == 1 { return nil }

@@ -1,15 +1,20 @@
 /// A minimal RFC 8259 JSON reader that keeps what generic decoders throw away: member order, repeated
 /// member names, and the literal text of numbers (so `1`, `1.0` and `1e0` can be told apart, §2.3).
 public indirect enum JSONValue: Equatable, Sendable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
     /// The number exactly as written.
     case number(String)
+    /// A string, unescaped.
     case string(String)
+    /// An array.
     case array([JSONValue])
     /// Members in document order; names may repeat.
     case object([(String, JSONValue)])
 
+    /// Structural equality; object members compare in order, number literals by their text.
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
@@ -23,9 +28,13 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// Why a document is not JSON, and where.
     public struct ParseError: Error, CustomStringConvertible {
+        /// The byte offset of the error.
         public let offset: Int
+        /// What is wrong.
         public let reason: String
+        /// `<reason> at byte <offset>`.
         public var description: String { "\(reason) at byte \(offset)" }
     }
 
@@ -40,6 +49,7 @@ public indirect enum JSONValue: Equatable, Sendable {
         return v
     }
 
+    /// A recursive-descent reader over the document's bytes.
     struct Parser {
         let bytes: [UInt8]
         var i = 0
@@ -47,7 +57,9 @@ public indirect enum JSONValue: Equatable, Sendable {
         func fail(_ reason: String) -> ParseError { ParseError(offset: i, reason: reason) }
 
         mutating func skipWhitespace() {
-            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
+            while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D {
+                i += 1
+            }
         }
 
         mutating func value(depth: Int) throws -> JSONValue {
@@ -57,16 +69,24 @@ public indirect enum JSONValue: Equatable, Sendable {
             case 0x7B: return try object(depth: depth)
             case 0x5B: return try array(depth: depth)
             case 0x22: return .string(try string())
-            case 0x74: try literal("true"); return .bool(true)
-            case 0x66: try literal("false"); return .bool(false)
-            case 0x6E: try literal("null"); return .null
+            case 0x74:
+                try literal("true")
+                return .bool(true)
+            case 0x66:
+                try literal("false")
+                return .bool(false)
+            case 0x6E:
+                try literal("null")
+                return .null
             default: return .number(try number())
             }
         }
 
         mutating func literal(_ word: String) throws {
             let w = Array(word.utf8)
-            guard i + w.count <= bytes.count, Array(bytes[i..<i + w.count]) == w else { throw fail("bad literal") }
+            guard i + w.count <= bytes.count, Array(bytes[i..<i + w.count]) == w else {
+                throw fail("bad literal")
+            }
             i += w.count
         }
 
@@ -74,7 +94,10 @@ public indirect enum JSONValue: Equatable, Sendable {
             i += 1
             var members: [(String, JSONValue)] = []
             skipWhitespace()
-            if i < bytes.count, bytes[i] == 0x7D { i += 1; return .object(members) }
+            if i < bytes.count, bytes[i] == 0x7D {
+                i += 1
+                return .object(members)
+            }
             while true {
                 skipWhitespace()
                 guard i < bytes.count, bytes[i] == 0x22 else { throw fail("expected member name") }
@@ -86,8 +109,14 @@ public indirect enum JSONValue: Equatable, Sendable {
                 members.append((name, try value(depth: depth + 1)))
                 skipWhitespace()
                 guard i < bytes.count else { throw fail("unexpected end") }
-                if bytes[i] == 0x2C { i += 1; continue }
-                if bytes[i] == 0x7D { i += 1; return .object(members) }
+                if bytes[i] == 0x2C {
+                    i += 1
+                    continue
+                }
+                if bytes[i] == 0x7D {
+                    i += 1
+                    return .object(members)
+                }
                 throw fail("expected ',' or '}'")
             }
         }
@@ -96,14 +125,23 @@ public indirect enum JSONValue: Equatable, Sendable {
             i += 1
             var items: [JSONValue] = []
             skipWhitespace()
-            if i < bytes.count, bytes[i] == 0x5D { i += 1; return .array(items) }
+            if i < bytes.count, bytes[i] == 0x5D {
+                i += 1
+                return .array(items)
+            }
             while true {
                 skipWhitespace()
                 items.append(try value(depth: depth + 1))
                 skipWhitespace()
                 guard i < bytes.count else { throw fail("unexpected end") }
-                if bytes[i] == 0x2C { i += 1; continue }
-                if bytes[i] == 0x5D { i += 1; return .array(items) }
+                if bytes[i] == 0x2C {
+                    i += 1
+                    continue
+                }
+                if bytes[i] == 0x5D {
+                    i += 1
+                    return .array(items)
+                }
                 throw fail("expected ',' or ']'")
             }
         }
@@ -135,14 +173,17 @@ public indirect enum JSONValue: Equatable, Sendable {
             var runStart = i
             func flush(_ end: Int) throws {
                 if end > runStart {
-                    guard let s = String(validating: bytes[runStart..<end], as: UTF8.self) else { throw fail("invalid UTF-8") }
+                    guard let s = String(validating: bytes[runStart..<end], as: UTF8.self) else {
+                        throw fail("invalid UTF-8")
+                    }
                     scalars.append(contentsOf: s.unicodeScalars)
                 }
             }
             while i < bytes.count {
                 let b = bytes[i]
                 if b == 0x22 {
-                    try flush(i); i += 1
+                    try flush(i)
+                    i += 1
                     return String(scalars)
                 }
                 if b < 0x20 { throw fail("control character in string") }
@@ -150,7 +191,8 @@ public indirect enum JSONValue: Equatable, Sendable {
                     try flush(i)
                     i += 1
                     guard i < bytes.count else { throw fail("unexpected end") }
-                    let e = bytes[i]; i += 1
+                    let e = bytes[i]
+                    i += 1
                     switch e {
                     case 0x22: scalars.append("\"")
                     case 0x5C: scalars.append("\\")
@@ -163,7 +205,9 @@ public indirect enum JSONValue: Equatable, Sendable {
                     case 0x75:
                         var code = try hex4()
                         if (0xD800...0xDBFF).contains(code) {
-                            guard i + 1 < bytes.count, bytes[i] == 0x5C, bytes[i + 1] == 0x75 else { throw fail("lone surrogate") }
+                            guard i + 1 < bytes.count, bytes[i] == 0x5C, bytes[i + 1] == 0x75 else {
+                                throw fail("lone surrogate")
+                            }
                             i += 2
                             let low = try hex4()
                             guard (0xDC00...0xDFFF).contains(low) else { throw fail("bad surrogate pair") }

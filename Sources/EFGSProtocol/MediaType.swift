@@ -3,11 +3,16 @@
 /// Type and subtype are lower-cased; whitespace around `/`, `;`, `,` and `=` is ignored; parameter names are
 /// lower-cased; quoted parameter values are unquoted.
 public struct MediaType: Equatable, Sendable {
+    /// The type, lower-cased (`application`).
     public var type: String
+    /// The subtype, lower-cased (`protobuf`).
     public var subtype: String
+    /// Parameters by lower-cased name; the first occurrence of a name wins.
     public var parameters: [String: String]
 
+    /// `type/subtype`.
     public var essence: String { "\(type)/\(subtype)" }
+    /// The `version` parameter (§5.1).
     public var version: String? { parameters["version"] }
     /// `q=0` (in any decimal spelling) excludes an Accept entry.
     public var isExcluded: Bool {
@@ -15,7 +20,9 @@ public struct MediaType: Equatable, Sendable {
         return v == 0
     }
 
+    /// The essence of the protobuf wire format.
     public static let protobuf = "application/protobuf"
+    /// The essence of the JSON wire format.
     public static let json = "application/json"
 
     /// Parses one media type; nil if there is no `type/subtype`.
@@ -24,9 +31,11 @@ public struct MediaType: Equatable, Sendable {
         guard let head = parts.first else { return nil }
         let slash = head.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard slash.count == 2 else { return nil }
-        let t = slash[0].trimmingSpaces.lowercased(), s = slash[1].trimmingSpaces.lowercased()
+        let t = slash[0].trimmingSpaces.lowercased()
+        let s = slash[1].trimmingSpaces.lowercased()
         guard !t.isEmpty, !s.isEmpty, !t.contains(" "), !s.contains(" ") else { return nil }
-        type = t; subtype = s
+        type = t
+        subtype = s
         parameters = [:]
         for p in parts.dropFirst() {
             guard let eq = p.firstIndex(of: "=") else { continue }
@@ -56,8 +65,9 @@ public struct MediaType: Equatable, Sendable {
         var idx = text.startIndex
         while idx < text.endIndex {
             let c = text[idx]
-            if c == "\"" { inQuotes.toggle() }
-            else if !inQuotes, c.asciiValue == separator {
+            if c == "\"" {
+                inQuotes.toggle()
+            } else if !inQuotes, c.asciiValue == separator {
                 out.append(text[start..<idx])
                 start = text.index(after: idx)
             }
@@ -66,48 +76,4 @@ public struct MediaType: Equatable, Sendable {
         out.append(text[start..<text.endIndex])
         return out
     }
-}
-
-extension StringProtocol {
-    var trimmingSpaces: Substring {
-        var s = Substring(self)
-        while let f = s.first, f == " " || f == "\t" { s = s.dropFirst() }
-        while let l = s.last, l == " " || l == "\t" { s = s.dropLast() }
-        return s
-    }
-}
-
-/// A protocol version `major.minor` (PROTOCOL.md §5.1).
-public struct ProtocolVersion: Equatable, Sendable, CustomStringConvertible {
-    public var major: String
-    public var minor: String
-
-    public enum ParseError: Error, Equatable {
-        case notMajorMinor, notANumber
-        public var message: String {
-            switch self {
-            case .notMajorMinor: return "Version can just contain a major and minor version splitted by a dot!"
-            case .notANumber: return "Given version string has an invalid number format!"
-            }
-        }
-    }
-
-    public init(major: Int, minor: Int) { self.major = String(major); self.minor = String(minor) }
-
-    /// Exactly two `.`-separated parts, each all decimal digits. Leading zeros are insignificant.
-    public init(parsing text: String) throws {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { throw ParseError.notMajorMinor }
-        guard parts.allSatisfy({ !$0.isEmpty && $0.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }) else {
-            throw ParseError.notANumber
-        }
-        major = ProtocolVersion.normalised(parts[0]); minor = ProtocolVersion.normalised(parts[1])
-    }
-
-    static func normalised(_ digits: Substring) -> String {
-        let trimmed = digits.drop { $0 == "0" }
-        return trimmed.isEmpty ? "0" : String(trimmed)
-    }
-
-    public var description: String { "\(major).\(minor)" }
 }

@@ -1,91 +1,16 @@
 import Foundation
 
-/// Exact JSON text of download responses (PROTOCOL.md §2.2). Generic JSON coders are deliberately not used:
-/// the reference's spacing (`"name": value`, no space after `,`) and names must be reproduced byte for byte.
-public enum DiagnosisKeyJSONEncoder {
-    public static func encode(_ keys: [DiagnosisKey]) -> [UInt8] {
-        if keys.isEmpty { return Array("{}".utf8) }
-        var out = [UInt8]()
-        out.reserveCapacity(keys.count * 260)
-        out.append(contentsOf: Array("{\"keys\": [".utf8))
-        for (i, key) in keys.enumerated() {
-            if i > 0 { out.append(0x2C) }
-            appendKey(key, to: &out)
-        }
-        out.append(contentsOf: Array("]}".utf8))
-        return out
-    }
-
-    static func appendKey(_ key: DiagnosisKey, to out: inout [UInt8]) {
-        out.append(0x7B)
-        var first = true
-        func field(_ name: String, _ value: String) {
-            if !first { out.append(0x2C) }
-            first = false
-            out.append(0x22); out.append(contentsOf: Array(name.utf8)); out.append(contentsOf: Array("\": ".utf8))
-            out.append(contentsOf: Array(value.utf8))
-        }
-        if !key.keyData.isEmpty { field("keyData", "\"" + Base64.encodeString(key.keyData) + "\"") }
-        if key.rollingStartIntervalNumber != 0 { field("rollingStartIntervalNumber", String(key.rollingStartIntervalNumber)) }
-        if key.rollingPeriod != 0 { field("rollingPeriod", String(key.rollingPeriod)) }
-        if key.transmissionRiskLevel != 0 { field("transmissionRiskLevel", String(key.transmissionRiskLevel)) }
-        if !key.visitedCountries.isEmpty {
-            field("visitedCountries", "[" + key.visitedCountries.map(jsonString).joined(separator: ",") + "]")
-        }
-        if !key.origin.isEmpty { field("origin", jsonString(key.origin)) }
-        if key.reportType.rawValue != 0 {
-            field("reportType", key.reportType.protoName.map(jsonString) ?? String(key.reportType.rawValue))
-        }
-        if key.daysSinceOnsetOfSymptoms != 0 {
-            field("days_since_onset_of_symptoms", String(key.daysSinceOnsetOfSymptoms))
-        }
-        out.append(0x7D)
-    }
-
-    /// JSON string literal with RFC 8259 escaping (`/` is not escaped).
-    public static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-}
-
-/// Why a JSON upload body was refused (PROTOCOL.md §2.3).
-public enum UploadBodyError: Error, Equatable {
-    /// 400 `Failed to read request`.
-    case unreadable(String)
-    /// 400 `Invalid Base64 in JSON object`.
-    case invalidBase64
-
-    public var message: String {
-        switch self {
-        case .unreadable: return "Failed to read request"
-        case .invalidBase64: return "Invalid Base64 in JSON object"
-        }
-    }
-}
-
 /// Lenient-but-exact JSON upload reader (PROTOCOL.md §2.3).
 public enum DiagnosisKeyJSONDecoder {
+    /// The keys of an upload body: an object whose `keys` member (the last one wins; absent or `null` is no
+    /// keys) is an array of key objects. Throws ``UploadBodyError``.
     public static func decode(_ bytes: [UInt8]) throws -> [DiagnosisKey] {
         let root: JSONValue
-        do { root = try JSONValue.parse(bytes) } catch { throw UploadBodyError.unreadable("not JSON: \(error)") }
+        do {
+            root = try JSONValue.parse(bytes)
+        } catch {
+            throw UploadBodyError.unreadable("not JSON: \(error)")
+        }
         guard case .object(let members) = root else { throw UploadBodyError.unreadable("top level is not an object") }
         var keysValue: JSONValue = .null
         for (name, value) in members where name == "keys" { keysValue = value }
@@ -100,6 +25,7 @@ public enum DiagnosisKeyJSONDecoder {
         }
     }
 
+    /// One key object; unknown members are ignored, `null` is the proto3 default.
     static func decodeKey(_ members: [(String, JSONValue)]) throws -> DiagnosisKey {
         var key = DiagnosisKey()
         for (name, value) in members {

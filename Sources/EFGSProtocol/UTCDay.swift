@@ -5,6 +5,7 @@ public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Days since 1970-01-01.
     public var epochDay: Int64
 
+    /// The day `epochDay` days after 1970-01-01.
     public init(epochDay: Int64) { self.epochDay = epochDay }
 
     /// The UTC day of an instant.
@@ -12,6 +13,7 @@ public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
         epochDay = Int64((date.timeIntervalSince1970 / 86_400).rounded(.down))
     }
 
+    /// The UTC day of an instant in epoch milliseconds (negative values round down).
     public init(epochMillis: Int64) {
         epochDay = epochMillis >= 0 ? epochMillis / 86_400_000 : (epochMillis - 86_399_999) / 86_400_000
     }
@@ -20,7 +22,9 @@ public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init?(iso text: String) {
         let b = Array(text.utf8)
         guard b.count == 10, b[4] == 0x2D, b[7] == 0x2D else { return nil }
-        guard let y = UTCDay.digits(b[0..<4]), let m = UTCDay.digits(b[5..<7]), let d = UTCDay.digits(b[8..<10]) else { return nil }
+        guard let y = UTCDay.digits(b[0..<4]), let m = UTCDay.digits(b[5..<7]), let d = UTCDay.digits(b[8..<10]) else {
+            return nil
+        }
         guard let day = UTCDay(year: y, month: m, day: d) else { return nil }
         self = day
     }
@@ -28,11 +32,13 @@ public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// `yyyyMMdd`, the date part of a batch tag.
     public init?(compact text: Substring) {
         let b = Array(text.utf8)
-        guard b.count == 8, let y = UTCDay.digits(b[0..<4]), let m = UTCDay.digits(b[4..<6]), let d = UTCDay.digits(b[6..<8]) else { return nil }
+        guard b.count == 8, let y = UTCDay.digits(b[0..<4]), let m = UTCDay.digits(b[4..<6]),
+              let d = UTCDay.digits(b[6..<8]) else { return nil }
         guard let day = UTCDay(year: y, month: m, day: d) else { return nil }
         self = day
     }
 
+    /// The day of a proleptic Gregorian calendar date; nil for an invalid month or day.
     public init?(year: Int, month: Int, day: Int) {
         guard (1...12).contains(month), day >= 1, day <= UTCDay.daysIn(month: month, year: year) else { return nil }
         // Howard Hinnant's days_from_civil
@@ -45,12 +51,17 @@ public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
         epochDay = era * 146_097 + doe - 719_468
     }
 
+    /// The value of ASCII decimal digits, or nil if any byte is not a digit.
     static func digits(_ s: ArraySlice<UInt8>) -> Int? {
         var v = 0
-        for c in s { guard c >= 0x30, c <= 0x39 else { return nil }; v = v * 10 + Int(c - 0x30) }
+        for c in s {
+            guard c >= 0x30, c <= 0x39 else { return nil }
+            v = v * 10 + Int(c - 0x30)
+        }
         return v
     }
 
+    /// The number of days of a month.
     static func daysIn(month: Int, year: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
@@ -88,22 +99,9 @@ public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// 00:00 UTC of this day, in epoch milliseconds.
     public var startMillis: Int64 { epochDay * 86_400_000 }
 
+    /// The day `days` days later (earlier for negative values).
     public func adding(days: Int64) -> UTCDay { UTCDay(epochDay: epochDay + days) }
 
+    /// Earlier days order first.
     public static func < (a: UTCDay, b: UTCDay) -> Bool { a.epochDay < b.epochDay }
-}
-
-/// Timestamps as the spec writes them: `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'`.
-public enum UTCTimestamp {
-    public static func format(epochMillis ms: Int64) -> String {
-        let day = UTCDay(epochMillis: ms)
-        let c = day.components
-        let inDay = ms - day.startMillis
-        let h = inDay / 3_600_000, mi = (inDay / 60_000) % 60, s = (inDay / 1000) % 60, f = inDay % 1000
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", c.year, c.month, c.day, Int(h), Int(mi), Int(s), Int(f))
-    }
-
-    public static func format(_ date: Date) -> String { format(epochMillis: millis(date)) }
-
-    public static func millis(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded(.down)) }
 }

@@ -1,38 +1,23 @@
-/// The protocol's two wire formats.
-public enum WireFormat: String, Sendable, Codable {
-    case protobuf, json
-
-    /// The exact `Content-Type` of a 200 download (§5.4): no space before `version`.
-    public func contentType(version: ProtocolVersion) -> String {
-        switch self {
-        case .protobuf: return "application/protobuf;version=\(version)"
-        case .json: return "application/json;version=\(version)"
-        }
-    }
-}
-
-/// A refusal of the request's media types, before authentication.
-public struct NegotiationFailure: Error, Equatable, Sendable {
-    public var status: Int
-    public var message: String
-    /// The event text of §7.9 (class ContentNegotiation), or nil when another class logs it.
-    public var event: String?
-}
-
 /// Content negotiation of PROTOCOL.md §5.1, §5.3, §5.4, §5.5.
 public struct ContentNegotiator: Sendable {
+    /// The protobuf protocol version the gateway speaks.
     public var protobufVersion: ProtocolVersion
+    /// The JSON protocol version the gateway speaks.
     public var jsonVersion: ProtocolVersion
 
-    public init(protobufVersion: ProtocolVersion = .init(major: 1, minor: 0), jsonVersion: ProtocolVersion = .init(major: 1, minor: 0)) {
+    /// A negotiator for the configured versions (both 1.0 by default).
+    public init(protobufVersion: ProtocolVersion = .init(major: 1, minor: 0),
+                jsonVersion: ProtocolVersion = .init(major: 1, minor: 0)) {
         self.protobufVersion = protobufVersion
         self.jsonVersion = jsonVersion
     }
 
+    /// The configured version of `format`.
     func configuredVersion(_ format: WireFormat) -> ProtocolVersion {
         format == .protobuf ? protobufVersion : jsonVersion
     }
 
+    /// The wire format of a media type essence, or nil.
     static func format(of essence: String) -> WireFormat? {
         switch essence {
         case MediaType.protobuf: return .protobuf
@@ -44,7 +29,8 @@ public struct ContentNegotiator: Sendable {
     /// Upload check 1 (before authentication): the body's format, or 415.
     public func uploadFormat(contentType: String?) -> Result<(WireFormat, MediaType), NegotiationFailure> {
         guard let mt = MediaType.parseContentType(contentType), let format = Self.format(of: mt.essence) else {
-            return .failure(.init(status: 415, message: "Content-Type is not compatible", event: "Accepted Content-Type is not compatible"))
+            return .failure(.init(status: 415, message: "Content-Type is not compatible",
+                                  event: "Accepted Content-Type is not compatible"))
         }
         return .success((format, mt))
     }
@@ -52,12 +38,14 @@ public struct ContentNegotiator: Sendable {
     /// Upload checks 6–8 (after authentication and the header checks): the version parameter.
     public func checkUploadVersion(_ mt: MediaType, format: WireFormat) -> NegotiationFailure? {
         guard let v = mt.version else {
-            return .init(status: 400, message: "Version parameter of Content-Type is required!", event: "Version parameter of Accepted Content-Type is required")
+            return .init(status: 400, message: "Version parameter of Content-Type is required!",
+                         event: "Version parameter of Accepted Content-Type is required")
         }
         do {
             let parsed = try ProtocolVersion(parsing: v)
             if parsed != configuredVersion(format) {
-                return .init(status: 406, message: "Protocol version is not compatible!", event: "Serialization: Protocol version is not compatible")
+                return .init(status: 406, message: "Protocol version is not compatible!",
+                             event: "Serialization: Protocol version is not compatible")
             }
             return nil
         } catch let e as ProtocolVersion.ParseError {
@@ -81,14 +69,19 @@ public struct ContentNegotiator: Sendable {
                 return .success(f)
             }
         }
-        let decider = entries.first { Self.format(of: $0.essence) != nil || $0.essence == "*/*" || $0.essence == "application/*" }
+        let decider = entries.first {
+            Self.format(of: $0.essence) != nil || $0.essence == "*/*" || $0.essence == "application/*"
+        }
         guard let d = decider else {
-            return .failure(.init(status: 406, message: "Content-Type is not compatible", event: "Accepted Content-Type is not compatible"))
+            return .failure(.init(status: 406, message: "Content-Type is not compatible",
+                                  event: "Accepted Content-Type is not compatible"))
         }
         if Self.format(of: d.essence) == nil || d.version == nil {
-            return .failure(.init(status: 406, message: "Version parameter of Content-Type is required!", event: "Version parameter of Accepted Content-Type is required"))
+            return .failure(.init(status: 406, message: "Version parameter of Content-Type is required!",
+                                  event: "Version parameter of Accepted Content-Type is required"))
         }
-        return .failure(.init(status: 406, message: "Protocol version is not compatible!", event: "Serialization: Protocol version is not compatible"))
+        return .failure(.init(status: 406, message: "Protocol version is not compatible!",
+                              event: "Serialization: Protocol version is not compatible"))
     }
 
     /// Audit and callback administration (§5.5, §5.6): absent, or an entry `application/json`, `application/*`
@@ -99,6 +92,7 @@ public struct ContentNegotiator: Sendable {
         let ok = MediaType.parseAccept(String(raw)).contains {
             !$0.isExcluded && ($0.essence == MediaType.json || $0.essence == "application/*" || $0.essence == "*/*")
         }
-        return ok ? nil : .init(status: 406, message: "Content-Type is not compatible", event: "Accepted Content-Type is not compatible")
+        return ok ? nil : .init(status: 406, message: "Content-Type is not compatible",
+                                event: "Accepted Content-Type is not compatible")
     }
 }

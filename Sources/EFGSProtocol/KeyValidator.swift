@@ -1,19 +1,11 @@
 import Foundation
 
-/// A per-key validation failure (PROTOCOL.md §5.3 check 11).
-public struct KeyValidationFailure: Error, Equatable, Sendable {
-    public var index: Int
-    public var field: String
-    public var reason: String
-
-    /// `Validation of diagnosis key failed: keys[<i>].<field>: <reason>`
-    public var message: String { "Validation of diagnosis key failed: keys[\(index)].\(field): \(reason)" }
-}
-
 /// Per-key field validation, keys in request order, fields in the order of the §5.3 table.
 public struct KeyValidator: Sendable {
+    /// The instant the rolling start interval range is computed from.
     public var now: Date
 
+    /// A validator for requests received at `now`.
     public init(now: Date) { self.now = now }
 
     /// ⌊(00:00 today − 15 days) / 600 s⌋ … ⌊now / 600 s⌋ + 1.
@@ -28,16 +20,22 @@ public struct KeyValidator: Sendable {
     public func firstFailure(in keys: [DiagnosisKey]) -> KeyValidationFailure? {
         let rsin = rollingStartIntervalRange
         for (i, k) in keys.enumerated() {
-            func fail(_ field: String, _ reason: String) -> KeyValidationFailure { .init(index: i, field: field, reason: reason) }
+            func fail(_ field: String, _ reason: String) -> KeyValidationFailure {
+                .init(index: i, field: field, reason: reason)
+            }
             if k.keyData.isEmpty { return fail("keyData", "The keydata is empty or null.") }
             if k.keyData.count != 16 { return fail("keyData", "The keydata is not 16 bytes.") }
-            if !rsin.contains(k.rollingStartIntervalNumber) { return fail("rollingStartIntervalNumber", "Invalid rolling start interval number.") }
+            if !rsin.contains(k.rollingStartIntervalNumber) {
+                return fail("rollingStartIntervalNumber", "Invalid rolling start interval number.")
+            }
             if !(1...144).contains(k.rollingPeriod) { return fail("rollingPeriod", "Invalid rolling period.") }
             if !((0...8).contains(k.transmissionRiskLevel) || k.transmissionRiskLevel == Int32.max) {
                 return fail("transmissionRiskLevel", "Invalid transmission risk level.")
             }
             if k.visitedCountries.count > 64 { return fail("visitedCountries", "Too many visited countries.") }
-            if !k.visitedCountries.allSatisfy(Self.isCountryCode) { return fail("visitedCountries", "Invalid visited country.") }
+            if !k.visitedCountries.allSatisfy(Self.isCountryCode) {
+                return fail("visitedCountries", "Invalid visited country.")
+            }
             if !Self.isCountryCode(k.origin) { return fail("origin", "Invalid origin.") }
             if !(0...5).contains(k.reportType.rawValue) { return fail("reportType", "Invalid report type.") }
         }

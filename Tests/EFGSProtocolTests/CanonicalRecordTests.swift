@@ -1,0 +1,74 @@
+import EFGSProtocol
+import Foundation
+import XCTest
+
+final class CanonicalRecordTests: XCTestCase {
+    func text(_ k: DiagnosisKey) -> String { String(decoding: CanonicalRecord.bytes(of: k), as: UTF8.self) }
+
+    func testV1() {
+        XCTAssertEqual(text(v1Key()),
+                       "Dg8LDgwPDxAODwsODA8PEA==.AAAAAg==.AAAAAQ==.AAAAAw==.REUsRlIsUEw=.REU=.AAAAAg==.AAAAKg==.")
+    }
+
+    func testV2SortsByBase64OfRecordNotRawRecord() {
+        var a = v1Key()
+        a.keyData = Data(hex("5aa2e0737aa0fdf573d3ac8c701824bc"))
+        var b = v1Key()
+        b.keyData = Data(hex("51689f9899be54ed2b3fc15a4f80da6f"))
+        let stream = String(decoding: BatchStream.bytes(of: [b, a]), as: UTF8.self)
+        XCTAssertEqual(stream.count, 176)
+        XCTAssertTrue(stream.hasPrefix("WqLgc3qg/fVz06yMcBgkvA==."), "R_A must come first")
+        XCTAssertEqual(BatchStream.bytes(of: [a, b]), BatchStream.bytes(of: [b, a]))
+    }
+
+    func testV3Order() {
+        let keys = ["978", "D189", "ABC", "123"].map { s -> DiagnosisKey in
+            var k = DiagnosisKey()
+            k.keyData = Data(s.utf8)
+            k.rollingStartIntervalNumber = 2
+            k.rollingPeriod = 1
+            k.transmissionRiskLevel = 3
+            k.visitedCountries = ["CA", "CB", "CC", "CD"]
+            k.origin = "DE"
+            k.reportType = .confirmedTest
+            k.daysSinceOnsetOfSymptoms = 42
+            return k
+        }
+        let stream = String(decoding: BatchStream.bytes(of: keys), as: UTF8.self)
+        XCTAssertEqual(stream.utf8.count, 292)
+        XCTAssertTrue(stream.hasPrefix("OTc4.AAAAAg==.AAAAAQ==.AAAAAw==.Q0EsQ0IsQ0MsQ0Q=.REU=.AAAAAQ==.AAAAKg==."))
+        let order = stream.split(separator: ".", omittingEmptySubsequences: false).enumerated()
+            .filter { $0.offset % 8 == 0 }.map(\.element).dropLast()
+        XCTAssertEqual(Array(order), ["OTc4", "MTIz", "QUJD", "RDE4OQ=="])
+    }
+
+    func testV4AndV5EdgeValues() {
+        var k = DiagnosisKey()
+        k.keyData = Data("123".utf8)
+        k.rollingStartIntervalNumber = 4294967295
+        k.rollingPeriod = 4294967295
+        k.transmissionRiskLevel = -22
+        k.visitedCountries = ["UK", "NL", "FR"]
+        k.origin = "DE"
+        k.reportType = .confirmedTest
+        XCTAssertEqual(text(k), "MTIz./////w==./////w==.////6g==.VUssTkwsRlI=.REU=.AAAAAQ==.AAAAAA==.")
+        k.rollingStartIntervalNumber = 2147483647
+        k.rollingPeriod = 2147483647
+        XCTAssertEqual(text(k), "MTIz.f////w==.f////w==.////6g==.VUssTkwsRlI=.REU=.AAAAAQ==.AAAAAA==.")
+        var v5 = v1Key()
+        v5.daysSinceOnsetOfSymptoms = -3
+        XCTAssertTrue(text(v5).hasSuffix("REU=.AAAAAg==./////Q==."))
+        var v6 = v1Key()
+        v6.transmissionRiskLevel = 2147483647
+        v6.visitedCountries = []
+        v6.reportType = .confirmedTest
+        v6.daysSinceOnsetOfSymptoms = 0
+        XCTAssertEqual(text(v6), "Dg8LDgwPDxAODwsODA8PEA==.AAAAAg==.AAAAAQ==.f////w==..REU=.AAAAAQ==.AAAAAA==.")
+    }
+
+    func testUnknownReportTypeIsEncodedByNumber() {
+        var k = v1Key()
+        k.reportType = .UNRECOGNIZED(7)
+        XCTAssertTrue(text(k).hasSuffix(".AAAABw==.AAAAKg==."))
+    }
+}

@@ -1,0 +1,51 @@
+import EFGSProtocol
+import XCTest
+
+final class NegotiationTests: XCTestCase {
+    let n = ContentNegotiator()
+
+    func testUploadContentTypes() {
+        for ct in ["application/protobuf; version=1.0", "application/protobuf;version=1.0",
+                   "Application/JSON ; Version = \"1.0\"", "application/json; charset=utf-8; version=01.00"] {
+            guard case .success(let (f, mt)) = n.uploadFormat(contentType: ct) else { return XCTFail(ct) }
+            XCTAssertNil(n.checkUploadVersion(mt, format: f), ct)
+        }
+        guard case .failure(let f415) = n.uploadFormat(contentType: "application/x-protobuf") else { return XCTFail() }
+        XCTAssertEqual(f415.status, 415)
+        guard case .failure = n.uploadFormat(contentType: nil) else { return XCTFail() }
+        func versionFailure(_ ct: String) -> NegotiationFailure? {
+            guard case .success(let (f, mt)) = n.uploadFormat(contentType: ct) else { return nil }
+            return n.checkUploadVersion(mt, format: f)
+        }
+        XCTAssertEqual(versionFailure("application/json")?.message, "Version parameter of Content-Type is required!")
+        XCTAssertEqual(versionFailure("application/json; version=1")?.message,
+                       "Version can just contain a major and minor version splitted by a dot!")
+        XCTAssertEqual(versionFailure("application/json; version=1.x")?.message,
+                       "Given version string has an invalid number format!")
+        XCTAssertEqual(versionFailure("application/json; version=1.1")?.status, 406)
+    }
+
+    func testDownloadAccept() {
+        XCTAssertEqual(try n.downloadFormat(accept: "application/protobuf; version=1.0").get(), .protobuf)
+        XCTAssertEqual(try n.downloadFormat(accept: "application/json;version=1.0").get(), .json)
+        XCTAssertEqual(try n.downloadFormat(
+            accept: "text/html, application/json; version=1.0; q=0, application/protobuf;version=1.0").get(), .protobuf)
+        func msg(_ a: String?) -> String? {
+            if case .failure(let f) = n.downloadFormat(accept: a) { return f.message }
+            return nil
+        }
+        XCTAssertEqual(msg(nil), "Accept must be set!")
+        XCTAssertEqual(msg(""), "Accept must be set!")
+        XCTAssertEqual(msg("*/*"), "Version parameter of Content-Type is required!")
+        XCTAssertEqual(msg("application/json"), "Version parameter of Content-Type is required!")
+        XCTAssertEqual(msg("application/json; version=2.0"), "Protocol version is not compatible!")
+        XCTAssertEqual(msg("text/html"), "Content-Type is not compatible")
+    }
+
+    func testAuditAccept() {
+        XCTAssertNil(n.acceptsJSON(accept: nil))
+        XCTAssertNil(n.acceptsJSON(accept: "application/json"))
+        XCTAssertNil(n.acceptsJSON(accept: "text/plain, */*"))
+        XCTAssertEqual(n.acceptsJSON(accept: "application/protobuf")?.status, 406)
+    }
+}
