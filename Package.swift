@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/sqlite-nio", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
@@ -55,10 +56,12 @@ let package = Package(
         .target(
             name: "EFGSStore",
             dependencies: [
-                "EFGSProtocol", "EFGSCrypto",
+                "EFGSProtocol",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ]
@@ -98,7 +101,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .executableTarget(
@@ -109,10 +112,18 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // the raw SQLite baseline of `efgs benchmark` uses SQLiteNIO's C module (VaporCSQLite)
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         // Helpers shared by the test targets: the in-process federation (Fixture), sample keys, the database
@@ -126,22 +137,33 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             path: "Tests/EFGSTestSupport"),
         .testTarget(name: "EFGSProtocolTests", dependencies: ["EFGSProtocol", "EFGSTestSupport"]),
         .testTarget(
             name: "EFGSCryptoTests",
-            dependencies: ["EFGSCrypto", "EFGSProtocol", "EFGSTestSupport"],
+            dependencies: [
+                "EFGSCrypto", "EFGSProtocol", "EFGSTestSupport", .product(name: "X509", package: "swift-certificates"),
+            ],
             resources: [.copy("Vectors")]
         ),
-        .testTarget(name: "EFGSStoreTests", dependencies: ["EFGSStore", "EFGSCrypto", "EFGSProtocol", "EFGSTestSupport",
-                                                           .product(name: "SQLKit", package: "sql-kit")]),
+        .testTarget(
+            name: "EFGSStoreTests",
+            dependencies: [
+                "EFGSStore", "EFGSProtocol", "EFGSTestSupport", .product(name: "SQLKit", package: "sql-kit"),
+            ]
+        ),
         .testTarget(
             name: "EFGSGatewayTests",
             dependencies: [
                 "EFGSGateway", "EFGSStore", "EFGSCrypto", "EFGSProtocol", "EFGSTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
@@ -156,5 +178,10 @@ let package = Package(
             dependencies: ["EFGSClient", "EFGSCrypto", "EFGSProtocol", "EFGSTestSupport"]
         ),
     ],
-    swiftLanguageModes: [.v5]
+    swiftLanguageModes: [.v6]
 )
+
+// Swift 6 language mode for every target, and existential types spelled `any` everywhere.
+for target in package.targets {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("ExistentialAny")]
+}

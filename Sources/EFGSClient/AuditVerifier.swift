@@ -35,7 +35,9 @@ public struct AuditVerifier: Sendable {
         var offset = 0
         var out: [EntryCheck] = []
         for e in entries {
-            func entry(_ problem: String?) -> EntryCheck { EntryCheck(country: e.country, uploadedTime: e.uploadedTime, amount: e.amount, problem: problem) }
+            func entry(_ problem: String?) -> EntryCheck {
+                EntryCheck(country: e.country, uploadedTime: e.uploadedTime, amount: e.amount, problem: problem)
+            }
             guard e.amount >= 0, offset + e.amount <= keys.count else {
                 out.append(entry("audit amounts exceed the downloaded keys"))
                 offset = keys.count
@@ -44,23 +46,38 @@ public struct AuditVerifier: Sendable {
             let slice = Array(keys[offset..<(offset + e.amount)])
             offset += e.amount
             guard trustAnchor.isValidSignature(base64: e.uploaderOperatorSignature, over: e.uploaderCertificate) else {
-                out.append(entry("operator signature of the authentication certificate does not verify")); continue
+                out.append(entry("operator signature of the authentication certificate does not verify"))
+                continue
             }
-            guard trustAnchor.isValidSignature(base64: e.signingCertificateOperatorSignature, over: e.signingCertificate) else {
-                out.append(entry("operator signature of the signing certificate does not verify")); continue
+            guard
+                trustAnchor.isValidSignature(base64: e.signingCertificateOperatorSignature, over: e.signingCertificate)
+            else {
+                out.append(entry("operator signature of the signing certificate does not verify"))
+                continue
             }
             let verified: VerifiedBatchSignature
             do {
-                verified = try BatchSignatureVerifier(allowLegacySha1: allowLegacySha1).verify(batchSignature: e.batchSignature, stream: BatchStream.bytes(of: slice), now: now)
+                verified = try BatchSignatureVerifier(allowLegacySha1: allowLegacySha1).verify(
+                    batchSignature: e.batchSignature, stream: BatchStream.bytes(of: slice), now: now)
             } catch {
-                out.append(entry("batch signature does not verify: \(error)")); continue
+                out.append(entry("batch signature does not verify: \(error)"))
+                continue
             }
-            guard verified.signer.thumbprint == e.uploaderSigningThumbprint else { out.append(entry("signer is not the audited signing certificate")); continue }
-            guard slice.allSatisfy({ $0.origin == e.country }) else { out.append(entry("keys of another origin in the slice")); continue }
+            guard verified.signer.thumbprint == e.uploaderSigningThumbprint else {
+                out.append(entry("signer is not the audited signing certificate"))
+                continue
+            }
+            guard slice.allSatisfy({ $0.origin == e.country }) else {
+                out.append(entry("keys of another origin in the slice"))
+                continue
+            }
             out.append(entry(nil))
         }
         if offset < keys.count {
-            out.append(EntryCheck(country: "-", uploadedTime: "-", amount: keys.count - offset, problem: "\(keys.count - offset) downloaded keys are not covered by the audit"))
+            out.append(
+                EntryCheck(
+                    country: "-", uploadedTime: "-", amount: keys.count - offset,
+                    problem: "\(keys.count - offset) downloaded keys are not covered by the audit"))
         }
         return out
     }
@@ -68,7 +85,9 @@ public struct AuditVerifier: Sendable {
     /// Returns the number of keys verified; throws the first failing entry.
     public func verify(keys: [DiagnosisKey], entries: [AuditEntry], now: Date = Date()) throws -> Int {
         for c in check(keys: keys, entries: entries, now: now) {
-            if let problem = c.problem { throw Failure(country: c.country, uploadedTime: c.uploadedTime, reason: problem) }
+            if let problem = c.problem {
+                throw Failure(country: c.country, uploadedTime: c.uploadedTime, reason: problem)
+            }
         }
         return keys.count
     }

@@ -39,60 +39,72 @@ public final class GatewayClient: Sendable {
         switch identity {
         case .proxyHeaders(let tp, let dn): return [("X-SSL-Client-SHA256", tp), ("X-SSL-Client-DN", dn)]
         case .proxyCertificate(let pem):
-            return [("X-SSL-Client-Cert", Self.percentEncoded(pem))] // as nginx's $ssl_client_escaped_cert
+            return [("X-SSL-Client-Cert", PercentEncoding.encode(pem))]  // as nginx's $ssl_client_escaped_cert
         case .mutualTLS: return []
         }
     }
 
-    public func send(method: HTTPMethod, path: String, headers: [(String, String)] = [], body: [UInt8]? = nil) async throws -> GatewayResponse {
+    public func send(method: HTTPMethod, path: String, headers: [(String, String)] = [], body: [UInt8]? = nil)
+        async throws -> GatewayResponse
+    {
         var req = HTTPClientRequest(url: baseURL + path)
         req.method = method
         for (k, v) in identityHeaders() + headers { req.headers.add(name: k, value: v) }
         if let body { req.body = .bytes(ByteBuffer(bytes: body)) }
         let resp = try await http.execute(req, timeout: .seconds(60))
         let buffer = try await resp.body.collect(upTo: 64 * 1024 * 1024)
-        return GatewayResponse(status: Int(resp.status.code), headers: resp.headers, body: Array(buffer.readableBytesView))
+        return GatewayResponse(
+            status: Int(resp.status.code), headers: resp.headers, body: Array(buffer.readableBytesView))
     }
 
     /// Uploads signed keys (§5.3).
-    public func upload(keys: [DiagnosisKey], batchTag: String, signer: BatchSigner, format: WireFormat = .protobuf) async throws -> GatewayResponse {
-        return try await upload(body: format.encodeKeys(keys), format: format, batchTag: batchTag, batchSignature: try signer.sign(keys: keys))
+    public func upload(keys: [DiagnosisKey], batchTag: String, signer: BatchSigner, format: WireFormat = .protobuf)
+        async throws -> GatewayResponse
+    {
+        return try await upload(
+            body: format.encodeKeys(keys), format: format, batchTag: batchTag,
+            batchSignature: try signer.sign(keys: keys))
     }
 
     /// Uploads a body as given, with its `batchSignature` (§5.3).
-    public func upload(body: [UInt8], format: WireFormat, batchTag: String, batchSignature: String) async throws -> GatewayResponse {
+    public func upload(body: [UInt8], format: WireFormat, batchTag: String, batchSignature: String) async throws
+        -> GatewayResponse
+    {
         let contentType = format.requestContentType()
-        return try await send(method: .POST, path: "/diagnosiskeys/upload",
-                              headers: [("Content-Type", contentType), ("batchTag", batchTag), ("batchSignature", batchSignature)], body: body)
+        return try await send(
+            method: .POST, path: "/diagnosiskeys/upload",
+            headers: [("Content-Type", contentType), ("batchTag", batchTag), ("batchSignature", batchSignature)],
+            body: body)
     }
 
     /// The country's callback subscriptions (§5.6).
-    public func subscriptions() async throws -> (response: GatewayResponse, subscriptions: [CallbackSubscriptionEntry]?) {
-        let r = try await send(method: .GET, path: "/diagnosiskeys/callback", headers: [("Accept", WireFormat.jsonAccept)])
+    public func subscriptions() async throws -> (response: GatewayResponse, subscriptions: [CallbackSubscriptionEntry]?)
+    {
+        let r = try await send(
+            method: .GET, path: "/diagnosiskeys/callback", headers: [("Accept", WireFormat.jsonAccept)])
         guard r.status == 200 else { return (r, nil) }
         return (r, try CallbackSubscriptionEntry.decodeList(r.body))
     }
 
     /// Creates or updates the subscription `callbackId` (§5.6).
     public func subscribe(callbackId: String, url: String) async throws -> GatewayResponse {
-        try await send(method: .PUT, path: "/diagnosiskeys/callback/\(Self.percentEncoded(callbackId))?url=\(Self.percentEncoded(url))",
-                       headers: [("Accept", WireFormat.jsonAccept)])
+        try await send(
+            method: .PUT,
+            path: "/diagnosiskeys/callback/\(PercentEncoding.encode(callbackId))?url=\(PercentEncoding.encode(url))",
+            headers: [("Accept", WireFormat.jsonAccept)])
     }
 
     /// Deletes the subscription `callbackId` and its pending notifications (§5.6).
     public func unsubscribe(callbackId: String) async throws -> GatewayResponse {
-        try await send(method: .DELETE, path: "/diagnosiskeys/callback/\(Self.percentEncoded(callbackId))", headers: [("Accept", WireFormat.jsonAccept)])
+        try await send(
+            method: .DELETE, path: "/diagnosiskeys/callback/\(PercentEncoding.encode(callbackId))",
+            headers: [("Accept", WireFormat.jsonAccept)])
     }
-
-    /// Percent-encodes everything but RFC 3986's unreserved ASCII characters (`A–Z a–z 0–9 - . _ ~`).
-    static func percentEncoded(_ s: String) -> String {
-        s.addingPercentEncoding(withAllowedCharacters: unreserved) ?? s
-    }
-
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     /// One download (§5.4). `keys` is nil unless the status is 200.
-    public func download(date: String, batchTag: String? = nil, format: WireFormat = .protobuf) async throws -> (response: GatewayResponse, keys: [DiagnosisKey]?) {
+    public func download(date: String, batchTag: String? = nil, format: WireFormat = .protobuf) async throws -> (
+        response: GatewayResponse, keys: [DiagnosisKey]?
+    ) {
         var headers = [("Accept", format.acceptHeader())]
         if let batchTag { headers.append(("batchTag", batchTag)) }
         let r = try await send(method: .GET, path: "/diagnosiskeys/download/\(date)", headers: headers)
@@ -113,8 +125,11 @@ public final class GatewayClient: Sendable {
     /// while `follow` and until it is `null` or absent, at most `limit` batches (§5.4). Stops at the first answer
     /// that is not a 200 with a `batchTag` and returns it; nil when the walk ended normally.
     @discardableResult
-    public func followChain(date: String, from startTag: String? = nil, format: WireFormat = .protobuf, follow: Bool = true, limit: Int = 10_000,
-                            _ visit: (ChainBatch) async throws -> Void) async throws -> GatewayResponse? {
+    public func followChain(
+        date: String, from startTag: String? = nil, format: WireFormat = .protobuf, follow: Bool = true,
+        limit: Int = 10_000,
+        _ visit: (ChainBatch) async throws -> Void
+    ) async throws -> GatewayResponse? {
         var tag = startTag
         for _ in 0..<limit {
             let (r, keys) = try await download(date: date, batchTag: tag, format: format)
@@ -128,15 +143,21 @@ public final class GatewayClient: Sendable {
     }
 
     /// Every batch of `date`, following `nextBatchTag` (stops at `null` or the first non-200).
-    public func downloadDay(date: String, format: WireFormat = .protobuf) async throws -> [(tag: String, keys: [DiagnosisKey])] {
+    public func downloadDay(date: String, format: WireFormat = .protobuf) async throws -> [(
+        tag: String, keys: [DiagnosisKey]
+    )] {
         var out: [(String, [DiagnosisKey])] = []
         try await followChain(date: date, format: format) { out.append(($0.tag, $0.keys)) }
         return out
     }
 
     /// The audit of one batch (§5.5).
-    public func audit(date: String, batchTag: String) async throws -> (response: GatewayResponse, entries: [AuditEntry]?) {
-        let r = try await send(method: .GET, path: "/diagnosiskeys/audit/download/\(date)/\(batchTag)", headers: [("Accept", WireFormat.jsonAccept)])
+    public func audit(date: String, batchTag: String) async throws -> (
+        response: GatewayResponse, entries: [AuditEntry]?
+    ) {
+        let r = try await send(
+            method: .GET, path: "/diagnosiskeys/audit/download/\(date)/\(batchTag)",
+            headers: [("Accept", WireFormat.jsonAccept)])
         guard r.status == 200 else { return (r, nil) }
         return (r, try AuditEntry.decodeList(r.body))
     }

@@ -1,8 +1,8 @@
 import Crypto
-import _CryptoExtras
 import Foundation
 import SwiftASN1
 import X509
+import _CryptoExtras
 
 /// Makes self-signed X.509 v3 certificates and keys (trust anchor, demo PKI, tests) with swift-certificates.
 public enum CertificateFactory {
@@ -73,7 +73,8 @@ public enum CertificateFactory {
         var s = DER.Serializer()
         try s.serialize(cert)
         let der = s.serializedBytes
-        return Issued(certificate: cert, privateKey: key, certificatePEM: CanonicalPEM.encode(der: der),
-                      privateKeyPEM: keyPEM, der: der)
+        return Issued(
+            certificate: cert, privateKey: key, certificatePEM: CanonicalPEM.encode(der: der),
+            privateKeyPEM: keyPEM, der: der)
     }
 }

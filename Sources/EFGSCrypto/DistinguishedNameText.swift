@@ -23,7 +23,8 @@ public struct DistinguishedNameText: Sendable, Equatable {
     /// UTF-8).
     public init?(header: String) {
         guard let decoded = PercentDecoding.decode(header, plusAsSpace: false),
-              var text = String(validating: decoded, as: UTF8.self) else { return nil }
+            var text = String(validating: decoded, as: UTF8.self)
+        else { return nil }
         text = text.trimmingCharacters(in: .whitespaces)
         if text.lowercased().hasPrefix("subject=") { text = String(text.dropFirst("subject=".count)) }
         let chars = Array(text.unicodeScalars)

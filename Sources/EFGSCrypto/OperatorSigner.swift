@@ -1,6 +1,6 @@
 import Crypto
-import _CryptoExtras
 import EFGSProtocol
+import _CryptoExtras
 
 /// The trust anchor's private key (PROTOCOL.md §7.6), used offline by `efgs cert sign` and by tests and the demo
 /// to make the operator signature of a certificate-table row.

@@ -1,7 +1,7 @@
 import Crypto
-import _CryptoExtras
 import Foundation
 import SwiftASN1
+import _CryptoExtras
 
 /// The certificates of a PKCS#12 file (RFC 7292), as a country submits them at onboarding: the integrity MAC is
 /// checked with the password, password-encrypted bags are decrypted (PBES2 with PBKDF2 and AES-CBC, RFC 8018 — the
@@ -172,8 +172,9 @@ public enum PKCS12Certificates {
         guard (1...10_000_000).contains(iterations) else {
             throw Failure.malformed("MAC iteration count \(iterations)")
         }
-        let key = pkcs12KDF(digest, password: bmpPassword(password), salt: salt, id: 3, iterations: iterations,
-                            length: digest.length)
+        let key = pkcs12KDF(
+            digest, password: bmpPassword(password), salt: salt, id: 3, iterations: iterations,
+            length: digest.length)
         guard digest.hmac(key: key, authSafe) == expected else { throw Failure.wrongPassword }
     }
 
@@ -272,12 +273,13 @@ public enum PKCS12Certificates {
             }
         }
         // PBES2 in PKCS#12 takes the password as UTF-8 octets (RFC 8018 §3), as OpenSSL, Java and cryptography do
-        let key = try KDF.Insecure.PBKDF2.deriveKey(from: Array(password.utf8), salt: salt, using: prf,
-                                                     outputByteCount: keyLength, unsafeUncheckedRounds: iterations)
+        let key = try KDF.Insecure.PBKDF2.deriveKey(
+            from: Array(password.utf8), salt: salt, using: prf,
+            outputByteCount: keyLength, unsafeUncheckedRounds: iterations)
         do {
             return Array(try AES._CBC.decrypt(ciphertext, using: key, iv: try AES._CBC.IV(ivBytes: iv)))
         } catch {
-            throw Failure.wrongPassword // the MAC verified, so a padding error means a differently keyed encryption
+            throw Failure.wrongPassword  // the MAC verified, so a padding error means a differently keyed encryption
         }
     }
 }

@@ -70,17 +70,20 @@ public struct StorageCipher: Sendable {
         self.keys = keys
         activeKey = keys[config.activeKeyId]!
         activeKeyIdBytes = Array(config.activeKeyId.utf8)
-        let dedupKey = HKDF<SHA256>.deriveKey(inputKeyMaterial: dedupIKM, salt: [UInt8](),
-                                              info: Array("efgs-dedup-v1".utf8), outputByteCount: 32)
+        let dedupKey = HKDF<SHA256>.deriveKey(
+            inputKeyMaterial: dedupIKM, salt: [UInt8](),
+            info: Array("efgs-dedup-v1".utf8), outputByteCount: 32)
         dedupHMAC = HMAC<SHA256>(key: dedupKey)
     }
 
     /// True for 1–32 characters of `[A-Za-z0-9_-]`.
     public static func isValidKeyId(_ id: String) -> Bool {
         let u = id.utf8
-        return (1...32).contains(u.count) && u.allSatisfy { c in
-            (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F || c == 0x2D
-        }
+        return (1...32).contains(u.count)
+            && u.allSatisfy { c in
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A) || c == 0x5F
+                    || c == 0x2D
+            }
     }
 
     /// HMAC-SHA256(K_dedup, canonical record). The keyed HMAC state is prepared once and copied per record.
@@ -116,7 +119,7 @@ public struct StorageCipher: Sendable {
         var out: [UInt8] = [0x01, UInt8(activeKeyIdBytes.count)]
         out.reserveCapacity(2 + activeKeyIdBytes.count + 12 + payload.count + 16)
         out += activeKeyIdBytes
-        out += box.combined! // nonce ‖ ciphertext ‖ tag (always present for 12-byte nonces)
+        out += box.combined!  // nonce ‖ ciphertext ‖ tag (always present for 12-byte nonces)
         return out
     }
 
@@ -143,7 +146,7 @@ public struct StorageCipher: Sendable {
         let id = String(decoding: value[2..<(2 + idLen)], as: UTF8.self)
         guard let key = keys[id] else { throw Error.unknownKeyId(id) }
         do {
-            let box = try AES.GCM.SealedBox(combined: value[(2 + idLen)...]) // nonce ‖ ciphertext ‖ tag
+            let box = try AES.GCM.SealedBox(combined: value[(2 + idLen)...])  // nonce ‖ ciphertext ‖ tag
             return Array(try AES.GCM.open(box, using: key, authenticating: mac))
         } catch {
             throw Error.authenticationFailed

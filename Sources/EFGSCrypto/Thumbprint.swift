@@ -18,7 +18,8 @@ public enum Thumbprint {
         var text = trimmed
         if text.contains("%") {
             guard let decoded = PercentDecoding.decode(text, plusAsSpace: false),
-                  let s = String(validating: decoded, as: UTF8.self) else { return nil }
+                let s = String(validating: decoded, as: UTF8.self)
+            else { return nil }
             text = s
         }
         guard let raw = Base64.decodeStrict(text), raw.count == 32 else { return nil }

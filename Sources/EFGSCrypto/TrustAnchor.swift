@@ -1,9 +1,9 @@
 import Crypto
-import _CryptoExtras
 import EFGSProtocol
 import Foundation
 import SwiftASN1
 import X509
+import _CryptoExtras
 
 /// The gateway operator's trust anchor (PROTOCOL.md §7.6). Every certificate-table row carries the trust anchor's
 /// signature over the row's canonical PEM: RSASSA-PKCS1-v1_5/SHA-256 or DER ECDSA/SHA-256, Base64 on one line —

@@ -17,7 +17,9 @@ public enum GatewayApplication {
     ) -> [any Service] {
         let services = runtime.services
         let config = services.config
-        @Sendable func locked<T: Sendable>(_ name: String, _ job: @escaping @Sendable () async throws -> T) async throws -> T? {
+        @Sendable func locked<T: Sendable>(_ name: String, _ job: @escaping @Sendable () async throws -> T) async throws
+            -> T?
+        {
             try await runtime.locked(name, job)
         }
         let batching = services.batching
@@ -32,7 +34,9 @@ public enum GatewayApplication {
                 let created = try await locked(JobLock.batching) { try await batching.run() }
                 if let created, !created.isEmpty { callbackTrigger.fire() }
             },
-            PeriodicJobService(name: "CallbackCleanup", interval: config.callback.lockCleanupInterval, log: services.log) {
+            PeriodicJobService(
+                name: "CallbackCleanup", interval: config.callback.lockCleanupInterval, log: services.log
+            ) {
                 _ = try await locked(JobLock.callbackLockCleanup) { try await lockCleanup.run() }
             },
             PeriodicJobService(name: "CleanupService", interval: config.retention.interval, log: services.log) {
@@ -66,7 +70,8 @@ public enum GatewayApplication {
     ///   - onListening: called with the public port once the server listens (after the `Gateway listening` event).
     public static func build(
         config: GatewayConfiguration, registry: PrometheusCollectorRegistry, callbacks: Bool = true,
-        clock: @escaping @Sendable () -> Date = { Date() }, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        clock: @escaping @Sendable () -> Date = { Date() },
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> (application: some ApplicationProtocol, runtime: GatewayRuntime) {
         let batchingTrigger = JobTrigger()
         let runtime = try await GatewayRuntime.open(
@@ -80,7 +85,8 @@ public enum GatewayApplication {
         var background = jobs(runtime, batchingTrigger: batchingTrigger)
         if let adminPort = config.admin.port {
             background.append(
-                AdminServer.application(services: services, registry: registry, port: adminPort, logger: logger) { port in
+                AdminServer.application(services: services, registry: registry, port: adminPort, logger: logger) {
+                    port in
                     startup.info("Admin listening", ["host": config.admin.host, "port": String(port)])
                 })
         }

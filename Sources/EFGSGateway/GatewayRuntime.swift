@@ -86,7 +86,8 @@ public struct GatewayRuntime: Sendable {
     }
 
     /// Runs `job` under the job lock `name` (§7.8); nil when another instance holds it.
-    public func locked<T: Sendable>(_ name: String, _ job: @escaping @Sendable () async throws -> T) async throws -> T? {
+    public func locked<T: Sendable>(_ name: String, _ job: @escaping @Sendable () async throws -> T) async throws -> T?
+    {
         try await services.jobLock(name).run(job)
     }
 

@@ -58,7 +58,8 @@ public final class GatewayServices: Sendable {
         upload = UploadService(
             store: store, cipher: cipher, signatures: signatures, settings: config.api,
             docLimit: config.batching.docLimit, clock: clock, onDocLimitReached: onDocLimitReached)
-        download = DownloadService(store: store, cipher: cipher, maxAgeDays: config.api.downloadMaxAgeDays, clock: clock)
+        download = DownloadService(
+            store: store, cipher: cipher, maxAgeDays: config.api.downloadMaxAgeDays, clock: clock)
         audit = AuditService(store: store, maxAgeDays: config.api.downloadMaxAgeDays, clock: clock)
         subscriptions = CallbackSubscriptionService(
             store: store, certificates: certificates,

@@ -8,7 +8,8 @@ public enum BatchStream {
 
     /// Same as ``bytes(of:)`` for records that were already built.
     public static func bytes(ofRecords records: [[UInt8]]) -> [UInt8] {
-        let sorted = records
+        let sorted =
+            records
             .map { (sortKey: Base64.encode($0), record: $0) }
             .sorted { $0.sortKey.lexicographicallyPrecedes($1.sortKey) }
         var out = [UInt8]()

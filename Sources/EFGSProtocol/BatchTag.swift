@@ -17,7 +17,8 @@ public struct BatchTag: Hashable, Sendable, CustomStringConvertible {
         guard parts.count == 2, let d = UTCDay(compact: parts[0]) else { return nil }
         let n = parts[1]
         guard !n.isEmpty, n.count <= 9, n.first != "0", n.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let v = Int(n) else { return nil }
+            let v = Int(n)
+        else { return nil }
         day = d
         number = v
     }

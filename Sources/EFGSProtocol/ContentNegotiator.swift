@@ -6,8 +6,10 @@ public struct ContentNegotiator: Sendable {
     public var jsonVersion: ProtocolVersion
 
     /// A negotiator for the configured versions (both 1.0 by default).
-    public init(protobufVersion: ProtocolVersion = .init(major: 1, minor: 0),
-                jsonVersion: ProtocolVersion = .init(major: 1, minor: 0)) {
+    public init(
+        protobufVersion: ProtocolVersion = .init(major: 1, minor: 0),
+        jsonVersion: ProtocolVersion = .init(major: 1, minor: 0)
+    ) {
         self.protobufVersion = protobufVersion
         self.jsonVersion = jsonVersion
     }
@@ -29,8 +31,10 @@ public struct ContentNegotiator: Sendable {
     /// Upload check 1 (before authentication): the body's format, or 415.
     public func uploadFormat(contentType: String?) -> Result<(WireFormat, MediaType), NegotiationFailure> {
         guard let mt = MediaType.parseContentType(contentType), let format = Self.format(of: mt.essence) else {
-            return .failure(.init(status: 415, message: "Content-Type is not compatible",
-                                  event: "Accepted Content-Type is not compatible"))
+            return .failure(
+                .init(
+                    status: 415, message: "Content-Type is not compatible",
+                    event: "Accepted Content-Type is not compatible"))
         }
         return .success((format, mt))
     }
@@ -38,14 +42,16 @@ public struct ContentNegotiator: Sendable {
     /// Upload checks 6–8 (after authentication and the header checks): the version parameter.
     public func checkUploadVersion(_ mt: MediaType, format: WireFormat) -> NegotiationFailure? {
         guard let v = mt.version else {
-            return .init(status: 400, message: "Version parameter of Content-Type is required!",
-                         event: "Version parameter of Accepted Content-Type is required")
+            return .init(
+                status: 400, message: "Version parameter of Content-Type is required!",
+                event: "Version parameter of Accepted Content-Type is required")
         }
         do {
             let parsed = try ProtocolVersion(parsing: v)
             if parsed != configuredVersion(format) {
-                return .init(status: 406, message: "Protocol version is not compatible!",
-                             event: "Serialization: Protocol version is not compatible")
+                return .init(
+                    status: 406, message: "Protocol version is not compatible!",
+                    event: "Serialization: Protocol version is not compatible")
             }
             return nil
         } catch let e as ProtocolVersion.ParseError {
@@ -65,7 +71,8 @@ public struct ContentNegotiator: Sendable {
         let entries = MediaType.parseAccept(String(raw)).filter { !$0.isExcluded }
         for e in entries {
             if let f = Self.format(of: e.essence), let v = e.version,
-               let parsed = try? ProtocolVersion(parsing: v), parsed == configuredVersion(f) {
+                let parsed = try? ProtocolVersion(parsing: v), parsed == configuredVersion(f)
+            {
                 return .success(f)
             }
         }
@@ -73,15 +80,21 @@ public struct ContentNegotiator: Sendable {
             Self.format(of: $0.essence) != nil || $0.essence == "*/*" || $0.essence == "application/*"
         }
         guard let d = decider else {
-            return .failure(.init(status: 406, message: "Content-Type is not compatible",
-                                  event: "Accepted Content-Type is not compatible"))
+            return .failure(
+                .init(
+                    status: 406, message: "Content-Type is not compatible",
+                    event: "Accepted Content-Type is not compatible"))
         }
         if Self.format(of: d.essence) == nil || d.version == nil {
-            return .failure(.init(status: 406, message: "Version parameter of Content-Type is required!",
-                                  event: "Version parameter of Accepted Content-Type is required"))
+            return .failure(
+                .init(
+                    status: 406, message: "Version parameter of Content-Type is required!",
+                    event: "Version parameter of Accepted Content-Type is required"))
         }
-        return .failure(.init(status: 406, message: "Protocol version is not compatible!",
-                              event: "Serialization: Protocol version is not compatible"))
+        return .failure(
+            .init(
+                status: 406, message: "Protocol version is not compatible!",
+                event: "Serialization: Protocol version is not compatible"))
     }
 
     /// Audit and callback administration (§5.5, §5.6): absent, or an entry `application/json`, `application/*`
@@ -92,7 +105,10 @@ public struct ContentNegotiator: Sendable {
         let ok = MediaType.parseAccept(String(raw)).contains {
             !$0.isExcluded && ($0.essence == MediaType.json || $0.essence == "application/*" || $0.essence == "*/*")
         }
-        return ok ? nil : .init(status: 406, message: "Content-Type is not compatible",
-                                event: "Accepted Content-Type is not compatible")
+        return ok
+            ? nil
+            : .init(
+                status: 406, message: "Content-Type is not compatible",
+                event: "Accepted Content-Type is not compatible")
     }
 }

@@ -74,7 +74,7 @@ public enum DiagnosisKeyJSONDecoder {
                 default: throw UploadBodyError.unreadable("reportType")
                 }
             default:
-                continue // unknown members are ignored whatever their value
+                continue  // unknown members are ignored whatever their value
             }
         }
         return key
@@ -92,7 +92,7 @@ public enum DiagnosisKeyJSONDecoder {
         }
         let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
         guard !digits.isEmpty, digits.utf8.count <= 19, digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-              let n = Int64(text), n >= min, n <= max
+            let n = Int64(text), n >= min, n <= max
         else { throw UploadBodyError.unreadable("integer out of range") }
         return n
     }

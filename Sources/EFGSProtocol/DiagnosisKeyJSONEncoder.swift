@@ -37,38 +37,15 @@ public enum DiagnosisKeyJSONEncoder {
         if key.rollingPeriod != 0 { field("rollingPeriod", String(key.rollingPeriod)) }
         if key.transmissionRiskLevel != 0 { field("transmissionRiskLevel", String(key.transmissionRiskLevel)) }
         if !key.visitedCountries.isEmpty {
-            field("visitedCountries", "[" + key.visitedCountries.map(jsonString).joined(separator: ",") + "]")
+            field("visitedCountries", "[" + key.visitedCountries.map(JSONText.quoted).joined(separator: ",") + "]")
         }
-        if !key.origin.isEmpty { field("origin", jsonString(key.origin)) }
+        if !key.origin.isEmpty { field("origin", JSONText.quoted(key.origin)) }
         if key.reportType.rawValue != 0 {
-            field("reportType", key.reportType.protoName.map(jsonString) ?? String(key.reportType.rawValue))
+            field("reportType", key.reportType.protoName.map(JSONText.quoted) ?? String(key.reportType.rawValue))
         }
         if key.daysSinceOnsetOfSymptoms != 0 {
             field("days_since_onset_of_symptoms", String(key.daysSinceOnsetOfSymptoms))
         }
         out.append(0x7D)
-    }
-
-    /// JSON string literal with RFC 8259 escaping (`/` is not escaped).
-    public static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

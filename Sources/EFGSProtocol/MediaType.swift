@@ -27,7 +27,7 @@ public struct MediaType: Equatable, Sendable {
 
     /// Parses one media type; nil if there is no `type/subtype`.
     public init?(parsing text: Substring) {
-        let parts = MediaType.split(text, on: 0x3B) // ';'
+        let parts = MediaType.split(text, on: 0x3B)  // ';'
         guard let head = parts.first else { return nil }
         let slash = head.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard slash.count == 2 else { return nil }
@@ -54,7 +54,7 @@ public struct MediaType: Equatable, Sendable {
 
     /// Parses an `Accept` value into entries in header order; unparseable entries are dropped.
     public static func parseAccept(_ header: String) -> [MediaType] {
-        split(Substring(header), on: 0x2C).compactMap { MediaType(parsing: $0) } // ','
+        split(Substring(header), on: 0x2C).compactMap { MediaType(parsing: $0) }  // ','
     }
 
     /// Splits on `separator` outside double quotes.

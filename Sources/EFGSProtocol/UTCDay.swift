@@ -33,7 +33,8 @@ public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init?(compact text: Substring) {
         let b = Array(text.utf8)
         guard b.count == 8, let y = UTCDay.digits(b[0..<4]), let m = UTCDay.digits(b[4..<6]),
-              let d = UTCDay.digits(b[6..<8]) else { return nil }
+            let d = UTCDay.digits(b[6..<8])
+        else { return nil }
         guard let day = UTCDay(year: y, month: m, day: d) else { return nil }
         self = day
     }

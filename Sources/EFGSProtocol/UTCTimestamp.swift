@@ -12,8 +12,9 @@ public enum UTCTimestamp {
         let mi = (inDay / 60_000) % 60
         let s = (inDay / 1000) % 60
         let f = inDay % 1000
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-                      c.year, c.month, c.day, Int(h), Int(mi), Int(s), Int(f))
+        return String(
+            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
+            c.year, c.month, c.day, Int(h), Int(mi), Int(s), Int(f))
     }
 
     /// The text of an instant (milliseconds rounded down).

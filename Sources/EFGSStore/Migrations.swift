@@ -3,126 +3,129 @@
 enum Migrations {
     static func all(_ d: SQLStoreDialect) -> [(version: Int, statements: [String])] {
         [
-            (1, [
-                """
-                CREATE TABLE certificates (
-                  id \(d.autoIncrementPrimaryKey),
-                  created_at BIGINT NOT NULL,
-                  thumbprint VARCHAR(64) NOT NULL,
-                  country VARCHAR(2) NOT NULL,
-                  type VARCHAR(16) NOT NULL,
-                  revoked INTEGER NOT NULL DEFAULT 0,
-                  host VARCHAR(255),
-                  pem TEXT NOT NULL,
-                  operator_signature TEXT NOT NULL,
-                  UNIQUE (thumbprint, type)
-                )
-                """,
-                """
-                CREATE TABLE upload_batches (
-                  id \(d.autoIncrementPrimaryKey),
-                  country VARCHAR(2) NOT NULL,
-                  upload_tag VARCHAR(64) NOT NULL,
-                  accepted_at BIGINT NOT NULL,
-                  key_count INTEGER NOT NULL,
-                  format VARCHAR(16) NOT NULL,
-                  batch_signature TEXT NOT NULL,
-                  auth_thumbprint VARCHAR(64) NOT NULL,
-                  auth_pem TEXT NOT NULL,
-                  auth_operator_signature TEXT NOT NULL,
-                  signer_thumbprint VARCHAR(64) NOT NULL,
-                  signer_pem TEXT NOT NULL,
-                  signer_operator_signature TEXT NOT NULL,
-                  download_batch_tag VARCHAR(20)
-                )
-                """,
-                "CREATE INDEX upload_batches_unbatched ON upload_batches (download_batch_tag, id)",
-                "CREATE INDEX upload_batches_accepted ON upload_batches (accepted_at)",
-                """
-                CREATE TABLE diagnosis_keys (
-                  id \(d.autoIncrementPrimaryKey),
-                  upload_batch_id BIGINT NOT NULL REFERENCES upload_batches (id) ON DELETE CASCADE,
-                  position INTEGER NOT NULL,
-                  dedup_mac \(d.blob) NOT NULL UNIQUE,
-                  payload \(d.blob) NOT NULL
-                )
-                """,
-                "CREATE INDEX diagnosis_keys_batch ON diagnosis_keys (upload_batch_id, position)",
-                """
-                CREATE TABLE upload_tags (
-                  country VARCHAR(2) NOT NULL,
-                  tag VARCHAR(64) NOT NULL,
-                  reserved_at BIGINT NOT NULL,
-                  PRIMARY KEY (country, tag)
-                )
-                """,
-                """
-                CREATE TABLE download_batches (
-                  seq \(d.autoIncrementPrimaryKey),
-                  tag VARCHAR(20) NOT NULL UNIQUE,
-                  tag_day BIGINT NOT NULL,
-                  tag_number INTEGER NOT NULL,
-                  created_at BIGINT NOT NULL,
-                  next_tag VARCHAR(20),
-                  key_count INTEGER NOT NULL,
-                  format VARCHAR(16) NOT NULL,
-                  UNIQUE (tag_day, tag_number)
-                )
-                """,
-                "CREATE INDEX download_batches_created ON download_batches (created_at)",
-                """
-                CREATE TABLE callback_subscriptions (
-                  id \(d.autoIncrementPrimaryKey),
-                  country VARCHAR(2) NOT NULL,
-                  callback_id VARCHAR(32) NOT NULL,
-                  url VARCHAR(256) NOT NULL,
-                  created_at BIGINT NOT NULL,
-                  UNIQUE (country, callback_id)
-                )
-                """,
-                """
-                CREATE TABLE callback_tasks (
-                  id \(d.autoIncrementPrimaryKey),
-                  subscription_id BIGINT NOT NULL REFERENCES callback_subscriptions (id) ON DELETE CASCADE,
-                  batch_tag VARCHAR(20) NOT NULL,
-                  batch_created_at BIGINT NOT NULL,
-                  created_at BIGINT NOT NULL,
-                  retries INTEGER NOT NULL DEFAULT 0,
-                  last_try BIGINT,
-                  locked_at BIGINT,
-                  predecessor_id BIGINT
-                )
-                """,
-                "CREATE INDEX callback_tasks_subscription ON callback_tasks (subscription_id, id)",
-                """
-                CREATE TABLE statistics_uploads (
-                  id \(d.autoIncrementPrimaryKey),
-                  time BIGINT NOT NULL, country VARCHAR(2) NOT NULL, upload_tag VARCHAR(64) NOT NULL,
-                  key_count INTEGER NOT NULL
-                )
-                """,
-                """
-                CREATE TABLE statistics_downloads (
-                  id \(d.autoIncrementPrimaryKey),
-                  time BIGINT NOT NULL, country VARCHAR(2) NOT NULL, batch_tag VARCHAR(20) NOT NULL,
-                  key_count INTEGER NOT NULL
-                )
-                """,
-                """
-                CREATE TABLE statistics_cleanups (
-                  id \(d.autoIncrementPrimaryKey),
-                  time BIGINT NOT NULL, cutoff BIGINT NOT NULL, keys_deleted INTEGER NOT NULL,
-                  keys_before INTEGER NOT NULL, keys_after INTEGER NOT NULL
-                )
-                """,
-                """
-                CREATE TABLE job_locks (
-                  name VARCHAR(64) PRIMARY KEY,
-                  holder VARCHAR(128) NOT NULL,
-                  lease_until BIGINT NOT NULL
-                )
-                """,
-            ]),
+            (
+                1,
+                [
+                    """
+                    CREATE TABLE certificates (
+                      id \(d.autoIncrementPrimaryKey),
+                      created_at BIGINT NOT NULL,
+                      thumbprint VARCHAR(64) NOT NULL,
+                      country VARCHAR(2) NOT NULL,
+                      type VARCHAR(16) NOT NULL,
+                      revoked INTEGER NOT NULL DEFAULT 0,
+                      host VARCHAR(255),
+                      pem TEXT NOT NULL,
+                      operator_signature TEXT NOT NULL,
+                      UNIQUE (thumbprint, type)
+                    )
+                    """,
+                    """
+                    CREATE TABLE upload_batches (
+                      id \(d.autoIncrementPrimaryKey),
+                      country VARCHAR(2) NOT NULL,
+                      upload_tag VARCHAR(64) NOT NULL,
+                      accepted_at BIGINT NOT NULL,
+                      key_count INTEGER NOT NULL,
+                      format VARCHAR(16) NOT NULL,
+                      batch_signature TEXT NOT NULL,
+                      auth_thumbprint VARCHAR(64) NOT NULL,
+                      auth_pem TEXT NOT NULL,
+                      auth_operator_signature TEXT NOT NULL,
+                      signer_thumbprint VARCHAR(64) NOT NULL,
+                      signer_pem TEXT NOT NULL,
+                      signer_operator_signature TEXT NOT NULL,
+                      download_batch_tag VARCHAR(20)
+                    )
+                    """,
+                    "CREATE INDEX upload_batches_unbatched ON upload_batches (download_batch_tag, id)",
+                    "CREATE INDEX upload_batches_accepted ON upload_batches (accepted_at)",
+                    """
+                    CREATE TABLE diagnosis_keys (
+                      id \(d.autoIncrementPrimaryKey),
+                      upload_batch_id BIGINT NOT NULL REFERENCES upload_batches (id) ON DELETE CASCADE,
+                      position INTEGER NOT NULL,
+                      dedup_mac \(d.blob) NOT NULL UNIQUE,
+                      payload \(d.blob) NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX diagnosis_keys_batch ON diagnosis_keys (upload_batch_id, position)",
+                    """
+                    CREATE TABLE upload_tags (
+                      country VARCHAR(2) NOT NULL,
+                      tag VARCHAR(64) NOT NULL,
+                      reserved_at BIGINT NOT NULL,
+                      PRIMARY KEY (country, tag)
+                    )
+                    """,
+                    """
+                    CREATE TABLE download_batches (
+                      seq \(d.autoIncrementPrimaryKey),
+                      tag VARCHAR(20) NOT NULL UNIQUE,
+                      tag_day BIGINT NOT NULL,
+                      tag_number INTEGER NOT NULL,
+                      created_at BIGINT NOT NULL,
+                      next_tag VARCHAR(20),
+                      key_count INTEGER NOT NULL,
+                      format VARCHAR(16) NOT NULL,
+                      UNIQUE (tag_day, tag_number)
+                    )
+                    """,
+                    "CREATE INDEX download_batches_created ON download_batches (created_at)",
+                    """
+                    CREATE TABLE callback_subscriptions (
+                      id \(d.autoIncrementPrimaryKey),
+                      country VARCHAR(2) NOT NULL,
+                      callback_id VARCHAR(32) NOT NULL,
+                      url VARCHAR(256) NOT NULL,
+                      created_at BIGINT NOT NULL,
+                      UNIQUE (country, callback_id)
+                    )
+                    """,
+                    """
+                    CREATE TABLE callback_tasks (
+                      id \(d.autoIncrementPrimaryKey),
+                      subscription_id BIGINT NOT NULL REFERENCES callback_subscriptions (id) ON DELETE CASCADE,
+                      batch_tag VARCHAR(20) NOT NULL,
+                      batch_created_at BIGINT NOT NULL,
+                      created_at BIGINT NOT NULL,
+                      retries INTEGER NOT NULL DEFAULT 0,
+                      last_try BIGINT,
+                      locked_at BIGINT,
+                      predecessor_id BIGINT
+                    )
+                    """,
+                    "CREATE INDEX callback_tasks_subscription ON callback_tasks (subscription_id, id)",
+                    """
+                    CREATE TABLE statistics_uploads (
+                      id \(d.autoIncrementPrimaryKey),
+                      time BIGINT NOT NULL, country VARCHAR(2) NOT NULL, upload_tag VARCHAR(64) NOT NULL,
+                      key_count INTEGER NOT NULL
+                    )
+                    """,
+                    """
+                    CREATE TABLE statistics_downloads (
+                      id \(d.autoIncrementPrimaryKey),
+                      time BIGINT NOT NULL, country VARCHAR(2) NOT NULL, batch_tag VARCHAR(20) NOT NULL,
+                      key_count INTEGER NOT NULL
+                    )
+                    """,
+                    """
+                    CREATE TABLE statistics_cleanups (
+                      id \(d.autoIncrementPrimaryKey),
+                      time BIGINT NOT NULL, cutoff BIGINT NOT NULL, keys_deleted INTEGER NOT NULL,
+                      keys_before INTEGER NOT NULL, keys_after INTEGER NOT NULL
+                    )
+                    """,
+                    """
+                    CREATE TABLE job_locks (
+                      name VARCHAR(64) PRIMARY KEY,
+                      holder VARCHAR(128) NOT NULL,
+                      lease_until BIGINT NOT NULL
+                    )
+                    """,
+                ]
+            )
         ]
     }
 }

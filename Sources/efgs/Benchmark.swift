@@ -21,21 +21,30 @@ import VaporCSQLite
 /// (c) downloads one full batch repeatedly and reports requests/s; (d) times the batching run over all keys.
 struct Benchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure ingest (HTTP vs raw prepared SQLite insert) and download throughput; prints figures and ratios.")
+        abstract:
+            "Measure ingest (HTTP vs raw prepared SQLite insert) and download throughput; prints figures and ratios.")
     @Option(help: "Upload batches to send in (a).") var batches: Int = 10
-    @Option(help: "Concurrent uploaders in (a) (national backends uploading at the same time).") var concurrency: Int = 1
+    @Option(help: "Concurrent uploaders in (a) (national backends uploading at the same time).") var concurrency: Int =
+        1
     @Option(help: "Keys per upload batch.") var keysPerBatch: Int = 5000
     @Option(help: "Maximum download requests in (c).") var downloads: Int = 500
     @Option(help: "Maximum seconds for (c).") var seconds: Double = 20
     @Option(help: "Working folder (recreated).") var workDir: String = "bench-work"
-    @Option(help: "PostgreSQL database to measure instead of SQLite (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE); needs --reset-database.")
+    @Option(
+        help:
+            "PostgreSQL database to measure instead of SQLite (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE); needs --reset-database."
+    )
     var databaseURL: String?
-    @Flag(help: "Allow the benchmark to drop every table of --database-url's public schema (a throw-away database only).")
+    @Flag(
+        help: "Allow the benchmark to drop every table of --database-url's public schema (a throw-away database only).")
     var resetDatabase = false
 
     func validate() throws {
-        guard (1...200).contains(batches), (1...16).contains(concurrency), (1...5000).contains(keysPerBatch), (1...100_000).contains(downloads), seconds > 0, seconds <= 600 else {
-            throw ValidationError("--batches 1…200, --concurrency 1…16, --keys-per-batch 1…5000, --downloads 1…100000, --seconds 0…600")
+        guard (1...200).contains(batches), (1...16).contains(concurrency), (1...5000).contains(keysPerBatch),
+            (1...100_000).contains(downloads), seconds > 0, seconds <= 600
+        else {
+            throw ValidationError(
+                "--batches 1…200, --concurrency 1…16, --keys-per-batch 1…5000, --downloads 1…100000, --seconds 0…600")
         }
         if databaseURL != nil && !resetDatabase {
             throw ValidationError("--database-url: the benchmark empties that database; confirm with --reset-database")
@@ -59,14 +68,14 @@ struct Benchmark: AsyncParsableCommand {
             try await store.close()
         }
         try """
-            server: {host: 127.0.0.1, port: 0}
-            trustAnchor: {certificatePath: \(dir)/ta.pem}
-            database: {url: "\(databaseURL ?? "sqlite:\(dir)/efgs.sqlite")"}
-            storage: {keys: ["b1:\(storageKey)"], activeKeyId: b1}
-            batching: {interval: 86400, docLimit: 5000}
-            logging: {level: ERROR}
+        server: {host: 127.0.0.1, port: 0}
+        trustAnchor: {certificatePath: \(dir)/ta.pem}
+        database: {url: "\(databaseURL ?? "sqlite:\(dir)/efgs.sqlite")"}
+        storage: {keys: ["b1:\(storageKey)"], activeKeyId: b1}
+        batching: {interval: 86400, docLimit: 5000}
+        logging: {level: ERROR}
 
-            """.write(toFile: dir + "/efgs.yaml", atomically: true, encoding: .utf8)
+        """.write(toFile: dir + "/efgs.yaml", atomically: true, encoding: .utf8)
         let runtime = try await GatewayRuntime.open(ConfigOption.parse(["--config", dir + "/efgs.yaml"]))
         let gw = runtime.services
         let operatorSigner = try OperatorSigner(pem: ta.privateKeyPEM)
@@ -82,9 +91,10 @@ struct Benchmark: AsyncParsableCommand {
                 rows.append((s, .signing))
             }
             for (issued, type) in rows {
-                _ = try await runtime.services.store.insertCertificate(CertificateRow(
-                    createdAt: UTCTimestamp.millis(Date()), thumbprint: issued.thumbprint, country: c, type: type,
-                    pem: issued.certificatePEM, operatorSignature: try operatorSigner.sign(issued.certificatePEM)))
+                _ = try await runtime.services.store.insertCertificate(
+                    CertificateRow(
+                        createdAt: UTCTimestamp.millis(Date()), thumbprint: issued.thumbprint, country: c, type: type,
+                        pem: issued.certificatePEM, operatorSignature: try operatorSigner.sign(issued.certificatePEM)))
             }
         }
 
@@ -94,18 +104,23 @@ struct Benchmark: AsyncParsableCommand {
         var prepared: [(tag: String, body: [UInt8], signature: String, keys: [DiagnosisKey])] = []
         for i in 0..<batches {
             let keys = Demo.randomKeys(count: keysPerBatch, origin: "DE")
-            var b = DiagnosisKeyBatch(); b.keys = keys
+            var b = DiagnosisKeyBatch()
+            b.keys = keys
             prepared.append(("bench-\(i)", b.protobufBytes(), try signer.sign(keys: keys), keys))
         }
 
         let portBox = PortBox()
         var logger = Logger(label: "efgs.benchmark")
         logger.logLevel = .critical
-        let app = try GatewayServer.application(api: GatewayAPI(services: gw), services: [], logger: logger) { port in await portBox.set(port) }
+        let app = try GatewayServer.application(api: GatewayAPI(services: gw), services: [], logger: logger) { port in
+            await portBox.set(port)
+        }
         let serverTask = Task { try await app.runService() }
         let base = "http://127.0.0.1:\(await portBox.wait())"
-        let de = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: auth["DE"]!.thumbprint, dn: "C=DE"))
-        let fr = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: auth["FR"]!.thumbprint, dn: "C=FR"))
+        let de = try GatewayClient(
+            baseURL: base, identity: .proxyHeaders(thumbprint: auth["DE"]!.thumbprint, dn: "C=DE"))
+        let fr = try GatewayClient(
+            baseURL: base, identity: .proxyHeaders(thumbprint: auth["FR"]!.thumbprint, dn: "C=FR"))
 
         // (a) HTTP ingest
         let totalKeys = batches * keysPerBatch
@@ -115,10 +130,18 @@ struct Benchmark: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for lane in 0..<lanes {
                 group.addTask {
-                    for (tag, body, signature) in uploads.enumerated().filter({ $0.offset % lanes == lane }).map(\.element) {
-                        let r = try await de.send(method: .POST, path: "/diagnosiskeys/upload", headers: [
-                            ("Content-Type", WireFormat.protobuf.requestContentType()), ("batchTag", tag), ("batchSignature", signature)], body: body)
-                        guard r.status == 201 else { throw ValidationError("upload \(tag) answered \(r.status) \(r.text)") }
+                    for (tag, body, signature) in uploads.enumerated().filter({ $0.offset % lanes == lane }).map(
+                        \.element)
+                    {
+                        let r = try await de.send(
+                            method: .POST, path: "/diagnosiskeys/upload",
+                            headers: [
+                                ("Content-Type", WireFormat.protobuf.requestContentType()), ("batchTag", tag),
+                                ("batchSignature", signature),
+                            ], body: body)
+                        guard r.status == 201 else {
+                            throw ValidationError("upload \(tag) answered \(r.status) \(r.text)")
+                        }
                     }
                 }
             }
@@ -137,41 +160,54 @@ struct Benchmark: AsyncParsableCommand {
         var requests = 0
         let startC = DispatchTime.now()
         while requests < downloads && Self.elapsed(since: startC) < seconds {
-            let r = try await fr.send(method: .GET, path: "/diagnosiskeys/download/\(today)", headers: [
-                ("Accept", WireFormat.protobuf.acceptHeader()), ("batchTag", first.tag)])
-            guard r.status == 200, r.header("batchTag") == first.tag else { throw ValidationError("download answered \(r.status)") }
+            let r = try await fr.send(
+                method: .GET, path: "/diagnosiskeys/download/\(today)",
+                headers: [
+                    ("Accept", WireFormat.protobuf.acceptHeader()), ("batchTag", first.tag),
+                ])
+            guard r.status == 200, r.header("batchTag") == first.tag else {
+                throw ValidationError("download answered \(r.status)")
+            }
             requests += 1
         }
         let secondsC = Self.elapsed(since: startC)
 
-        try await de.shutdown(); try await fr.shutdown()
+        try await de.shutdown()
+        try await fr.shutdown()
         serverTask.cancel()
         _ = try? await serverTask.value
         try await runtime.close()
 
         // (b) the raw baseline of the same rows
-        let rows = try prepared.map { p in try gw.upload.sealedKeys(p.keys, records: gw.upload.canonicalRecords(p.keys)) }
+        let rows = try prepared.map { p in try gw.upload.sealedKeys(p.keys, records: gw.upload.canonicalRecords(p.keys))
+        }
         let secondsB: Double
         var stages: [(name: String, seconds: Double)] = []
         if let databaseURL {
-            secondsB = try await RawPostgresCopy.run(url: databaseURL, uploads: prepared.map { ($0.tag, $0.signature) }, rows: rows)
+            secondsB = try await RawPostgresCopy.run(
+                url: databaseURL, uploads: prepared.map { ($0.tag, $0.signature) }, rows: rows)
         } else {
             let baselinePath = dir + "/baseline.sqlite"
-            let baselineStore = try await SQLGatewayStore.open(url: "sqlite:" + baselinePath, logger: Logger(label: "bench"))
+            let baselineStore = try await SQLGatewayStore.open(
+                url: "sqlite:" + baselinePath, logger: Logger(label: "bench"))
             try await baselineStore.migrate()
             try await baselineStore.close()
-            secondsB = try RawSQLiteInsert.run(path: baselinePath, uploads: prepared.map { ($0.tag, $0.signature) }, rows: rows)
+            secondsB = try RawSQLiteInsert.run(
+                path: baselinePath, uploads: prepared.map { ($0.tag, $0.signature) }, rows: rows)
             // where (a)'s time goes: each step of the upload pipeline, on the same batches, without HTTP
-            stages = try await Self.uploadStages(prepared.map { ($0.tag, $0.body, $0.signature) }, gateway: gw, dir: dir)
+            stages = try await Self.uploadStages(
+                prepared.map { ($0.tag, $0.body, $0.signature) }, gateway: gw, dir: dir)
         }
 
-        let a = Double(totalKeys) / secondsA, b = Double(totalKeys) / secondsB
+        let a = Double(totalKeys) / secondsA
+        let b = Double(totalKeys) / secondsB
         #if DEBUG
         let build = "debug"
         #else
         let build = "release"
         #endif
-        print("""
+        print(
+            """
             efgs benchmark (\(build) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, \(postgres ? "PostgreSQL" : "SQLite WAL"))
             (a) HTTP ingest, \(concurrency) uploader(s): \(batches) × \(keysPerBatch) keys in \(Self.fmt(secondsA)) s → \(Self.fmt(a, 0)) keys/s \
             (\(Self.fmt(secondsA * 1000 / Double(batches), 1)) ms per batch)
@@ -185,8 +221,10 @@ struct Benchmark: AsyncParsableCommand {
 
     /// Times the steps of the upload path (§5.3 checks 10–18) over the prepared batches, storing into a fresh
     /// SQLite store with the gateway's schema.
-    static func uploadStages(_ batches: [(tag: String, body: [UInt8], signature: String)], gateway gw: GatewayServices,
-                             dir: String) async throws -> [(name: String, seconds: Double)] {
+    static func uploadStages(
+        _ batches: [(tag: String, body: [UInt8], signature: String)], gateway gw: GatewayServices,
+        dir: String
+    ) async throws -> [(name: String, seconds: Double)] {
         let store = try await SQLGatewayStore.open(url: "sqlite:\(dir)/stages.sqlite", logger: Logger(label: "bench"))
         try await store.migrate()
         var t: [String: Double] = [:]
@@ -197,17 +235,24 @@ struct Benchmark: AsyncParsableCommand {
         }
         for b in batches {
             let keys = try time("parse") { try WireFormat.protobuf.decodeKeys(b.body) }
-            let upload = UploadService.Upload(batchTag: b.tag, batchSignature: b.signature, format: .protobuf, keys: keys)
+            let upload = UploadService.Upload(
+                batchTag: b.tag, batchSignature: b.signature, format: .protobuf, keys: keys)
             try time("validate") { try gw.upload.validate(upload) }
             let records = time("records") { gw.upload.canonicalRecords(keys) }
             let stream = time("sort") { BatchStream.bytes(ofRecords: records) }
-            _ = try time("verify") { try BatchSignatureVerifier(allowLegacySha1: false).verify(batchSignature: b.signature, stream: stream, now: Date()) }
+            _ = try time("verify") {
+                try BatchSignatureVerifier(allowLegacySha1: false).verify(
+                    batchSignature: b.signature, stream: stream, now: Date())
+            }
             let stored = try time("mac+seal") { try gw.upload.sealedKeys(keys, records: records) }
-            let record = UploadBatchRecord(country: "DE", uploadTag: b.tag, acceptedAt: UTCTimestamp.millis(Date()), keyCount: keys.count,
-                                           format: .protobuf, batchSignature: b.signature, authThumbprint: "", authPEM: "",
-                                           authOperatorSignature: "", signerThumbprint: "", signerPEM: "", signerOperatorSignature: "")
+            let record = UploadBatchRecord(
+                country: "DE", uploadTag: b.tag, acceptedAt: UTCTimestamp.millis(Date()), keyCount: keys.count,
+                format: .protobuf, batchSignature: b.signature, authThumbprint: "", authPEM: "",
+                authOperatorSignature: "", signerThumbprint: "", signerPEM: "", signerOperatorSignature: "")
             let start = DispatchTime.now()
-            guard case .stored = try await store.storeUpload(record, keys: stored) else { throw ValidationError("stage store failed") }
+            guard case .stored = try await store.storeUpload(record, keys: stored) else {
+                throw ValidationError("stage store failed")
+            }
             t["store", default: 0] += elapsed(since: start)
         }
         try await store.close()
@@ -219,100 +264,4 @@ struct Benchmark: AsyncParsableCommand {
     }
 
     static func fmt(_ v: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", v) }
-}
-
-/// The baseline of (b): SQLite's C API, one transaction, one prepared INSERT reused for every key row.
-enum RawSQLiteInsert {
-    struct Failure: Error, CustomStringConvertible { var description: String }
-
-    /// Returns the seconds spent from BEGIN to COMMIT.
-    static func run(path: String, uploads: [(tag: String, signature: String)],
-                    rows: [[StoredKey]]) throws -> Double {
-        var db: OpaquePointer?
-        guard sqlite_nio_sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let db else {
-            throw Failure(description: "cannot open \(path)")
-        }
-        defer { sqlite_nio_sqlite3_close_v2(db) }
-        func exec(_ sql: String) throws {
-            guard sqlite_nio_sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else {
-                throw Failure(description: "\(sql): \(String(cString: sqlite_nio_sqlite3_errmsg(db)))")
-            }
-        }
-        func prepare(_ sql: String) throws -> OpaquePointer {
-            var stmt: OpaquePointer?
-            guard sqlite_nio_sqlite3_prepare_v2(db, sql, -1, &stmt, nil) == SQLITE_OK, let stmt else {
-                throw Failure(description: "\(sql): \(String(cString: sqlite_nio_sqlite3_errmsg(db)))")
-            }
-            return stmt
-        }
-        // the gateway's own connection settings (SQLiteBackend)
-        try exec("PRAGMA journal_mode=WAL")
-        try exec("PRAGMA foreign_keys=ON")
-        try exec("PRAGMA synchronous=NORMAL")
-        let batchInsert = try prepare("""
-            INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature, auth_thumbprint, auth_pem,
-              auth_operator_signature, signer_thumbprint, signer_pem, signer_operator_signature) VALUES ('DE', ?, ?, ?, 'protobuf', ?, '', '', '', '', '', '')
-            """)
-        let keyInsert = try prepare("INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload) VALUES (?, ?, ?, ?)")
-        defer { sqlite_nio_sqlite3_finalize(batchInsert); sqlite_nio_sqlite3_finalize(keyInsert) }
-        let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
-        func step(_ stmt: OpaquePointer) throws {
-            guard sqlite_nio_sqlite3_step(stmt) == SQLITE_DONE else { throw Failure(description: String(cString: sqlite_nio_sqlite3_errmsg(db))) }
-            sqlite_nio_sqlite3_reset(stmt)
-        }
-        let start = DispatchTime.now()
-        try exec("BEGIN IMMEDIATE")
-        for (upload, keys) in zip(uploads, rows) {
-            sqlite_nio_sqlite3_bind_text(batchInsert, 1, upload.tag, -1, transient)
-            sqlite_nio_sqlite3_bind_int64(batchInsert, 2, UTCTimestamp.millis(Date()))
-            sqlite_nio_sqlite3_bind_int64(batchInsert, 3, Int64(keys.count))
-            sqlite_nio_sqlite3_bind_text(batchInsert, 4, upload.signature, -1, transient)
-            try step(batchInsert)
-            let batchId = sqlite_nio_sqlite3_last_insert_rowid(db)
-            for k in keys {
-                sqlite_nio_sqlite3_bind_int64(keyInsert, 1, batchId)
-                sqlite_nio_sqlite3_bind_int64(keyInsert, 2, Int64(k.position))
-                k.dedupMAC.withUnsafeBytes { _ = sqlite_nio_sqlite3_bind_blob(keyInsert, 3, $0.baseAddress, Int32($0.count), transient) }
-                k.sealedPayload.withUnsafeBytes { _ = sqlite_nio_sqlite3_bind_blob(keyInsert, 4, $0.baseAddress, Int32($0.count), transient) }
-                try step(keyInsert)
-            }
-        }
-        try exec("COMMIT")
-        return Benchmark.elapsed(since: start)
-    }
-}
-
-/// The PostgreSQL baseline of (b): the gateway's tables emptied, then the same upload-batch rows by INSERT and the
-/// same key rows by `COPY … FROM STDIN`, all in one transaction on one connection.
-enum RawPostgresCopy {
-    /// Returns the seconds spent from BEGIN to COMMIT.
-    static func run(url: String, uploads: [(tag: String, signature: String)], rows: [[StoredKey]]) async throws -> Double {
-        let logger = Logger(label: "bench")
-        let backend = try PostgresBackend(url: url, logger: logger)
-        do {
-            let seconds = try await backend.withConnection { conn in
-                try await conn.query("TRUNCATE upload_tags, upload_batches, diagnosis_keys, download_batches, statistics_uploads CASCADE", logger: logger)
-                let start = DispatchTime.now()
-                try await conn.query("BEGIN", logger: logger)
-                for (upload, keys) in zip(uploads, rows) {
-                    let inserted = try await conn.query("""
-                        INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature, auth_thumbprint, auth_pem,
-                          auth_operator_signature, signer_thumbprint, signer_pem, signer_operator_signature)
-                        VALUES ('DE', \(upload.tag), \(UTCTimestamp.millis(Date())), \(keys.count), 'protobuf', \(upload.signature), '', '', '', '', '', '')
-                        RETURNING id
-                        """, logger: logger)
-                    var id: Int64?
-                    for try await value in inserted.decode(Int64.self) { id = value }
-                    try await PostgresBackend.copyKeys(keys, uploadBatchId: id!, connection: conn, logger: logger)
-                }
-                try await conn.query("COMMIT", logger: logger)
-                return Benchmark.elapsed(since: start)
-            }
-            try await backend.close()
-            return seconds
-        } catch {
-            try? await backend.close()
-            throw error
-        }
-    }
 }

@@ -8,7 +8,10 @@ import NIOSSL
 /// (Hummingbird with TLS) that records each `GET …?batchTag=…&date=…` notification. With `trustedClients` it
 /// requires one of those client certificates (the gateway's callback client identity); without, it asks for none.
 actor CallbackEndpoint {
-    struct Notice: Sendable { var batchTag: String; var date: String }
+    struct Notice: Sendable {
+        var batchTag: String
+        var date: String
+    }
     private(set) var notices: [Notice] = []
     private var waiters: [CheckedContinuation<Void, Never>] = []
     private var task: Task<Void, any Error>?
@@ -32,14 +35,20 @@ actor CallbackEndpoint {
         return notices.first
     }
 
-    private func wakeAll() { for w in waiters { w.resume() }; waiters = [] }
+    private func wakeAll() {
+        for w in waiters { w.resume() }
+        waiters = []
+    }
 
-    static func start(certificateDER: [UInt8], privateKeyPEM: String, trustedClients: [[UInt8]]? = nil,
-                      host: String = "127.0.0.1", port: Int = 0, path: String = "efgs/callback") async throws -> CallbackEndpoint {
+    static func start(
+        certificateDER: [UInt8], privateKeyPEM: String, trustedClients: [[UInt8]]? = nil,
+        host: String = "127.0.0.1", port: Int = 0, path: String = "efgs/callback"
+    ) async throws -> CallbackEndpoint {
         let endpoint = CallbackEndpoint()
         let router = Router()
         router.get(RouterPath(path)) { request, _ -> HTTPResponse.Status in
-            guard let tag = request.uri.queryParameters["batchTag"], let date = request.uri.queryParameters["date"] else { return .badRequest }
+            guard let tag = request.uri.queryParameters["batchTag"], let date = request.uri.queryParameters["date"]
+            else { return .badRequest }
             await endpoint.record(Notice(batchTag: String(tag), date: String(date)))
             return .ok
         }
@@ -47,15 +56,16 @@ actor CallbackEndpoint {
             certificateChain: [.certificate(try NIOSSLCertificate(bytes: certificateDER, format: .der))],
             privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(privateKeyPEM.utf8), format: .pem)))
         if let trustedClients {
-            tls.certificateVerification = .noHostnameVerification // mutual TLS: only the listed client certificates
+            tls.certificateVerification = .noHostnameVerification  // mutual TLS: only the listed client certificates
             tls.trustRoots = .certificates(try trustedClients.map { try NIOSSLCertificate(bytes: $0, format: .der) })
         }
         let portBox = PortBox()
         var logger = Logger(label: "efgs.callback-endpoint")
         logger.logLevel = .critical
-        let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: tls),
-                              configuration: .init(address: .hostname(host, port: port)),
-                              onServerRunning: { await portBox.set($0.localAddress?.port ?? 0) }, logger: logger)
+        let app = Application(
+            router: router, server: try .tls(.http1(), tlsConfiguration: tls),
+            configuration: .init(address: .hostname(host, port: port)),
+            onServerRunning: { await portBox.set($0.localAddress?.port ?? 0) }, logger: logger)
         await endpoint.run(app, portBox: portBox)
         let bound = await portBox.wait()
         guard bound > 0 else { throw ListenError(address: "\(host):\(port)") }
@@ -71,7 +81,7 @@ actor CallbackEndpoint {
     private func run(_ app: some ApplicationProtocol & Sendable, portBox: PortBox) {
         task = Task {
             do { try await app.runService() } catch {
-                await portBox.set(-1) // start() is waiting for the port
+                await portBox.set(-1)  // start() is waiting for the port
                 throw error
             }
         }

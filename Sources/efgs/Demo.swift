@@ -5,16 +5,18 @@ import EFGSGateway
 import EFGSProtocol
 import EFGSStore
 import Foundation
-import Logging
 import Hummingbird
 import HummingbirdTLS
+import Logging
 import NIOSSL
 import ServiceLifecycle
 
 /// `efgs demo`: a whole federation on one machine, end to end, with nothing but the Swift toolchain.
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a demo federation: demo PKI, a gateway on loopback (SQLite), three national backends uploading, batching, downloading and auditing.")
+        abstract:
+            "Run a demo federation: demo PKI, a gateway on loopback (SQLite), three national backends uploading, batching, downloading and auditing."
+    )
     @Option(help: "Working folder (recreated).") var workDir: String = "demo-work"
     @Flag(help: "Also print the gateway's event log.") var verbose = false
 
@@ -35,29 +37,44 @@ struct Demo: AsyncParsableCommand {
         let dir = URL(fileURLWithPath: workDir).standardizedFileURL.path
 
         step("Creating the demo PKI in \(dir)")
-        let ta = try CertificateFactory.selfSigned(country: nil, organization: "EFGS Demo Operator", commonName: "EFGS Demo Trust Anchor", key: .rsa3072)
+        let ta = try CertificateFactory.selfSigned(
+            country: nil, organization: "EFGS Demo Operator", commonName: "EFGS Demo Trust Anchor", key: .rsa3072)
         try ta.certificatePEM.write(toFile: dir + "/ta.pem", atomically: true, encoding: .utf8)
         try ta.privateKeyPEM.write(toFile: dir + "/ta.key", atomically: true, encoding: .utf8)
         let operatorSigner = try OperatorSigner(pem: ta.privateKeyPEM)
-        let kinds: [(String, CertificateFactory.KeyKind, CertificateFactory.KeyKind)] = [("DE", .rsa3072, .rsa3072), ("FR", .p256, .p256), ("PL", .p256, .rsa3072)]
+        let kinds: [(String, CertificateFactory.KeyKind, CertificateFactory.KeyKind)] = [
+            ("DE", .rsa3072, .rsa3072), ("FR", .p256, .p256), ("PL", .p256, .rsa3072),
+        ]
         var backends: [Backend] = []
         for (c, authKind, signKind) in kinds {
-            let auth = try CertificateFactory.selfSigned(country: c, organization: "\(c) National Backend", commonName: "efgs-auth.\(c.lowercased()).demo", key: authKind)
-            let sign = try CertificateFactory.selfSigned(country: c, organization: "\(c) National Backend", commonName: "efgs-sign.\(c.lowercased()).demo", key: signKind)
+            let auth = try CertificateFactory.selfSigned(
+                country: c, organization: "\(c) National Backend", commonName: "efgs-auth.\(c.lowercased()).demo",
+                key: authKind)
+            let sign = try CertificateFactory.selfSigned(
+                country: c, organization: "\(c) National Backend", commonName: "efgs-sign.\(c.lowercased()).demo",
+                key: signKind)
             for (name, issued) in [("auth", auth), ("signing", sign)] {
-                try issued.certificatePEM.write(toFile: "\(dir)/\(c.lowercased())-\(name).pem", atomically: true, encoding: .utf8)
-                try issued.privateKeyPEM.write(toFile: "\(dir)/\(c.lowercased())-\(name).key", atomically: true, encoding: .utf8)
+                try issued.certificatePEM.write(
+                    toFile: "\(dir)/\(c.lowercased())-\(name).pem", atomically: true, encoding: .utf8)
+                try issued.privateKeyPEM.write(
+                    toFile: "\(dir)/\(c.lowercased())-\(name).key", atomically: true, encoding: .utf8)
             }
-            print("    \(c): authentication \(authKind.rawValue) \(auth.thumbprint.prefix(16))…, signing \(signKind.rawValue) \(sign.thumbprint.prefix(16))…")
+            print(
+                "    \(c): authentication \(authKind.rawValue) \(auth.thumbprint.prefix(16))…, signing \(signKind.rawValue) \(sign.thumbprint.prefix(16))…"
+            )
             backends.append(Backend(country: c, auth: auth, signing: sign))
         }
         // the gateway's callback client identity, and PL's callback endpoint (HTTPS on loopback, SAN localhost)
-        let callbackClient = try CertificateFactory.selfSigned(country: nil, organization: "EFGS Demo Operator", commonName: "efgs-callback-client", key: .p256)
+        let callbackClient = try CertificateFactory.selfSigned(
+            country: nil, organization: "EFGS Demo Operator", commonName: "efgs-callback-client", key: .p256)
         try callbackClient.certificatePEM.write(toFile: dir + "/callback-client.pem", atomically: true, encoding: .utf8)
         try callbackClient.privateKeyPEM.write(toFile: dir + "/callback-client.key", atomically: true, encoding: .utf8)
-        let plCallback = try CertificateFactory.selfSigned(country: "PL", organization: "PL National Backend", commonName: "localhost", key: .p256,
-                                                           dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]])
-        print("    PL callback endpoint certificate \(plCallback.thumbprint.prefix(16))… (SAN localhost); gateway callback client \(callbackClient.thumbprint.prefix(16))…")
+        let plCallback = try CertificateFactory.selfSigned(
+            country: "PL", organization: "PL National Backend", commonName: "localhost", key: .p256,
+            dnsNames: ["localhost"], ipAddresses: [[127, 0, 0, 1]])
+        print(
+            "    PL callback endpoint certificate \(plCallback.thumbprint.prefix(16))… (SAN localhost); gateway callback client \(callbackClient.thumbprint.prefix(16))…"
+        )
         let storageKey = Base64.encodeString((0..<32).map { _ in UInt8.random(in: 0...255) })
         let yaml = """
             # generated by `efgs demo` — demo only
@@ -87,24 +104,34 @@ struct Demo: AsyncParsableCommand {
         try yaml.write(toFile: dir + "/efgs.yaml", atomically: true, encoding: .utf8)
 
         step("Starting a gateway on loopback (SQLite at \(dir)/efgs.sqlite)")
-        let runtime = try await GatewayRuntime.open(ConfigOption.parse(["--config", dir + "/efgs.yaml"]), callbacks: true)
+        let runtime = try await GatewayRuntime.open(
+            ConfigOption.parse(["--config", dir + "/efgs.yaml"]), callbacks: true)
         let gw = runtime.services
         for b in backends {
             for (issued, type) in [(b.auth, CertificateType.authentication), (b.signing, .signing)] {
-                let row = CertificateRow(createdAt: UTCTimestamp.millis(Date()), thumbprint: issued.thumbprint, country: b.country, type: type,
-                                         pem: issued.certificatePEM, operatorSignature: try operatorSigner.sign(issued.certificatePEM))
-                _ = try gw.trustAnchor.checkIntegrity(of: .init(thumbprint: row.thumbprint, country: row.country, pem: row.pem, operatorSignature: row.operatorSignature))
+                let row = CertificateRow(
+                    createdAt: UTCTimestamp.millis(Date()), thumbprint: issued.thumbprint, country: b.country,
+                    type: type,
+                    pem: issued.certificatePEM, operatorSignature: try operatorSigner.sign(issued.certificatePEM))
+                _ = try gw.trustAnchor.checkIntegrity(
+                    of: .init(
+                        thumbprint: row.thumbprint, country: row.country, pem: row.pem,
+                        operatorSignature: row.operatorSignature))
                 _ = try await runtime.services.store.insertCertificate(row)
             }
         }
-        _ = try await runtime.services.store.insertCertificate(CertificateRow(
-            createdAt: UTCTimestamp.millis(Date()), thumbprint: plCallback.thumbprint, country: "PL", type: .callback,
-            pem: plCallback.certificatePEM, operatorSignature: try operatorSigner.sign(plCallback.certificatePEM)))
+        _ = try await runtime.services.store.insertCertificate(
+            CertificateRow(
+                createdAt: UTCTimestamp.millis(Date()), thumbprint: plCallback.thumbprint, country: "PL",
+                type: .callback,
+                pem: plCallback.certificatePEM, operatorSignature: try operatorSigner.sign(plCallback.certificatePEM)))
         print("    registered \(backends.count * 2 + 1) certificate rows signed by the trust anchor")
         let portBox = PortBox()
         var logger = Logger(label: "efgs.demo")
         logger.logLevel = .critical
-        let app = try GatewayServer.application(api: GatewayAPI(services: gw), services: [], logger: logger) { port in await portBox.set(port) }
+        let app = try GatewayServer.application(api: GatewayAPI(services: gw), services: [], logger: logger) { port in
+            await portBox.set(port)
+        }
         let serverTask = Task { try await app.runService() }
         let port = await portBox.wait()
         let base = "http://127.0.0.1:\(port)"
@@ -113,15 +140,24 @@ struct Demo: AsyncParsableCommand {
         var failures: [String] = []
         let today = UTCDay(Date())
         for i in backends.indices {
-            backends[i].client = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: backends[i].auth.thumbprint, dn: "C=\(backends[i].country),O=\(backends[i].country) National Backend"))
+            backends[i].client = try GatewayClient(
+                baseURL: base,
+                identity: .proxyHeaders(
+                    thumbprint: backends[i].auth.thumbprint,
+                    dn: "C=\(backends[i].country),O=\(backends[i].country) National Backend"))
         }
 
         step("PL starts its callback endpoint and subscribes (the others poll)")
-        let endpoint = try await CallbackEndpoint.start(certificateDER: plCallback.der, privateKeyPEM: plCallback.privateKeyPEM, trustedClients: [callbackClient.der])
+        let endpoint = try await CallbackEndpoint.start(
+            certificateDER: plCallback.der, privateKeyPEM: plCallback.privateKeyPEM,
+            trustedClients: [callbackClient.der])
         let pl = backends.first { $0.country == "PL" }!
         let callbackPort = await endpoint.port
-        let sub = try await pl.client.send(method: .PUT, path: "/diagnosiskeys/callback/pl-demo?url=https://localhost:\(callbackPort)/efgs/callback")
-        print("    PUT /diagnosiskeys/callback/pl-demo?url=https://localhost:\(callbackPort)/efgs/callback → HTTP \(sub.status)")
+        let sub = try await pl.client.send(
+            method: .PUT, path: "/diagnosiskeys/callback/pl-demo?url=https://localhost:\(callbackPort)/efgs/callback")
+        print(
+            "    PUT /diagnosiskeys/callback/pl-demo?url=https://localhost:\(callbackPort)/efgs/callback → HTTP \(sub.status)"
+        )
         if sub.status != 200 { failures.append("PL subscription answered \(sub.status) \(sub.text)") }
 
         step("Uploading signed batches (protobuf and JSON)")
@@ -133,23 +169,35 @@ struct Demo: AsyncParsableCommand {
                 let tag = "\(b.country)-\(format.rawValue)-\(UInt32.random(in: 0...UInt32.max))"
                 let r = try await b.client.upload(keys: keys, batchTag: tag, signer: signer, format: format)
                 print("    \(b.country) \(format.rawValue) \(n) keys tag=\(tag) → HTTP \(r.status)")
-                if r.status == 201 { backends[i].uploadedKeys += keys } else { failures.append("\(b.country) upload \(format) answered \(r.status) \(r.text)") }
+                if r.status == 201 {
+                    backends[i].uploadedKeys += keys
+                } else {
+                    failures.append("\(b.country) upload \(format) answered \(r.status) \(r.text)")
+                }
             }
         }
-        let dupe = try await backends[0].client.upload(keys: Array(backends[0].uploadedKeys.prefix(2)), batchTag: "DE-replay",
-                                                      signer: try BatchSigner(certificate: backends[0].signing.certificate, privateKey: backends[0].signing.privateKey))
+        let dupe = try await backends[0].client.upload(
+            keys: Array(backends[0].uploadedKeys.prefix(2)), batchTag: "DE-replay",
+            signer: try BatchSigner(
+                certificate: backends[0].signing.certificate, privateKey: backends[0].signing.privateKey))
         print("    DE re-sends 2 stored keys → HTTP \(dupe.status) \(dupe.text)")
         if dupe.status != 207 { failures.append("duplicate upload answered \(dupe.status)") }
 
         step("Batching")
         let created = try await gw.batching.run()
-        print("    created \(created.count) download batches: \(created.map { "\($0.tag) (\($0.keyCount) keys)" }.joined(separator: ", "))")
+        print(
+            "    created \(created.count) download batches: \(created.map { "\($0.tag) (\($0.keyCount) keys)" }.joined(separator: ", "))"
+        )
 
         step("Callback delivery (as serve does right after a batching run that created batches)")
         let delivery = try await gw.callbackExecutor(client: runtime.callbackClient!).run()
         let notices = await endpoint.notices
-        print("    delivered \(delivery.delivered) callback(s) over mutual TLS; PL's endpoint received: \(notices.map { "batchTag=\($0.batchTag) date=\($0.date)" }.joined(separator: ", "))")
-        if notices.map(\.batchTag) != created.map(\.tag) { failures.append("PL was notified of \(notices.map(\.batchTag)), batches are \(created.map(\.tag))") }
+        print(
+            "    delivered \(delivery.delivered) callback(s) over mutual TLS; PL's endpoint received: \(notices.map { "batchTag=\($0.batchTag) date=\($0.date)" }.joined(separator: ", "))"
+        )
+        if notices.map(\.batchTag) != created.map(\.tag) {
+            failures.append("PL was notified of \(notices.map(\.batchTag)), batches are \(created.map(\.tag))")
+        }
         var onCallback = 0
         for n in notices {
             let (r, keys) = try await pl.client.download(date: n.date, batchTag: n.batchTag)
@@ -158,7 +206,9 @@ struct Demo: AsyncParsableCommand {
         }
         let plExpected = backends.filter { $0.country != "PL" }.reduce(0) { $0 + $1.uploadedKeys.count }
         print("    PL downloaded the notified batches: \(onCallback) keys (expected \(plExpected)), no polling")
-        if onCallback != plExpected { failures.append("PL downloaded \(onCallback) keys on callback, expected \(plExpected)") }
+        if onCallback != plExpected {
+            failures.append("PL downloaded \(onCallback) keys on callback, expected \(plExpected)")
+        }
         try await endpoint.stop()
 
         step("Each backend downloads \(today) following nextBatchTag, then audits and verifies every key")
@@ -167,21 +217,30 @@ struct Demo: AsyncParsableCommand {
         for b in backends {
             let expected = backends.filter { $0.country != b.country }.reduce(0) { $0 + $1.uploadedKeys.count }
             var got = 0
-            for (format, batches) in [(WireFormat.protobuf, try await b.client.downloadDay(date: today.description)),
-                                      (.json, try await b.client.downloadDay(date: today.description, format: .json))] {
+            for (format, batches) in [
+                (WireFormat.protobuf, try await b.client.downloadDay(date: today.description)),
+                (.json, try await b.client.downloadDay(date: today.description, format: .json)),
+            ] {
                 got = batches.reduce(0) { $0 + $1.keys.count }
-                if got != expected { failures.append("\(b.country) \(format.rawValue) download got \(got) keys, expected \(expected)") }
+                if got != expected {
+                    failures.append("\(b.country) \(format.rawValue) download got \(got) keys, expected \(expected)")
+                }
             }
             var verified = 0
             for (tag, keys) in try await b.client.downloadDay(date: today.description) {
                 let (resp, entries) = try await b.client.audit(date: today.description, batchTag: tag)
-                guard let entries else { failures.append("\(b.country) audit \(tag) answered \(resp.status)"); continue }
+                guard let entries else {
+                    failures.append("\(b.country) audit \(tag) answered \(resp.status)")
+                    continue
+                }
                 do { verified += try AuditVerifier(trustAnchor: anchor).verify(keys: keys, entries: entries) } catch {
                     failures.append("\(b.country) audit of \(tag): \(error)")
                 }
             }
             verifiedTotal += verified
-            print("    \(b.country): downloaded \(got) keys of the other countries; \(verified) verified against the audit (operator + batch signatures)")
+            print(
+                "    \(b.country): downloaded \(got) keys of the other countries; \(verified) verified against the audit (operator + batch signatures)"
+            )
         }
 
         for b in backends { try await b.client.shutdown() }
@@ -190,7 +249,9 @@ struct Demo: AsyncParsableCommand {
         try await runtime.close()
 
         step("Summary")
-        print("    callbacks delivered: \(delivery.delivered), countries: \(backends.count), keys uploaded: \(backends.reduce(0) { $0 + $1.uploadedKeys.count }), download batches: \(created.count), keys verified through the audit: \(verifiedTotal)")
+        print(
+            "    callbacks delivered: \(delivery.delivered), countries: \(backends.count), keys uploaded: \(backends.reduce(0) { $0 + $1.uploadedKeys.count }), download batches: \(created.count), keys verified through the audit: \(verifiedTotal)"
+        )
         if failures.isEmpty {
             print("    DEMO PASSED")
         } else {
@@ -215,14 +276,3 @@ struct Demo: AsyncParsableCommand {
         }
     }
 }
-
-actor PortBox {
-    var port: Int?
-    var waiters: [CheckedContinuation<Int, Never>] = []
-    func set(_ p: Int) { port = p; for w in waiters { w.resume(returning: p) }; waiters = [] }
-    func wait() async -> Int {
-        if let port { return port }
-        return await withCheckedContinuation { waiters.append($0) }
-    }
-}
-

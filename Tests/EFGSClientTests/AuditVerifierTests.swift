@@ -23,7 +23,8 @@ final class AuditVerifierTests: XCTestCase {
         let signature = try BatchSigner(certificate: sign.certificate, privateKey: sign.privateKey).sign(keys: keys)
         let entry = AuditEntry(
             country: country, uploadedTime: "2024-01-01T00:00:00.000Z", uploaderCertificate: auth.certificatePEM,
-            uploaderThumbprint: auth.thumbprint, uploaderOperatorSignature: try operatorSigner.sign(auth.certificatePEM),
+            uploaderThumbprint: auth.thumbprint,
+            uploaderOperatorSignature: try operatorSigner.sign(auth.certificatePEM),
             signingCertificate: sign.certificatePEM, uploaderSigningThumbprint: sign.thumbprint,
             signingCertificateOperatorSignature: try operatorSigner.sign(sign.certificatePEM), amount: count,
             batchSignature: signature)
@@ -58,7 +59,8 @@ final class AuditVerifierTests: XCTestCase {
 
         entries = uploads.map(\.entry)
         entries[0].uploaderSigningThumbprint = uploads[1].entry.uploaderSigningThumbprint
-        XCTAssertEqual(verifier.check(keys: keys, entries: entries)[0].problem, "signer is not the audited signing certificate")
+        XCTAssertEqual(
+            verifier.check(keys: keys, entries: entries)[0].problem, "signer is not the audited signing certificate")
 
         entries = uploads.map(\.entry)
         let uncovered = verifier.check(keys: keys + SampleKeys.make(1, origin: "DE"), entries: entries)

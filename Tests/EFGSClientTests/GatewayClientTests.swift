@@ -17,7 +17,8 @@ final class GatewayClientTests: XCTestCase {
         let keys = f.keys(3, origin: "DE")
         try await withRunningGateway(f.api) { port in
             let base = "http://127.0.0.1:\(port)"
-            let upload = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: de.auth.thumbprint, dn: "C=DE"))
+            let upload = try GatewayClient(
+                baseURL: base, identity: .proxyHeaders(thumbprint: de.auth.thumbprint, dn: "C=DE"))
             let download = try GatewayClient(
                 baseURL: base, identity: .proxyHeaders(thumbprint: fr.auth.thumbprint, dn: "C=FR"))
             do {
@@ -27,7 +28,8 @@ final class GatewayClientTests: XCTestCase {
                 XCTAssertEqual(stored.header("batchTag"), "client-1")
                 let again = try await upload.upload(keys: keys, batchTag: "client-2", signer: signer)
                 XCTAssertEqual(again.status, 207)
-                XCTAssertEqual(UploadMultiStatus.decode(again.body), UploadMultiStatus(keyCount: 3, conflicts: [0, 1, 2]))
+                XCTAssertEqual(
+                    UploadMultiStatus.decode(again.body), UploadMultiStatus(keyCount: 3, conflicts: [0, 1, 2]))
                 _ = try await f.services.batching.run()
 
                 let today = UTCDay(Date()).description
@@ -89,7 +91,8 @@ final class GatewayClientTests: XCTestCase {
                 XCTAssertEqual(listed.response.status, 200, listed.response.text)
                 let refused = try await unknown.subscriptions()
                 XCTAssertEqual(refused.response.status, 403)
-                XCTAssertEqual(ErrorBody.decode(refused.response.body)?.message, "Client is not authorized to access the service")
+                XCTAssertEqual(
+                    ErrorBody.decode(refused.response.body)?.message, "Client is not authorized to access the service")
             } catch {
                 try? await client.shutdown()
                 try? await unknown.shutdown()

@@ -1,9 +1,10 @@
-@testable import EFGSCrypto
 import EFGSProtocol
 import EFGSTestSupport
 import Foundation
 import X509
 import XCTest
+
+@testable import EFGSCrypto
 
 final class CMSVectorTests: XCTestCase {
     let dir = Bundle.module.url(forResource: "Vectors", withExtension: nil)!
@@ -14,8 +15,9 @@ final class CMSVectorTests: XCTestCase {
     }
 
     func verify(_ name: String, legacy: Bool = false, stream s: [UInt8]? = nil) throws -> VerifiedBatchSignature {
-        try BatchSignatureVerifier(allowLegacySha1: legacy).verify(batchSignature: sig(name), stream: s ?? stream,
-                                                                   now: Date())
+        try BatchSignatureVerifier(allowLegacySha1: legacy).verify(
+            batchSignature: sig(name), stream: s ?? stream,
+            now: Date())
     }
 
     func structure(_ name: String) throws -> SignedDataValue {
@@ -43,19 +45,19 @@ final class CMSVectorTests: XCTestCase {
     /// any byte of the stream changes. SHA-1 rows verify only with the legacy option.
     func testRequiredAcceptanceCasesSection65() throws {
         let cases: [(name: String, legacy: Bool, digest: String, signature: String)] = [
-            ("bc-a-rsa", false, Self.sha256, "1.2.840.113549.1.1.11"),   // A-RSA, BouncyCastle defaults, BER
-            ("bc-a-ec", false, Self.sha256, "1.2.840.10045.4.3.2"),      // A-EC
-            ("bc-b-rsa", false, Self.sha256, "1.2.840.113549.1.1.1"),    // B, sha256+NULL, rsaEncryption+NULL
-            ("py-c-net", false, Self.sha256, "1.2.840.113549.1.1.1"),    // C, RSA-4096, no attributes, DER
-            ("py-e-rsa", true, Self.sha1, "1.2.840.113549.1.1.5"),       // E, Go pkcs7 shape
-            ("py-e-ec", true, Self.sha1, "1.2.840.10045.4.1"),           // E with EC
-            ("py-f", true, Self.sha256, "1.2.840.113549.1.1.5"),         // F, SHA1withRSA over a SHA-256 messageDigest
-            ("bc-h-sha1", true, Self.sha1, "1.2.840.113549.1.1.1"),      // H, SHA-1 with bare rsaEncryption
-            ("bc-pss", false, Self.sha256, "1.2.840.113549.1.1.10"),     // PSS, salt 32
+            ("bc-a-rsa", false, Self.sha256, "1.2.840.113549.1.1.11"),  // A-RSA, BouncyCastle defaults, BER
+            ("bc-a-ec", false, Self.sha256, "1.2.840.10045.4.3.2"),  // A-EC
+            ("bc-b-rsa", false, Self.sha256, "1.2.840.113549.1.1.1"),  // B, sha256+NULL, rsaEncryption+NULL
+            ("py-c-net", false, Self.sha256, "1.2.840.113549.1.1.1"),  // C, RSA-4096, no attributes, DER
+            ("py-e-rsa", true, Self.sha1, "1.2.840.113549.1.1.5"),  // E, Go pkcs7 shape
+            ("py-e-ec", true, Self.sha1, "1.2.840.10045.4.1"),  // E with EC
+            ("py-f", true, Self.sha256, "1.2.840.113549.1.1.5"),  // F, SHA1withRSA over a SHA-256 messageDigest
+            ("bc-h-sha1", true, Self.sha1, "1.2.840.113549.1.1.1"),  // H, SHA-1 with bare rsaEncryption
+            ("bc-pss", false, Self.sha256, "1.2.840.113549.1.1.10"),  // PSS, salt 32
             ("openssl-rsa-pss", false, Self.sha256, "1.2.840.113549.1.1.10"),
-            ("bc-ski", false, Self.sha256, "1.2.840.113549.1.1.11"),     // SKI SID
+            ("bc-ski", false, Self.sha256, "1.2.840.113549.1.1.11"),  // SKI SID
             ("openssl-rsa-ski", false, Self.sha256, "1.2.840.113549.1.1.1"),
-            ("bc-attached", false, Self.sha256, "1.2.840.113549.1.1.11"), // attached eContent = stream
+            ("bc-attached", false, Self.sha256, "1.2.840.113549.1.1.11"),  // attached eContent = stream
             ("openssl-rsa-attached", false, Self.sha256, "1.2.840.113549.1.1.1"),
             ("bc-direct-rsa", false, Self.sha256, "1.2.840.113549.1.1.11"),
             ("openssl-rsa-attrs", false, Self.sha256, "1.2.840.113549.1.1.1"),
@@ -107,11 +109,15 @@ final class CMSVectorTests: XCTestCase {
         XCTAssertEqual(try structure("bc-attached").eContent, stream)
         XCTAssertNil(try structure("bc-a-rsa").eContent)
         XCTAssertNil(try structure("py-c-net").signerInfos[0].signedAttributes, "case C has no signed attributes")
-        XCTAssertEqual(try structure("bc-a-rsa").signerInfos[0].signedAttributes?.map(\.type.description).sorted(),
-                       ["1.2.840.113549.1.9.3", "1.2.840.113549.1.9.4", "1.2.840.113549.1.9.5",
-                        "1.2.840.113549.1.9.52"])
-        XCTAssertEqual(try structure("bc-b-rsa").signerInfos[0].digestAlgorithm.parameters?.identifier, .null,
-                       "case B: sha256 with NULL")
+        XCTAssertEqual(
+            try structure("bc-a-rsa").signerInfos[0].signedAttributes?.map(\.type.description).sorted(),
+            [
+                "1.2.840.113549.1.9.3", "1.2.840.113549.1.9.4", "1.2.840.113549.1.9.5",
+                "1.2.840.113549.1.9.52",
+            ])
+        XCTAssertEqual(
+            try structure("bc-b-rsa").signerInfos[0].digestAlgorithm.parameters?.identifier, .null,
+            "case B: sha256 with NULL")
         XCTAssertGreaterThan(sig("py-c-net").count, 2400, "RSA-4096 signatures make a long header (§8.21)")
     }
 
@@ -137,9 +143,11 @@ final class CMSVectorTests: XCTestCase {
         XCTAssertEqual(reason("rej-zero-signers"), .signerCount(0))
         XCTAssertEqual(reason("openssl-nocerts"), .noSignerCertificate)
         XCTAssertEqual(reason("rej-sid-unmatched"), .noSignerCertificate)
-        for name in ["openssl-enveloped", "rej-econtenttype", "rej-md5", "rej-md5-rsa", "rej-unknown-sigalg",
-                     "rej-ecdsa-oid-rsa-key", "rej-rsa-oid-ec-key", "rej-no-contenttype", "rej-contenttype-signeddata",
-                     "rej-algprot-mismatch"] {
+        for name in [
+            "openssl-enveloped", "rej-econtenttype", "rej-md5", "rej-md5-rsa", "rej-unknown-sigalg",
+            "rej-ecdsa-oid-rsa-key", "rej-rsa-oid-ec-key", "rej-no-contenttype", "rej-contenttype-signeddata",
+            "rej-algprot-mismatch",
+        ] {
             XCTAssertTrue(isMalformed(reason(name)), "\(name): \(String(describing: reason(name)))")
         }
         for name in ["rej-md-mismatch", "rej-attached-different", "rej-bad-signature", "openssl-other-content"] {
@@ -161,16 +169,19 @@ final class CMSVectorTests: XCTestCase {
         let v = BatchSignatureVerifier(allowLegacySha1: false)
         let good = sig("bc-a-rsa")
         XCTAssertNoThrow(try v.verify(batchSignature: good, stream: stream, now: Date()))
-        XCTAssertNoThrow(try v.verify(batchSignature: good.replacingOccurrences(of: "=", with: ""), stream: stream,
-                                      now: Date()), "padding optional")
+        XCTAssertNoThrow(
+            try v.verify(
+                batchSignature: good.replacingOccurrences(of: "=", with: ""), stream: stream,
+                now: Date()), "padding optional")
         let head = String(good.prefix(40))
         let tail = String(good.dropFirst(40))
         let urlSafe = good.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
         var bads: [String] = ["", "garbage!", urlSafe, " " + good, good + " "]
         for separator in ["\n", "\r\n", " ", "\t"] { bads.append(head + separator + tail) }
         for bad in bads where bad != good {
-            XCTAssertThrowsError(try v.verify(batchSignature: bad, stream: stream, now: Date()),
-                                 bad.prefix(20).description)
+            XCTAssertThrowsError(
+                try v.verify(batchSignature: bad, stream: stream, now: Date()),
+                bad.prefix(20).description)
         }
         // §3.3 V2: the signature of one order does not verify another order of the same records
         XCTAssertThrowsError(try v.verify(batchSignature: good, stream: Array(stream.reversed()), now: Date()))
@@ -180,7 +191,7 @@ final class CMSVectorTests: XCTestCase {
     /// refused with a `BatchSignatureError`, never a crash; a mutation that still verifies can only be one that
     /// leaves the signed bytes, the signer key and the signature intact.
     func testMutatedSignaturesNeverCrash() throws {
-        var rng = SeededGenerator(seed: 0x6C50E847)
+        var rng = SeededGenerator(seed: 0x6C50_E847)
         for name in ["bc-a-rsa", "py-c-net", "openssl-ec-attrs"] {
             let der = Base64.decodeStrict(sig(name))!
             var refused = 0

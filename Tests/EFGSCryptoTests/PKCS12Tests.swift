@@ -1,6 +1,7 @@
-@testable import EFGSCrypto
 import Foundation
 import XCTest
+
+@testable import EFGSCrypto
 
 /// PKCS#12 files made by independent producers (OpenSSL CLI 3.x, Python `cryptography`; `tools/vectors/pkcs12.sh`,
 /// each file's command in its `.cmd`): the certificate comes out byte for byte as in `cert.pem`.
@@ -15,16 +16,20 @@ final class PKCS12Tests: XCTestCase {
 
     func testCertificateOnlyFilesOfEveryProducer() throws {
         let cert = try der("cert.pem")
-        for (name, password) in [("openssl-default.p12", "Vector-Pass-1"),
-                                 ("openssl-aes128-sha1.p12", "Vector-Pass-1"),
-                                 ("openssl-unencrypted.p12", "Vector-Pass-1"),
-                                 ("openssl-unicode-pass.p12", "Pässwörd-€"),
-                                 ("python-cryptography.p12", "Vector-Pass-1")] {
+        for (name, password) in [
+            ("openssl-default.p12", "Vector-Pass-1"),
+            ("openssl-aes128-sha1.p12", "Vector-Pass-1"),
+            ("openssl-unencrypted.p12", "Vector-Pass-1"),
+            ("openssl-unicode-pass.p12", "Pässwörd-€"),
+            ("python-cryptography.p12", "Vector-Pass-1"),
+        ] {
             XCTAssertEqual(try PKCS12Certificates.certificates(in: try file(name), password: password), [cert], name)
         }
-        XCTAssertEqual(try PKCS12Certificates.certificates(in: try file("openssl-two-certs.p12"),
-                                                           password: "Vector-Pass-1"),
-                       [cert, try der("ca.pem")])
+        XCTAssertEqual(
+            try PKCS12Certificates.certificates(
+                in: try file("openssl-two-certs.p12"),
+                password: "Vector-Pass-1"),
+            [cert, try der("ca.pem")])
     }
 
     func testRefusals() throws {
@@ -48,8 +53,10 @@ final class PKCS12Tests: XCTestCase {
         XCTAssertNotNil(failure("cert.pem", "x"))
         let valid = try file("openssl-default.p12")
         for cut in stride(from: 0, to: valid.count, by: 7) {
-            XCTAssertThrowsError(try PKCS12Certificates.certificates(in: Array(valid.prefix(cut)),
-                                                                     password: "Vector-Pass-1"))
+            XCTAssertThrowsError(
+                try PKCS12Certificates.certificates(
+                    in: Array(valid.prefix(cut)),
+                    password: "Vector-Pass-1"))
         }
         // one flipped byte anywhere: never a silently wrong certificate
         let cert = try der("cert.pem")
@@ -73,15 +80,21 @@ final class PKCS12Tests: XCTestCase {
     func testPKCS12KDFAgainstOpenSSL() throws {
         let bmp = PKCS12Certificates.bmpPassword("Vector-Pass-1")
         XCTAssertEqual(hex(bmp), "0056006500630074006f0072002d0050006100730073002d00310000")
-        XCTAssertEqual(hex(PKCS12Certificates.pkcs12KDF(.sha256, password: bmp, salt: [1, 2, 3, 4, 5, 6, 7, 8], id: 3,
-                                                        iterations: 2048, length: 48)),
-                       "6aab850aba26a07138415415030"
-                           + "39b6d9e019b59a3c1a5c55652e5129bf7bb81f2f0cc84bd9347e198acdeeb25e016b2")
+        XCTAssertEqual(
+            hex(
+                PKCS12Certificates.pkcs12KDF(
+                    .sha256, password: bmp, salt: [1, 2, 3, 4, 5, 6, 7, 8], id: 3,
+                    iterations: 2048, length: 48)),
+            "6aab850aba26a07138415415030"
+                + "39b6d9e019b59a3c1a5c55652e5129bf7bb81f2f0cc84bd9347e198acdeeb25e016b2")
         let salt: [UInt8] = [0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9]
-        XCTAssertEqual(hex(PKCS12Certificates.pkcs12KDF(.sha1, password: bmp, salt: salt, id: 1, iterations: 3,
-                                                        length: 50)),
-                       "d83b0fe99ca9115b0217ff115aca008c9f84e6b59043ad8f7e8dd376f03d6e14"
-                           + "d653cbcb67bb03cc35ec3d57dede3902490f")
+        XCTAssertEqual(
+            hex(
+                PKCS12Certificates.pkcs12KDF(
+                    .sha1, password: bmp, salt: salt, id: 1, iterations: 3,
+                    length: 50)),
+            "d83b0fe99ca9115b0217ff115aca008c9f84e6b59043ad8f7e8dd376f03d6e14"
+                + "d653cbcb67bb03cc35ec3d57dede3902490f")
         XCTAssertEqual(PKCS12Certificates.bmpPassword("Aé"), [0x00, 0x41, 0x00, 0xE9, 0x00, 0x00])
     }
 

@@ -1,5 +1,6 @@
-@_spi(Testing) @testable import EFGSCrypto
 import XCTest
+
+@_spi(Testing) @testable import EFGSCrypto
 
 final class StorageCipherTests: XCTestCase {
     func testSealOpenFormatAndRotation() throws {

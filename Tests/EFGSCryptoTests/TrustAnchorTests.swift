@@ -1,7 +1,8 @@
-@testable import EFGSCrypto
 import EFGSProtocol
 import Foundation
 import XCTest
+
+@testable import EFGSCrypto
 
 final class TrustAnchorTests: XCTestCase {
     /// The operator signature equals what `openssl dgst -sha256 -verify` accepts (checked with the real CLI).
@@ -11,8 +12,9 @@ final class TrustAnchorTests: XCTestCase {
         let signer = try OperatorSigner(pem: ta.privateKeyPEM)
         let cert = try CertificateFactory.selfSigned(country: "DE", commonName: "auth", key: .p256)
         let sig = try signer.sign(cert.certificatePEM)
-        let row = CertificateRowContent(thumbprint: cert.thumbprint, country: "DE", pem: cert.certificatePEM,
-                                        operatorSignature: sig)
+        let row = CertificateRowContent(
+            thumbprint: cert.thumbprint, country: "DE", pem: cert.certificatePEM,
+            operatorSignature: sig)
         XCTAssertNoThrow(try anchor.checkIntegrity(of: row))
         var r = row
         r.country = "FR"
@@ -43,11 +45,14 @@ final class TrustAnchorTests: XCTestCase {
         try Data(Base64.decodeStrict(sig)!).write(to: tmp.appendingPathComponent("sig.bin"))
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
-        p.arguments = ["-c", "openssl x509 -in '\(tmp.path)/ta.pem' -noout 2>/dev/null; "
-            + "printf '%s' \"$TA\" > '\(tmp.path)/ta.pem' && "
-            + "openssl x509 -in '\(tmp.path)/ta.pem' -pubkey -noout > '\(tmp.path)/ta.pub' && "
-            + "openssl dgst -sha256 -verify '\(tmp.path)/ta.pub' "
-            + "-signature '\(tmp.path)/sig.bin' '\(tmp.path)/cert.pem'"]
+        p.arguments = [
+            "-c",
+            "openssl x509 -in '\(tmp.path)/ta.pem' -noout 2>/dev/null; "
+                + "printf '%s' \"$TA\" > '\(tmp.path)/ta.pem' && "
+                + "openssl x509 -in '\(tmp.path)/ta.pem' -pubkey -noout > '\(tmp.path)/ta.pub' && "
+                + "openssl dgst -sha256 -verify '\(tmp.path)/ta.pub' "
+                + "-signature '\(tmp.path)/sig.bin' '\(tmp.path)/cert.pem'",
+        ]
         p.environment = ["TA": ta.certificatePEM, "PATH": "/usr/bin:/bin"]
         let out = Pipe()
         p.standardOutput = out
@@ -62,9 +67,10 @@ final class TrustAnchorTests: XCTestCase {
     func testCanonicalPEM() throws {
         let c = try CertificateFactory.selfSigned(country: "DE", commonName: "x", key: .p256)
         XCTAssertEqual(CanonicalPEM.canonicalDER(c.certificatePEM), c.der)
-        XCTAssertTrue(c.certificatePEM.split(separator: "\n").dropFirst().dropLast().dropLast().allSatisfy {
-            $0.count == 64
-        })
+        XCTAssertTrue(
+            c.certificatePEM.split(separator: "\n").dropFirst().dropLast().dropLast().allSatisfy {
+                $0.count == 64
+            })
         XCTAssertNil(CanonicalPEM.canonicalDER(c.certificatePEM + "\n"))
         let messy = "junk\n" + c.certificatePEM.replacingOccurrences(of: "\n", with: "\r\n ")
         XCTAssertEqual(CanonicalPEM.firstCertificateDER(in: messy), c.der)

@@ -1,11 +1,12 @@
 import EFGSCrypto
-@testable import EFGSGateway
 import EFGSProtocol
 import EFGSStore
 import EFGSTestSupport
 import Foundation
 import Logging
 import XCTest
+
+@testable import EFGSGateway
 
 /// The admin listener's readiness checks.
 final class AdminServerTests: XCTestCase {
@@ -15,10 +16,14 @@ final class AdminServerTests: XCTestCase {
         let f = try await Fixture()
         let ready = await AdminServer.readiness(f.services)
         XCTAssertTrue(ready.allSatisfy(\.ok), "\(ready)")
-        XCTAssertTrue(AdminServer.readinessJSON(ready).hasPrefix(#"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 1 of 1""#))
+        XCTAssertTrue(
+            AdminServer.readinessJSON(ready).hasPrefix(
+                #"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 1 of 1""#))
         // a database without the schema
-        let bare = try await SQLGatewayStore.open(url: "sqlite:" + f.dir.appendingPathComponent("bare.sqlite").path, logger: Logger(label: "t"))
-        let unmigrated = try GatewayServices(config: f.services.config, store: bare, trustAnchor: f.services.trustAnchor, log: f.services.log)
+        let bare = try await SQLGatewayStore.open(
+            url: "sqlite:" + f.dir.appendingPathComponent("bare.sqlite").path, logger: Logger(label: "t"))
+        let unmigrated = try GatewayServices(
+            config: f.services.config, store: bare, trustAnchor: f.services.trustAnchor, log: f.services.log)
         let checks = await AdminServer.readiness(unmigrated)
         XCTAssertEqual(checks.map(\.ok), [true, false, true])
         XCTAssertTrue(AdminServer.readinessJSON(checks).contains(#""status":"not ready""#))

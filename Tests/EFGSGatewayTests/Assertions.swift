@@ -1,8 +1,10 @@
 import XCTest
 
 /// `XCTAssertEqual` for an async expression.
-func assertEq<T: Equatable>(_ a: @autoclosure () async throws -> T, _ b: @autoclosure () -> T, _ message: String = "",
-                            file: StaticString = #filePath, line: UInt = #line) async rethrows {
+func assertEq<T: Equatable>(
+    _ a: @autoclosure () async throws -> T, _ b: @autoclosure () -> T, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) async rethrows {
     let value = try await a()
     XCTAssertEqual(value, b(), message, file: file, line: line)
 }

@@ -1,14 +1,15 @@
+import CoreMetrics
 import EFGSCrypto
-@testable import EFGSGateway
 import EFGSProtocol
 import EFGSStore
-import CoreMetrics
 import EFGSTestSupport
 import Foundation
 import MetricsTestKit
 import NIOCore
 import NIOPosix
 import XCTest
+
+@testable import EFGSGateway
 
 /// Callback delivery (PROTOCOL.md §7.5) against real TLS servers on loopback, with certificates made here. DE
 /// uploads, FR subscribes; the executor presents the gateway's callback client certificate.
@@ -20,14 +21,18 @@ final class CallbackDeliveryTests: XCTestCase {
 
     func prepare(_ env: [String: String] = [:]) async throws {
         f = try await Fixture { e in
-            e["CALLBACK_ALLOW_LOOPBACK"] = "true"; e["CALLBACK_TIMEOUT"] = "1"; e["CALLBACK_MAX_RETRIES"] = "2"
+            e["CALLBACK_ALLOW_LOOPBACK"] = "true"
+            e["CALLBACK_TIMEOUT"] = "1"
+            e["CALLBACK_MAX_RETRIES"] = "2"
             e.merge(env) { $1 }
         }
         clientIdentity = try CertificateFactory.selfSigned(country: nil, commonName: "efgs-callback-client", key: .p256)
-        let cert = f.dir.appendingPathComponent("callback-client.pem"), key = f.dir.appendingPathComponent("callback-client.key")
+        let cert = f.dir.appendingPathComponent("callback-client.pem")
+        let key = f.dir.appendingPathComponent("callback-client.key")
         try clientIdentity.certificatePEM.write(to: cert, atomically: true, encoding: .utf8)
         try clientIdentity.privateKeyPEM.write(to: key, atomically: true, encoding: .utf8)
-        client = try CallbackClient(certificatePath: cert.path, keyPath: key.path, timeout: f.services.config.callback.timeout)
+        client = try CallbackClient(
+            certificatePath: cert.path, keyPath: key.path, timeout: f.services.config.callback.timeout)
     }
 
     override func tearDown() async throws {
@@ -36,24 +41,32 @@ final class CallbackDeliveryTests: XCTestCase {
     }
 
     /// A callback server certificate: SAN dNSName localhost and iPAddress 127.0.0.1 unless told otherwise.
-    func serverCertificate(dnsNames: [String] = ["localhost"], notAfter: Date = Date().addingTimeInterval(86_400 * 30),
-                           notBefore: Date = Date().addingTimeInterval(-3600)) throws -> CertificateFactory.Issued {
-        try CertificateFactory.selfSigned(country: "FR", commonName: "callback.fr", key: .p256, dnsNames: dnsNames,
-                                          ipAddresses: [[127, 0, 0, 1]], notBefore: notBefore, notAfter: notAfter)
+    func serverCertificate(
+        dnsNames: [String] = ["localhost"], notAfter: Date = Date().addingTimeInterval(86_400 * 30),
+        notBefore: Date = Date().addingTimeInterval(-3600)
+    ) throws -> CertificateFactory.Issued {
+        try CertificateFactory.selfSigned(
+            country: "FR", commonName: "callback.fr", key: .p256, dnsNames: dnsNames,
+            ipAddresses: [[127, 0, 0, 1]], notBefore: notBefore, notAfter: notAfter)
     }
 
-    func server(_ identity: CertificateFactory.Issued?, _ answers: [TestCallbackServer.Answer] = [.status(200)]) throws -> TestCallbackServer {
+    func server(_ identity: CertificateFactory.Issued?, _ answers: [TestCallbackServer.Answer] = [.status(200)]) throws
+        -> TestCallbackServer
+    {
         let s = try TestCallbackServer(identity: identity, answers: answers)
         servers.append(s)
         return s
     }
 
     func subscribe(_ id: String, _ url: String) async {
-        let r = await f.api.handle(method: "PUT", path: "/diagnosiskeys/callback/\(id)", request: f.request("PUT", country: "FR", query: "url=\(url)"))
+        let r = await f.api.handle(
+            method: "PUT", path: "/diagnosiskeys/callback/\(id)",
+            request: f.request("PUT", country: "FR", query: "url=\(url)"))
         XCTAssertEqual(r.status, 200, r.bodyText)
     }
 
     /// One DE upload and a batching run; returns the new batch tag.
+    @discardableResult
     func newBatch() async throws -> String {
         try await assertEq(try await f.upload(f.keys(1, origin: "DE")).status, 201)
         return try await f.services.batching.run()[0].tag
@@ -79,9 +92,13 @@ final class CallbackDeliveryTests: XCTestCase {
         let summary = try await executor().run()
         XCTAssertEqual(summary, .init(delivered: 1, failed: 0, dropped: 0))
         XCTAssertEqual(s.requests.count, 1)
-        XCTAssertEqual(s.requests[0].raw, "GET /efgs/callback?batchTag=\(tag)&date=\(UTCDay(Date()).description) HTTP/1.1\r\n"
-                       + "Host: localhost:\(s.port)\r\nUser-Agent: EFGS Callback Engine\r\nAccept: */*\r\n\r\n")
-        XCTAssertEqual(s.requests[0].clientCertificateThumbprint, clientIdentity.thumbprint, "the gateway's callback client certificate")
+        XCTAssertEqual(
+            s.requests[0].raw,
+            "GET /efgs/callback?batchTag=\(tag)&date=\(UTCDay(Date()).description) HTTP/1.1\r\n"
+                + "Host: localhost:\(s.port)\r\nUser-Agent: EFGS Callback Engine\r\nAccept: */*\r\n\r\n")
+        XCTAssertEqual(
+            s.requests[0].clientCertificateThumbprint, clientIdentity.thumbprint,
+            "the gateway's callback client certificate")
         try await assertEq(try await f.store.pendingCallbackTaskCount(), 0)
         XCTAssertEqual(events("Got 2xx response for callback.").count, 1)
         XCTAssertEqual(events("Successfully executed callback. Deleting callback task from database").count, 1)
@@ -130,7 +147,8 @@ final class CallbackDeliveryTests: XCTestCase {
         try await f.register(cert, "FR", .callback)
         let s = try server(cert, [.status(503)])
         await subscribe("cb", "https://localhost:\(s.port)/cb")
-        let first = try await newBatch(), second = try await newBatch()
+        let first = try await newBatch()
+        let second = try await newBatch()
         for _ in 0..<3 {
             _ = try await executor().run()
             advanceClock(seconds: 301)
@@ -140,10 +158,12 @@ final class CallbackDeliveryTests: XCTestCase {
         XCTAssertEqual(events("Callback reached max amount of retries. Dropping callback task.").count, 1)
         try await assertEq(try await f.store.pendingCallbackTaskCount(), 1)
         // delivery metrics: every failed attempt, the drop, the pending gauge
-        XCTAssertGreaterThanOrEqual(try metrics.expectCounter("efgs_callback_attempts_total", [("result", "failure")]).totalValue, 4)
+        XCTAssertGreaterThanOrEqual(
+            try metrics.expectCounter("efgs_callback_attempts_total", [("result", "failure")]).totalValue, 4)
         XCTAssertGreaterThanOrEqual(try metrics.expectCounter("efgs_callback_tasks_dropped_total").totalValue, 1)
         XCTAssertNotNil(try metrics.expectGauge("efgs_callback_tasks_pending").lastValue)
-        try await assertEq(try await f.store.callbackSubscriptions(country: "FR").count, 1, "the subscription stays by default")
+        try await assertEq(
+            try await f.store.callbackSubscriptions(country: "FR").count, 1, "the subscription stays by default")
     }
 
     func testDeleteSubscriptionOnFailureOption() async throws {
@@ -152,7 +172,8 @@ final class CallbackDeliveryTests: XCTestCase {
         try await f.register(cert, "FR", .callback)
         let s = try server(cert, [.status(500)])
         await subscribe("cb", "https://localhost:\(s.port)/cb")
-        try await newBatch(); try await newBatch()
+        try await newBatch()
+        try await newBatch()
         try await assertEq(try await executor().run().dropped, 1)
         XCTAssertEqual(events("Callback reached max amount of retries. Deleting callback subscription.").count, 1)
         try await assertEq(try await f.store.callbackSubscriptions(country: "FR").count, 0)
@@ -169,7 +190,9 @@ final class CallbackDeliveryTests: XCTestCase {
         let start = Date()
         try await assertEq(try await executor().run().failed, 1)
         XCTAssertLessThan(Date().timeIntervalSince(start), 3, "bounded by callback.timeout (1 s)")
-        XCTAssertTrue(events("Got no response for callback.").first?.contains("no response within the timeout") ?? false, "\(f.lines.suffix(5))")
+        XCTAssertTrue(
+            events("Got no response for callback.").first?.contains("no response within the timeout") ?? false,
+            "\(f.lines.suffix(5))")
     }
 
     func testTLSFailureIsAFailedAttempt() async throws {
@@ -192,10 +215,13 @@ final class CallbackDeliveryTests: XCTestCase {
         let unpinned = try serverCertificate()
         let otherHost = try serverCertificate(dnsNames: ["other.example"])
         try await f.register(otherHost, "FR", .callback)
-        let expired = try serverCertificate(notAfter: Date().addingTimeInterval(-60), notBefore: Date().addingTimeInterval(-86_400))
+        let expired = try serverCertificate(
+            notAfter: Date().addingTimeInterval(-60), notBefore: Date().addingTimeInterval(-86_400))
         try await f.register(expired, "FR", .callback)
-        for (identity, reason) in [(unpinned, "is not a registered CALLBACK certificate"), (otherHost, "does not match host localhost"),
-                                   (expired, "not valid now")] {
+        for (identity, reason) in [
+            (unpinned, "is not a registered CALLBACK certificate"), (otherHost, "does not match host localhost"),
+            (expired, "not valid now"),
+        ] {
             let s = try server(identity)
             await subscribe("cb", "https://localhost:\(s.port)/cb")
             try await newBatch()
@@ -205,7 +231,8 @@ final class CallbackDeliveryTests: XCTestCase {
             let event = events("Could not find callback certificate.")
             XCTAssertEqual(event.count, before + 1, reason)
             XCTAssertTrue(event.last?.contains(reason) ?? false, "\(reason): \(event.last ?? "")")
-            let del = await f.api.handle(method: "DELETE", path: "/diagnosiskeys/callback/cb", request: f.request("DELETE", country: "FR"))
+            let del = await f.api.handle(
+                method: "DELETE", path: "/diagnosiskeys/callback/cb", request: f.request("DELETE", country: "FR"))
             XCTAssertEqual(del.status, 200)
         }
         // a revoked row is no pin any more
@@ -247,7 +274,8 @@ final class CallbackDeliveryTests: XCTestCase {
     func assertBatchOrderPerSubscription() async throws {
         let cert = try serverCertificate()
         try await f.register(cert, "FR", .callback)
-        let a = try server(cert), b = try server(cert)
+        let a = try server(cert)
+        let b = try server(cert)
         await subscribe("a", "https://localhost:\(a.port)/a")
         await subscribe("b", "https://localhost:\(b.port)/b")
         var tags: [String] = []
@@ -263,15 +291,19 @@ final class CallbackDeliveryTests: XCTestCase {
         try await f.register(cert, "FR", .callback)
         let s = try server(cert)
         await subscribe("cb", "https://localhost:\(s.port)/cb")
-        let first = try await newBatch(), second = try await newBatch()
+        let first = try await newBatch()
+        let second = try await newBatch()
         // an executor claims the first task and crashes
-        let claimed = try await f.store.claimCallbackTask(now: UTCTimestamp.millis(Date()), lastTryBefore: UTCTimestamp.millis(Date()))
+        let claimed = try await f.store.claimCallbackTask(
+            now: UTCTimestamp.millis(Date()), lastTryBefore: UTCTimestamp.millis(Date()))
         XCTAssertEqual(claimed?.batchTag, first)
         try await assertEq(try await executor().run(), .init(), "a locked task blocks its subscription")
-        try await assertEq(try await f.services.callbackLockCleanup.run(), 0, "not yet older than callback.taskLockTimeout")
+        try await assertEq(
+            try await f.services.callbackLockCleanup.run(), 0, "not yet older than callback.taskLockTimeout")
         advanceClock(seconds: 301)
         try await assertEq(try await f.services.callbackLockCleanup.run(), 1)
-        XCTAssertTrue(events("Removing of task locks of abandoned tasks finished.").last?.contains("taskCount=\"1\"") ?? false)
+        XCTAssertTrue(
+            events("Removing of task locks of abandoned tasks finished.").last?.contains("taskCount=\"1\"") ?? false)
         try await assertEq(try await executor().run().delivered, 2)
         XCTAssertEqual(s.requests.map { $0.query["batchTag"] }, [first, second])
     }
@@ -282,9 +314,11 @@ final class CallbackDeliveryTests: XCTestCase {
         try await f.register(cert, "FR", .callback)
         let s = try server(cert)
         await subscribe("cb", "https://localhost:\(s.port)/cb")
-        try await newBatch(); try await newBatch()
+        try await newBatch()
+        try await newBatch()
         try await assertEq(try await f.store.pendingCallbackTaskCount(), 2)
-        let del = await f.api.handle(method: "DELETE", path: "/diagnosiskeys/callback/cb", request: f.request("DELETE", country: "FR"))
+        let del = await f.api.handle(
+            method: "DELETE", path: "/diagnosiskeys/callback/cb", request: f.request("DELETE", country: "FR"))
         XCTAssertEqual(del.status, 200)
         try await assertEq(try await f.store.pendingCallbackTaskCount(), 0)
         try await assertEq(try await executor().run(), .init())
@@ -328,31 +362,40 @@ extension CallbackDeliveryTests {
         let proxyPort = try freeLoopbackPort()
         let conf = f.dir.appendingPathComponent("tinyproxy.conf")
         let logFile = f.dir.appendingPathComponent("tinyproxy.log")
-        try "Port \(proxyPort)\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\nLogLevel Info\nMaxClients 10\nLogFile \"\(logFile.path)\"\n"
+        try
+            "Port \(proxyPort)\nListen 127.0.0.1\nAllow 127.0.0.1\nTimeout 30\nLogLevel Info\nMaxClients 10\nLogFile \"\(logFile.path)\"\n"
             .write(to: conf, atomically: true, encoding: .utf8)
         let proxy = Process()
         proxy.executableURL = URL(fileURLWithPath: tinyproxy)
         proxy.arguments = ["-d", "-c", conf.path]
-        proxy.standardOutput = FileHandle.nullDevice; proxy.standardError = FileHandle.nullDevice
+        proxy.standardOutput = FileHandle.nullDevice
+        proxy.standardError = FileHandle.nullDevice
         try proxy.run()
         defer { stop(proxy) }
-        for _ in 0..<100 where !isAcceptingConnections(port: proxyPort) { try await Task.sleep(nanoseconds: 50_000_000) }
+        for _ in 0..<100 where !isAcceptingConnections(port: proxyPort) {
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
 
         let cert = try serverCertificate()
         try await f.register(cert, "FR", .callback)
         let s = try server(cert)
         await subscribe("cb", "https://localhost:\(s.port)/via-proxy")
         let tag = try await newBatch()
-        let proxied = try CallbackClient(certificatePath: f.dir.appendingPathComponent("callback-client.pem").path,
-                                         keyPath: f.dir.appendingPathComponent("callback-client.key").path,
-                                         timeout: 5, proxyURL: "http://127.0.0.1:\(proxyPort)")
+        let proxied = try CallbackClient(
+            certificatePath: f.dir.appendingPathComponent("callback-client.pem").path,
+            keyPath: f.dir.appendingPathComponent("callback-client.key").path,
+            timeout: 5, proxyURL: "http://127.0.0.1:\(proxyPort)")
         let summary = try await f.services.callbackExecutor(client: proxied, resolve: { _ in [[127, 0, 0, 1]] }).run()
         XCTAssertEqual(summary.delivered, 1, "\(f.lines.suffix(4))")
         XCTAssertEqual(s.requests.first?.query["batchTag"], tag)
         XCTAssertTrue(s.requests.first?.raw.contains("\r\nHost: localhost:\(s.port)\r\n") ?? false)
-        XCTAssertEqual(s.requests.first?.clientCertificateThumbprint, clientIdentity.thumbprint, "TLS end to end through the tunnel")
+        XCTAssertEqual(
+            s.requests.first?.clientCertificateThumbprint, clientIdentity.thumbprint,
+            "TLS end to end through the tunnel")
         let proxyLog = (try? String(contentsOf: logFile, encoding: .utf8)) ?? ""
-        XCTAssertTrue(proxyLog.contains("127.0.0.1:\(s.port)"), "the proxy was asked for the vetted IP literal: \(proxyLog.suffix(800))")
+        XCTAssertTrue(
+            proxyLog.contains("127.0.0.1:\(s.port)"),
+            "the proxy was asked for the vetted IP literal: \(proxyLog.suffix(800))")
     }
 }
 
@@ -362,45 +405,4 @@ func stop(_ process: Process) {
     guard process.isRunning else { return }
     kill(process.processIdentifier, SIGKILL)
     process.waitUntilExit()
-}
-
-/// §7.5 URL rules with the real resolver (getaddrinfo): numeric spellings are vetted by the address they denote.
-final class CallbackURLPolicyTests: XCTestCase {
-    func testRulesAndEveryResolvedAddress() {
-        let strict = CallbackURLPolicy(allowLoopback: false)
-        func refused(_ url: String, _ policy: CallbackURLPolicy? = nil) -> Bool {
-            if case .failure = (policy ?? strict).vet(url) { return true }
-            return false
-        }
-        // loopback, private and special ranges in every spelling the C library accepts
-        for url in ["https://127.0.0.1/cb", "https://2130706433/cb", "https://0x7f.0.0.1/cb", "https://0177.0.0.1/cb", "https://127.1/cb",
-                    "https://localhost/cb", "https://localhost./cb", "https://10.0.0.1./cb", "https://[::1]/cb", "https://[::ffff:127.0.0.1]/cb",
-                    "https://[::ffff:8.8.8.8]/cb", "https://[64:ff9b::808:808]/cb", "https://[fe80::1]/cb", "https://[fc00::1]/cb",
-                    "https://[2001:db8::1]/cb", "https://[2002::1]/cb", "https://0.0.0.0/cb", "https://255.255.255.255/cb", "https://100.64.1.1/cb",
-                    "https://169.254.169.254/latest", "https://172.16.0.1/cb", "https://192.168.1.1/cb", "https://198.18.0.1/cb", "https://224.0.0.1/cb"] {
-            XCTAssertTrue(refused(url), url)
-        }
-        // URL shape
-        for url in ["http://8.8.8.8/cb", "https://8.8.8.8/cb?x=1", "https://8.8.8.8/cb?", "https://8.8.8.8/cb#f", "https://u:p@8.8.8.8/cb",
-                    "https://8.8.8.8:0/cb", "https://8.8.8.8:65536/cb", "https://[::1/cb", "//8.8.8.8/cb", "https:///cb", "https://exämple.com/cb",
-                    "https://8.8.8.8/" + String(repeating: "a", count: 250), "https://no-such-host.invalid/cb"] {
-            XCTAssertTrue(refused(url), url)
-        }
-        // public addresses pass; scheme in any case; trailing dots dropped; port and path kept
-        guard case .success(let v) = strict.vet("HTTPS://8.8.8.8.:8443/efgs/cb") else { return XCTFail("public IPv4") }
-        XCTAssertEqual(v.host, "8.8.8.8"); XCTAssertEqual(v.port, 8443); XCTAssertEqual(v.path, "/efgs/cb"); XCTAssertEqual(v.hostHeader, "8.8.8.8:8443")
-        guard case .success(let v6) = strict.vet("https://[2a00:1450:4001::1]") else { return XCTFail("public IPv6") }
-        XCTAssertEqual(v6.path, "/"); XCTAssertEqual(v6.hostHeader, "[2a00:1450:4001::1]")
-        // every resolved address must be public
-        let mixed = CallbackURLPolicy(allowLoopback: false, resolve: { _ in [[8, 8, 8, 8], [192, 168, 0, 1]] })
-        XCTAssertEqual(mixed.vet("https://example.org/cb").failureValue, .privateAddress(host: "example.org", address: [192, 168, 0, 1]))
-        // the development switch permits 127.0.0.0/8 and ::1 only
-        let dev = CallbackURLPolicy(allowLoopback: true)
-        for url in ["https://127.0.0.1/cb", "https://127.0.0.2/cb", "https://[::1]/cb", "https://2130706433/cb"] { XCTAssertFalse(refused(url, dev), url) }
-        for url in ["https://10.0.0.1/cb", "https://[::ffff:127.0.0.1]/cb", "https://0.0.0.0/cb"] { XCTAssertTrue(refused(url, dev), url) }
-    }
-}
-
-extension Result {
-    var failureValue: Failure? { if case .failure(let e) = self { return e }; return nil }
 }

@@ -1,10 +1,11 @@
 import EFGSCrypto
-@testable import EFGSGateway
 import EFGSProtocol
 import EFGSStore
 import EFGSTestSupport
 import Foundation
 import XCTest
+
+@testable import EFGSGateway
 
 /// PROTOCOL.md §8, one test per checklist item (numbers as in the spec). Items about the wire bytes are also
 /// proved over real HTTP in `EndToEndTests/ServeProcessTests`.
@@ -16,16 +17,27 @@ final class CompatibilityChecklistTests: XCTestCase {
     override func tearDown() async throws { try await f.store.close() }
 
     func signature(_ keys: [DiagnosisKey], _ country: String = "DE") throws -> String {
-        try BatchSigner(certificate: f.countries[country]!.sign.certificate, privateKey: f.countries[country]!.sign.privateKey).sign(keys: keys)
+        try BatchSigner(
+            certificate: f.countries[country]!.sign.certificate, privateKey: f.countries[country]!.sign.privateKey
+        ).sign(keys: keys)
     }
-    func protobuf(_ keys: [DiagnosisKey]) -> [UInt8] { var b = DiagnosisKeyBatch(); b.keys = keys; return b.protobufBytes() }
-    func post(_ headers: [(String, String)], body: [UInt8], country: String? = "DE", path: String = "/diagnosiskeys/upload") async -> APIResponse {
-        await f.api.handle(method: "POST", path: path, request: f.request("POST", country: country, headers: headers, body: body))
+    func protobuf(_ keys: [DiagnosisKey]) -> [UInt8] {
+        var b = DiagnosisKeyBatch()
+        b.keys = keys
+        return b.protobufBytes()
+    }
+    func post(
+        _ headers: [(String, String)], body: [UInt8], country: String? = "DE", path: String = "/diagnosiskeys/upload"
+    ) async -> APIResponse {
+        await f.api.handle(
+            method: "POST", path: path, request: f.request("POST", country: country, headers: headers, body: body))
     }
     func get(_ path: String, country: String? = "FR", headers: [(String, String)] = []) async -> APIResponse {
         await f.api.handle(method: "GET", path: path, request: f.request("GET", country: country, headers: headers))
     }
-    func download(_ date: String, accept: String = "application/protobuf; version=1.0", tag: String? = nil, country: String = "FR") async -> APIResponse {
+    func download(
+        _ date: String, accept: String = "application/protobuf; version=1.0", tag: String? = nil, country: String = "FR"
+    ) async -> APIResponse {
         var h = [("Accept", accept)]
         if let tag { h.append(("batchTag", tag)) }
         return await get("/diagnosiskeys/download/\(date)", country: country, headers: h)
@@ -40,15 +52,22 @@ final class CompatibilityChecklistTests: XCTestCase {
 
     /// 1. Header names in any case: `BatchTag`, `Batchtag`/`Batchsignature`, `X-Ssl-Client-Sha256`.
     func test01HeaderNamesInAnyCase() async throws {
-        for (tagName, sigName) in [("BatchTag", "batchSignature"), ("Batchtag", "Batchsignature"), ("batchtag", "BATCHSIGNATURE")] {
+        for (tagName, sigName) in [
+            ("BatchTag", "batchSignature"), ("Batchtag", "Batchsignature"), ("batchtag", "BATCHSIGNATURE"),
+        ] {
             let keys = f.keys(1, origin: "DE")
             let body = protobuf(keys)
-            let r = await f.api.handle(method: "POST", path: "/diagnosiskeys/upload", request: APIRequest(
-                method: "POST", headerLines: [(name: "content-type", value: "application/protobuf; version=1.0"),
-                                              (name: tagName, value: "t-\(tagName)"), (name: sigName, value: try signature(keys)),
-                                              (name: "X-Ssl-Client-Sha256", value: f.countries["DE"]!.auth.thumbprint),
-                                              (name: "x-ssl-client-dn", value: "C=DE")],
-                peerAddress: IPAddressBytes.parse("127.0.0.1"), readBody: { _ in body }))
+            let r = await f.api.handle(
+                method: "POST", path: "/diagnosiskeys/upload",
+                request: APIRequest(
+                    method: "POST",
+                    headerLines: [
+                        (name: "content-type", value: "application/protobuf; version=1.0"),
+                        (name: tagName, value: "t-\(tagName)"), (name: sigName, value: try signature(keys)),
+                        (name: "X-Ssl-Client-Sha256", value: f.countries["DE"]!.auth.thumbprint),
+                        (name: "x-ssl-client-dn", value: "C=DE"),
+                    ],
+                    peerAddress: IPAddressBytes.parse("127.0.0.1"), readBody: { _ in body }))
             XCTAssertEqual(r.status, 201, "\(tagName)/\(sigName): \(r.bodyText)")
         }
     }
@@ -58,7 +77,8 @@ final class CompatibilityChecklistTests: XCTestCase {
         let tags = try await uploadAndBatch(f.keys(2, origin: "DE"))
         let r = await download(today)
         XCTAssertEqual(r.status, 200)
-        XCTAssertEqual(r.headers.map(\.0), ["Content-Type", "batchTag", "nextBatchTag", "X-Protobuf-Schema", "X-Protobuf-Message"])
+        XCTAssertEqual(
+            r.headers.map(\.0), ["Content-Type", "batchTag", "nextBatchTag", "X-Protobuf-Schema", "X-Protobuf-Message"])
         XCTAssertEqual(r.header("batchtag"), tags[0])
         XCTAssertEqual(r.header("nextbatchtag"), "null")
         let up = try await f.upload(f.keys(1, origin: "DE"), tag: "echo")
@@ -68,8 +88,12 @@ final class CompatibilityChecklistTests: XCTestCase {
     /// 3. `POST /diagnosiskeys/upload/` with a trailing slash.
     func test03TrailingSlash() async throws {
         let keys = f.keys(1, origin: "DE")
-        let r = await post([("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "slash"), ("batchSignature", try signature(keys))],
-                           body: protobuf(keys), path: "/diagnosiskeys/upload/")
+        let r = await post(
+            [
+                ("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "slash"),
+                ("batchSignature", try signature(keys)),
+            ],
+            body: protobuf(keys), path: "/diagnosiskeys/upload/")
         XCTAssertEqual(r.status, 201, r.bodyText)
         let d = await get("/diagnosiskeys/download/\(today)/", headers: [("Accept", "application/json; version=1.0")])
         XCTAssertEqual(d.status, 404, "routed: answered by the endpoint, not the router")
@@ -78,20 +102,31 @@ final class CompatibilityChecklistTests: XCTestCase {
 
     /// 4. Content-Type spellings of the protobuf upload.
     func test04ContentTypeSpellings() async throws {
-        for (i, ct) in ["application/protobuf; version=1.0", "application/protobuf;version=1.0", "Application/Protobuf ; Version = \"1.0\"",
-                        "application/protobuf; charset=utf-8; version=1.00"].enumerated() {
+        for (i, ct) in [
+            "application/protobuf; version=1.0", "application/protobuf;version=1.0",
+            "Application/Protobuf ; Version = \"1.0\"",
+            "application/protobuf; charset=utf-8; version=1.00",
+        ].enumerated() {
             let keys = f.keys(1, origin: "DE")
-            let r = await post([("Content-Type", ct), ("batchTag", "ct-\(i)"), ("batchSignature", try signature(keys))], body: protobuf(keys))
+            let r = await post(
+                [("Content-Type", ct), ("batchTag", "ct-\(i)"), ("batchSignature", try signature(keys))],
+                body: protobuf(keys))
             XCTAssertEqual(r.status, 201, "\(ct): \(r.bodyText)")
         }
     }
 
     /// 5. Upload Accept is ignored: JSON with or without space, framework defaults, absent, even protobuf — never 406.
     func test05UploadAcceptNeverMatters() async throws {
-        for (i, accept) in ["application/json; version=1.0", "application/json;version=1.0", "*/*", nil, "application/protobuf; version=1.0",
-                            "text/html", "application/json; version=9.9"].enumerated() {
+        for (i, accept) in [
+            "application/json; version=1.0", "application/json;version=1.0", "*/*", nil,
+            "application/protobuf; version=1.0",
+            "text/html", "application/json; version=9.9",
+        ].enumerated() {
             let keys = f.keys(1, origin: "DE")
-            var h = [("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "acc-\(i)"), ("batchSignature", try signature(keys))]
+            var h = [
+                ("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "acc-\(i)"),
+                ("batchSignature", try signature(keys)),
+            ]
             if let accept { h.append(("Accept", accept)) }
             let r = await post(h, body: protobuf(keys))
             XCTAssertEqual(r.status, 201, "\(accept ?? "absent"): \(r.bodyText)")
@@ -101,14 +136,19 @@ final class CompatibilityChecklistTests: XCTestCase {
     /// 6. JSON upload as IE sends it: proto names, Base64 keyData, enum name, snake-case DSOS, numeric tag.
     func test06JSONUploadIrelandStyle() async throws {
         var k = f.keys(1, origin: "DE")[0]
-        k.reportType = .confirmedTest; k.daysSinceOnsetOfSymptoms = 3
+        k.reportType = .confirmedTest
+        k.daysSinceOnsetOfSymptoms = 3
         let body = """
             {"keys":[{"keyData":"\(Base64.encodeString(Array(k.keyData)))","rollingStartIntervalNumber":\(k.rollingStartIntervalNumber),\
             "rollingPeriod":\(k.rollingPeriod),"transmissionRiskLevel":\(k.transmissionRiskLevel),"visitedCountries":["DE"],"origin":"DE",\
             "reportType":"CONFIRMED_TEST","days_since_onset_of_symptoms":3}]}
             """
-        let r = await post([("Content-Type", "application/json; version=1.0"), ("batchTag", "1234567890"), ("batchSignature", try signature([k]))],
-                           body: Array(body.utf8))
+        let r = await post(
+            [
+                ("Content-Type", "application/json; version=1.0"), ("batchTag", "1234567890"),
+                ("batchSignature", try signature([k])),
+            ],
+            body: Array(body.utf8))
         XCTAssertEqual(r.status, 201, r.bodyText)
         XCTAssertEqual(r.header("batchTag"), "1234567890")
         try await f.services.batching.run()
@@ -119,12 +159,17 @@ final class CompatibilityChecklistTests: XCTestCase {
     /// 7. Download Accept spellings, protobuf and JSON.
     func test07DownloadAcceptSpellings() async throws {
         try await uploadAndBatch(f.keys(1, origin: "DE"))
-        for (accept, json) in [("application/protobuf; version=1.0", false), ("application/protobuf;version=1.0", false),
-                               ("application/json; version=1.0", true), ("application/json;version=1.0", true),
-                               ("text/html, application/json; version=1.0", true), ("application/json; q=0; version=1.0, application/protobuf; version=1.0", false)] {
+        for (accept, json) in [
+            ("application/protobuf; version=1.0", false), ("application/protobuf;version=1.0", false),
+            ("application/json; version=1.0", true), ("application/json;version=1.0", true),
+            ("text/html, application/json; version=1.0", true),
+            ("application/json; q=0; version=1.0, application/protobuf; version=1.0", false),
+        ] {
             let r = await download(today, accept: accept)
             XCTAssertEqual(r.status, 200, accept)
-            XCTAssertEqual(r.header("Content-Type"), json ? "application/json;version=1.0" : "application/protobuf;version=1.0", accept)
+            XCTAssertEqual(
+                r.header("Content-Type"), json ? "application/json;version=1.0" : "application/protobuf;version=1.0",
+                accept)
         }
     }
 
@@ -151,13 +196,21 @@ final class CompatibilityChecklistTests: XCTestCase {
     /// 10. JSON download exactly as §2.2: only `keys`, enum names, snake-case DSOS, empty batch `{}`.
     func test10JSONDownloadText() async throws {
         var k = DiagnosisKey()
-        k.keyData = Data([0x0e, 0x0f, 0x0b, 0x0e, 0x0c, 0x0f, 0x0f, 0x10, 0x0e, 0x0f, 0x0b, 0x0e, 0x0c, 0x0f, 0x0f, 0x10])
+        k.keyData = Data([
+            0x0e, 0x0f, 0x0b, 0x0e, 0x0c, 0x0f, 0x0f, 0x10, 0x0e, 0x0f, 0x0b, 0x0e, 0x0c, 0x0f, 0x0f, 0x10,
+        ])
         k.rollingStartIntervalNumber = f.keys(1, origin: "DE")[0].rollingStartIntervalNumber
-        k.rollingPeriod = 1; k.transmissionRiskLevel = 3; k.visitedCountries = ["DE", "FR", "PL"]; k.origin = "DE"
-        k.reportType = .confirmedClinicalDiagnosis; k.daysSinceOnsetOfSymptoms = 42
+        k.rollingPeriod = 1
+        k.transmissionRiskLevel = 3
+        k.visitedCountries = ["DE", "FR", "PL"]
+        k.origin = "DE"
+        k.reportType = .confirmedClinicalDiagnosis
+        k.daysSinceOnsetOfSymptoms = 42
         try await uploadAndBatch([k])
         let r = await download(today, accept: "application/json; version=1.0")
-        XCTAssertEqual(r.bodyText, """
+        XCTAssertEqual(
+            r.bodyText,
+            """
             {"keys": [{"keyData": "Dg8LDgwPDxAODwsODA8PEA==","rollingStartIntervalNumber": \(k.rollingStartIntervalNumber),"rollingPeriod": 1,\
             "transmissionRiskLevel": 3,"visitedCountries": ["DE","FR","PL"],"origin": "DE","reportType": "CONFIRMED_CLINICAL_DIAGNOSIS",\
             "days_since_onset_of_symptoms": 42}]}
@@ -256,7 +309,8 @@ final class CompatibilityChecklistTests: XCTestCase {
         XCTAssertEqual(r.header("Content-Type"), "application/json")
         XCTAssertEqual(r.bodyText, #"{"500":[],"201":[0,2],"409":[1]}"#)
         try await assertEq(try await f.store.storedKeyCount(), 1)
-        try await assertEq(try await f.upload([k[0], k[2]], tag: "fi-tag").status, 201, "FI: same tag, the 201 indices")
+        try await assertEq(
+            try await f.upload([k[0], k[2]], tag: "fi-tag").status, 201, "FI: same tag, the 201 indices")
         let de = f.keys(2, origin: "DE")
         try await assertEq(try await f.upload([de[0], k[0]], tag: "de-1").status, 207)
         try await assertEq(try await f.upload([de[0]], tag: "de-2").status, 201, "DE: a new tag")
@@ -265,25 +319,38 @@ final class CompatibilityChecklistTests: XCTestCase {
 
     /// 18. Upload tags of every national style, unique per country only.
     func test18UploadTagStyles() async throws {
-        let tags = ["2020-9-8-AbCd1A==-0", "a+b/c=", String(repeating: "0a", count: 32), "1606813200", "20201201-1", "20201201-abc",
-                    "Ab3dE5gH9k", String(repeating: "~", count: 64)]
+        let tags = [
+            "2020-9-8-AbCd1A==-0", "a+b/c=", String(repeating: "0a", count: 32), "1606813200", "20201201-1",
+            "20201201-abc",
+            "Ab3dE5gH9k", String(repeating: "~", count: 64),
+        ]
         for tag in tags {
             try await assertEq(try await f.upload(f.keys(1, origin: "DE"), tag: tag).status, 201, tag)
-            try await assertEq(try await f.upload(f.keys(1, origin: "FR"), country: "FR", tag: tag).status, 201, "FR may reuse \(tag)")
+            try await assertEq(
+                try await f.upload(f.keys(1, origin: "FR"), country: "FR", tag: tag).status, 201, "FR may reuse \(tag)")
         }
         for bad in [String(repeating: "x", count: 65), "tab\there", "ä"] {
-            try await assertEq(try await f.upload(f.keys(1, origin: "DE"), tag: bad).bodyText, #"{"message":"Invalid batchTag header"}"#, bad)
+            try await assertEq(
+                try await f.upload(f.keys(1, origin: "DE"), tag: bad).bodyText,
+                #"{"message":"Invalid batchTag header"}"#, bad)
         }
     }
 
     /// 19. Thumbprint as upper-case hex, lower-case hex or Base64; a DN of just `C=DK`.
     func test19ThumbprintAndDNSpellings() async throws {
         let tp = f.countries["FR"]!.auth.thumbprint
-        let b64 = Base64.encodeString(stride(from: 0, to: 64, by: 2).map { UInt8(tp.dropFirst($0).prefix(2), radix: 16)! })
-        for (value, dn) in [(tp.uppercased(), "C=FR"), (tp, "C=FR"), (b64, "CN=x, C=FR"), (b64.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, "/CN=x/C=FR")] {
-            let r = await f.api.handle(method: "GET", path: "/diagnosiskeys/callback", request: APIRequest(
-                method: "GET", headerLines: [(name: "X-SSL-Client-SHA256", value: value), (name: "X-SSL-Client-DN", value: dn)],
-                peerAddress: IPAddressBytes.parse("127.0.0.1")))
+        let b64 = Base64.encodeString(
+            stride(from: 0, to: 64, by: 2).map { UInt8(tp.dropFirst($0).prefix(2), radix: 16)! })
+        for (value, dn) in [
+            (tp.uppercased(), "C=FR"), (tp, "C=FR"), (b64, "CN=x, C=FR"),
+            (b64.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, "/CN=x/C=FR"),
+        ] {
+            let r = await f.api.handle(
+                method: "GET", path: "/diagnosiskeys/callback",
+                request: APIRequest(
+                    method: "GET",
+                    headerLines: [(name: "X-SSL-Client-SHA256", value: value), (name: "X-SSL-Client-DN", value: dn)],
+                    peerAddress: IPAddressBytes.parse("127.0.0.1")))
             XCTAssertEqual(r.status, 200, "\(value) \(dn): \(r.bodyText)")
         }
     }
@@ -292,8 +359,8 @@ final class CompatibilityChecklistTests: XCTestCase {
     func test20UnusualKeyValues() async throws {
         var keys = f.keys(4, origin: "DE")
         keys[0].visitedCountries = []
-        keys[1].transmissionRiskLevel = 2147483647
-        keys[2].daysSinceOnsetOfSymptoms = -2147483648
+        keys[1].transmissionRiskLevel = 2_147_483_647
+        keys[2].daysSinceOnsetOfSymptoms = -2_147_483_648
         keys[3].daysSinceOnsetOfSymptoms = 4000
         try await uploadAndBatch(keys)
         let d = await download(today)
@@ -314,7 +381,9 @@ final class CompatibilityChecklistTests: XCTestCase {
     /// by `amount` globally or per origin.
     func test22Audit() async throws {
         let yesterday = UTCDay(Date()).adding(days: -1)
-        let de = f.keys(3, origin: "DE"), fr = f.keys(2, origin: "FR"), de2 = f.keys(1, origin: "DE")
+        let de = f.keys(3, origin: "DE")
+        let fr = f.keys(2, origin: "FR")
+        let de2 = f.keys(1, origin: "DE")
         try await assertEq(try await f.upload(de).status, 201)
         try await assertEq(try await f.upload(fr, country: "FR").status, 201)
         try await assertEq(try await f.upload(de2).status, 201)
@@ -335,24 +404,32 @@ final class CompatibilityChecklistTests: XCTestCase {
         XCTAssertEqual(a.body, AuditEntry.encoded(entries), "the body is exactly the entries' encoding")
         XCTAssertEqual(entries.map(\.country), ["DE", "FR", "DE"])
         XCTAssertEqual(entries.map(\.amount), [3, 2, 1])
-        XCTAssertEqual(entries[0].uploaderCertificate, f.countries["DE"]!.auth.certificatePEM, "byte-exact canonical PEM")
+        XCTAssertEqual(
+            entries[0].uploaderCertificate, f.countries["DE"]!.auth.certificatePEM, "byte-exact canonical PEM")
         XCTAssertEqual(entries[1].signingCertificate, f.countries["FR"]!.sign.certificatePEM)
         // global slicing
         var offset = 0
         for e in entries {
-            let slice = Array(keys[offset..<offset + e.amount]); offset += e.amount
-            XCTAssertNoThrow(try BatchSignatureVerifier(allowLegacySha1: false).verify(batchSignature: e.batchSignature, stream: BatchStream.bytes(of: slice), now: Date()))
+            let slice = Array(keys[offset..<offset + e.amount])
+            offset += e.amount
+            XCTAssertNoThrow(
+                try BatchSignatureVerifier(allowLegacySha1: false).verify(
+                    batchSignature: e.batchSignature, stream: BatchStream.bytes(of: slice), now: Date()))
         }
         // per-origin slicing gives the same slices
         for country in ["DE", "FR"] {
             let own = keys.filter { $0.origin == country }
             var o = 0
             for e in entries where e.country == country {
-                let slice = Array(own[o..<o + e.amount]); o += e.amount
-                XCTAssertNoThrow(try BatchSignatureVerifier(allowLegacySha1: false).verify(batchSignature: e.batchSignature, stream: BatchStream.bytes(of: slice), now: Date()))
+                let slice = Array(own[o..<o + e.amount])
+                o += e.amount
+                XCTAssertNoThrow(
+                    try BatchSignatureVerifier(allowLegacySha1: false).verify(
+                        batchSignature: e.batchSignature, stream: BatchStream.bytes(of: slice), now: Date()))
             }
         }
-        let future = await get("/diagnosiskeys/audit/download/\(UTCDay(Date()).adding(days: 1))/\(tags[0])", country: "PL")
+        let future = await get(
+            "/diagnosiskeys/audit/download/\(UTCDay(Date()).adding(days: 1))/\(tags[0])", country: "PL")
         XCTAssertEqual(future.bodyText, #"{"message":"Given date does not match the requested batch"}"#)
     }
 
@@ -360,19 +437,27 @@ final class CompatibilityChecklistTests: XCTestCase {
     func test23AuditAcceptRules() async throws {
         let tags = try await uploadAndBatch(f.keys(1, origin: "DE"))
         let path = "/diagnosiskeys/audit/download/\(today)/\(tags[0])"
-        for h in [[], [("Accept", "application/json")], [("Content-Type", "application/json")], [("Accept", "*/*")], [("Accept", "application/*")],
-                  [("Accept", "application/json; version=1.0")]] as [[(String, String)]] {
+        for h in [
+            [], [("Accept", "application/json")], [("Content-Type", "application/json")], [("Accept", "*/*")],
+            [("Accept", "application/*")],
+            [("Accept", "application/json; version=1.0")],
+        ] as [[(String, String)]] {
             let r = await get(path, headers: h)
             XCTAssertEqual(r.status, 200, "\(h)")
             XCTAssertEqual(r.header("Content-Type"), "application/json")
         }
         // the audit's own checks (§5.5): date syntax 400, too old 410, unknown tag 404
         let old = UTCDay(Date()).adding(days: -3).description
-        await assertEq(await get("/diagnosiskeys/audit/download/2024-13-01/\(tags[0])").bodyText, #"{"message":"Invalid date format, expected yyyy-MM-dd"}"#)
-        await assertEq(await get("/diagnosiskeys/audit/download/\(old)/\(tags[0])").bodyText, #"{"message":"Requested date is too old!"}"#)
+        await assertEq(
+            await get("/diagnosiskeys/audit/download/2024-13-01/\(tags[0])").bodyText,
+            #"{"message":"Invalid date format, expected yyyy-MM-dd"}"#)
+        await assertEq(
+            await get("/diagnosiskeys/audit/download/\(old)/\(tags[0])").bodyText,
+            #"{"message":"Requested date is too old!"}"#)
         await assertEq(await get("/diagnosiskeys/audit/download/\(old)/\(tags[0])").status, 410)
-        await assertEq(await get("/diagnosiskeys/audit/download/\(today)/\(UTCDay(Date()).compact)-9").bodyText,
-                       #"{"message":"Could not find batch with given BatchTag"}"#)
+        await assertEq(
+            await get("/diagnosiskeys/audit/download/\(today)/\(UTCDay(Date()).compact)-9").bodyText,
+            #"{"message":"Could not find batch with given BatchTag"}"#)
         let html = await get(path, headers: [("Accept", "text/html")])
         XCTAssertEqual(html.status, 406)
         XCTAssertEqual(html.bodyText, #"{"message":"Content-Type is not compatible"}"#)
@@ -391,21 +476,34 @@ final class CompatibilityChecklistTests: XCTestCase {
     /// 25. Callback administration as clients use it: an unencoded `url` (MT), DELETE of other ids (FI, MT), the
     /// list member `callbackId`. (202 as delivery success is the callback-delivery issue.)
     func test25CallbackAdministration() async throws {
-        let cb = try CertificateFactory.selfSigned(country: "DE", commonName: "cb", key: .p256, ipAddresses: [[8, 8, 8, 8]])
+        let cb = try CertificateFactory.selfSigned(
+            country: "DE", commonName: "cb", key: .p256, ipAddresses: [[8, 8, 8, 8]])
         try await f.register(cb, "DE", .callback)
-        let put = await f.api.handle(method: "PUT", path: "/diagnosiskeys/callback/mt-1", request: f.request("PUT", query: "url=https://8.8.8.8/efgs/callback"))
+        let put = await f.api.handle(
+            method: "PUT", path: "/diagnosiskeys/callback/mt-1",
+            request: f.request("PUT", query: "url=https://8.8.8.8/efgs/callback"))
         XCTAssertEqual(put.status, 200, put.bodyText)
-        let encoded = await f.api.handle(method: "PUT", path: "/diagnosiskeys/callback/de.2", request: f.request("PUT", query: "url=https%3A%2F%2F8.8.8.8%2Fcb"))
+        let encoded = await f.api.handle(
+            method: "PUT", path: "/diagnosiskeys/callback/de.2",
+            request: f.request("PUT", query: "url=https%3A%2F%2F8.8.8.8%2Fcb"))
         XCTAssertEqual(encoded.status, 200, encoded.bodyText)
         let list = await get("/diagnosiskeys/callback", country: "DE")
-        XCTAssertEqual(list.bodyText, #"[{"callbackId":"mt-1","url":"https://8.8.8.8/efgs/callback"},{"callbackId":"de.2","url":"https://8.8.8.8/cb"}]"#)
-        let other = await f.api.handle(method: "DELETE", path: "/diagnosiskeys/callback/not-mine", request: f.request("DELETE"))
+        XCTAssertEqual(
+            list.bodyText,
+            #"[{"callbackId":"mt-1","url":"https://8.8.8.8/efgs/callback"},{"callbackId":"de.2","url":"https://8.8.8.8/cb"}]"#
+        )
+        let other = await f.api.handle(
+            method: "DELETE", path: "/diagnosiskeys/callback/not-mine", request: f.request("DELETE"))
         XCTAssertEqual(other.status, 404)
-        let frDelete = await f.api.handle(method: "DELETE", path: "/diagnosiskeys/callback/mt-1", request: f.request("DELETE", country: "FR"))
+        let frDelete = await f.api.handle(
+            method: "DELETE", path: "/diagnosiskeys/callback/mt-1", request: f.request("DELETE", country: "FR"))
         XCTAssertEqual(frDelete.status, 404, "another country's subscription is not FR's")
-        let del = await f.api.handle(method: "DELETE", path: "/diagnosiskeys/callback/mt-1", request: f.request("DELETE"))
+        let del = await f.api.handle(
+            method: "DELETE", path: "/diagnosiskeys/callback/mt-1", request: f.request("DELETE"))
         XCTAssertEqual(del.status, 200)
-        await assertEq(await get("/diagnosiskeys/callback", country: "DE").bodyText, #"[{"callbackId":"de.2","url":"https://8.8.8.8/cb"}]"#)
+        await assertEq(
+            await get("/diagnosiskeys/callback", country: "DE").bodyText,
+            #"[{"callbackId":"de.2","url":"https://8.8.8.8/cb"}]"#)
     }
 
     /// 26. Errors never come as 2xx or HTML; 406 only for version problems; 413 only for key count or body size.
@@ -415,11 +513,31 @@ final class CompatibilityChecklistTests: XCTestCase {
         var responses: [(String, APIResponse)] = []
         let uploads: [(String, [(String, String)], [UInt8])] = [
             ("no content type", [("batchTag", "e1"), ("batchSignature", sig)], protobuf(keys)),
-            ("bad version", [("Content-Type", "application/protobuf; version=2.0"), ("batchTag", "e2"), ("batchSignature", sig)], protobuf(keys)),
-            ("bad version syntax", [("Content-Type", "application/protobuf; version=1"), ("batchTag", "e3"), ("batchSignature", sig)], protobuf(keys)),
-            ("garbage body", [("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "e4"), ("batchSignature", sig)], [0xFF, 0x01]),
-            ("bad JSON base64", [("Content-Type", "application/json; version=1.0"), ("batchTag", "e5"), ("batchSignature", sig)], Array(#"{"keys":[{"keyData":"@@"}]}"#.utf8)),
-            ("garbage signature", [("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "e6"), ("batchSignature", "%%%")], protobuf(keys)),
+            (
+                "bad version",
+                [("Content-Type", "application/protobuf; version=2.0"), ("batchTag", "e2"), ("batchSignature", sig)],
+                protobuf(keys)
+            ),
+            (
+                "bad version syntax",
+                [("Content-Type", "application/protobuf; version=1"), ("batchTag", "e3"), ("batchSignature", sig)],
+                protobuf(keys)
+            ),
+            (
+                "garbage body",
+                [("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "e4"), ("batchSignature", sig)],
+                [0xFF, 0x01]
+            ),
+            (
+                "bad JSON base64",
+                [("Content-Type", "application/json; version=1.0"), ("batchTag", "e5"), ("batchSignature", sig)],
+                Array(#"{"keys":[{"keyData":"@@"}]}"#.utf8)
+            ),
+            (
+                "garbage signature",
+                [("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "e6"), ("batchSignature", "%%%")],
+                protobuf(keys)
+            ),
         ]
         for (name, h, body) in uploads { responses.append((name, await post(h, body: body))) }
         responses.append(("unknown path", await get("/diagnosiskeys/nothing")))
@@ -428,12 +546,14 @@ final class CompatibilityChecklistTests: XCTestCase {
         for (name, r) in responses {
             XCTAssertTrue((400..<500).contains(r.status), "\(name): \(r.status)")
             XCTAssertEqual(r.header("Content-Type"), "application/json", name)
-            XCTAssertTrue(r.bodyText.hasPrefix(#"{"message":""#) && r.bodyText.hasSuffix("\"}"), "\(name): \(r.bodyText)")
+            XCTAssertTrue(
+                r.bodyText.hasPrefix(#"{"message":""#) && r.bodyText.hasSuffix("\"}"), "\(name): \(r.bodyText)")
             if r.status == 406 { XCTAssertTrue(["bad version", "no accept"].contains(name), name) }
             XCTAssertNotEqual(r.status, 413, name)
         }
-        XCTAssertEqual(responses.first { $0.0 == "bad version syntax" }?.1.bodyText,
-                       #"{"message":"Version can just contain a major and minor version splitted by a dot!"}"#)
+        XCTAssertEqual(
+            responses.first { $0.0 == "bad version syntax" }?.1.bodyText,
+            #"{"message":"Version can just contain a major and minor version splitted by a dot!"}"#)
         try await assertEq(try await f.store.storedKeyCount(), 0, "no refusal stored anything")
     }
 }

@@ -1,9 +1,10 @@
 import CoreMetrics
-@testable import EFGSStore
+import EFGSTestSupport
 import Foundation
 import MetricsTestKit
-import EFGSTestSupport
 import XCTest
+
+@testable import EFGSStore
 
 /// Database pool use in swift-metrics: connections in use, the limit, and the wait for a connection — on SQLite
 /// (one serialised connection) and, when EFGS_TEST_POSTGRES_URL is set, on PostgreSQL's pool.
@@ -20,7 +21,9 @@ final class ConnectionUseMetricsTests: XCTestCase {
             for _ in 0..<5 {
                 group.addTask {
                     try await f.store.backend.read { db in
-                        if let g = try? metrics.expectGauge("efgs_db_connections_in_use", dims) { peak.see(Int(g.lastValue ?? 0)) }
+                        if let g = try? metrics.expectGauge("efgs_db_connections_in_use", dims) {
+                            peak.see(Int(g.lastValue ?? 0))
+                        }
                         try await Task.sleep(for: .milliseconds(300))
                         return ()
                     }
@@ -48,6 +51,14 @@ final class ConnectionUseMetricsTests: XCTestCase {
 final class ManagedPeak: @unchecked Sendable {
     private let lock = NSLock()
     private var peak = 0
-    func see(_ v: Int) { lock.lock(); peak = Swift.max(peak, v); lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return peak }
+    func see(_ v: Int) {
+        lock.lock()
+        peak = Swift.max(peak, v)
+        lock.unlock()
+    }
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return peak
+    }
 }

@@ -1,25 +1,30 @@
 import EFGSCrypto
-@testable import EFGSGateway
 import EFGSProtocol
 import EFGSStore
 import EFGSTestSupport
 import Foundation
 import XCTest
 
+@testable import EFGSGateway
+
 /// `efgs country disconnect` / `list` as domain code (the CLI is exercised end to end in ServeProcessTests).
 final class CountryOffboardingTests: XCTestCase {
     func testDisconnectRevokesEveryRowAndDropsSubscriptionsAndTasksOfThatCountryOnly() async throws {
         let f = try await Fixture { $0["CALLBACK_ALLOW_LOOPBACK"] = "true" }
         addTeardownBlock { [store = f.store] in try await store.close() }
-        let callbackCert = try CertificateFactory.selfSigned(country: "FR", commonName: "callback.fr", key: .p256, dnsNames: ["localhost"])
+        let callbackCert = try CertificateFactory.selfSigned(
+            country: "FR", commonName: "callback.fr", key: .p256, dnsNames: ["localhost"])
         try await f.register(callbackCert, "FR", .callback)
-        let sub = await f.api.handle(method: "PUT", path: "/diagnosiskeys/callback/cb-1", request: f.request("PUT", country: "FR", query: "url=https://localhost:9/cb"))
+        let sub = await f.api.handle(
+            method: "PUT", path: "/diagnosiskeys/callback/cb-1",
+            request: f.request("PUT", country: "FR", query: "url=https://localhost:9/cb"))
         XCTAssertEqual(sub.status, 200, sub.bodyText)
         try await assertEq(try await f.upload(f.keys(2, origin: "DE")).status, 201)
         _ = try await f.services.batching.run()
         try await assertEq(try await f.store.pendingCallbackTaskCount(), 1)
-        let frDownload = await f.api.handle(method: "GET", path: "/diagnosiskeys/download/\(UTCDay(Date()).description)",
-                                                request: f.request("GET", country: "FR", headers: [("Accept", "application/json; version=1.0")]))
+        let frDownload = await f.api.handle(
+            method: "GET", path: "/diagnosiskeys/download/\(UTCDay(Date()).description)",
+            request: f.request("GET", country: "FR", headers: [("Accept", "application/json; version=1.0")]))
         XCTAssertEqual(frDownload.status, 200)
 
         let before = try await f.services.countries.list()
@@ -27,18 +32,26 @@ final class CountryOffboardingTests: XCTestCase {
         XCTAssertTrue(before.allSatisfy(\.connected))
         XCTAssertEqual(before[1].subscriptions, 1)
         XCTAssertEqual(before[1].certificates.count, 3)
-        XCTAssertNotNil(before[0].lastUpload); XCTAssertNil(before[0].lastDownload)
-        XCTAssertNotNil(before[1].lastDownload); XCTAssertNil(before[1].lastUpload)
-        XCTAssertEqual(before[1].certificates.first { $0.type == .callback }?.notAfter, callbackCert.certificate.notValidAfter)
+        XCTAssertNotNil(before[0].lastUpload)
+        XCTAssertNil(before[0].lastDownload)
+        XCTAssertNotNil(before[1].lastDownload)
+        XCTAssertNil(before[1].lastUpload)
+        XCTAssertEqual(
+            before[1].certificates.first { $0.type == .callback }?.notAfter, callbackCert.certificate.notValidAfter)
 
         let outcome = try await f.services.offboarding.disconnect(country: "FR", reason: "test")
         XCTAssertEqual(outcome, .init(certificatesRevoked: 3, subscriptionsDeleted: 1))
-        try await assertEq(try await f.store.pendingCallbackTaskCount(), 0, "the pending task went with the subscription")
+        try await assertEq(
+            try await f.store.pendingCallbackTaskCount(), 0, "the pending task went with the subscription")
         let event = try XCTUnwrap(f.lines.first { $0.contains(#"message="Country disconnected""#) })
-        XCTAssertTrue(event.contains(#"level="WARN""#) && event.contains(#"country="FR", certificatesRevoked="3", subscriptionsDeleted="1", reason="test""#), event)
+        XCTAssertTrue(
+            event.contains(#"level="WARN""#)
+                && event.contains(#"country="FR", certificatesRevoked="3", subscriptionsDeleted="1", reason="test""#),
+            event)
 
         // FR can no longer authenticate; DE is untouched
-        let refused = await f.api.handle(method: "GET", path: "/diagnosiskeys/callback", request: f.request("GET", country: "FR"))
+        let refused = await f.api.handle(
+            method: "GET", path: "/diagnosiskeys/callback", request: f.request("GET", country: "FR"))
         XCTAssertEqual(refused.status, 403)
         XCTAssertEqual(refused.bodyText, #"{"message":"Client certificate is revoked"}"#)
         try await assertEq(try await f.upload(f.keys(1, origin: "DE")).status, 201)

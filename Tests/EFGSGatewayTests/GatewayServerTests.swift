@@ -17,7 +17,7 @@ final class GatewayServerTests: XCTestCase {
         return try GatewayServer.application(api: f.api, services: [], logger: logger)
     }
 
-    func identity(_ f: Fixture, _ country: String) -> HTTPFields {
+    static func identity(_ f: Fixture, _ country: String) -> HTTPFields {
         var fields = HTTPFields()
         fields[HTTPField.Name("X-SSL-Client-SHA256")!] = f.countries[country]!.auth.thumbprint
         fields[HTTPField.Name("X-SSL-Client-DN")!] = "C=\(country)"
@@ -28,18 +28,18 @@ final class GatewayServerTests: XCTestCase {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }
         try await application(f).test(.live) { client in
-            var large = self.identity(f, "DE")
+            var large = Self.identity(f, "DE")
             large[HTTPField.Name("X-Padding")!] = String(repeating: "a", count: 16 * 1024 + 1)
             try await client.execute(uri: "/diagnosiskeys/callback", method: .get, headers: large) { response in
                 XCTAssertEqual(response.status.code, 431)
                 XCTAssertEqual(String(buffer: response.body), #"{"message":"Request Header Fields Too Large"}"#)
             }
-            var section = self.identity(f, "DE")
+            var section = Self.identity(f, "DE")
             for i in 0..<3 { section[HTTPField.Name("X-Padding-\(i)")!] = String(repeating: "b", count: 12 * 1024) }
             try await client.execute(uri: "/diagnosiskeys/callback", method: .get, headers: section) { response in
                 XCTAssertEqual(response.status.code, 431, "the header section is over 32 KiB")
             }
-            try await client.execute(uri: "/diagnosiskeys/callback", method: .get, headers: self.identity(f, "DE")) {
+            try await client.execute(uri: "/diagnosiskeys/callback", method: .get, headers: Self.identity(f, "DE")) {
                 XCTAssertEqual($0.status.code, 200, "the peer (loopback) is a trusted proxy")
             }
         }
@@ -49,7 +49,7 @@ final class GatewayServerTests: XCTestCase {
         let f = try await Fixture { $0["UPLOAD_MAX_BODY_BYTES"] = "1000" }
         addTeardownBlock { [store = f.store] in try await store.close() }
         try await application(f).test(.live) { client in
-            var headers = self.identity(f, "DE")
+            var headers = Self.identity(f, "DE")
             headers[.contentType] = WireFormat.protobuf.requestContentType()
             headers[HTTPField.Name("batchTag")!] = "big"
             headers[HTTPField.Name("batchSignature")!] = "MIA="
@@ -65,7 +65,7 @@ final class GatewayServerTests: XCTestCase {
         let f = try await Fixture { $0["AUTH_TRUSTED_PROXIES"] = "10.0.0.0/8" }
         addTeardownBlock { [store = f.store] in try await store.close() }
         try await application(f).test(.live) { client in
-            try await client.execute(uri: "/diagnosiskeys/callback", method: .get, headers: self.identity(f, "DE")) {
+            try await client.execute(uri: "/diagnosiskeys/callback", method: .get, headers: Self.identity(f, "DE")) {
                 XCTAssertEqual($0.status.code, 403)
                 XCTAssertEqual(
                     String(buffer: $0.body), #"{"message":"Client is not authorized to access the service"}"#)

@@ -1,5 +1,4 @@
 import EFGSCrypto
-@testable import EFGSGateway
 import EFGSProtocol
 import EFGSStore
 import EFGSTestSupport
@@ -7,29 +6,39 @@ import Foundation
 import Logging
 import XCTest
 
+@testable import EFGSGateway
+
 /// Routing, OPTIONS and 405 with `Allow` (§5.1, §5.2).
 final class RouteTableTests: XCTestCase {
     func testRoutingOptionsAndMethods() async throws {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }
-        let o = await f.api.handle(method: "OPTIONS", path: "/diagnosiskeys", request: f.request("OPTIONS", country: nil))
+        let o = await f.api.handle(
+            method: "OPTIONS", path: "/diagnosiskeys", request: f.request("OPTIONS", country: nil))
         XCTAssertEqual(o.status, 200)
         XCTAssertEqual(o.header("Allow"), "POST,GET,OPTIONS")
         XCTAssertEqual(o.header("Accept"), "application/json; version=1.0, application/protobuf; version=1.0")
         let m = await f.api.handle(method: "GET", path: "/diagnosiskeys/upload", request: f.request("GET"))
-        XCTAssertEqual(m.status, 405); XCTAssertEqual(m.header("Allow"), "POST,OPTIONS")
+        XCTAssertEqual(m.status, 405)
+        XCTAssertEqual(m.header("Allow"), "POST,OPTIONS")
         let n = await f.api.handle(method: "GET", path: "/nothing", request: f.request("GET"))
-        XCTAssertEqual(n.status, 404); XCTAssertEqual(n.bodyText, #"{"message":"Not Found"}"#)
-        await assertEq(await f.api.handle(method: "GET", path: "/Diagnosiskeys/callback", request: f.request("GET")).status, 404)
+        XCTAssertEqual(n.status, 404)
+        XCTAssertEqual(n.bodyText, #"{"message":"Not Found"}"#)
+        await assertEq(
+            await f.api.handle(method: "GET", path: "/Diagnosiskeys/callback", request: f.request("GET")).status, 404)
         // OPTIONS on another known path: 200 with that path's methods, no authentication
-        for (path, allow) in [("/diagnosiskeys/upload", "POST,OPTIONS"), ("/diagnosiskeys/callback/x1", "PUT,DELETE,OPTIONS"),
-                              ("/diagnosiskeys/download/2024-01-01", "GET,OPTIONS"), ("/diagnosiskeys/audit/download/2024-01-01/20240101-1", "GET,OPTIONS")] {
+        for (path, allow) in [
+            ("/diagnosiskeys/upload", "POST,OPTIONS"), ("/diagnosiskeys/callback/x1", "PUT,DELETE,OPTIONS"),
+            ("/diagnosiskeys/download/2024-01-01", "GET,OPTIONS"),
+            ("/diagnosiskeys/audit/download/2024-01-01/20240101-1", "GET,OPTIONS"),
+        ] {
             let r = await f.api.handle(method: "OPTIONS", path: path, request: f.request("OPTIONS", country: nil))
             XCTAssertEqual(r.status, 200, path)
             XCTAssertEqual(r.header("Allow"), allow, path)
         }
         let put = await f.api.handle(method: "POST", path: "/diagnosiskeys/callback/x1", request: f.request("POST"))
-        XCTAssertEqual(put.status, 405); XCTAssertEqual(put.header("Allow"), "PUT,DELETE,OPTIONS")
+        XCTAssertEqual(put.status, 405)
+        XCTAssertEqual(put.header("Allow"), "PUT,DELETE,OPTIONS")
         XCTAssertEqual(put.bodyText, #"{"message":"Method Not Allowed"}"#)
     }
 

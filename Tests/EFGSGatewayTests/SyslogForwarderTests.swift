@@ -1,9 +1,10 @@
 import EFGSCrypto
-@testable import EFGSGateway
 import EFGSProtocol
 import EFGSTestSupport
 import Foundation
 import XCTest
+
+@testable import EFGSGateway
 
 /// The RFC 5424 copy of the event log (PROTOCOL.md §7.9, `logging.syslog.*`) against collectors on loopback made
 /// by the tests (plain TCP and TLS with a certificate made here). The end-to-end test with Debian's rsyslog is in
@@ -29,29 +30,54 @@ final class SyslogForwarderTests: XCTestCase {
         return f
     }
 
-    static let line = #"timestamp="2024-05-02T10:00:00.123Z", level="INFO", hostname="gw1", pid="4711", traceId="5f1c0a7e9b2d4c81", spanId="5f1c0a7e9b2d4c81", thread="http-3", class="UploadController", message="successfull batch upload", batchTag="2020-9-8-AbCd1A==-0", numKeys="3", country="DE""#
+    static let line =
+        #"timestamp="2024-05-02T10:00:00.123Z", level="INFO", hostname="gw1", pid="4711", traceId="5f1c0a7e9b2d4c81", spanId="5f1c0a7e9b2d4c81", thread="http-3", class="UploadController", message="successfull batch upload", batchTag="2020-9-8-AbCd1A==-0", numKeys="3", country="DE""#
 
     func testFrameIsOctetCountedRFC5424WithTheLineAsMSG() throws {
         let date = Date(timeIntervalSince1970: 1_714_644_000.1235)
-        let m = SyslogMessage(facility: 16, level: .info, timestamp: date, hostname: "gw1", procId: "4711", msgId: "UploadController", line: Self.line)
+        let m = SyslogMessage(
+            facility: 16, level: .info, timestamp: date, hostname: "gw1", procId: "4711", msgId: "UploadController",
+            line: Self.line)
         let message = "<134>1 2024-05-02T10:00:00.123Z gw1 efgs 4711 UploadController - " + Self.line
         XCTAssertEqual(String(decoding: m.frame, as: UTF8.self), "\(message.utf8.count) " + message)
         // PRI = facility × 8 + severity (RFC 5424 §6.2.1)
-        XCTAssertTrue(String(decoding: SyslogMessage(facility: 16, level: .error, timestamp: date, hostname: "gw1", procId: "1", msgId: "x", line: "l").frame, as: UTF8.self).hasPrefix("48 <131>1 2024-05-02T10:00:00.123Z gw1 efgs 1 x - l"))
-        XCTAssertTrue(String(decoding: SyslogMessage(facility: 3, level: .warn, timestamp: date, hostname: "gw1", procId: "1", msgId: "x", line: "l").frame, as: UTF8.self).contains(" <28>1 "))
-        XCTAssertTrue(String(decoding: SyslogMessage(facility: 23, level: .debug, timestamp: date, hostname: "gw1", procId: "1", msgId: "x", line: "l").frame, as: UTF8.self).contains(" <191>1 "))
+        XCTAssertTrue(
+            String(
+                decoding: SyslogMessage(
+                    facility: 16, level: .error, timestamp: date, hostname: "gw1", procId: "1", msgId: "x", line: "l"
+                ).frame, as: UTF8.self
+            ).hasPrefix("48 <131>1 2024-05-02T10:00:00.123Z gw1 efgs 1 x - l"))
+        XCTAssertTrue(
+            String(
+                decoding: SyslogMessage(
+                    facility: 3, level: .warn, timestamp: date, hostname: "gw1", procId: "1", msgId: "x", line: "l"
+                ).frame, as: UTF8.self
+            ).contains(" <28>1 "))
+        XCTAssertTrue(
+            String(
+                decoding: SyslogMessage(
+                    facility: 23, level: .debug, timestamp: date, hostname: "gw1", procId: "1", msgId: "x", line: "l"
+                ).frame, as: UTF8.self
+            ).contains(" <191>1 "))
         // header fields: PRINTUSASCII only, bounded, "-" when empty
-        let odd = SyslogMessage(facility: 16, level: .info, timestamp: date, hostname: "", procId: "1", msgId: "a b" + String(repeating: "c", count: 40), line: "l")
-        XCTAssertTrue(String(decoding: odd.syslogMessage, as: UTF8.self).hasPrefix("<134>1 2024-05-02T10:00:00.123Z - efgs 1 ab" + String(repeating: "c", count: 30) + " - l"))
+        let odd = SyslogMessage(
+            facility: 16, level: .info, timestamp: date, hostname: "", procId: "1",
+            msgId: "a b" + String(repeating: "c", count: 40), line: "l")
+        XCTAssertTrue(
+            String(decoding: odd.syslogMessage, as: UTF8.self).hasPrefix(
+                "<134>1 2024-05-02T10:00:00.123Z - efgs 1 ab" + String(repeating: "c", count: 30) + " - l"))
     }
 
     func testNonASCIILineStartsWithBOMAndIsCountedInBytes() throws {
-        let m = SyslogMessage(facility: 16, level: .info, timestamp: Date(timeIntervalSince1970: 0), hostname: "h", procId: "1", msgId: "x", line: "dnString='O=Gesundheitsbehörde'")
+        let m = SyslogMessage(
+            facility: 16, level: .info, timestamp: Date(timeIntervalSince1970: 0), hostname: "h", procId: "1",
+            msgId: "x", line: "dnString='O=Gesundheitsbehörde'")
         let message = m.syslogMessage
         let prefix = Array("<134>1 1970-01-01T00:00:00.000Z h efgs 1 x - ".utf8)
         XCTAssertEqual(Array(message.prefix(prefix.count)), prefix)
         XCTAssertEqual(Array(message[prefix.count..<prefix.count + 3]), [0xEF, 0xBB, 0xBF])
-        XCTAssertEqual(String(decoding: m.frame, as: UTF8.self), "\(message.count) " + String(decoding: message, as: UTF8.self))
+        XCTAssertEqual(
+            String(decoding: m.frame, as: UTF8.self), "\(message.count) " + String(decoding: message, as: UTF8.self))
         XCTAssertEqual(message.count, prefix.count + 3 + "dnString='O=Gesundheitsbehörde'".utf8.count)
     }
 
@@ -61,13 +87,16 @@ final class SyslogForwarderTests: XCTestCase {
         let lines = NIOLockedLines()
         let log = EventLog(minimumLevel: .info, syslog: f, sink: { lines.add($0) })
         let scope = log.scope("UploadController", thread: "http-1")
-        for i in 0..<500 { scope.info("successfull batch upload", ["batchTag": "tag-\(i)", "numKeys": "3", "country": "DE"]) }
+        for i in 0..<500 {
+            scope.info("successfull batch upload", ["batchTag": "tag-\(i)", "numKeys": "3", "country": "DE"])
+        }
         scope.debug("below the minimum level: neither on stdout nor in syslog")
         scope.error("Invalid signature", ["dnString": "C=DE,\r\nO=\"x\""])
         let frames = try await c.waitForFrames(501)
         XCTAssertEqual(frames.count, 501)
         XCTAssertEqual(lines.all.count, 501)
-        let pid = ProcessInfo.processInfo.processIdentifier, host = ProcessInfo.processInfo.hostName
+        let pid = ProcessInfo.processInfo.processIdentifier
+        let host = ProcessInfo.processInfo.hostName
         for (frame, line) in zip(frames, lines.all) {
             // MSG = the stdout line, byte for byte
             XCTAssertTrue(frame.hasSuffix(" UploadController - " + line), frame)
@@ -87,7 +116,8 @@ final class SyslogForwarderTests: XCTestCase {
         XCTAssertEqual(f.pendingCount, 3, "nothing can be written while no collector listens")
         let c = try collector(port: port)
         let frames = try await c.waitForFrames(3)
-        XCTAssertEqual(frames.map { String($0.split(separator: " ", maxSplits: 7).last!) }, ["line 0", "line 1", "line 2"])
+        XCTAssertEqual(
+            frames.map { String($0.split(separator: " ", maxSplits: 7).last!) }, ["line 0", "line 1", "line 2"])
         // the collector goes away and comes back: the connection is re-established
         c.stop()
         try await Task.sleep(for: .milliseconds(200))
@@ -131,9 +161,12 @@ final class SyslogForwarderTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-syslog-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        let identity = try CertificateFactory.selfSigned(country: nil, commonName: "syslog.test", key: .p256, dnsNames: ["localhost"])
-        let other = try CertificateFactory.selfSigned(country: nil, commonName: "other", key: .p256, dnsNames: ["localhost"])
-        let ca = dir.appendingPathComponent("ca.pem"), wrongCA = dir.appendingPathComponent("other.pem")
+        let identity = try CertificateFactory.selfSigned(
+            country: nil, commonName: "syslog.test", key: .p256, dnsNames: ["localhost"])
+        let other = try CertificateFactory.selfSigned(
+            country: nil, commonName: "other", key: .p256, dnsNames: ["localhost"])
+        let ca = dir.appendingPathComponent("ca.pem")
+        let wrongCA = dir.appendingPathComponent("other.pem")
         try identity.certificatePEM.write(to: ca, atomically: true, encoding: .utf8)
         try other.certificatePEM.write(to: wrongCA, atomically: true, encoding: .utf8)
         let c = try collector(identity: identity)
@@ -152,17 +185,27 @@ final class SyslogForwarderTests: XCTestCase {
     }
 
     func testSettings() async throws {
-        var env = ["TRUST_ANCHOR_CERTIFICATE_PATH": "/x", "STORAGE_KEYS": "k1:" + Base64.encodeString([UInt8](repeating: 7, count: 32)), "STORAGE_ACTIVE_KEY_ID": "k1"]
+        var env = [
+            "TRUST_ANCHOR_CERTIFICATE_PATH": "/x",
+            "STORAGE_KEYS": "k1:" + Base64.encodeString([UInt8](repeating: 7, count: 32)),
+            "STORAGE_ACTIVE_KEY_ID": "k1",
+        ]
         let off = try await GatewayConfiguration.load(path: nil, environment: env)
         XCTAssertNil(off.logging.syslog)
         env["LOGGING_SYSLOG_HOST"] = "logs.example"
         let defaults = try await GatewayConfiguration.load(path: nil, environment: env)
-        XCTAssertEqual(defaults.logging.syslog, .init(host: "logs.example", port: 601, tls: false, caPath: nil, facility: 16))
-        env["LOGGING_SYSLOG_PORT"] = "6514"; env["LOGGING_SYSLOG_TLS"] = "true"; env["LOGGING_SYSLOG_FACILITY"] = "daemon"
+        XCTAssertEqual(
+            defaults.logging.syslog, .init(host: "logs.example", port: 601, tls: false, caPath: nil, facility: 16))
+        env["LOGGING_SYSLOG_PORT"] = "6514"
+        env["LOGGING_SYSLOG_TLS"] = "true"
+        env["LOGGING_SYSLOG_FACILITY"] = "daemon"
         let set = try await GatewayConfiguration.load(path: nil, environment: env)
         XCTAssertEqual(set.logging.syslog, .init(host: "logs.example", port: 6514, tls: true, caPath: nil, facility: 3))
         env["LOGGING_SYSLOG_FACILITY"] = "local9"
-        do { _ = try await GatewayConfiguration.load(path: nil, environment: env); XCTFail("local9 accepted") } catch let e as GatewayConfiguration.InvalidSetting {
+        do {
+            _ = try await GatewayConfiguration.load(path: nil, environment: env)
+            XCTFail("local9 accepted")
+        } catch let e as GatewayConfiguration.InvalidSetting {
             XCTAssertEqual(e.setting, "logging.syslog.facility")
         }
     }
@@ -172,6 +215,14 @@ final class SyslogForwarderTests: XCTestCase {
 final class NIOLockedLines: @unchecked Sendable {
     private let lock = NSLock()
     private var lines: [String] = []
-    func add(_ l: String) { lock.lock(); lines.append(l); lock.unlock() }
-    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
+    func add(_ l: String) {
+        lock.lock()
+        lines.append(l)
+        lock.unlock()
+    }
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return lines
+    }
 }

@@ -1,5 +1,4 @@
 import EFGSCrypto
-@testable import EFGSGateway
 import EFGSProtocol
 import EFGSStore
 import EFGSTestSupport
@@ -7,42 +6,59 @@ import Foundation
 import Logging
 import XCTest
 
+@testable import EFGSGateway
+
 /// Uploads (§5.3), downloads (§5.4) and audits (§5.5) through the API, in process.
 final class UploadTests: XCTestCase {
     func testUploadDownloadAuditRoundTrip() async throws {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }
-        let de = f.keys(3, origin: "DE"), fr = f.keys(2, origin: "FR")
+        let de = f.keys(3, origin: "DE")
+        let fr = f.keys(2, origin: "FR")
         let r1 = try await f.upload(de, tag: "2020-9-8-AbCd1A==-0")
         XCTAssertEqual(r1.status, 201, r1.bodyText)
         XCTAssertEqual(r1.header("batchTag"), "2020-9-8-AbCd1A==-0")
         XCTAssertEqual(r1.body, [])
         try await assertEq(try await f.upload(fr, country: "FR", format: .json).status, 201)
-        XCTAssertTrue(f.lines.contains { $0.contains("message=\"successfull batch upload\"") && $0.contains("numKeys=\"3\"") && $0.contains("country=\"DE\"") })
+        XCTAssertTrue(
+            f.lines.contains {
+                $0.contains("message=\"successfull batch upload\"") && $0.contains("numKeys=\"3\"")
+                    && $0.contains("country=\"DE\"")
+            })
 
         let created = try await f.services.batching.run()
         XCTAssertEqual(created.map(\.keyCount), [3, 2], "formats differ: two batches")
         let today = UTCDay(Date()).description
         // FR downloads: sees DE's 3 keys in batch 1, and nothing of its own in batch 2
-        let d1 = await f.api.handle(method: "GET", path: "/diagnosiskeys/download/\(today)",
-                                        request: f.request("GET", country: "FR", headers: [("Accept", "application/json; version=1.0")]))
+        let d1 = await f.api.handle(
+            method: "GET", path: "/diagnosiskeys/download/\(today)",
+            request: f.request("GET", country: "FR", headers: [("Accept", "application/json; version=1.0")]))
         XCTAssertEqual(d1.status, 200)
         XCTAssertEqual(d1.header("Content-Type"), "application/json;version=1.0")
         XCTAssertEqual(d1.header("batchTag"), created[0].tag)
         XCTAssertEqual(d1.header("nextBatchTag"), created[1].tag)
         XCTAssertEqual(try DiagnosisKeyJSONDecoder.decode(d1.body), de)
-        let d2 = await f.api.handle(method: "GET", path: "/diagnosiskeys/download/\(today)",
-                                        request: f.request("GET", country: "FR", headers: [("Accept", "application/protobuf;version=1.0"), ("batchTag", created[1].tag)]))
-        XCTAssertEqual(d2.status, 200); XCTAssertEqual(d2.body, []); XCTAssertEqual(d2.header("nextBatchTag"), "null")
+        let d2 = await f.api.handle(
+            method: "GET", path: "/diagnosiskeys/download/\(today)",
+            request: f.request(
+                "GET", country: "FR",
+                headers: [("Accept", "application/protobuf;version=1.0"), ("batchTag", created[1].tag)]))
+        XCTAssertEqual(d2.status, 200)
+        XCTAssertEqual(d2.body, [])
+        XCTAssertEqual(d2.header("nextBatchTag"), "null")
         XCTAssertEqual(d2.header("Content-Type"), "application/protobuf;version=1.0")
         // audit of batch 1 for FR lists DE's upload with amount 3 and a verifiable signature
-        let a = await f.api.handle(method: "GET", path: "/diagnosiskeys/audit/download/\(today)/\(created[0].tag)", request: f.request("GET", country: "FR"))
+        let a = await f.api.handle(
+            method: "GET", path: "/diagnosiskeys/audit/download/\(today)/\(created[0].tag)",
+            request: f.request("GET", country: "FR"))
         XCTAssertEqual(a.status, 200)
         XCTAssertTrue(a.bodyText.hasPrefix("[{\"country\":\"DE\",\"uploadedTime\":\""), a.bodyText)
         XCTAssertTrue(a.bodyText.contains("\"amount\":3,\"batchSignature\":"))
         XCTAssertFalse(a.bodyText.contains("null"))
         // DE's own audit of the same batch is empty
-        let own = await f.api.handle(method: "GET", path: "/diagnosiskeys/audit/download/\(today)/\(created[0].tag)", request: f.request("GET", country: "DE"))
+        let own = await f.api.handle(
+            method: "GET", path: "/diagnosiskeys/audit/download/\(today)/\(created[0].tag)",
+            request: f.request("GET", country: "DE"))
         XCTAssertEqual(own.bodyText, "[]")
         // future N → 404, unknown date → 404, bad date → 400, old → 410
         for (hdrs, path, status, msg) in [
@@ -52,8 +68,10 @@ final class UploadTests: XCTestCase {
             ([], "2020-1-1", 400, "Invalid date format, expected yyyy-MM-dd"),
             ([], UTCDay(Date()).adding(days: -3).description, 410, "Requested date is too old!"),
         ] as [([(String, String)], String, Int, String?)] {
-            let r = await f.api.handle(method: "GET", path: "/diagnosiskeys/download/\(path)",
-                                           request: f.request("GET", country: "FR", headers: [("Accept", "application/protobuf; version=1.0")] + hdrs))
+            let r = await f.api.handle(
+                method: "GET", path: "/diagnosiskeys/download/\(path)",
+                request: f.request(
+                    "GET", country: "FR", headers: [("Accept", "application/protobuf; version=1.0")] + hdrs))
             XCTAssertEqual(r.status, status, "\(path) \(hdrs)")
             if let msg { XCTAssertEqual(r.bodyText, "{\"message\":\"\(msg)\"}") }
         }
@@ -73,32 +91,71 @@ final class UploadTests: XCTestCase {
         try await assertEq(try await f.store.storedKeyCount(), 1)
         try await assertEq(try await f.upload([k[1]], tag: "t2").status, 201, "tag stays free after a 207")
         let again = try await f.upload([f.keys(1, origin: "DE")[0]], tag: "t2")
-        XCTAssertEqual(again.status, 409); XCTAssertEqual(again.bodyText, #"{"message":"BatchTag already exists."}"#)
-        try await assertEq(try await f.upload(f.keys(1, origin: "FR"), country: "FR", tag: "t2").status, 201, "tags are per country")
+        XCTAssertEqual(again.status, 409)
+        XCTAssertEqual(again.bodyText, #"{"message":"BatchTag already exists."}"#)
+        try await assertEq(
+            try await f.upload(f.keys(1, origin: "FR"), country: "FR", tag: "t2").status, 201, "tags are per country")
     }
 
     func testCheckOrderAndMessages() async throws {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }
         let good = f.keys(1, origin: "DE")
-        func post(_ headers: [(String, String)], body: [UInt8] = [], country: String? = "DE", peer: String = "127.0.0.1") async -> APIResponse {
-            await f.api.handle(method: "POST", path: "/diagnosiskeys/upload/", request: f.request("POST", country: country, headers: headers, body: body, peer: peer))
+        func post(
+            _ headers: [(String, String)], body: [UInt8] = [], country: String? = "DE", peer: String = "127.0.0.1"
+        ) async -> APIResponse {
+            await f.api.handle(
+                method: "POST", path: "/diagnosiskeys/upload/",
+                request: f.request("POST", country: country, headers: headers, body: body, peer: peer))
         }
-        let sig = try BatchSigner(certificate: f.countries["DE"]!.sign.certificate, privateKey: f.countries["DE"]!.sign.privateKey).sign(keys: good)
-        var b = DiagnosisKeyBatch(); b.keys = good
+        let sig = try BatchSigner(
+            certificate: f.countries["DE"]!.sign.certificate, privateKey: f.countries["DE"]!.sign.privateKey
+        ).sign(keys: good)
+        var b = DiagnosisKeyBatch()
+        b.keys = good
         let pb = b.protobufBytes()
         let cases: [([(String, String)], [UInt8], String?, String, Int, String)] = [
             ([], pb, "DE", "127.0.0.1", 415, "Content-Type is not compatible"),
-            ([("Content-Type", "application/protobuf; version=1.0")], pb, nil, "127.0.0.1", 403, "Client is not authorized to access the service"),
-            ([("Content-Type", "application/protobuf; version=1.0")], pb, "DE", "10.1.2.3", 403, "Client is not authorized to access the service"),
-            ([("Content-Type", "application/protobuf; version=1.0")], pb, "DE", "127.0.0.1", 400, "Required header 'batchTag' is not present."),
-            ([("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "a b")], pb, "DE", "127.0.0.1", 400, "Invalid batchTag header"),
-            ([("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "x")], pb, "DE", "127.0.0.1", 400, "Required header 'batchSignature' is not present."),
-            ([("Content-Type", "application/protobuf"), ("batchTag", "x"), ("batchSignature", sig)], pb, "DE", "127.0.0.1", 400, "Version parameter of Content-Type is required!"),
-            ([("Content-Type", "application/protobuf; version=1.1"), ("batchTag", "x"), ("batchSignature", sig)], pb, "DE", "127.0.0.1", 406, "Protocol version is not compatible!"),
-            ([("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "x"), ("batchSignature", sig)], [0x0A, 0x09], "DE", "127.0.0.1", 400, "Failed to read request"),
-            ([("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "x"), ("batchSignature", sig)], [], "DE", "127.0.0.1", 400, "Validation of diagnosis key failed: The batch contains no diagnosis keys."),
-            ([("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "x"), ("batchSignature", "AAAA")], pb, "DE", "127.0.0.1", 400, "Invalid signature"),
+            (
+                [("Content-Type", "application/protobuf; version=1.0")], pb, nil, "127.0.0.1", 403,
+                "Client is not authorized to access the service"
+            ),
+            (
+                [("Content-Type", "application/protobuf; version=1.0")], pb, "DE", "10.1.2.3", 403,
+                "Client is not authorized to access the service"
+            ),
+            (
+                [("Content-Type", "application/protobuf; version=1.0")], pb, "DE", "127.0.0.1", 400,
+                "Required header 'batchTag' is not present."
+            ),
+            (
+                [("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "a b")], pb, "DE", "127.0.0.1",
+                400, "Invalid batchTag header"
+            ),
+            (
+                [("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "x")], pb, "DE", "127.0.0.1", 400,
+                "Required header 'batchSignature' is not present."
+            ),
+            (
+                [("Content-Type", "application/protobuf"), ("batchTag", "x"), ("batchSignature", sig)], pb, "DE",
+                "127.0.0.1", 400, "Version parameter of Content-Type is required!"
+            ),
+            (
+                [("Content-Type", "application/protobuf; version=1.1"), ("batchTag", "x"), ("batchSignature", sig)], pb,
+                "DE", "127.0.0.1", 406, "Protocol version is not compatible!"
+            ),
+            (
+                [("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "x"), ("batchSignature", sig)],
+                [0x0A, 0x09], "DE", "127.0.0.1", 400, "Failed to read request"
+            ),
+            (
+                [("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "x"), ("batchSignature", sig)], [],
+                "DE", "127.0.0.1", 400, "Validation of diagnosis key failed: The batch contains no diagnosis keys."
+            ),
+            (
+                [("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "x"), ("batchSignature", "AAAA")],
+                pb, "DE", "127.0.0.1", 400, "Invalid signature"
+            ),
         ]
         for (h, body, c, peer, status, msg) in cases {
             let r = await post(h, body: body, country: c, peer: peer)
@@ -107,15 +164,21 @@ final class UploadTests: XCTestCase {
             XCTAssertEqual(r.header("Content-Type"), "application/json")
         }
         // FR signs, DE uploads: signer country differs
-        let frSig = try BatchSigner(certificate: f.countries["FR"]!.sign.certificate, privateKey: f.countries["FR"]!.sign.privateKey).sign(keys: good)
+        let frSig = try BatchSigner(
+            certificate: f.countries["FR"]!.sign.certificate, privateKey: f.countries["FR"]!.sign.privateKey
+        ).sign(keys: good)
         try await assertEq(try await f.upload(good, signature: frSig).bodyText, #"{"message":"Invalid signature"}"#)
         XCTAssertTrue(f.lines.contains { $0.contains("message=\"different origins\"") })
         // origin mismatch
-        try await assertEq(try await f.upload(f.keys(1, origin: "FR")).bodyText, #"{"message":"One or more keys are not originated from uploader country"}"#)
+        try await assertEq(
+            try await f.upload(f.keys(1, origin: "FR")).bodyText,
+            #"{"message":"One or more keys are not originated from uploader country"}"#)
         // too many keys
-        let many = await post([("Content-Type", "application/json; version=1.0"), ("batchTag", "m"), ("batchSignature", sig)],
-                              body: DiagnosisKeyJSONEncoder.encode(Array(repeating: good[0], count: 5001)))
-        XCTAssertEqual(many.status, 413); XCTAssertEqual(many.bodyText, #"{"message":"Too many diagnosis keys"}"#)
+        let many = await post(
+            [("Content-Type", "application/json; version=1.0"), ("batchTag", "m"), ("batchSignature", sig)],
+            body: DiagnosisKeyJSONEncoder.encode(Array(repeating: good[0], count: 5001)))
+        XCTAssertEqual(many.status, 413)
+        XCTAssertEqual(many.bodyText, #"{"message":"Too many diagnosis keys"}"#)
         try await assertEq(try await f.store.storedKeyCount(), 0, "nothing stored by any refusal")
     }
 
@@ -126,24 +189,34 @@ final class UploadTests: XCTestCase {
         addTeardownBlock { [store = f.store] in try await store.close() }
         let keys = f.keys(2, origin: "DE")
         let stream = BatchStream.bytes(of: keys)
-        func attempt(_ signer: CertificateFactory.Issued, signingTime: Date? = Date(), event: String, _ name: String) async throws {
-            let sig = try BatchSigner(certificate: signer.certificate, privateKey: signer.privateKey).sign(stream: stream, signingTime: signingTime)
+        func attempt(_ signer: CertificateFactory.Issued, signingTime: Date? = Date(), event: String, _ name: String)
+            async throws
+        {
+            let sig = try BatchSigner(certificate: signer.certificate, privateKey: signer.privateKey).sign(
+                stream: stream, signingTime: signingTime)
             let before = f.lines.filter { $0.contains("message=\"\(event)\"") }.count
             let r = try await f.upload(keys, signature: sig)
             XCTAssertEqual(r.status, 400, name)
             XCTAssertEqual(r.bodyText, #"{"message":"Invalid signature"}"#, name)
-            XCTAssertEqual(f.lines.filter { $0.contains("message=\"\(event)\"") }.count, before + 1, "\(name) logs \(event)")
+            XCTAssertEqual(
+                f.lines.filter { $0.contains("message=\"\(event)\"") }.count, before + 1, "\(name) logs \(event)")
         }
         let unregistered = try CertificateFactory.selfSigned(country: "DE", commonName: "unregistered", key: .p256)
         try await attempt(unregistered, event: "unknown signing certificate", "unregistered signer")
-        try await attempt(f.countries["DE"]!.auth, event: "unknown signing certificate", "registered as AUTHENTICATION only")
+        try await attempt(
+            f.countries["DE"]!.auth, event: "unknown signing certificate", "registered as AUTHENTICATION only")
         let underFR = try CertificateFactory.selfSigned(country: "DE", commonName: "under-fr", key: .p256)
-        try await f.store.insertCertificate(CertificateRow(createdAt: 0, thumbprint: underFR.thumbprint, country: "FR", type: .signing,
-                                                            pem: underFR.certificatePEM, operatorSignature: try f.operatorSigner.sign(underFR.certificatePEM)))
+        _ = try await f.store.insertCertificate(
+            CertificateRow(
+                createdAt: 0, thumbprint: underFR.thumbprint, country: "FR", type: .signing,
+                pem: underFR.certificatePEM, operatorSignature: try f.operatorSigner.sign(underFR.certificatePEM)))
         try await attempt(underFR, event: "unknown signing certificate", "registered under another country")
         let tampered = try CertificateFactory.selfSigned(country: "DE", commonName: "tampered", key: .p256)
-        try await f.store.insertCertificate(CertificateRow(createdAt: 0, thumbprint: tampered.thumbprint, country: "DE", type: .signing,
-                                                            pem: tampered.certificatePEM, operatorSignature: try f.operatorSigner.sign(unregistered.certificatePEM)))
+        _ = try await f.store.insertCertificate(
+            CertificateRow(
+                createdAt: 0, thumbprint: tampered.thumbprint, country: "DE", type: .signing,
+                pem: tampered.certificatePEM, operatorSignature: try f.operatorSigner.sign(unregistered.certificatePEM))
+        )
         try await attempt(tampered, event: "invalid signing certificate signature", "row failing the integrity check")
         let revoked = try CertificateFactory.selfSigned(country: "DE", commonName: "revoked", key: .p256)
         try await f.register(revoked, "DE", .signing)
@@ -151,34 +224,61 @@ final class UploadTests: XCTestCase {
         try await attempt(revoked, event: "certificate is revoked", "revoked row")
         let noC = try CertificateFactory.selfSigned(country: nil, commonName: "no-country", key: .p256)
         try await attempt(noC, event: "error verifying batch signature", "subject without C")
-        let twoC = try CertificateFactory.selfSigned(country: "DE", commonName: "two-countries", key: .p256, extraSubjectCountries: ["FR"])
+        let twoC = try CertificateFactory.selfSigned(
+            country: "DE", commonName: "two-countries", key: .p256, extraSubjectCountries: ["FR"])
         XCTAssertEqual(try CertificateFacts(der: twoC.der).countries, ["DE", "FR"])
         try await attempt(twoC, event: "error verifying batch signature", "subject with two C")
-        let expired = try CertificateFactory.selfSigned(country: "DE", commonName: "expired", key: .p256,
-                                                        notBefore: Date().addingTimeInterval(-10 * 86_400), notAfter: Date().addingTimeInterval(-86_400))
+        let expired = try CertificateFactory.selfSigned(
+            country: "DE", commonName: "expired", key: .p256,
+            notBefore: Date().addingTimeInterval(-10 * 86_400), notAfter: Date().addingTimeInterval(-86_400))
         try await f.register(expired, "DE", .signing)
         try await attempt(expired, signingTime: nil, event: "signing certificate expired", "expired signer")
-        try await attempt(expired, signingTime: Date(), event: "signing time outside certificate validity", "signingTime after notAfter")
+        try await attempt(
+            expired, signingTime: Date(), event: "signing time outside certificate validity",
+            "signingTime after notAfter")
         try await assertEq(try await f.store.storedKeyCount(), 0)
-        XCTAssertFalse(f.lines.joined().contains(Base64.encodeString(Array(keys[0].keyData))), "no key material in the log")
+        XCTAssertFalse(
+            f.lines.joined().contains(Base64.encodeString(Array(keys[0].keyData))), "no key material in the log")
     }
 
     func testRevokedCertificateAndUnknownThumbprint() async throws {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }
-        _ = try await f.store.revokeCertificates(thumbprint: f.countries["DE"]!.auth.thumbprint, country: nil, type: .authentication)
+        _ = try await f.store.revokeCertificates(
+            thumbprint: f.countries["DE"]!.auth.thumbprint, country: nil, type: .authentication)
         let r = await f.api.handle(method: "GET", path: "/diagnosiskeys/callback", request: f.request("GET"))
-        XCTAssertEqual(r.status, 403); XCTAssertEqual(r.bodyText, #"{"message":"Client certificate is revoked"}"#)
-        let noC = APIRequest(method: "GET", headerLines: [(name: "X-Ssl-Client-Sha256", value: f.countries["FR"]!.auth.thumbprint), (name: "X-SSL-Client-DN", value: "CN=x")],
-                             peerAddress: IPAddressBytes.parse("::1"))
-        await assertEq(await f.api.handle(method: "GET", path: "/diagnosiskeys/callback", request: noC).bodyText, #"{"message":"Client Certificate must contain country property"}"#)
-        let twoC = APIRequest(method: "GET", headerLines: [(name: "X-SSL-Client-SHA256", value: f.countries["FR"]!.auth.thumbprint), (name: "X-SSL-Client-DN", value: "C=FR,C=DE")],
-                              peerAddress: IPAddressBytes.parse("127.0.0.1"))
+        XCTAssertEqual(r.status, 403)
+        XCTAssertEqual(r.bodyText, #"{"message":"Client certificate is revoked"}"#)
+        let noC = APIRequest(
+            method: "GET",
+            headerLines: [
+                (name: "X-Ssl-Client-Sha256", value: f.countries["FR"]!.auth.thumbprint),
+                (name: "X-SSL-Client-DN", value: "CN=x"),
+            ],
+            peerAddress: IPAddressBytes.parse("::1"))
+        await assertEq(
+            await f.api.handle(method: "GET", path: "/diagnosiskeys/callback", request: noC).bodyText,
+            #"{"message":"Client Certificate must contain country property"}"#)
+        let twoC = APIRequest(
+            method: "GET",
+            headerLines: [
+                (name: "X-SSL-Client-SHA256", value: f.countries["FR"]!.auth.thumbprint),
+                (name: "X-SSL-Client-DN", value: "C=FR,C=DE"),
+            ],
+            peerAddress: IPAddressBytes.parse("127.0.0.1"))
         await assertEq(await f.api.handle(method: "GET", path: "/diagnosiskeys/callback", request: twoC).status, 400)
-        let wrongCountry = APIRequest(method: "GET", headerLines: [(name: "X-SSL-Client-SHA256", value: f.countries["FR"]!.auth.thumbprint), (name: "X-SSL-Client-DN", value: "C=DE")],
-                                      peerAddress: IPAddressBytes.parse("127.0.0.1"))
-        await assertEq(await f.api.handle(method: "GET", path: "/diagnosiskeys/callback", request: wrongCountry).status, 403)
-        let ok = await f.api.handle(method: "GET", path: "/diagnosiskeys/callback", request: f.request("GET", country: "FR"))
-        XCTAssertEqual(ok.status, 200); XCTAssertEqual(ok.bodyText, "[]")
+        let wrongCountry = APIRequest(
+            method: "GET",
+            headerLines: [
+                (name: "X-SSL-Client-SHA256", value: f.countries["FR"]!.auth.thumbprint),
+                (name: "X-SSL-Client-DN", value: "C=DE"),
+            ],
+            peerAddress: IPAddressBytes.parse("127.0.0.1"))
+        await assertEq(
+            await f.api.handle(method: "GET", path: "/diagnosiskeys/callback", request: wrongCountry).status, 403)
+        let ok = await f.api.handle(
+            method: "GET", path: "/diagnosiskeys/callback", request: f.request("GET", country: "FR"))
+        XCTAssertEqual(ok.status, 200)
+        XCTAssertEqual(ok.bodyText, "[]")
     }
 }

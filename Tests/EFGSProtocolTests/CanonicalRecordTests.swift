@@ -6,8 +6,9 @@ final class CanonicalRecordTests: XCTestCase {
     func text(_ k: DiagnosisKey) -> String { String(decoding: CanonicalRecord.bytes(of: k), as: UTF8.self) }
 
     func testV1() {
-        XCTAssertEqual(text(v1Key()),
-                       "Dg8LDgwPDxAODwsODA8PEA==.AAAAAg==.AAAAAQ==.AAAAAw==.REUsRlIsUEw=.REU=.AAAAAg==.AAAAKg==.")
+        XCTAssertEqual(
+            text(v1Key()),
+            "Dg8LDgwPDxAODwsODA8PEA==.AAAAAg==.AAAAAQ==.AAAAAw==.REUsRlIsUEw=.REU=.AAAAAg==.AAAAKg==.")
     }
 
     func testV2SortsByBase64OfRecordNotRawRecord() {
@@ -45,21 +46,21 @@ final class CanonicalRecordTests: XCTestCase {
     func testV4AndV5EdgeValues() {
         var k = DiagnosisKey()
         k.keyData = Data("123".utf8)
-        k.rollingStartIntervalNumber = 4294967295
-        k.rollingPeriod = 4294967295
+        k.rollingStartIntervalNumber = 4_294_967_295
+        k.rollingPeriod = 4_294_967_295
         k.transmissionRiskLevel = -22
         k.visitedCountries = ["UK", "NL", "FR"]
         k.origin = "DE"
         k.reportType = .confirmedTest
         XCTAssertEqual(text(k), "MTIz./////w==./////w==.////6g==.VUssTkwsRlI=.REU=.AAAAAQ==.AAAAAA==.")
-        k.rollingStartIntervalNumber = 2147483647
-        k.rollingPeriod = 2147483647
+        k.rollingStartIntervalNumber = 2_147_483_647
+        k.rollingPeriod = 2_147_483_647
         XCTAssertEqual(text(k), "MTIz.f////w==.f////w==.////6g==.VUssTkwsRlI=.REU=.AAAAAQ==.AAAAAA==.")
         var v5 = v1Key()
         v5.daysSinceOnsetOfSymptoms = -3
         XCTAssertTrue(text(v5).hasSuffix("REU=.AAAAAg==./////Q==."))
         var v6 = v1Key()
-        v6.transmissionRiskLevel = 2147483647
+        v6.transmissionRiskLevel = 2_147_483_647
         v6.visitedCountries = []
         v6.reportType = .confirmedTest
         v6.daysSinceOnsetOfSymptoms = 0

@@ -3,7 +3,8 @@ import Foundation
 import XCTest
 
 final class JSONTests: XCTestCase {
-    let expected = #"{"keys": [{"keyData": "Dg8LDgwPDxAODwsODA8PEA==","rollingStartIntervalNumber": 2,"#
+    let expected =
+        #"{"keys": [{"keyData": "Dg8LDgwPDxAODwsODA8PEA==","rollingStartIntervalNumber": 2,"#
         + #""rollingPeriod": 1,"transmissionRiskLevel": 3,"visitedCountries": ["DE","FR","PL"],"origin": "DE","#
         + #""reportType": "CONFIRMED_CLINICAL_DIAGNOSIS","days_since_onset_of_symptoms": 42},"#
         + #"{"keyData": "AAECAwQFBgcICQoLDA0ODw==","rollingStartIntervalNumber": 2743200,"rollingPeriod": 144,"#
@@ -12,17 +13,18 @@ final class JSONTests: XCTestCase {
     func secondKey() -> DiagnosisKey {
         var k = DiagnosisKey()
         k.keyData = Data(0..<16)
-        k.rollingStartIntervalNumber = 2743200
+        k.rollingStartIntervalNumber = 2_743_200
         k.rollingPeriod = 144
-        k.transmissionRiskLevel = 2147483647
+        k.transmissionRiskLevel = 2_147_483_647
         k.origin = "DE"
         k.daysSinceOnsetOfSymptoms = -3
         return k
     }
 
     func testSection24ExactOutput() {
-        XCTAssertEqual(String(decoding: DiagnosisKeyJSONEncoder.encode([v1Key(), secondKey()]), as: UTF8.self),
-                       expected)
+        XCTAssertEqual(
+            String(decoding: DiagnosisKeyJSONEncoder.encode([v1Key(), secondKey()]), as: UTF8.self),
+            expected)
         XCTAssertEqual(String(decoding: DiagnosisKeyJSONEncoder.encode([]), as: UTF8.self), "{}")
     }
 
@@ -31,7 +33,8 @@ final class JSONTests: XCTestCase {
     }
 
     func testAliasesNumbersAndNulls() throws {
-        let body = #"{"keys":[{"keyData":"Dg8LDgwPDxAODwsODA8PEA==","reportType":2,"daysSinceOnsetOfSymptoms":42,"#
+        let body =
+            #"{"keys":[{"keyData":"Dg8LDgwPDxAODwsODA8PEA==","reportType":2,"daysSinceOnsetOfSymptoms":42,"#
             + #""extra":null,"rollingPeriod":"144","origin":null}]}"#
         let keys = try DiagnosisKeyJSONDecoder.decode(Array(body.utf8))
         XCTAssertEqual(keys[0].reportType, .confirmedClinicalDiagnosis)
@@ -40,8 +43,9 @@ final class JSONTests: XCTestCase {
         XCTAssertEqual(keys[0].origin, "")
         XCTAssertEqual(try DiagnosisKeyJSONDecoder.decode(Array(#"{"keys":null}"#.utf8)).count, 0)
         let repeated = #"{"keys":[{"rollingPeriod":1,"rollingPeriod":7}]}"#
-        XCTAssertEqual(try DiagnosisKeyJSONDecoder.decode(Array(repeated.utf8))[0].rollingPeriod, 7,
-                       "last occurrence wins")
+        XCTAssertEqual(
+            try DiagnosisKeyJSONDecoder.decode(Array(repeated.utf8))[0].rollingPeriod, 7,
+            "last occurrence wins")
     }
 
     func testRejections() {

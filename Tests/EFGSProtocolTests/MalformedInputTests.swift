@@ -47,8 +47,9 @@ final class MalformedInputTests: XCTestCase {
         var batch = DiagnosisKeyBatch()
         batch.keys = keys
         XCTAssertGreaterThan(keys[1].protobufBytes().count, 127)
-        XCTAssertEqual(DiagnosisKeyBatch.protobufBytes(encodedKeys: keys.map { $0.protobufBytes() }),
-                       batch.protobufBytes())
+        XCTAssertEqual(
+            DiagnosisKeyBatch.protobufBytes(encodedKeys: keys.map { $0.protobufBytes() }),
+            batch.protobufBytes())
         XCTAssertEqual(DiagnosisKeyBatch.protobufBytes(encodedKeys: []), [])
     }
 
@@ -57,10 +58,12 @@ final class MalformedInputTests: XCTestCase {
         XCTAssertThrowsError(try DiagnosisKeyJSONDecoder.decode(Array(#"{"keys":"#.utf8) + deep))
         let deepObject = Array((#"{"keys":[],"x":"# + String(repeating: #"{"a":"#, count: 50_000)).utf8)
         XCTAssertThrowsError(try DiagnosisKeyJSONDecoder.decode(deepObject))
-        for text in ["", " ", "null", "[]", "\"keys\"", "{\"keys\":{}}", "{\"keys\":[1]}",
-                     "{\"keys\":[{\"keyData\":1}]}", "{\"keys\":[{\"rollingPeriod\":1e3}]}",
-                     "{\"keys\":[{\"rollingPeriod\":4294967296}]}", "{\"keys\":[{\"reportType\":\"NOPE\"}]}",
-                     "{\"keys\":[]}garbage", "\u{FEFF}{\"keys\":[]}", "{\"keys\":[{\"origin\":\"\\uD800\"}]}"] {
+        for text in [
+            "", " ", "null", "[]", "\"keys\"", "{\"keys\":{}}", "{\"keys\":[1]}",
+            "{\"keys\":[{\"keyData\":1}]}", "{\"keys\":[{\"rollingPeriod\":1e3}]}",
+            "{\"keys\":[{\"rollingPeriod\":4294967296}]}", "{\"keys\":[{\"reportType\":\"NOPE\"}]}",
+            "{\"keys\":[]}garbage", "\u{FEFF}{\"keys\":[]}", "{\"keys\":[{\"origin\":\"\\uD800\"}]}",
+        ] {
             XCTAssertThrowsError(try DiagnosisKeyJSONDecoder.decode(Array(text.utf8)), text)
         }
     }

@@ -5,8 +5,10 @@ final class NegotiationTests: XCTestCase {
     let n = ContentNegotiator()
 
     func testUploadContentTypes() {
-        for ct in ["application/protobuf; version=1.0", "application/protobuf;version=1.0",
-                   "Application/JSON ; Version = \"1.0\"", "application/json; charset=utf-8; version=01.00"] {
+        for ct in [
+            "application/protobuf; version=1.0", "application/protobuf;version=1.0",
+            "Application/JSON ; Version = \"1.0\"", "application/json; charset=utf-8; version=01.00",
+        ] {
             guard case .success(let (f, mt)) = n.uploadFormat(contentType: ct) else { return XCTFail(ct) }
             XCTAssertNil(n.checkUploadVersion(mt, format: f), ct)
         }
@@ -18,18 +20,22 @@ final class NegotiationTests: XCTestCase {
             return n.checkUploadVersion(mt, format: f)
         }
         XCTAssertEqual(versionFailure("application/json")?.message, "Version parameter of Content-Type is required!")
-        XCTAssertEqual(versionFailure("application/json; version=1")?.message,
-                       "Version can just contain a major and minor version splitted by a dot!")
-        XCTAssertEqual(versionFailure("application/json; version=1.x")?.message,
-                       "Given version string has an invalid number format!")
+        XCTAssertEqual(
+            versionFailure("application/json; version=1")?.message,
+            "Version can just contain a major and minor version splitted by a dot!")
+        XCTAssertEqual(
+            versionFailure("application/json; version=1.x")?.message,
+            "Given version string has an invalid number format!")
         XCTAssertEqual(versionFailure("application/json; version=1.1")?.status, 406)
     }
 
     func testDownloadAccept() {
         XCTAssertEqual(try n.downloadFormat(accept: "application/protobuf; version=1.0").get(), .protobuf)
         XCTAssertEqual(try n.downloadFormat(accept: "application/json;version=1.0").get(), .json)
-        XCTAssertEqual(try n.downloadFormat(
-            accept: "text/html, application/json; version=1.0; q=0, application/protobuf;version=1.0").get(), .protobuf)
+        XCTAssertEqual(
+            try n.downloadFormat(
+                accept: "text/html, application/json; version=1.0; q=0, application/protobuf;version=1.0"
+            ).get(), .protobuf)
         func msg(_ a: String?) -> String? {
             if case .failure(let f) = n.downloadFormat(accept: a) { return f.message }
             return nil

@@ -6,23 +6,29 @@ final class ProtobufVectorTests: XCTestCase {
     func testSection21VectorOne() {
         var b = DiagnosisKeyBatch()
         b.keys = [v1Key()]
-        XCTAssertEqual(b.protobufBytes(), hex("0a2c0a100e0f0b0e0c0f0f100e0f0b0e0c0f0f101002180120032a0244452a0246522a02"
-                                              + "504c3202444538024054"))
+        XCTAssertEqual(
+            b.protobufBytes(),
+            hex(
+                "0a2c0a100e0f0b0e0c0f0f100e0f0b0e0c0f0f101002180120032a0244452a0246522a02"
+                    + "504c3202444538024054"))
     }
 
     func testSection21VectorTwoEdgeValues() {
         var k = DiagnosisKey()
         k.keyData = Data("123".utf8)
-        k.rollingStartIntervalNumber = 4294967295
-        k.rollingPeriod = 4294967295
+        k.rollingStartIntervalNumber = 4_294_967_295
+        k.rollingPeriod = 4_294_967_295
         k.transmissionRiskLevel = -22
         k.visitedCountries = ["UK", "NL", "FR"]
         k.origin = "DE"
         k.reportType = .confirmedTest
         var b = DiagnosisKeyBatch()
         b.keys = [k]
-        XCTAssertEqual(b.protobufBytes(), hex("0a2e0a0331323310ffffffff0f18ffffffff0f20eaffffffffffffffff012a02554b2a02"
-                                              + "4e4c2a024652320244453801"))
+        XCTAssertEqual(
+            b.protobufBytes(),
+            hex(
+                "0a2e0a0331323310ffffffff0f18ffffffff0f20eaffffffffffffffff012a02554b2a02"
+                    + "4e4c2a024652320244453801"))
     }
 
     func testEmptyBatchIsZeroBytesAndZeroLengthBodyParses() throws {

@@ -16,8 +16,9 @@ final class ValidationTests: XCTestCase {
         XCTAssertNil(v.firstFailure(in: [valid(now)]))
         var bad = valid(now)
         bad.rollingPeriod = 145
-        XCTAssertEqual(v.firstFailure(in: [valid(now), valid(now), valid(now), bad])?.message,
-                       "Validation of diagnosis key failed: keys[3].rollingPeriod: Invalid rolling period.")
+        XCTAssertEqual(
+            v.firstFailure(in: [valid(now), valid(now), valid(now), bad])?.message,
+            "Validation of diagnosis key failed: keys[3].rollingPeriod: Invalid rolling period.")
         var k = valid(now)
         k.keyData = Data()
         XCTAssertEqual(v.firstFailure(in: [k])?.reason, "The keydata is empty or null.")

@@ -36,5 +36,6 @@ extension GatewayStore {
 }
 
 enum FixtureError: Error {
-    case notStored(String), noBatch(String)
+    case notStored(String)
+    case noBatch(String)
 }

@@ -1,5 +1,6 @@
-@testable import EFGSStore
 import SQLKit
+
+@testable import EFGSStore
 
 extension StoreTestCase {
     /// Runs `sql` on the store's database behind the store's back (to corrupt or find rows).

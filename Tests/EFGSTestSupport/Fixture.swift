@@ -53,14 +53,17 @@ public final class Fixture: @unchecked Sendable {
         let ta = try CertificateFactory.selfSigned(country: nil, commonName: "TA", key: .p256)
         try ta.certificatePEM.write(to: dir.appendingPathComponent("ta.pem"), atomically: true, encoding: .utf8)
         operatorSigner = try OperatorSigner(pem: ta.privateKeyPEM)
-        var env = ["TRUST_ANCHOR_CERTIFICATE_PATH": dir.appendingPathComponent("ta.pem").path,
-                   "DATABASE_URL": TestDatabase.url(sqliteFile: dir.appendingPathComponent("efgs.sqlite").path),
-                   "STORAGE_KEYS": "k1:" + Base64.encodeString([UInt8](repeating: 7, count: 32)),
-                   "STORAGE_ACTIVE_KEY_ID": "k1", "BATCHING_DOC_LIMIT": "5000"]
+        var env = [
+            "TRUST_ANCHOR_CERTIFICATE_PATH": dir.appendingPathComponent("ta.pem").path,
+            "DATABASE_URL": TestDatabase.url(sqliteFile: dir.appendingPathComponent("efgs.sqlite").path),
+            "STORAGE_KEYS": "k1:" + Base64.encodeString([UInt8](repeating: 7, count: 32)),
+            "STORAGE_ACTIVE_KEY_ID": "k1", "BATCHING_DOC_LIMIT": "5000",
+        ]
         configure(&env)
         let config = try await GatewayConfiguration.load(path: nil, environment: env)
         store = try await TestDatabase.openFresh(url: config.databaseURL)
-        let box = logBox, clockBox = clock
+        let box = logBox
+        let clockBox = clock
         services = try GatewayServices(
             config: config, store: store, trustAnchor: try TrustAnchor(pem: ta.certificatePEM),
             log: EventLog(minimumLevel: .debug, sink: { box.add($0) }), clock: { clockBox.now })
@@ -76,19 +79,25 @@ public final class Fixture: @unchecked Sendable {
 
     /// Registers `issued` as a `type` row of `country`, signed by the trust anchor.
     public func register(_ issued: CertificateFactory.Issued, _ country: String, _ type: CertificateType) async throws {
-        _ = try await store.insertCertificate(CertificateRow(createdAt: 0, thumbprint: issued.thumbprint, country: country, type: type,
-                                                             pem: issued.certificatePEM, operatorSignature: try operatorSigner.sign(issued.certificatePEM)))
+        _ = try await store.insertCertificate(
+            CertificateRow(
+                createdAt: 0, thumbprint: issued.thumbprint, country: country, type: type,
+                pem: issued.certificatePEM, operatorSignature: try operatorSigner.sign(issued.certificatePEM)))
     }
 
     /// A request of `country` (identity headers of mode a) from `peer`.
-    public func request(_ method: String, country: String? = "DE", headers: [(String, String)] = [], body: [UInt8] = [], peer: String = "127.0.0.1", query: String? = nil) -> APIRequest {
+    public func request(
+        _ method: String, country: String? = "DE", headers: [(String, String)] = [], body: [UInt8] = [],
+        peer: String = "127.0.0.1", query: String? = nil
+    ) -> APIRequest {
         var lines = headers.map { (name: $0.0, value: $0.1) }
         if let country, let c = countries[country] {
             lines.append((name: "X-SSL-Client-SHA256", value: c.auth.thumbprint.uppercased()))
             lines.append((name: "X-SSL-Client-DN", value: "CN=auth-\(country),C=\(country)"))
         }
-        return APIRequest(method: method, headerLines: lines, query: query, peerAddress: IPAddressBytes.parse(peer),
-                          readBody: { limit in body.count > limit ? nil : body })
+        return APIRequest(
+            method: method, headerLines: lines, query: query, peerAddress: IPAddressBytes.parse(peer),
+            readBody: { limit in body.count > limit ? nil : body })
     }
 
     /// `n` valid keys of `origin` (``SampleKeys``).
@@ -97,13 +106,23 @@ public final class Fixture: @unchecked Sendable {
     }
 
     /// Uploads `keys` signed by `country`'s signing certificate.
-    public func upload(_ keys: [DiagnosisKey], country: String = "DE", tag: String = UUID().uuidString, format: WireFormat = .protobuf,
-                signature: String? = nil, extraHeaders: [(String, String)] = []) async throws -> APIResponse {
-        let signer = try BatchSigner(certificate: countries[country]!.sign.certificate, privateKey: countries[country]!.sign.privateKey)
-        var b = DiagnosisKeyBatch(); b.keys = keys
+    public func upload(
+        _ keys: [DiagnosisKey], country: String = "DE", tag: String = UUID().uuidString, format: WireFormat = .protobuf,
+        signature: String? = nil, extraHeaders: [(String, String)] = []
+    ) async throws -> APIResponse {
+        let signer = try BatchSigner(
+            certificate: countries[country]!.sign.certificate, privateKey: countries[country]!.sign.privateKey)
+        var b = DiagnosisKeyBatch()
+        b.keys = keys
         let body = format == .protobuf ? b.protobufBytes() : DiagnosisKeyJSONEncoder.encode(keys)
         let ct = format == .protobuf ? "application/protobuf; version=1.0" : "application/json;version=1.0"
-        return await api.handle(method: "POST", path: "/diagnosiskeys/upload", request: request("POST", country: country, headers: [
-            ("Content-Type", ct), ("BatchTag", tag), ("batchsignature", try signature ?? signer.sign(keys: keys))] + extraHeaders, body: body))
+        return await api.handle(
+            method: "POST", path: "/diagnosiskeys/upload",
+            request: request(
+                "POST", country: country,
+                headers: [
+                    ("Content-Type", ct), ("BatchTag", tag),
+                    ("batchsignature", try signature ?? signer.sign(keys: keys)),
+                ] + extraHeaders, body: body))
     }
 }

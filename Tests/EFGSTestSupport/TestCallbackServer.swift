@@ -21,13 +21,16 @@ public final class TestCallbackServer: @unchecked Sendable {
         public var raw: String
         public var clientCertificateThumbprint: String?
         /// The request target (`/path?query`).
-        public var target: String { raw.split(separator: "\r\n").first.map { String($0.split(separator: " ")[1]) } ?? "" }
+        public var target: String {
+            raw.split(separator: "\r\n").first.map { String($0.split(separator: " ")[1]) } ?? ""
+        }
         public var query: [String: String] {
             guard let q = target.split(separator: "?", maxSplits: 1).dropFirst().first else { return [:] }
-            return Dictionary(q.split(separator: "&").map { kv in
-                let p = kv.split(separator: "=", maxSplits: 1)
-                return (String(p[0]), p.count > 1 ? String(p[1]) : "")
-            }, uniquingKeysWith: { $1 })
+            return Dictionary(
+                q.split(separator: "&").map { kv in
+                    let p = kv.split(separator: "=", maxSplits: 1)
+                    return (String(p[0]), p.count > 1 ? String(p[1]) : "")
+                }, uniquingKeysWith: { $1 })
         }
     }
 
@@ -45,20 +48,25 @@ public final class TestCallbackServer: @unchecked Sendable {
             var tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: [.certificate(try NIOSSLCertificate(bytes: identity.der, format: .der))],
                 privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.privateKeyPEM.utf8), format: .pem)))
-            tls.certificateVerification = .noHostnameVerification // request the client certificate
+            tls.certificateVerification = .noHostnameVerification  // request the client certificate
             sslContext = try NIOSSLContext(configuration: tls)
         }
         let server = self
+        let tlsContext = sslContext
         channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let recorder = RawRecorder(server: server)
-                    if let sslContext {
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext, customVerificationCallback: { certs, promise in
-                            recorder.clientThumbprint = certs.first.flatMap { try? $0.toDERBytes() }.map(Thumbprint.of(der:))
-                            promise.succeed(.certificateVerified)
-                        }))
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLServerHandler(
+                                context: tlsContext,
+                                customVerificationCallback: { certs, promise in
+                                    recorder.clientThumbprint = certs.first.flatMap { try? $0.toDERBytes() }.map(
+                                        Thumbprint.of(der:))
+                                    promise.succeed(.certificateVerified)
+                                }))
                     }
                     try channel.pipeline.syncOperations.addHandler(recorder)
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline()
@@ -98,24 +106,40 @@ public final class TestCallbackServer: @unchecked Sendable {
         typealias OutboundOut = HTTPServerResponsePart
         let server: TestCallbackServer
         let recorder: RawRecorder
-        init(server: TestCallbackServer, recorder: RawRecorder) { self.server = server; self.recorder = recorder }
+        init(server: TestCallbackServer, recorder: RawRecorder) {
+            self.server = server
+            self.recorder = recorder
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             guard case .end = unwrapInboundIn(data) else { return }
-            let answer = server.record(Recorded(raw: recorder.raw, clientCertificateThumbprint: recorder.clientThumbprint))
+            let answer = server.record(
+                Recorded(raw: recorder.raw, clientCertificateThumbprint: recorder.clientThumbprint))
             var headers = HTTPHeaders([("Content-Length", "2"), ("Connection", "close")])
-            var status = 200, delay = 0.0
+            var status = 200
+            var delay = 0.0
             switch answer {
             case .status(let s): status = s
-            case .redirect(let location): status = 302; headers.add(name: "Location", value: location)
+            case .redirect(let location):
+                status = 302
+                headers.add(name: "Location", value: location)
             case .delayed(let seconds): delay = seconds
             }
             let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            let answerStatus = status
+            let answerHeaders = headers
             context.eventLoop.scheduleTask(in: .milliseconds(Int64(delay * 1000))) {
                 let context = loopBound.value
-                context.write(NIOAny(HTTPServerResponsePart.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: headers))), promise: nil)
+                context.write(
+                    NIOAny(
+                        HTTPServerResponsePart.head(
+                            HTTPResponseHead(
+                                version: .http1_1, status: .init(statusCode: answerStatus), headers: answerHeaders))),
+                    promise: nil)
                 context.write(NIOAny(HTTPServerResponsePart.body(.byteBuffer(ByteBuffer(string: "ok")))), promise: nil)
-                context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in context.close(promise: nil) }
+                context.writeAndFlush(NIOAny(HTTPServerResponsePart.end(nil))).whenComplete { _ in
+                    loopBound.value.close(promise: nil)
+                }
             }
         }
     }
@@ -123,7 +147,8 @@ public final class TestCallbackServer: @unchecked Sendable {
 
 /// A TCP port on 127.0.0.1 that was free a moment ago (for servers that need a port in their configuration file).
 public func freeLoopbackPort() throws -> Int {
-    let probe = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
+    let probe = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0)
+        .wait()
     let port = probe.localAddress!.port!
     try probe.close().wait()
     return port
@@ -131,5 +156,6 @@ public func freeLoopbackPort() throws -> Int {
 
 /// Whether something accepts TCP connections on 127.0.0.1:`port`.
 public func isAcceptingConnections(port: Int) -> Bool {
-    (try? ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).wait().close().wait()) != nil
+    (try? ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: "127.0.0.1", port: port).wait()
+        .close().wait()) != nil
 }

@@ -22,13 +22,17 @@ public final class TestSyslogCollector: @unchecked Sendable {
                 privateKey: .privateKey(try NIOSSLPrivateKey(bytes: Array(identity.privateKeyPEM.utf8), format: .pem)))
             sslContext = try NIOSSLContext(configuration: tls)
         }
-        let received = self.received, connections = self.connections
+        let received = self.received
+        let connections = self.connections
+        let tlsContext = sslContext
         channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 connections.withLockedValue { $0.append(channel) }
                 return channel.eventLoop.makeCompletedFuture {
-                    if let sslContext { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: sslContext)) }
+                    if let tlsContext {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tlsContext))
+                    }
                     try channel.pipeline.syncOperations.addHandler(Recorder(received: received))
                 }
             }
@@ -51,9 +55,10 @@ public final class TestSyslogCollector: @unchecked Sendable {
         var i = 0
         while i < bytes.count {
             guard let space = bytes[i...].firstIndex(of: 0x20), space > i, space - i <= 10,
-                  let length = Int(String(decoding: bytes[i..<space], as: UTF8.self)), length > 0 else { return nil }
+                let length = Int(String(decoding: bytes[i..<space], as: UTF8.self)), length > 0
+            else { return nil }
             let end = space + 1 + length
-            if end > bytes.count { break } // partial frame: not yet complete
+            if end > bytes.count { break }  // partial frame: not yet complete
             out.append(String(decoding: bytes[(space + 1)..<end], as: UTF8.self))
             i = end
         }

@@ -20,8 +20,12 @@ final class DemoEndToEndTests: XCTestCase {
         // PL subscribed: one callback per batch over mutual TLS, in batch order, and it downloads on callback
         XCTAssertTrue(output.contains("PUT /diagnosiskeys/callback/pl-demo?url=https://localhost:"), output)
         XCTAssertTrue(output.contains("delivered 6 callback(s) over mutual TLS"), output)
-        XCTAssertTrue(output.contains("batchTag=\(UTCDay(Date()).compact)-1 date=\(UTCDay(Date()).description), batchTag=\(UTCDay(Date()).compact)-2"), output)
-        XCTAssertTrue(output.contains("PL downloaded the notified batches: 130 keys (expected 130), no polling"), output)
+        XCTAssertTrue(
+            output.contains(
+                "batchTag=\(UTCDay(Date()).compact)-1 date=\(UTCDay(Date()).description), batchTag=\(UTCDay(Date()).compact)-2"
+            ), output)
+        XCTAssertTrue(
+            output.contains("PL downloaded the notified batches: 130 keys (expected 130), no polling"), output)
 
         // the operator commands work on the database the demo left behind
         let config = dir.appendingPathComponent("work/efgs.yaml").path
@@ -39,7 +43,8 @@ final class DemoEndToEndTests: XCTestCase {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-e2e-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
-        try "trustAnchor:\n  certificatePath: /nonexistent/ta.pem\n".write(to: dir.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
+        try "trustAnchor:\n  certificatePath: /nonexistent/ta.pem\n".write(
+            to: dir.appendingPathComponent("c.yaml"), atomically: true, encoding: .utf8)
         let r = try run(["serve", "--config", dir.appendingPathComponent("c.yaml").path], in: dir)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.output.contains("storage.keys"), r.output)

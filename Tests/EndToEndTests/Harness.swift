@@ -1,5 +1,6 @@
 import EFGSCrypto
 import EFGSProtocol
+import EFGSTestSupport
 import Foundation
 import XCTest
 
@@ -10,18 +11,24 @@ enum EFGS {
     }
 
     static func requireBinary() throws {
-        guard FileManager.default.isExecutableFile(atPath: binary.path) else { throw XCTSkip("efgs binary not built at \(binary.path)") }
+        guard FileManager.default.isExecutableFile(atPath: binary.path) else {
+            throw XCTSkip("efgs binary not built at \(binary.path)")
+        }
     }
 
     /// Runs `efgs ARGS` to completion; stdout and stderr together.
     @discardableResult
-    static func run(_ args: [String], in dir: URL, environment: [String: String]? = nil) throws -> (status: Int32, output: String) {
+    static func run(_ args: [String], in dir: URL, environment: [String: String]? = nil) throws -> (
+        status: Int32, output: String
+    ) {
         try runProcess(binary, args, in: dir, environment: environment)
     }
 }
 
-func runProcess(_ executable: URL, _ args: [String], in dir: URL? = nil, environment: [String: String]? = nil,
-                stdin: Data? = nil) throws -> (status: Int32, output: String) {
+func runProcess(
+    _ executable: URL, _ args: [String], in dir: URL? = nil, environment: [String: String]? = nil,
+    stdin: Data? = nil
+) throws -> (status: Int32, output: String) {
     let p = Process()
     p.executableURL = executable
     p.arguments = args
@@ -60,9 +67,12 @@ final class Federation {
         let ta = try EFGS.run(["trust-anchor", "create", "--out-dir", dir.path, "--key", "p256"], in: dir)
         guard ta.status == 0 else { throw HarnessError("trust-anchor create failed: \(ta.output)") }
         // the identity the gateway presents to callback servers
-        let callbackIdentity = try CertificateFactory.selfSigned(country: nil, commonName: "efgs-callback-client", key: .p256)
-        try callbackIdentity.certificatePEM.write(to: dir.appendingPathComponent("callback-client.pem"), atomically: true, encoding: .utf8)
-        try callbackIdentity.privateKeyPEM.write(to: dir.appendingPathComponent("callback-client.key"), atomically: true, encoding: .utf8)
+        let callbackIdentity = try CertificateFactory.selfSigned(
+            country: nil, commonName: "efgs-callback-client", key: .p256)
+        try callbackIdentity.certificatePEM.write(
+            to: dir.appendingPathComponent("callback-client.pem"), atomically: true, encoding: .utf8)
+        try callbackIdentity.privateKeyPEM.write(
+            to: dir.appendingPathComponent("callback-client.key"), atomically: true, encoding: .utf8)
         callbackClientThumbprint = callbackIdentity.thumbprint
         try writeConfig()
     }
@@ -104,21 +114,29 @@ final class Federation {
 
     /// `efgs cert sign` then `efgs cert import`; returns the import output.
     @discardableResult
-    func onboard(_ issued: CertificateFactory.Issued, country: String, type: String, host: String? = nil,
-                 extra: [String] = []) throws -> (status: Int32, output: String) {
+    func onboard(
+        _ issued: CertificateFactory.Issued, country: String, type: String, host: String? = nil,
+        extra: [String] = []
+    ) throws -> (status: Int32, output: String) {
         let pem = try write(issued, as: "\(country.lowercased())-\(type.lowercased())-\(issued.thumbprint.prefix(8))")
-        let sign = try EFGS.run(["cert", "sign", "--ta-key", dir.appendingPathComponent("ta.key").path, "--pem", pem], in: dir)
+        let sign = try EFGS.run(
+            ["cert", "sign", "--ta-key", dir.appendingPathComponent("ta.key").path, "--pem", pem], in: dir)
         guard sign.status == 0 else { throw HarnessError("cert sign failed: \(sign.output)") }
-        var args = ["cert", "import", "--config", configPath, "--type", type, "--country", country, "--pem", pem,
-                    "--signature", String(sign.output.split(separator: "\n").last ?? "")] + extra
+        var args =
+            [
+                "cert", "import", "--config", configPath, "--type", type, "--country", country, "--pem", pem,
+                "--signature", String(sign.output.split(separator: "\n").last ?? ""),
+            ] + extra
         if let host { args += ["--host", host] }
         return try EFGS.run(args, in: dir)
     }
 
     /// A country with an AUTHENTICATION and a SIGNING certificate, both onboarded.
     func addMember(_ country: String, key: CertificateFactory.KeyKind = .p256) throws {
-        let auth = try CertificateFactory.selfSigned(country: country, commonName: "efgs-auth.\(country.lowercased())", key: key)
-        let sign = try CertificateFactory.selfSigned(country: country, commonName: "efgs-sign.\(country.lowercased())", key: key)
+        let auth = try CertificateFactory.selfSigned(
+            country: country, commonName: "efgs-auth.\(country.lowercased())", key: key)
+        let sign = try CertificateFactory.selfSigned(
+            country: country, commonName: "efgs-sign.\(country.lowercased())", key: key)
         for (issued, type) in [(auth, "AUTHENTICATION"), (sign, "SIGNING")] {
             let r = try onboard(issued, country: country, type: type)
             guard r.status == 0 else { throw HarnessError("cert import failed: \(r.output)") }
@@ -126,7 +144,9 @@ final class Federation {
         members[country] = (auth, sign)
     }
 
-    func member(_ country: String) -> (auth: CertificateFactory.Issued, sign: CertificateFactory.Issued) { members[country]! }
+    func member(_ country: String) -> (auth: CertificateFactory.Issued, sign: CertificateFactory.Issued) {
+        members[country]!
+    }
 }
 
 struct HarnessError: Error, CustomStringConvertible {
@@ -152,14 +172,17 @@ final class ServeProcess: @unchecked Sendable {
         out.fileHandleForReading.readabilityHandler = { [weak self] h in
             let data = h.availableData
             guard let self, !data.isEmpty else { return }
-            self.lock.lock(); self.buffer += String(decoding: data, as: UTF8.self); self.lock.unlock()
+            self.lock.lock()
+            self.buffer += String(decoding: data, as: UTF8.self)
+            self.lock.unlock()
         }
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let line = output.split(separator: "\n").first(where: { $0.contains("message=\"Gateway listening\"") }),
-               let r = line.range(of: "port=\""), let end = line[r.upperBound...].firstIndex(of: "\""),
-               let p = Int(line[r.upperBound..<end]) {
+                let r = line.range(of: "port=\""), let end = line[r.upperBound...].firstIndex(of: "\""),
+                let p = Int(line[r.upperBound..<end])
+            {
                 port = p
                 return
             }
@@ -170,11 +193,17 @@ final class ServeProcess: @unchecked Sendable {
         throw HarnessError("efgs serve did not start listening within 60 s: \(output)")
     }
 
-    var output: String { lock.lock(); defer { lock.unlock() }; return buffer }
+    var output: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return buffer
+    }
 
     /// The `port` attribute of the first event `message` (e.g. `Admin listening`).
     func port(ofEvent message: String) -> Int? {
-        guard let line = events(message).first, let r = line.range(of: "port=\""), let end = line[r.upperBound...].firstIndex(of: "\"") else { return nil }
+        guard let line = events(message).first, let r = line.range(of: "port=\""),
+            let end = line[r.upperBound...].firstIndex(of: "\"")
+        else { return nil }
         return Int(line[r.upperBound..<end])
     }
 
@@ -190,7 +219,10 @@ final class ServeProcess: @unchecked Sendable {
             process.terminate()
             let deadline = Date().addingTimeInterval(20)
             while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+            }
         }
         return process.terminationStatus
     }
@@ -214,33 +246,24 @@ struct Curl {
     static func request(_ url: String, _ args: [String] = []) throws -> Result {
         let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("curl-\(UUID())")
         defer { try? FileManager.default.removeItem(at: tmp) }
-        let r = try runProcess(URL(fileURLWithPath: "/usr/bin/curl"),
-                               ["-s", "--http1.1", "-o", tmp.path, "-D", "-", "--max-time", "30"] + args + [url])
+        let r = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/curl"),
+            ["-s", "--http1.1", "-o", tmp.path, "-D", "-", "--max-time", "30"] + args + [url])
         let body = (try? String(contentsOf: tmp, encoding: .utf8)) ?? ""
         let lines = r.output.components(separatedBy: "\r\n")
         let status = lines.first.flatMap { $0.split(separator: " ").dropFirst().first.flatMap { Int($0) } } ?? 0
-        return Result(exitCode: r.status, status: status, headerLines: Array(lines.dropFirst().filter { !$0.isEmpty }), body: body)
+        return Result(
+            exitCode: r.status, status: status, headerLines: Array(lines.dropFirst().filter { !$0.isEmpty }), body: body
+        )
     }
 }
 
 /// Percent-encodes like nginx's `$ssl_client_escaped_cert` (everything but unreserved characters).
 func nginxEscaped(_ pem: String) -> String {
-    pem.addingPercentEncoding(withAllowedCharacters: CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~"))!
+    PercentEncoding.encode(pem)
 }
 
 /// Keys valid for upload today.
 func freshKeys(_ n: Int, origin: String) -> [DiagnosisKey] {
-    let interval = UInt32(Date().timeIntervalSince1970 / 600)
-    return (0..<n).map { i in
-        var k = DiagnosisKey()
-        k.keyData = Data((0..<16).map { _ in UInt8.random(in: 0...255) })
-        k.rollingStartIntervalNumber = interval - 144 - UInt32(i % 5) * 144
-        k.rollingPeriod = 144
-        k.transmissionRiskLevel = Int32(i % 9)
-        k.visitedCountries = ["DE", "FR"]
-        k.origin = origin
-        k.reportType = .confirmedTest
-        k.daysSinceOnsetOfSymptoms = Int32(i % 14)
-        return k
-    }
+    SampleKeys.make(n, origin: origin, varied: true)
 }

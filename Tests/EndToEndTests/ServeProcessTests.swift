@@ -18,19 +18,27 @@ final class ServeProcessTests: XCTestCase {
         defer { XCTAssertEqual(server.stop(), 0, "graceful shutdown on SIGTERM exits 0") }
         let base = "http://127.0.0.1:\(server.port)"
         func client(_ c: String) throws -> GatewayClient {
-            try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: fed.member(c).auth.thumbprint, dn: "C=\(c)"))
+            try GatewayClient(
+                baseURL: base, identity: .proxyHeaders(thumbprint: fed.member(c).auth.thumbprint, dn: "C=\(c)"))
         }
-        let de = try client("DE"), fr = try client("FR")
-        let deSigner = try BatchSigner(certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
-        let frSigner = try BatchSigner(certificate: fed.member("FR").sign.certificate, privateKey: fed.member("FR").sign.privateKey)
-        let deKeys = freshKeys(30, origin: "DE"), deJSON = freshKeys(7, origin: "DE"), frKeys = freshKeys(5, origin: "FR")
+        let de = try client("DE")
+        let fr = try client("FR")
+        let deSigner = try BatchSigner(
+            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+        let frSigner = try BatchSigner(
+            certificate: fed.member("FR").sign.certificate, privateKey: fed.member("FR").sign.privateKey)
+        let deKeys = freshKeys(30, origin: "DE")
+        let deJSON = freshKeys(7, origin: "DE")
+        let frKeys = freshKeys(5, origin: "FR")
 
         let up = try await de.upload(keys: deKeys, batchTag: "2020-9-8-AbCd1A==-0", signer: deSigner)
         XCTAssertEqual(up.status, 201, up.text)
         XCTAssertEqual(up.header("batchTag"), "2020-9-8-AbCd1A==-0")
         XCTAssertEqual(up.body, [])
         try await assertStatus(await de.upload(keys: deJSON, batchTag: "123456", signer: deSigner, format: .json), 201)
-        try await assertStatus(await fr.upload(keys: frKeys, batchTag: "123456", signer: frSigner), 201, "tags are unique per country only")
+        try await assertStatus(
+            await fr.upload(keys: frKeys, batchTag: "123456", signer: frSigner), 201, "tags are unique per country only"
+        )
         let again = try await de.upload(keys: freshKeys(1, origin: "DE"), batchTag: "123456", signer: deSigner)
         XCTAssertEqual(again.status, 409)
         XCTAssertEqual(again.text, #"{"message":"BatchTag already exists."}"#)
@@ -56,17 +64,23 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertEqual(deDay.flatMap(\.keys), frKeys)
 
         // §8.2, §8.8, §8.9: the exact response bytes, read by curl
-        let firstTag = frDay[0].tag, lastTag = frDay[2].tag
+        let firstTag = frDay[0].tag
+        let lastTag = frDay[2].tag
         let fpr = fed.member("FR").auth.thumbprint
-        let raw = try Curl.request("\(base)/diagnosiskeys/download/\(today)", [
-            "-H", "Accept: application/protobuf;version=1.0", "-H", "X-SSL-Client-SHA256: \(fpr)", "-H", "X-SSL-Client-DN: C=FR",
-            "-H", "batchTag: \(lastTag)"])
+        let raw = try Curl.request(
+            "\(base)/diagnosiskeys/download/\(today)",
+            [
+                "-H", "Accept: application/protobuf;version=1.0", "-H", "X-SSL-Client-SHA256: \(fpr)", "-H",
+                "X-SSL-Client-DN: C=FR",
+                "-H", "batchTag: \(lastTag)",
+            ])
         XCTAssertEqual(raw.status, 200)
         XCTAssertTrue(raw.headerLines.contains("batchTag: \(lastTag)"), "\(raw.headerLines)")
         XCTAssertTrue(raw.headerLines.contains("nextBatchTag: null"), "\(raw.headerLines)")
         XCTAssertTrue(raw.headerLines.contains("Content-Type: application/protobuf;version=1.0"), "\(raw.headerLines)")
         XCTAssertTrue(raw.headerLines.contains("X-Protobuf-Schema: Efgs.proto"), "\(raw.headerLines)")
-        XCTAssertTrue(raw.headerLines.contains("X-Protobuf-Message: eu.interop.DiagnosisKeyBatch"), "\(raw.headerLines)")
+        XCTAssertTrue(
+            raw.headerLines.contains("X-Protobuf-Message: eu.interop.DiagnosisKeyBatch"), "\(raw.headerLines)")
         XCTAssertNotEqual(firstTag, lastTag)
 
         // headers the client sends itself are believed only from a trusted proxy: loopback is trusted here, so
@@ -75,8 +89,11 @@ final class ServeProcessTests: XCTestCase {
         try fed.writeConfig()
         let strict = try ServeProcess(config: fed.configPath, in: fed.dir)
         defer { strict.stop() }
-        let refused = try Curl.request("http://127.0.0.1:\(strict.port)/diagnosiskeys/callback", [
-            "-H", "X-SSL-Client-SHA256: \(fpr)", "-H", "X-SSL-Client-DN: C=FR", "-H", "X-Forwarded-For: 10.1.2.3"])
+        let refused = try Curl.request(
+            "http://127.0.0.1:\(strict.port)/diagnosiskeys/callback",
+            [
+                "-H", "X-SSL-Client-SHA256: \(fpr)", "-H", "X-SSL-Client-DN: C=FR", "-H", "X-Forwarded-For: 10.1.2.3",
+            ])
         XCTAssertEqual(refused.status, 403)
         XCTAssertEqual(refused.body, #"{"message":"Client is not authorized to access the service"}"#)
         XCTAssertEqual(strict.events("Untrusted proxy address").count, 1)
@@ -95,31 +112,46 @@ final class ServeProcessTests: XCTestCase {
         let url = "http://127.0.0.1:\(server.port)/diagnosiskeys/callback"
         let auth = ["-H", "X-SSL-Client-SHA256: \(fed.member("DE").auth.thumbprint)", "-H", "X-SSL-Client-DN: C=DE"]
         let v16k = String(repeating: "a", count: 16 * 1024)
-        try XCTAssertEqual(Curl.request(url, auth + ["-H", "X-Padding: \(v16k)"]).status, 200, "a 16 KiB header value is accepted")
+        try XCTAssertEqual(
+            Curl.request(url, auth + ["-H", "X-Padding: \(v16k)"]).status, 200, "a 16 KiB header value is accepted")
         let big = try Curl.request(url, auth + ["-H", "X-Padding: \(v16k)b"])
         XCTAssertEqual(big.status, 431)
         XCTAssertEqual(big.header("Content-Type"), "application/json")
         let v10k = String(repeating: "c", count: 10 * 1024)
-        try XCTAssertEqual(Curl.request(url, auth + ["-H", "X-A: \(v10k)", "-H", "X-B: \(v10k)", "-H", "X-C: \(v10k)"]).status, 200,
-                           "a 30 KiB header section is accepted")
-        try XCTAssertEqual(Curl.request(url, auth + ["-H", "X-A: \(v10k)", "-H", "X-B: \(v10k)", "-H", "X-C: \(v10k)", "-H", "X-D: \(v10k)"]).status, 431)
+        try XCTAssertEqual(
+            Curl.request(url, auth + ["-H", "X-A: \(v10k)", "-H", "X-B: \(v10k)", "-H", "X-C: \(v10k)"]).status, 200,
+            "a 30 KiB header section is accepted")
+        try XCTAssertEqual(
+            Curl.request(
+                url, auth + ["-H", "X-A: \(v10k)", "-H", "X-B: \(v10k)", "-H", "X-C: \(v10k)", "-H", "X-D: \(v10k)"]
+            ).status, 431)
 
         // bodies
         let keys = freshKeys(3, origin: "DE")
-        let signature = try BatchSigner(certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey).sign(keys: keys)
-        var batch = DiagnosisKeyBatch(); batch.keys = keys
-        let small = dir.appendingPathComponent("small.bin"), large = dir.appendingPathComponent("large.bin")
+        let signature = try BatchSigner(
+            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey
+        ).sign(keys: keys)
+        var batch = DiagnosisKeyBatch()
+        batch.keys = keys
+        let small = dir.appendingPathComponent("small.bin")
+        let large = dir.appendingPathComponent("large.bin")
         try Data(batch.protobufBytes()).write(to: small)
         try Data(repeating: 0x0A, count: 8192).write(to: large)
         let upload = "http://127.0.0.1:\(server.port)/diagnosiskeys/upload"
-        let headers = auth + ["-H", "Content-Type: application/protobuf; version=1.0", "-H", "batchSignature: \(signature)"]
+        let headers =
+            auth + ["-H", "Content-Type: application/protobuf; version=1.0", "-H", "batchSignature: \(signature)"]
         for chunked in [false, true] {
             let te = chunked ? ["-H", "Transfer-Encoding: chunked"] : []
-            let r = try Curl.request(upload, headers + te + ["-H", "batchTag: big-\(chunked)", "--data-binary", "@\(large.path)"])
+            let r = try Curl.request(
+                upload, headers + te + ["-H", "batchTag: big-\(chunked)", "--data-binary", "@\(large.path)"])
             XCTAssertEqual(r.status, 413, "chunked \(chunked)")
             XCTAssertEqual(r.body, #"{"message":"Request body too large"}"#)
         }
-        let ok = try Curl.request(upload, headers + ["-H", "Transfer-Encoding: chunked", "-H", "batchTag: chunked-ok", "--data-binary", "@\(small.path)"])
+        let ok = try Curl.request(
+            upload,
+            headers + [
+                "-H", "Transfer-Encoding: chunked", "-H", "batchTag: chunked-ok", "--data-binary", "@\(small.path)",
+            ])
         XCTAssertEqual(ok.status, 201, ok.body)
         XCTAssertTrue(ok.headerLines.contains("batchTag: chunked-ok"), "\(ok.headerLines)")
         XCTAssertTrue(ok.headerLines.contains("Content-Length: 0"), "\(ok.headerLines)")
@@ -152,16 +184,18 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertEqual(tpOnly.status, 403)
         XCTAssertEqual(tpOnly.body, #"{"message":"Client is not authorized to access the service"}"#)
         XCTAssertEqual(try get(["X-SSL-Client-Cert: not%20a%20certificate"]).status, 403)
-        let expired = try CertificateFactory.selfSigned(country: "DE", commonName: "old", key: .p256,
-                                                        notBefore: Date().addingTimeInterval(-90 * 86_400), notAfter: Date().addingTimeInterval(-86_400))
+        let expired = try CertificateFactory.selfSigned(
+            country: "DE", commonName: "old", key: .p256,
+            notBefore: Date().addingTimeInterval(-90 * 86_400), notAfter: Date().addingTimeInterval(-86_400))
         XCTAssertEqual(try get(["X-SSL-Client-Cert: \(nginxEscaped(expired.certificatePEM))"]).status, 403)
         XCTAssertEqual(server.events("Client certificate is not valid now").count, 1)
         let unknown = try CertificateFactory.selfSigned(country: "DE", commonName: "unknown", key: .p256)
         XCTAssertEqual(try get(["X-SSL-Client-Cert: \(nginxEscaped(unknown.certificatePEM))"]).status, 403)
         XCTAssertEqual(server.events("Unknown client certificate").count, 1)
         let noCountry = try CertificateFactory.selfSigned(country: nil, commonName: "nobody", key: .p256)
-        XCTAssertEqual(try get(["X-SSL-Client-Cert: \(nginxEscaped(noCountry.certificatePEM))"]).body,
-                       #"{"message":"Client Certificate must contain country property"}"#)
+        XCTAssertEqual(
+            try get(["X-SSL-Client-Cert: \(nginxEscaped(noCountry.certificatePEM))"]).body,
+            #"{"message":"Client Certificate must contain country property"}"#)
     }
 
     /// Mode (c): the gateway terminates TLS and requires a client certificate; AsyncHTTPClient and curl are the
@@ -170,10 +204,14 @@ final class ServeProcessTests: XCTestCase {
     func testMutualTLSMode() async throws {
         try EFGS.requireBinary()
         let dir = try temporaryFolder(self, "mode-c")
-        let serverCert = try CertificateFactory.selfSigned(country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"])
+        let serverCert = try CertificateFactory.selfSigned(
+            country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"])
         let fed = try Federation(dir: dir)
         let serverPEM = try fed.write(serverCert, as: "server")
-        fed.settings = ["auth.mode": "mutualTLS", "tls.certificatePath": serverPEM, "tls.privateKeyPath": dir.appendingPathComponent("server.key").path]
+        fed.settings = [
+            "auth.mode": "mutualTLS", "tls.certificatePath": serverPEM,
+            "tls.privateKeyPath": dir.appendingPathComponent("server.key").path,
+        ]
         try fed.writeConfig()
         try fed.addMember("DE")
         try fed.addMember("FR", key: .rsa3072)
@@ -184,21 +222,37 @@ final class ServeProcessTests: XCTestCase {
         // AsyncHTTPClient with the registered client certificate, trusting exactly the gateway's certificate for the
         // host name: a whole upload/download round
         func client(_ c: String, trusting pem: String = serverCert.certificatePEM) throws -> GatewayClient {
-            try GatewayClient(baseURL: "https://localhost:\(server.port)", identity: .mutualTLS(certificatePEM: fed.member(c).auth.certificatePEM, privateKeyPEM: fed.member(c).auth.privateKeyPEM),
-                              serverTrust: .certificates(pem: pem))
+            try GatewayClient(
+                baseURL: "https://localhost:\(server.port)",
+                identity: .mutualTLS(
+                    certificatePEM: fed.member(c).auth.certificatePEM, privateKeyPEM: fed.member(c).auth.privateKeyPEM),
+                serverTrust: .certificates(pem: pem))
         }
         // a client that trusts another certificate does not talk to this gateway
-        let wary = try client("DE", trusting: try CertificateFactory.selfSigned(country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"]).certificatePEM)
-        do { _ = try await wary.subscriptions(); XCTFail("the gateway's certificate was not checked") } catch {}
+        let wary = try client(
+            "DE",
+            trusting: try CertificateFactory.selfSigned(
+                country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"]
+            ).certificatePEM)
+        do {
+            _ = try await wary.subscriptions()
+            XCTFail("the gateway's certificate was not checked")
+        } catch {}
         try await wary.shutdown()
-        let de = try client("DE"), fr = try client("FR")
+        let de = try client("DE")
+        let fr = try client("FR")
         let keys = freshKeys(4, origin: "DE")
-        try await assertStatus(await de.upload(keys: keys, batchTag: "mtls-1", signer: BatchSigner(certificate: fed.member("DE").sign.certificate,
-                                                                                           privateKey: fed.member("DE").sign.privateKey)), 201)
+        try await assertStatus(
+            await de.upload(
+                keys: keys, batchTag: "mtls-1",
+                signer: BatchSigner(
+                    certificate: fed.member("DE").sign.certificate,
+                    privateKey: fed.member("DE").sign.privateKey)), 201)
         XCTAssertEqual(try EFGS.run(["batch", "--config", fed.configPath], in: dir).status, 0)
         let day = try await fr.downloadDay(date: UTCDay(Date()).description)
         XCTAssertEqual(day.flatMap(\.keys), keys)
-        try await de.shutdown(); try await fr.shutdown()
+        try await de.shutdown()
+        try await fr.shutdown()
 
         // curl as a second TLS client
         let url = base + "/diagnosiskeys/callback"
@@ -217,17 +271,23 @@ final class ServeProcessTests: XCTestCase {
         let unknown = try CertificateFactory.selfSigned(country: "DE", commonName: "unknown", key: .p256)
         let unknownPEM = try fed.write(unknown, as: "unknown")
         // identity headers naming a registered certificate are ignored in this mode
-        let spoof = try curl(cert: unknownPEM, key: dir.appendingPathComponent("unknown.key").path,
-                             headers: ["X-SSL-Client-SHA256: \(fed.member("DE").auth.thumbprint)", "X-SSL-Client-DN: C=DE"])
+        let spoof = try curl(
+            cert: unknownPEM, key: dir.appendingPathComponent("unknown.key").path,
+            headers: ["X-SSL-Client-SHA256: \(fed.member("DE").auth.thumbprint)", "X-SSL-Client-DN: C=DE"])
         XCTAssertEqual(spoof.status, 403)
         XCTAssertEqual(spoof.body, #"{"message":"Client is not authorized to access the service"}"#)
-        let expired = try CertificateFactory.selfSigned(country: "DE", commonName: "old", key: .p256,
-                                                        notBefore: Date().addingTimeInterval(-90 * 86_400), notAfter: Date().addingTimeInterval(-86_400))
+        let expired = try CertificateFactory.selfSigned(
+            country: "DE", commonName: "old", key: .p256,
+            notBefore: Date().addingTimeInterval(-90 * 86_400), notAfter: Date().addingTimeInterval(-86_400))
         let expiredPEM = try fed.write(expired, as: "expired")
         XCTAssertEqual(try curl(cert: expiredPEM, key: dir.appendingPathComponent("expired.key").path).status, 403)
         XCTAssertEqual(server.events("Client certificate is not valid now").count, 1)
         // a revoked row is refused with its own message, with no restart
-        let revoke = try EFGS.run(["cert", "revoke", "--config", fed.configPath, "--thumbprint", fed.member("DE").auth.thumbprint, "--type", "AUTHENTICATION"], in: dir)
+        let revoke = try EFGS.run(
+            [
+                "cert", "revoke", "--config", fed.configPath, "--thumbprint", fed.member("DE").auth.thumbprint,
+                "--type", "AUTHENTICATION",
+            ], in: dir)
         XCTAssertEqual(revoke.status, 0, revoke.output)
         let revoked = try curl(cert: dePEM.path + ".pem", key: dePEM.path + ".key")
         XCTAssertEqual(revoked.status, 403)
@@ -239,43 +299,57 @@ final class ServeProcessTests: XCTestCase {
     /// onboarded with `cert import`.
     func testServeDeliversCallbacksRightAfterBatching() async throws {
         try EFGS.requireBinary()
-        let fed = try Federation(dir: try temporaryFolder(self, "callbacks"),
-                                 settings: ["callback.allowLoopback": "true", "batching.interval": "2", "callback.executeInterval": "3600"])
+        let fed = try Federation(
+            dir: try temporaryFolder(self, "callbacks"),
+            settings: ["callback.allowLoopback": "true", "batching.interval": "2", "callback.executeInterval": "3600"])
         try fed.addMember("DE")
         try fed.addMember("FR")
-        let endpointCert = try CertificateFactory.selfSigned(country: "FR", commonName: "callback.fr", key: .p256, dnsNames: ["localhost"],
-                                                             ipAddresses: [[127, 0, 0, 1]])
+        let endpointCert = try CertificateFactory.selfSigned(
+            country: "FR", commonName: "callback.fr", key: .p256, dnsNames: ["localhost"],
+            ipAddresses: [[127, 0, 0, 1]])
         let imported = try fed.onboard(endpointCert, country: "FR", type: "CALLBACK")
         XCTAssertEqual(imported.status, 0, imported.output)
         let endpoint = try TestCallbackServer(identity: endpointCert)
         defer { endpoint.stop() }
         let server = try ServeProcess(config: fed.configPath, in: fed.dir)
         defer { server.stop() }
-        XCTAssertEqual(server.events("Loopback callback targets are allowed").count, 1, "the development switch is loud")
+        XCTAssertEqual(
+            server.events("Loopback callback targets are allowed").count, 1, "the development switch is loud")
         let base = "http://127.0.0.1:\(server.port)"
         let fr = ["-H", "X-SSL-Client-SHA256: \(fed.member("FR").auth.thumbprint)", "-H", "X-SSL-Client-DN: C=FR"]
         // MT style: the url parameter unencoded
-        let put = try Curl.request("\(base)/diagnosiskeys/callback/fr-1?url=https://127.0.0.1:\(endpoint.port)/efgs/cb", ["-X", "PUT"] + fr)
+        let put = try Curl.request(
+            "\(base)/diagnosiskeys/callback/fr-1?url=https://127.0.0.1:\(endpoint.port)/efgs/cb", ["-X", "PUT"] + fr)
         XCTAssertEqual(put.status, 200, put.body)
-        let de = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
-        try await assertStatus(await de.upload(keys: freshKeys(3, origin: "DE"), batchTag: "cb-1",
-                                               signer: BatchSigner(certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)), 201)
+        let de = try GatewayClient(
+            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
+        try await assertStatus(
+            await de.upload(
+                keys: freshKeys(3, origin: "DE"), batchTag: "cb-1",
+                signer: BatchSigner(
+                    certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)), 201)
         try await de.shutdown()
         let uploaded = Date()
-        while endpoint.requests.isEmpty && Date().timeIntervalSince(uploaded) < 20 { try await Task.sleep(nanoseconds: 100_000_000) }
-        XCTAssertLessThan(Date().timeIntervalSince(uploaded), 10, "within seconds of batching, not callback.executeInterval (3600 s)")
+        while endpoint.requests.isEmpty && Date().timeIntervalSince(uploaded) < 20 {
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        XCTAssertLessThan(
+            Date().timeIntervalSince(uploaded), 10, "within seconds of batching, not callback.executeInterval (3600 s)")
         XCTAssertEqual(endpoint.requests.count, 1, String(server.output.suffix(3000)))
         XCTAssertEqual(endpoint.requests.first?.query["batchTag"], "\(UTCDay(Date()).compact)-1")
         XCTAssertEqual(endpoint.requests.first?.query["date"], UTCDay(Date()).description)
         XCTAssertEqual(endpoint.requests.first?.clientCertificateThumbprint, fed.callbackClientThumbprint)
-        for _ in 0..<20 where server.events("Successfully executed callback. Deleting callback task from database").isEmpty {
+        for _ in 0..<20
+        where server.events("Successfully executed callback. Deleting callback task from database").isEmpty {
             try await Task.sleep(nanoseconds: 100_000_000)
         }
         XCTAssertEqual(server.events("Successfully executed callback. Deleting callback task from database").count, 1)
         // the one-shot commands on the same database
         let deliver = try EFGS.run(["deliver-callbacks", "--config", fed.configPath], in: fed.dir)
         XCTAssertEqual(deliver.status, 0, deliver.output)
-        XCTAssertTrue(deliver.output.contains("delivered 0, failed 0 (dropped after the last retry: 0); 0 task(s) pending"), deliver.output)
+        XCTAssertTrue(
+            deliver.output.contains("delivered 0, failed 0 (dropped after the last retry: 0); 0 task(s) pending"),
+            deliver.output)
         let release = try EFGS.run(["release-callback-locks", "--config", fed.configPath], in: fed.dir)
         XCTAssertTrue(release.output.contains("released 0 lock(s)"), release.output)
         // serve and deliver-callbacks refuse to start without the callback client identity, naming the setting
@@ -295,33 +369,52 @@ final class ServeProcessTests: XCTestCase {
         let server = try ServeProcess(config: fed.configPath, in: fed.dir)
         defer { server.stop() }
         var adminPort: Int?
-        for _ in 0..<50 where adminPort == nil { adminPort = server.port(ofEvent: "Admin listening"); try await Task.sleep(nanoseconds: 50_000_000) }
+        for _ in 0..<50 where adminPort == nil {
+            adminPort = server.port(ofEvent: "Admin listening")
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
         let admin = "http://127.0.0.1:\(try XCTUnwrap(adminPort, server.output))"
         let health = try Curl.request(admin + "/healthz")
-        XCTAssertEqual(health.status, 200); XCTAssertEqual(health.body, #"{"status":"up"}"#)
+        XCTAssertEqual(health.status, 200)
+        XCTAssertEqual(health.body, #"{"status":"up"}"#)
         let ready = try Curl.request(admin + "/readyz")
         XCTAssertEqual(ready.status, 200)
-        XCTAssertTrue(ready.body.hasPrefix(#"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 1 of 1","trustAnchor":"ok: loaded"#), ready.body)
+        XCTAssertTrue(
+            ready.body.hasPrefix(
+                #"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 1 of 1","trustAnchor":"ok: loaded"#
+            ), ready.body)
 
         let base = "http://127.0.0.1:\(server.port)"
-        let de = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
-        let signer = try BatchSigner(certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+        let de = try GatewayClient(
+            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
+        let signer = try BatchSigner(
+            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
         try await assertStatus(await de.upload(keys: freshKeys(3, origin: "DE"), batchTag: "m-1", signer: signer), 201)
-        let bad = try await de.send(method: .POST, path: "/diagnosiskeys/upload", headers: [
-            ("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "m-2"), ("batchSignature", "AAAA")],
-            body: { var b = DiagnosisKeyBatch(); b.keys = freshKeys(1, origin: "DE"); return b.protobufBytes() }())
+        let bad = try await de.send(
+            method: .POST, path: "/diagnosiskeys/upload",
+            headers: [
+                ("Content-Type", "application/protobuf; version=1.0"), ("batchTag", "m-2"), ("batchSignature", "AAAA"),
+            ],
+            body: {
+                var b = DiagnosisKeyBatch()
+                b.keys = freshKeys(1, origin: "DE")
+                return b.protobufBytes()
+            }())
         XCTAssertEqual(bad.status, 400)
         try await de.shutdown()
 
         let metrics = try Curl.request(admin + "/metrics")
         XCTAssertEqual(metrics.status, 200)
         XCTAssertTrue(metrics.header("Content-Type")?.hasPrefix("text/plain; version=0.0.4") ?? false)
-        for expected in [#"efgs_http_requests_total{endpoint="upload",status="201"} 1"#, #"efgs_http_requests_total{endpoint="upload",status="400"} 1"#,
-                         #"efgs_uploads_total{country="DE"} 1"#, #"efgs_uploaded_keys_total{country="DE"} 3"#,
-                         #"efgs_signature_failures_total{reason="error verifying batch signature"} 1"#, "efgs_unbatched_keys 3",
-                         "efgs_callback_tasks_pending 0", #"efgs_http_request_duration_seconds_count{endpoint="upload"} 2"#,
-                         #"efgs_db_connections_max{store="sqlite"} 1"#, #"efgs_db_connections_in_use{store="sqlite"} 0"#,
-                         #"efgs_db_connection_wait_seconds_count{store="sqlite"} "#] {
+        for expected in [
+            #"efgs_http_requests_total{endpoint="upload",status="201"} 1"#,
+            #"efgs_http_requests_total{endpoint="upload",status="400"} 1"#,
+            #"efgs_uploads_total{country="DE"} 1"#, #"efgs_uploaded_keys_total{country="DE"} 3"#,
+            #"efgs_signature_failures_total{reason="error verifying batch signature"} 1"#, "efgs_unbatched_keys 3",
+            "efgs_callback_tasks_pending 0", #"efgs_http_request_duration_seconds_count{endpoint="upload"} 2"#,
+            #"efgs_db_connections_max{store="sqlite"} 1"#, #"efgs_db_connections_in_use{store="sqlite"} 0"#,
+            #"efgs_db_connection_wait_seconds_count{store="sqlite"} "#,
+        ] {
             XCTAssertTrue(metrics.body.contains(expected), "\(expected) in:\n\(metrics.body)")
         }
         // the ports do not serve each other's paths
@@ -339,23 +432,33 @@ final class ServeProcessTests: XCTestCase {
         let server = try ServeProcess(config: fed.configPath, in: fed.dir)
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
-        let fr = try GatewayClient(baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("FR").auth.thumbprint, dn: "C=FR"))
-        let signer = try BatchSigner(certificate: fed.member("FR").sign.certificate, privateKey: fed.member("FR").sign.privateKey)
+        let fr = try GatewayClient(
+            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("FR").auth.thumbprint, dn: "C=FR"))
+        let signer = try BatchSigner(
+            certificate: fed.member("FR").sign.certificate, privateKey: fed.member("FR").sign.privateKey)
         try await assertStatus(await fr.upload(keys: freshKeys(2, origin: "FR"), batchTag: "c-1", signer: signer), 201)
 
         let list = try EFGS.run(["country", "list", "--config", fed.configPath], in: fed.dir)
         XCTAssertEqual(list.status, 0, list.output)
         let lines = list.output.split(separator: "\n").map(String.init)
-        XCTAssertTrue(lines.contains { $0.hasPrefix("DE  connected  last upload never  last download never  callback subscriptions 0") }, list.output)
+        XCTAssertTrue(
+            lines.contains {
+                $0.hasPrefix("DE  connected  last upload never  last download never  callback subscriptions 0")
+            }, list.output)
         XCTAssertTrue(lines.contains { $0.hasPrefix("FR  connected  last upload 20") }, list.output)
-        XCTAssertEqual(lines.filter { $0.contains("active") && $0.contains(fed.member("FR").auth.thumbprint) }.count, 1, list.output)
+        XCTAssertEqual(
+            lines.filter { $0.contains("active") && $0.contains(fed.member("FR").auth.thumbprint) }.count, 1,
+            list.output)
 
         let bad = try EFGS.run(["country", "disconnect", "fr", "--config", fed.configPath], in: fed.dir)
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("two upper-case letters"), bad.output)
-        let off = try EFGS.run(["country", "disconnect", "FR", "--reason", "test offboarding", "--config", fed.configPath], in: fed.dir)
+        let off = try EFGS.run(
+            ["country", "disconnect", "FR", "--reason", "test offboarding", "--config", fed.configPath], in: fed.dir)
         XCTAssertEqual(off.status, 0, off.output)
-        XCTAssertTrue(off.output.contains("FR disconnected: 2 certificate row(s) revoked, 0 callback subscription(s) deleted"), off.output)
+        XCTAssertTrue(
+            off.output.contains("FR disconnected: 2 certificate row(s) revoked, 0 callback subscription(s) deleted"),
+            off.output)
         // the running gateway refuses FR at once; DE still works
         let refused = try await fr.upload(keys: freshKeys(1, origin: "FR"), batchTag: "c-2", signer: signer)
         XCTAssertEqual(refused.status, 403)
@@ -378,8 +481,11 @@ final class ServeProcessTests: XCTestCase {
         let ok = try fed.onboard(good, country: "DE", type: "AUTHENTICATION")
         XCTAssertEqual(ok.status, 0, ok.output)
         XCTAssertTrue(ok.output.contains("thumbprint \(good.thumbprint)"), ok.output)
-        XCTAssertNotEqual(try fed.onboard(good, country: "DE", type: "AUTHENTICATION").status, 0, "duplicate row refused")
-        let wrongCountry = try fed.onboard(try CertificateFactory.selfSigned(country: "FR", commonName: "fr", key: .p256), country: "DE", type: "SIGNING")
+        XCTAssertNotEqual(
+            try fed.onboard(good, country: "DE", type: "AUTHENTICATION").status, 0, "duplicate row refused")
+        let wrongCountry = try fed.onboard(
+            try CertificateFactory.selfSigned(country: "FR", commonName: "fr", key: .p256), country: "DE",
+            type: "SIGNING")
         XCTAssertNotEqual(wrongCountry.status, 0)
         XCTAssertTrue(wrongCountry.output.contains("exactly one C equal to DE"), wrongCountry.output)
         let rsa2048 = try CertificateFactory.selfSigned(country: "DE", commonName: "weak", key: .rsa2048)
@@ -389,16 +495,25 @@ final class ServeProcessTests: XCTestCase {
         let overridden = try fed.onboard(rsa2048, country: "DE", type: "SIGNING", extra: ["--allow-rsa2048"])
         XCTAssertEqual(overridden.status, 0, overridden.output)
         XCTAssertTrue(overridden.output.contains("WARNING: RSA-2048"), overridden.output)
-        let soon = try CertificateFactory.selfSigned(country: "DE", commonName: "soon", key: .p256, notAfter: Date().addingTimeInterval(30 * 86_400))
+        let soon = try CertificateFactory.selfSigned(
+            country: "DE", commonName: "soon", key: .p256, notAfter: Date().addingTimeInterval(30 * 86_400))
         let warned = try fed.onboard(soon, country: "DE", type: "SIGNING")
         XCTAssertEqual(warned.status, 0, warned.output)
         XCTAssertTrue(warned.output.contains("WARNING: certificate expires within 3 months"), warned.output)
         // a signature made for another certificate fails the integrity check
         let other = try CertificateFactory.selfSigned(country: "DE", commonName: "other", key: .p256)
         let otherPEM = try fed.write(other, as: "other")
-        let wrongSig = try EFGS.run(["cert", "sign", "--ta-key", fed.dir.appendingPathComponent("ta.key").path, "--pem", try fed.write(good, as: "good")], in: fed.dir)
-        let bad = try EFGS.run(["cert", "import", "--config", fed.configPath, "--type", "CALLBACK", "--country", "DE", "--pem", otherPEM,
-                                "--signature", String(wrongSig.output.split(separator: "\n").last ?? "")], in: fed.dir)
+        let wrongSig = try EFGS.run(
+            [
+                "cert", "sign", "--ta-key", fed.dir.appendingPathComponent("ta.key").path, "--pem",
+                try fed.write(good, as: "good"),
+            ], in: fed.dir)
+        let bad = try EFGS.run(
+            [
+                "cert", "import", "--config", fed.configPath, "--type", "CALLBACK", "--country", "DE", "--pem",
+                otherPEM,
+                "--signature", String(wrongSig.output.split(separator: "\n").last ?? ""),
+            ], in: fed.dir)
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.output.contains("integrity check"), bad.output)
         let list = try EFGS.run(["cert", "verify", "--config", fed.configPath], in: fed.dir)
@@ -412,31 +527,57 @@ final class ServeProcessTests: XCTestCase {
         let fed = try Federation(dir: try temporaryFolder(self, "pkcs12"))
         let cert = try CertificateFactory.selfSigned(country: "NL", commonName: "efgs-auth.nl", key: .p256)
         let pem = try fed.write(cert, as: "nl-auth")
-        let p12 = fed.dir.appendingPathComponent("nl-auth.p12").path, withKey = fed.dir.appendingPathComponent("nl-auth-key.p12").path
+        let p12 = fed.dir.appendingPathComponent("nl-auth.p12").path
+        let withKey = fed.dir.appendingPathComponent("nl-auth-key.p12").path
         let openssl = URL(fileURLWithPath: "/usr/bin/openssl")
-        XCTAssertEqual(try runProcess(openssl, ["pkcs12", "-export", "-nokeys", "-in", pem, "-out", p12, "-passout", "pass:nl secret"]).status, 0)
-        XCTAssertEqual(try runProcess(openssl, ["pkcs12", "-export", "-in", pem, "-inkey", fed.dir.appendingPathComponent("nl-auth.key").path,
-                                                "-out", withKey, "-passout", "pass:nl secret"]).status, 0)
+        XCTAssertEqual(
+            try runProcess(
+                openssl, ["pkcs12", "-export", "-nokeys", "-in", pem, "-out", p12, "-passout", "pass:nl secret"]
+            ).status, 0)
+        XCTAssertEqual(
+            try runProcess(
+                openssl,
+                [
+                    "pkcs12", "-export", "-in", pem, "-inkey", fed.dir.appendingPathComponent("nl-auth.key").path,
+                    "-out", withKey, "-passout", "pass:nl secret",
+                ]
+            ).status, 0)
         let passwordFile = fed.dir.appendingPathComponent("p12-password").path
         try "nl secret\n".write(toFile: passwordFile, atomically: true, encoding: .utf8)
 
-        let sign = try EFGS.run(["cert", "sign", "--ta-key", fed.dir.appendingPathComponent("ta.key").path, "--pkcs12", p12,
-                                 "--pkcs12-password-file", passwordFile], in: fed.dir)
+        let sign = try EFGS.run(
+            [
+                "cert", "sign", "--ta-key", fed.dir.appendingPathComponent("ta.key").path, "--pkcs12", p12,
+                "--pkcs12-password-file", passwordFile,
+            ], in: fed.dir)
         XCTAssertEqual(sign.status, 0, sign.output)
         XCTAssertTrue(sign.output.contains("SHA-256 thumbprint \(cert.thumbprint)"), sign.output)
         let signature = String(sign.output.split(separator: "\n").last ?? "")
-        let imported = try EFGS.run(["cert", "import", "--config", fed.configPath, "--type", "AUTHENTICATION", "--country", "NL",
-                                     "--pkcs12", p12, "--signature", signature], in: fed.dir, environment: ["EFGS_PKCS12_PASSWORD": "nl secret"])
+        let imported = try EFGS.run(
+            [
+                "cert", "import", "--config", fed.configPath, "--type", "AUTHENTICATION", "--country", "NL",
+                "--pkcs12", p12, "--signature", signature,
+            ], in: fed.dir, environment: ["EFGS_PKCS12_PASSWORD": "nl secret"])
         XCTAssertEqual(imported.status, 0, imported.output)
-        XCTAssertTrue(imported.output.contains("imported AUTHENTICATION certificate for NL: thumbprint \(cert.thumbprint)"), imported.output)
-        XCTAssertTrue(try EFGS.run(["cert", "verify", "--config", fed.configPath], in: fed.dir).output.contains("1 of 1 row(s) pass"))
+        XCTAssertTrue(
+            imported.output.contains("imported AUTHENTICATION certificate for NL: thumbprint \(cert.thumbprint)"),
+            imported.output)
+        XCTAssertTrue(
+            try EFGS.run(["cert", "verify", "--config", fed.configPath], in: fed.dir).output.contains(
+                "1 of 1 row(s) pass"))
 
-        let wrong = try EFGS.run(["cert", "import", "--config", fed.configPath, "--type", "SIGNING", "--country", "NL", "--pkcs12", p12,
-                                  "--signature", signature], in: fed.dir, environment: ["EFGS_PKCS12_PASSWORD": "guess"])
+        let wrong = try EFGS.run(
+            [
+                "cert", "import", "--config", fed.configPath, "--type", "SIGNING", "--country", "NL", "--pkcs12", p12,
+                "--signature", signature,
+            ], in: fed.dir, environment: ["EFGS_PKCS12_PASSWORD": "guess"])
         XCTAssertNotEqual(wrong.status, 0)
         XCTAssertTrue(wrong.output.contains("wrong password"), wrong.output)
-        let keyed = try EFGS.run(["cert", "sign", "--ta-key", fed.dir.appendingPathComponent("ta.key").path, "--pkcs12", withKey,
-                                  "--pkcs12-password-file", passwordFile], in: fed.dir)
+        let keyed = try EFGS.run(
+            [
+                "cert", "sign", "--ta-key", fed.dir.appendingPathComponent("ta.key").path, "--pkcs12", withKey,
+                "--pkcs12-password-file", passwordFile,
+            ], in: fed.dir)
         XCTAssertNotEqual(keyed.status, 0)
         XCTAssertTrue(keyed.output.contains("holds a private key"), keyed.output)
         let both = try EFGS.run(["cert", "sign", "--ta-key", "x", "--pem", pem, "--pkcs12", p12], in: fed.dir)
@@ -444,8 +585,10 @@ final class ServeProcessTests: XCTestCase {
     }
 }
 
-func assertStatus(_ response: @autoclosure () async throws -> GatewayResponse, _ status: Int, _ message: String = "",
-                  file: StaticString = #filePath, line: UInt = #line) async throws {
+func assertStatus(
+    _ response: @autoclosure () async throws -> GatewayResponse, _ status: Int, _ message: String = "",
+    file: StaticString = #filePath, line: UInt = #line
+) async throws {
     let r = try await response()
     XCTAssertEqual(r.status, status, "\(message) \(r.text)", file: file, line: line)
 }

@@ -29,31 +29,52 @@ final class SyslogEndToEndTests: XCTestCase {
         try conf.write(to: dir.appendingPathComponent("rsyslog.conf"), atomically: true, encoding: .utf8)
         let collector = Process()
         collector.executableURL = URL(fileURLWithPath: rsyslogd)
-        collector.arguments = ["-n", "-f", dir.appendingPathComponent("rsyslog.conf").path, "-i", dir.appendingPathComponent("rsyslog.pid").path]
+        collector.arguments = [
+            "-n", "-f", dir.appendingPathComponent("rsyslog.conf").path, "-i",
+            dir.appendingPathComponent("rsyslog.pid").path,
+        ]
         collector.standardOutput = FileHandle.nullDevice
         collector.standardError = FileHandle.nullDevice
         try collector.run()
-        defer { kill(collector.processIdentifier, SIGKILL); collector.waitUntilExit() }
+        defer {
+            kill(collector.processIdentifier, SIGKILL)
+            collector.waitUntilExit()
+        }
         for _ in 0..<100 where !isAcceptingConnections(port: port) { try await Task.sleep(for: .milliseconds(50)) }
         XCTAssertTrue(isAcceptingConnections(port: port), "rsyslogd listens")
 
-        let fed = try Federation(dir: dir, settings: ["logging.syslog.host": "127.0.0.1", "logging.syslog.port": "\(port)", "logging.syslog.facility": "local3"])
+        let fed = try Federation(
+            dir: dir,
+            settings: [
+                "logging.syslog.host": "127.0.0.1", "logging.syslog.port": "\(port)",
+                "logging.syslog.facility": "local3",
+            ])
         try fed.addMember("DE")
         let server = try ServeProcess(config: fed.configPath, in: fed.dir)
-        let de = try GatewayClient(baseURL: "http://127.0.0.1:\(server.port)", identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
-        let signer = try BatchSigner(certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
-        try await assertStatus(await de.upload(keys: freshKeys(3, origin: "DE"), batchTag: "syslog-1", signer: signer), 201)
-        let unknown = try GatewayClient(baseURL: "http://127.0.0.1:\(server.port)", identity: .proxyHeaders(thumbprint: String(repeating: "ab", count: 32), dn: "C=XX"))
+        let de = try GatewayClient(
+            baseURL: "http://127.0.0.1:\(server.port)",
+            identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
+        let signer = try BatchSigner(
+            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+        try await assertStatus(
+            await de.upload(keys: freshKeys(3, origin: "DE"), batchTag: "syslog-1", signer: signer), 201)
+        let unknown = try GatewayClient(
+            baseURL: "http://127.0.0.1:\(server.port)",
+            identity: .proxyHeaders(thumbprint: String(repeating: "ab", count: 32), dn: "C=XX"))
         let refused = try await unknown.download(date: UTCTimestamp.format(Date()).prefix(10).description)
         XCTAssertEqual(refused.response.status, 403)
-        try await de.shutdown(); try await unknown.shutdown()
+        try await de.shutdown()
+        try await unknown.shutdown()
         let pid = server.process.processIdentifier
         XCTAssertEqual(server.stop(), 0)
 
         // every event line on stdout arrived, in order, as the MSG of a local3 message from APP-NAME efgs, PROCID pid
         let stdoutEvents = server.output.split(separator: "\n").filter { $0.hasPrefix("timestamp=\"") }.map(String.init)
         XCTAssertTrue(stdoutEvents.contains { $0.contains(#"message="successfull batch upload""#) })
-        XCTAssertTrue(stdoutEvents.contains { $0.contains(#"level="ERROR""#) && $0.contains(#"message="Unknown client certificate""#) })
+        XCTAssertTrue(
+            stdoutEvents.contains {
+                $0.contains(#"level="ERROR""#) && $0.contains(#"message="Unknown client certificate""#)
+            })
         var lines: [Substring] = []
         for _ in 0..<100 {
             lines = ((try? String(contentsOf: received, encoding: .utf8)) ?? "").split(separator: "\n")
@@ -64,8 +85,10 @@ final class SyslogEndToEndTests: XCTestCase {
         for (line, event) in zip(lines, stdoutEvents) {
             let f = line.split(separator: "|", maxSplits: 7, omittingEmptySubsequences: false).map(String.init)
             XCTAssertEqual(f.count, 8)
-            let level = event.contains(#"level="ERROR""#) ? "err" : event.contains(#"level="WARN""#) ? "warning" : "info"
-            let component = event.range(of: #"class=""#).map { String(event[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
+            let level =
+                event.contains(#"level="ERROR""#) ? "err" : event.contains(#"level="WARN""#) ? "warning" : "info"
+            let component =
+                event.range(of: #"class=""#).map { String(event[$0.upperBound...].prefix { $0 != "\"" }) } ?? ""
             XCTAssertEqual(Array(f.prefix(7)), ["local3", level, "1", "efgs", "\(pid)", component, "-"], String(line))
             XCTAssertEqual(f[7], event)
         }

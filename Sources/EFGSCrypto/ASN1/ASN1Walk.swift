@@ -35,7 +35,8 @@ enum ASN1Walk {
     /// is true the node's direct children are sorted as DER requires for SET OF.
     static func derBytes(_ node: ASN1Node, sortSet: Bool = false, overrideIdentifier: [UInt8]? = nil) -> [UInt8] {
         let idBytes = overrideIdentifier ?? identifierOctets(node)
-        let isStringType = node.identifier.tagClass == .universal
+        let isStringType =
+            node.identifier.tagClass == .universal
             && stringTagNumbers.contains(node.identifier.tagNumber)
         var content: [UInt8]
         switch node.content {
@@ -45,7 +46,7 @@ enum ASN1Walk {
             if isStringType {
                 content = (try? stringContent(node)) ?? []
                 var id = idBytes
-                id[0] &= ~0x20 // primitive form
+                id[0] &= ~0x20  // primitive form
                 return id + lengthOctets(content.count) + content
             }
             var encoded = parts.map { derBytes($0) }

@@ -45,8 +45,9 @@ public struct BatchSignatureVerifier: Sendable {
         let scheme = try SignatureScheme(si.signatureAlgorithm, digest: digestHash)
         let legacy = digestHash == .sha1 || scheme.usesSha1
         if legacy && !allowLegacySha1 {
-            throw BatchSignatureError.legacySha1Rejected(digestAlgorithm: si.digestAlgorithm.oid.description,
-                                                         signatureAlgorithm: si.signatureAlgorithm.oid.description)
+            throw BatchSignatureError.legacySha1Rejected(
+                digestAlgorithm: si.digestAlgorithm.oid.description,
+                signatureAlgorithm: si.signatureAlgorithm.oid.description)
         }
 
         let signedBytes: [UInt8]
@@ -61,9 +62,10 @@ public struct BatchSignatureVerifier: Sendable {
         guard signer.isValid(at: now) else {
             throw BatchSignatureError.certificateNotValidNow(notBefore: signer.notBefore, notAfter: signer.notAfter)
         }
-        return VerifiedBatchSignature(signer: signer, digestAlgorithm: si.digestAlgorithm.oid.description,
-                                      signatureAlgorithm: si.signatureAlgorithm.oid.description,
-                                      usedLegacySha1: legacy)
+        return VerifiedBatchSignature(
+            signer: signer, digestAlgorithm: si.digestAlgorithm.oid.description,
+            signatureAlgorithm: si.signatureAlgorithm.oid.description,
+            usedLegacySha1: legacy)
     }
 
     /// The embedded certificate the SignerIdentifier names (RFC 5652 §5.3), or nil.
@@ -75,7 +77,8 @@ public struct BatchSignatureVerifier: Sendable {
                 var s = DER.Serializer()
                 try s.serialize(facts.certificate.issuer)
                 if s.serializedBytes == issuerDER,
-                   Self.integerValue(facts.certificate.serialNumber.bytes) == Self.integerValue(serial) {
+                    Self.integerValue(facts.certificate.serialNumber.bytes) == Self.integerValue(serial)
+                {
                     return facts
                 }
             case .subjectKeyIdentifier(let ski):
@@ -94,8 +97,10 @@ public struct BatchSignatureVerifier: Sendable {
 
     /// §6.3: contentType once = id-data; messageDigest once = digest(stream); signingTime within the signer's
     /// validity; CMSAlgorithmProtection (RFC 6211) naming the SignerInfo's algorithms.
-    func checkSignedAttributes(_ attrs: [AttributeValue], signer si: SignerInfoValue, digest: HashAlgorithm,
-                               stream: [UInt8], certificate: CertificateFacts) throws {
+    func checkSignedAttributes(
+        _ attrs: [AttributeValue], signer si: SignerInfoValue, digest: HashAlgorithm,
+        stream: [UInt8], certificate: CertificateFacts
+    ) throws {
         func single(_ oid: ASN1ObjectIdentifier, _ name: String) throws -> ASN1Node? {
             let found = attrs.filter { $0.type == oid }
             if found.isEmpty { return nil }
@@ -133,13 +138,15 @@ public struct BatchSignatureVerifier: Sendable {
         if let ap = try single(OID.algorithmProtectionAttr, "CMSAlgorithmProtection") {
             let parts = (try? ASN1Walk.children(ap)) ?? []
             guard let first = parts.first, let d = try? AlgorithmIdentifierValue(first),
-                  d.oid == si.digestAlgorithm.oid else {
+                d.oid == si.digestAlgorithm.oid
+            else {
                 throw BatchSignatureError.malformed("CMSAlgorithmProtection digest algorithm mismatch")
             }
             let sigTag = ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific)
             guard let s = parts.dropFirst().first(where: { $0.identifier == sigTag }),
-                  let oidNode = (try? ASN1Walk.children(s))?.first,
-                  (try? ASN1ObjectIdentifier(berEncoded: oidNode)) == si.signatureAlgorithm.oid else {
+                let oidNode = (try? ASN1Walk.children(s))?.first,
+                (try? ASN1ObjectIdentifier(berEncoded: oidNode)) == si.signatureAlgorithm.oid
+            else {
                 throw BatchSignatureError.malformed("CMSAlgorithmProtection signature algorithm mismatch")
             }
         }

@@ -1,9 +1,9 @@
 import Crypto
-import _CryptoExtras
 import EFGSProtocol
 import Foundation
 import SwiftASN1
 @_spi(CMS) import X509
+import _CryptoExtras
 
 /// Signs a batch stream as a national backend does: detached CMS SignedData (RFC 5652) with the signer certificate
 /// embedded, returned as the `batchSignature` header value (standard Base64, PROTOCOL.md §6.1). Uses
@@ -33,8 +33,9 @@ public struct BatchSigner: Sendable {
         guard let der = CanonicalPEM.firstCertificateDER(in: certificatePEM) else {
             throw LoadError.notACertificate
         }
-        try self.init(certificate: try Certificate(derEncoded: der),
-                      privateKey: try Certificate.PrivateKey(pemEncoded: privateKeyPEM))
+        try self.init(
+            certificate: try Certificate(derEncoded: der),
+            privateKey: try Certificate.PrivateKey(pemEncoded: privateKeyPEM))
     }
 
     /// A signer from a certificate and its private key; the algorithm follows the key type.
@@ -60,11 +61,13 @@ public struct BatchSigner: Sendable {
     public func sign(stream: [UInt8], signingTime: Date? = Date()) throws -> String {
         let bytes: [UInt8]
         if let signingTime {
-            bytes = try CMS.sign(stream, signatureAlgorithm: algorithm, certificate: certificate,
-                                 privateKey: privateKey, signingTime: signingTime, detached: true)
+            bytes = try CMS.sign(
+                stream, signatureAlgorithm: algorithm, certificate: certificate,
+                privateKey: privateKey, signingTime: signingTime, detached: true)
         } else {
-            bytes = try CMS.sign(stream, signatureAlgorithm: algorithm, certificate: certificate,
-                                 privateKey: privateKey, detached: true)
+            bytes = try CMS.sign(
+                stream, signatureAlgorithm: algorithm, certificate: certificate,
+                privateKey: privateKey, detached: true)
         }
         return Base64.encodeString(bytes)
     }

@@ -1,7 +1,7 @@
 import Crypto
-import _CryptoExtras
 import SwiftASN1
 import X509
+import _CryptoExtras
 
 /// A SignerInfo signatureAlgorithm resolved per the table of PROTOCOL.md §6.2: RSASSA-PKCS1-v1_5 (bare
 /// `rsaEncryption` or combined with a hash), RSASSA-PSS (RFC 4055) and ECDSA (bare `id-ecPublicKey` or combined,
@@ -57,7 +57,8 @@ struct SignatureScheme {
                 case 1:
                     let a = try AlgorithmIdentifierValue(inner)
                     guard a.oid == OID.mgf1, let p = a.parameters,
-                          let h = HashAlgorithm(oid: try AlgorithmIdentifierValue(p).oid) else {
+                        let h = HashAlgorithm(oid: try AlgorithmIdentifierValue(p).oid)
+                    else {
                         throw BatchSignatureError.malformed("unsupported PSS mask generation")
                     }
                     mgfHash = h

@@ -27,8 +27,8 @@ struct SignedDataValue {
         try ASN1Walk.expect(sd, .sequence)
         var c = try ASN1Walk.children(sd)[...]
         guard c.count >= 4 else { throw CMSParseError("SignedData too short") }
-        _ = try Int(berEncoded: c.removeFirst()) // version
-        try ASN1Walk.expect(c.removeFirst(), .set) // digestAlgorithms: the SignerInfo's own is used
+        _ = try Int(berEncoded: c.removeFirst())  // version
+        try ASN1Walk.expect(c.removeFirst(), .set)  // digestAlgorithms: the SignerInfo's own is used
         encapContentInfo = try EncapsulatedContentInfoValue(c.removeFirst())
         certificates = []
         if let n = c.first, n.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {
@@ -36,7 +36,7 @@ struct SignedDataValue {
             certificates = try ASN1Walk.children(n).filter { $0.identifier == .sequence }.map { ASN1Walk.derBytes($0) }
         }
         if let n = c.first, n.identifier == ASN1Identifier(tagWithNumber: 1, tagClass: .contextSpecific) {
-            c.removeFirst() // CRLs are ignored
+            c.removeFirst()  // CRLs are ignored
         }
         guard c.count == 1 else { throw CMSParseError("unexpected elements after signerInfos") }
         try ASN1Walk.expect(c[c.startIndex], .set)

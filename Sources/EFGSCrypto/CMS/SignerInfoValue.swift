@@ -18,7 +18,7 @@ struct SignerInfoValue {
         try ASN1Walk.expect(node, .sequence)
         var c = try ASN1Walk.children(node)[...]
         guard c.count >= 5 else { throw CMSParseError("SignerInfo too short") }
-        _ = try Int(berEncoded: c.removeFirst()) // version
+        _ = try Int(berEncoded: c.removeFirst())  // version
         sid = try SignerIdentifierValue(c.removeFirst())
         digestAlgorithm = try AlgorithmIdentifierValue(c.removeFirst())
         if let n = c.first, n.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) {

@@ -24,7 +24,8 @@ public struct APIError: Error, Sendable {
         public var attributes: [(String, String)]
 
         /// An event of `component` at `level`.
-        public init(_ component: String, _ level: EventLevel, _ message: String, _ attributes: [(String, String)] = []) {
+        public init(_ component: String, _ level: EventLevel, _ message: String, _ attributes: [(String, String)] = [])
+        {
             self.component = component
             self.level = level
             self.message = message

@@ -29,7 +29,8 @@ extension GatewayAPI {
         } catch {
             throw APIError(400, "Failed to read request")
         }
-        let upload = UploadService.Upload(batchTag: batchTag, batchSignature: batchSignature, format: format, keys: keys)
+        let upload = UploadService.Upload(
+            batchTag: batchTag, batchSignature: batchSignature, format: format, keys: keys)
         switch try await services.upload.accept(upload, from: caller, log: scope) {
         case .stored(let tag):
             return APIResponse(status: 201, headers: [("batchTag", tag), ("Content-Length", "0")])

@@ -24,8 +24,10 @@ public struct GatewayAPI: Sendable {
         let route = routes.route(path: path)
         let response = await respond(method: method, route: route, request: request)
         let name = route.map { RouteTable.metricName($0.endpoint, method: method) } ?? "unknown"
-        Counter(label: "efgs_http_requests_total", dimensions: [("endpoint", name), ("status", String(response.status))])
-            .increment()
+        Counter(
+            label: "efgs_http_requests_total", dimensions: [("endpoint", name), ("status", String(response.status))]
+        )
+        .increment()
         Timer(label: "efgs_http_request_duration_seconds", dimensions: [("endpoint", name)])
             .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds))
         return response
@@ -61,7 +63,9 @@ public struct GatewayAPI: Sendable {
         }
     }
 
-    func handle(_ endpoint: Endpoint, method: String, request: APIRequest, scope: EventScope) async throws -> APIResponse {
+    func handle(_ endpoint: Endpoint, method: String, request: APIRequest, scope: EventScope) async throws
+        -> APIResponse
+    {
         switch endpoint {
         case .options: return .error(405, "Method Not Allowed")  // routed to OPTIONS only
         case .upload: return try await upload(request, scope: scope)

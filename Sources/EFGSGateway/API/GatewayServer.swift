@@ -1,5 +1,5 @@
-import EFGSProtocol
 import EFGSCrypto
+import EFGSProtocol
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -58,7 +58,7 @@ struct GatewayResponder: HTTPResponder {
                     let buffer = try await body.collect(upTo: limit)
                     return Array(buffer.readableBytesView)
                 } catch is NIOTooManyBytesError {
-                    return nil // the body exceeds `limit` (chunked or with Content-Length)
+                    return nil  // the body exceeds `limit` (chunked or with Content-Length)
                 } catch let e as HTTPError where e.status == .contentTooLarge {
                     return nil
                 }
@@ -73,7 +73,8 @@ struct GatewayResponder: HTTPResponder {
         for (name, value) in r.headers where name != "Content-Length" {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
         }
-        return Response(status: .init(code: r.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
+        return Response(
+            status: .init(code: r.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
     }
 
     static func addressBytes(_ a: SocketAddress) -> [UInt8]? {
@@ -109,9 +110,13 @@ public enum GatewayServer {
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
             tls.certificateVerification = .noHostnameVerification
             tls.minimumTLSVersion = .tlsv12
-            server = try .tls(.http1(), configuration: .init(tlsConfiguration: tls, customVerificationCallback: { _, promise in
-                promise.succeed(.certificateVerified)
-            }))
+            server = try .tls(
+                .http1(),
+                configuration: .init(
+                    tlsConfiguration: tls,
+                    customVerificationCallback: { _, promise in
+                        promise.succeed(.certificateVerified)
+                    }))
         } else {
             server = .http1()
         }

@@ -1,4 +1,3 @@
-import EFGSCrypto
 import EFGSProtocol
 
 /// The endpoints of PROTOCOL.md §5 with the path parameters routing extracts.

@@ -23,17 +23,20 @@ public enum AdminServer {
         do {
             try await services.store.ping()
             checks.append(Check(name: "database", ok: true, detail: "reachable"))
-            let latest = SQLGatewayStore.latestSchemaVersion
+            let latest = services.store.latestSchemaVersion
             if let version = try? await services.store.schemaVersion() {
-                checks.append(Check(name: "migrations", ok: version == latest, detail: "schema version \(version) of \(latest)"))
+                checks.append(
+                    Check(name: "migrations", ok: version == latest, detail: "schema version \(version) of \(latest)"))
             } else {
                 checks.append(Check(name: "migrations", ok: false, detail: "not migrated (run efgs migrate)"))
             }
         } catch {
-            checks.append(Check(name: "database", ok: false, detail: "unreachable: \(String(describing: error).prefix(200))"))
+            checks.append(
+                Check(name: "database", ok: false, detail: "unreachable: \(String(describing: error).prefix(200))"))
             checks.append(Check(name: "migrations", ok: false, detail: "unknown"))
         }
-        checks.append(Check(name: "trustAnchor", ok: true, detail: "loaded, thumbprint \(services.trustAnchor.thumbprint)"))
+        checks.append(
+            Check(name: "trustAnchor", ok: true, detail: "loaded, thumbprint \(services.trustAnchor.thumbprint)"))
         return checks
     }
 
@@ -53,21 +56,29 @@ public enum AdminServer {
     ) -> some ApplicationProtocol {
         let router = Router()
         router.get("healthz") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"up\"}")))
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: "{\"status\":\"up\"}")))
         }
         router.get("readyz") { _, _ in
             let checks = await readiness(services)
-            return Response(status: checks.allSatisfy(\.ok) ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
-                            body: .init(byteBuffer: ByteBuffer(string: readinessJSON(checks))))
+            return Response(
+                status: checks.allSatisfy(\.ok) ? .ok : .serviceUnavailable,
+                headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(string: readinessJSON(checks))))
         }
         router.get("metrics") { _, _ in
             // gauges read at scrape time
             if let n = try? await services.store.unbatchedKeyCount() { Gauge(label: "efgs_unbatched_keys").record(n) }
-            if let n = try? await services.store.pendingCallbackTaskCount() { Gauge(label: "efgs_callback_tasks_pending").record(n) }
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+            if let n = try? await services.store.pendingCallbackTaskCount() {
+                Gauge(label: "efgs_callback_tasks_pending").record(n)
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
-        return Application(router: router, configuration: .init(address: .hostname(services.config.admin.host, port: port)),
-                           onServerRunning: { await onServerRunning($0.localAddress?.port ?? 0) }, logger: logger)
+        return Application(
+            router: router, configuration: .init(address: .hostname(services.config.admin.host, port: port)),
+            onServerRunning: { await onServerRunning($0.localAddress?.port ?? 0) }, logger: logger)
     }
 }

@@ -45,15 +45,24 @@ public struct CallbackServerCheck: Sendable {
     public var now: Date
 
     public init(host: String, pinnedThumbprints: Set<String>, now: Date) {
-        self.host = host; self.pinnedThumbprints = pinnedThumbprints; self.now = now
+        self.host = host
+        self.pinnedThumbprints = pinnedThumbprints
+        self.now = now
     }
 
     /// Nil when the leaf is accepted, otherwise the reason.
     public func problem(leafDER: [UInt8]) -> String? {
         guard let facts = try? CertificateFacts(der: leafDER) else { return "leaf certificate unparseable" }
-        guard facts.isValid(at: now) else { return "leaf certificate not valid now (\(UTCTimestamp.format(facts.notBefore))…\(UTCTimestamp.format(facts.notAfter)))" }
-        guard HostnameMatch.certificate(facts.certificate, matches: host, commonNameFallback: false) else { return "leaf certificate does not match host \(host)" }
-        guard pinnedThumbprints.contains(facts.thumbprint) else { return "leaf certificate \(facts.thumbprint) is not a registered CALLBACK certificate" }
+        guard facts.isValid(at: now) else {
+            return
+                "leaf certificate not valid now (\(UTCTimestamp.format(facts.notBefore))…\(UTCTimestamp.format(facts.notAfter)))"
+        }
+        guard HostnameMatch.certificate(facts.certificate, matches: host, commonNameFallback: false) else {
+            return "leaf certificate does not match host \(host)"
+        }
+        guard pinnedThumbprints.contains(facts.thumbprint) else {
+            return "leaf certificate \(facts.thumbprint) is not a registered CALLBACK certificate"
+        }
         return nil
     }
 }
@@ -76,10 +85,14 @@ public struct CallbackClient: Sendable {
     }
 
     /// Loads the client identity presented to callback servers.
-    public init(certificatePath: String, keyPath: String, timeout: Double, proxyURL: String? = nil,
-                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    public init(
+        certificatePath: String, keyPath: String, timeout: Double, proxyURL: String? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws {
         if let proxyURL {
-            guard let u = URLComponents(string: proxyURL), u.scheme?.lowercased() == "http", let host = u.host, !host.isEmpty, let port = u.port else {
+            guard let u = URLComponents(string: proxyURL), u.scheme?.lowercased() == "http", let host = u.host,
+                !host.isEmpty, let port = u.port
+            else {
                 throw IdentityError(setting: "callback.proxyUrl", reason: "'\(proxyURL)' is not http://HOST:PORT")
             }
             proxy = (host, port)
@@ -89,11 +102,21 @@ public struct CallbackClient: Sendable {
         var tls = TLSConfiguration.makeClientConfiguration()
         do {
             tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) }
-        } catch { throw IdentityError(setting: "callback.clientCertificatePath", reason: "cannot read a PEM certificate from \(certificatePath): \(error)") }
-        guard !tls.certificateChain.isEmpty else { throw IdentityError(setting: "callback.clientCertificatePath", reason: "\(certificatePath) holds no certificate") }
+        } catch {
+            throw IdentityError(
+                setting: "callback.clientCertificatePath",
+                reason: "cannot read a PEM certificate from \(certificatePath): \(error)")
+        }
+        guard !tls.certificateChain.isEmpty else {
+            throw IdentityError(
+                setting: "callback.clientCertificatePath", reason: "\(certificatePath) holds no certificate")
+        }
         do {
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem))
-        } catch { throw IdentityError(setting: "callback.clientKeyPath", reason: "cannot read a PEM private key from \(keyPath): \(error)") }
+        } catch {
+            throw IdentityError(
+                setting: "callback.clientKeyPath", reason: "cannot read a PEM private key from \(keyPath): \(error)")
+        }
         tls.minimumTLSVersion = .tlsv12
         // a close (also the timeout's) waits at most this long for the server's close_notify
         tls.shutdownTimeout = .milliseconds(250)
@@ -105,13 +128,18 @@ public struct CallbackClient: Sendable {
     }
 
     /// One attempt. Returns the 2xx status, or why the attempt failed.
-    public func deliver(to url: CallbackURLPolicy.VettedURL, target: String, check: CallbackServerCheck) async -> Result<Int, CallbackFailure> {
+    public func deliver(to url: CallbackURLPolicy.VettedURL, target: String, check: CallbackServerCheck) async
+        -> Result<Int, CallbackFailure>
+    {
         var lastError = "no address"
         for address in url.addresses {
             let refusal = NIOLockedValueBox<String?>(nil)
             let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
             do {
-                channel = try await (proxy == nil ? connectDirectly(to: address, url: url, check: check, refusal: refusal)
+                channel =
+                    try await
+                    (proxy == nil
+                    ? connectDirectly(to: address, url: url, check: check, refusal: refusal)
                     : connectThroughProxy(to: address, url: url, check: check, refusal: refusal))
             } catch {
                 lastError = "\(error)"
@@ -124,18 +152,23 @@ public struct CallbackClient: Sendable {
 
     typealias HTTPChannel = NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
 
-    func connectDirectly(to address: [UInt8], url: CallbackURLPolicy.VettedURL, check: CallbackServerCheck,
-                         refusal: NIOLockedValueBox<String?>) async throws -> HTTPChannel {
+    func connectDirectly(
+        to address: [UInt8], url: CallbackURLPolicy.VettedURL, check: CallbackServerCheck,
+        refusal: NIOLockedValueBox<String?>
+    ) async throws -> HTTPChannel {
         try await ClientBootstrap(group: group)
             .connectTimeout(timeout)
-            .connect(to: try SocketAddress(packedIPAddress: ByteBuffer(bytes: address), port: url.port)) { [self] channel in
+            .connect(to: try SocketAddress(packedIPAddress: ByteBuffer(bytes: address), port: url.port)) {
+                [self] channel in
                 channel.eventLoop.makeCompletedFuture { try secure(channel, url: url, check: check, refusal: refusal) }
             }
     }
 
     /// CONNECT <vetted IP literal>:<port> through the proxy, then TLS and HTTP inside the tunnel.
-    func connectThroughProxy(to address: [UInt8], url: CallbackURLPolicy.VettedURL, check: CallbackServerCheck,
-                             refusal: NIOLockedValueBox<String?>) async throws -> HTTPChannel {
+    func connectThroughProxy(
+        to address: [UInt8], url: CallbackURLPolicy.VettedURL, check: CallbackServerCheck,
+        refusal: NIOLockedValueBox<String?>
+    ) async throws -> HTTPChannel {
         guard let proxy else { throw CallbackFailure.connect("no proxy") }
         let literal = address.count == 16 ? "[\(IPAddressBytes.format(address))]" : IPAddressBytes.format(address)
         let deadline = NIODeadline.now() + timeout
@@ -146,9 +179,13 @@ public struct CallbackClient: Sendable {
                     let established = channel.eventLoop.makePromise(of: Void.self)
                     let ops = channel.pipeline.syncOperations
                     try ops.addHandler(HTTPRequestEncoder(), name: "proxy-encoder")
-                    try ops.addHandler(ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)), name: "proxy-decoder")
-                    try ops.addHandler(NIOHTTP1ProxyConnectHandler(targetHost: literal, targetPort: url.port, headers: [:], deadline: deadline,
-                                                                   promise: established), name: "proxy-connect")
+                    try ops.addHandler(
+                        ByteToMessageHandler(HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes)),
+                        name: "proxy-decoder")
+                    try ops.addHandler(
+                        NIOHTTP1ProxyConnectHandler(
+                            targetHost: literal, targetPort: url.port, headers: [:], deadline: deadline,
+                            promise: established), name: "proxy-connect")
                     return (channel, established.futureResult)
                 }
             }
@@ -156,7 +193,9 @@ public struct CallbackClient: Sendable {
             try await tunnel.get()
             try await channel.pipeline.removeHandler(name: "proxy-decoder").get()
             try await channel.pipeline.removeHandler(name: "proxy-encoder").get()
-            return try await channel.eventLoop.submit { [self] in try secure(channel, url: url, check: check, refusal: refusal) }.get()
+            return try await channel.eventLoop.submit { [self] in
+                try secure(channel, url: url, check: check, refusal: refusal)
+            }.get()
         } catch {
             channel.close(promise: nil)
             throw error
@@ -165,8 +204,10 @@ public struct CallbackClient: Sendable {
 
     /// TLS (SNI for a host name, the gateway's client certificate, the server check) and HTTP/1.1 on `channel`.
     /// Runs on the channel's event loop.
-    func secure(_ channel: any Channel, url: CallbackURLPolicy.VettedURL, check: CallbackServerCheck,
-                refusal: NIOLockedValueBox<String?>) throws -> HTTPChannel {
+    func secure(
+        _ channel: any Channel, url: CallbackURLPolicy.VettedURL, check: CallbackServerCheck,
+        refusal: NIOLockedValueBox<String?>
+    ) throws -> HTTPChannel {
         let tls = try NIOSSLClientHandler(
             context: tlsContext, serverHostname: url.hostIsIPLiteral ? nil : url.host,
             customVerificationCallback: { certificates, promise in
@@ -184,8 +225,10 @@ public struct CallbackClient: Sendable {
     }
 
     /// Sends the request and reads the response head (and up to 64 KiB of body, ignored) within the timeout.
-    func exchange(on channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, url: CallbackURLPolicy.VettedURL,
-                  target: String, refusal: NIOLockedValueBox<String?>) async -> Result<Int, CallbackFailure> {
+    func exchange(
+        on channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>, url: CallbackURLPolicy.VettedURL,
+        target: String, refusal: NIOLockedValueBox<String?>
+    ) async -> Result<Int, CallbackFailure> {
         let timedOut = NIOLockedValueBox(false)
         let underlying = channel.channel
         let timer = underlying.eventLoop.scheduleTask(in: timeout) {
@@ -208,7 +251,7 @@ public struct CallbackClient: Sendable {
                     case .head(let h): status = Int(h.status.code)
                     case .body(let b):
                         bodyBytes += b.readableBytes
-                        if bodyBytes > 64 * 1024 { return status } // read up to 64 KiB, ignored
+                        if bodyBytes > 64 * 1024 { return status }  // read up to 64 KiB, ignored
                     case .end: return status
                     }
                 }

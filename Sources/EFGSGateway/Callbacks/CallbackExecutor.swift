@@ -9,7 +9,7 @@ import Metrics
 /// failure counts a retry or — after `callback.maxRetries` — drops the task (or, with
 /// `callback.deleteSubscriptionOnFailure`, the subscription).
 public struct CallbackExecutor: Sendable {
-    let store: any GatewayStore
+    let store: any CallbackStore
     let certificates: CertificateDirectory
     let client: CallbackClient
     let policy: CallbackURLPolicy
@@ -27,7 +27,8 @@ public struct CallbackExecutor: Sendable {
     /// An executor delivering with `client`; `resolve` replaces DNS in tests (deliveries connect only to the
     /// addresses it returns in that attempt).
     public init(
-        store: any GatewayStore, certificates: CertificateDirectory, client: CallbackClient, settings: CallbackSettings,
+        store: any CallbackStore, certificates: CertificateDirectory, client: CallbackClient,
+        settings: CallbackSettings,
         log: EventLog, clock: @escaping @Sendable () -> Date = { Date() },
         resolve: (@Sendable (String) -> [[UInt8]])? = nil
     ) {
@@ -93,12 +94,16 @@ public struct CallbackExecutor: Sendable {
         switch policy.vet(task.url) {
         case .success(let v): vetted = v
         case .failure:
-            scope.error("Security check for callback url has failed.", ["callbackId": task.callbackId, "country": task.country, "url": task.url])
+            scope.error(
+                "Security check for callback url has failed.",
+                ["callbackId": task.callbackId, "country": task.country, "url": task.url])
             return try await failed(task, scope: scope)
         }
         let pins = try await pinnedThumbprints(country: task.country, host: vetted.host, scope: scope)
         guard !pins.isEmpty else {
-            scope.error("Could not find callback certificate.", ["callbackId": task.callbackId, "country": task.country, "thumbprint": ""])
+            scope.error(
+                "Could not find callback certificate.",
+                ["callbackId": task.callbackId, "country": task.country, "thumbprint": ""])
             return try await failed(task, scope: scope)
         }
         let date = UTCDay(epochMillis: task.batchCreatedAt).description
@@ -106,21 +111,35 @@ public struct CallbackExecutor: Sendable {
         let check = CallbackServerCheck(host: vetted.host, pinnedThumbprints: pins, now: clock())
         switch await client.deliver(to: vetted, target: target, check: check) {
         case .success(let status):
-            scope.info("Got 2xx response for callback.", ["retry": String(attempt), "callbackId": task.callbackId, "country": task.country,
-                                                          "batchTag": task.batchTag, "statusCode": String(status)])
+            scope.info(
+                "Got 2xx response for callback.",
+                [
+                    "retry": String(attempt), "callbackId": task.callbackId, "country": task.country,
+                    "batchTag": task.batchTag, "statusCode": String(status),
+                ])
             try await store.deleteCallbackTask(id: task.id)
-            scope.info("Successfully executed callback. Deleting callback task from database",
-                       ["retry": String(attempt), "callbackId": task.callbackId, "country": task.country, "batchTag": task.batchTag, "statusCode": String(status)])
+            scope.info(
+                "Successfully executed callback. Deleting callback task from database",
+                [
+                    "retry": String(attempt), "callbackId": task.callbackId, "country": task.country,
+                    "batchTag": task.batchTag, "statusCode": String(status),
+                ])
             Counter(label: "efgs_callback_attempts_total", dimensions: [("result", "success")]).increment()
             return .delivered
         case .failure(let failure):
             switch failure {
             case .status(let code):
-                scope.error("Got a non 2xx response for callback.", ["callbackId": task.callbackId, "country": task.country, "statusCode": String(code)])
+                scope.error(
+                    "Got a non 2xx response for callback.",
+                    ["callbackId": task.callbackId, "country": task.country, "statusCode": String(code)])
             case .certificate(let reason):
-                scope.error("Could not find callback certificate.", ["callbackId": task.callbackId, "country": task.country, "thumbprint": reason])
+                scope.error(
+                    "Could not find callback certificate.",
+                    ["callbackId": task.callbackId, "country": task.country, "thumbprint": reason])
             default:
-                scope.error("Got no response for callback.", ["callbackId": task.callbackId, "country": task.country, "reason": failure.description])
+                scope.error(
+                    "Got no response for callback.",
+                    ["callbackId": task.callbackId, "country": task.country, "reason": failure.description])
             }
             return try await failed(task, scope: scope)
         }
@@ -135,12 +154,14 @@ public struct CallbackExecutor: Sendable {
         }
         Counter(label: "efgs_callback_tasks_dropped_total").increment()
         if settings.deleteSubscriptionOnFailure {
-            scope.error("Callback reached max amount of retries. Deleting callback subscription.",
-                        ["callbackId": task.callbackId, "country": task.country, "batchTag": task.batchTag])
+            scope.error(
+                "Callback reached max amount of retries. Deleting callback subscription.",
+                ["callbackId": task.callbackId, "country": task.country, "batchTag": task.batchTag])
             try await store.deleteCallbackSubscription(id: task.subscriptionId)
         } else {
-            scope.error("Callback reached max amount of retries. Dropping callback task.",
-                        ["callbackId": task.callbackId, "country": task.country, "batchTag": task.batchTag])
+            scope.error(
+                "Callback reached max amount of retries. Dropping callback task.",
+                ["callbackId": task.callbackId, "country": task.country, "batchTag": task.batchTag])
             try await store.deleteCallbackTask(id: task.id)
         }
         return .dropped

@@ -5,13 +5,15 @@ import Foundation
 /// Callback lock cleanup (PROTOCOL.md §7.5): locks older than `callback.taskLockTimeout` are cleared so tasks
 /// abandoned by a crashed executor become eligible again; runs every `CallbackSettings.lockCleanupInterval`.
 public struct CallbackLockCleanupJob: Sendable {
-    let store: any GatewayStore
+    let store: any CallbackStore
     let log: EventLog
     let settings: CallbackSettings
     let clock: @Sendable () -> Date
 
     /// A cleanup job on `store` with `settings`.
-    public init(store: any GatewayStore, log: EventLog, settings: CallbackSettings, clock: @escaping @Sendable () -> Date) {
+    public init(
+        store: any CallbackStore, log: EventLog, settings: CallbackSettings, clock: @escaping @Sendable () -> Date
+    ) {
         self.store = store
         self.log = log
         self.settings = settings

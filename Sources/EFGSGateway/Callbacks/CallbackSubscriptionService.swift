@@ -7,14 +7,14 @@ import Foundation
 /// certificate naming the host) and unsubscribe, for the authenticated country. Refusals are ``APIError``s logged by
 /// class CallbackService.
 public struct CallbackSubscriptionService: Sendable {
-    let store: any GatewayStore
+    let store: any CallbackStore
     let certificates: CertificateDirectory
     let policy: CallbackURLPolicy
     let clock: @Sendable () -> Date
 
     /// A service over `store` vetting URLs with `policy`.
     public init(
-        store: any GatewayStore, certificates: CertificateDirectory, policy: CallbackURLPolicy,
+        store: any CallbackStore, certificates: CertificateDirectory, policy: CallbackURLPolicy,
         clock: @escaping @Sendable () -> Date
     ) {
         self.store = store
@@ -95,7 +95,8 @@ public struct CallbackSubscriptionService: Sendable {
         case .rules(let reason):
             return refusal(message, "Callback URL violates URL rules", [("url", url), ("reason", reason)])
         case .unresolvable(let host):
-            return refusal(message, "Could not resolve host for callback", [("url", url), ("hostname", host), ("address", "")])
+            return refusal(
+                message, "Could not resolve host for callback", [("url", url), ("hostname", host), ("address", "")])
         case .privateAddress(let host, let address):
             return refusal(
                 message, "IP Address of callback host is from private IP range.",

@@ -8,12 +8,20 @@ public struct CallbackURLPolicy: Sendable {
     /// Resolves a host to address bytes (A and AAAA). Replaceable in tests.
     public var resolve: @Sendable (String) -> [[UInt8]]
 
-    public init(allowLoopback: Bool, resolve: @escaping @Sendable (String) -> [[UInt8]] = CallbackURLPolicy.systemResolve) {
+    public init(
+        allowLoopback: Bool, resolve: @escaping @Sendable (String) -> [[UInt8]] = CallbackURLPolicy.systemResolve
+    ) {
         self.allowLoopback = allowLoopback
         self.resolve = resolve
     }
 
-    public enum Violation: Error, Equatable { case syntax(String), notHTTPS, hasQuery, rules(String), unresolvable(host: String), privateAddress(host: String, address: [UInt8]) }
+    public enum Violation: Error, Equatable {
+        case syntax(String)
+        case notHTTPS, hasQuery
+        case rules(String)
+        case unresolvable(host: String)
+        case privateAddress(host: String, address: [UInt8])
+    }
 
     /// A URL that passed every rule, with the addresses vetted for it: a delivery connects only to these.
     public struct VettedURL: Sendable, Equatable {
@@ -33,7 +41,9 @@ public struct CallbackURLPolicy: Sendable {
 
     /// Applies the rules to `url` and resolves its host; every resolved address must be public.
     public func vet(_ url: String) -> Result<VettedURL, Violation> {
-        guard url.utf8.count <= 256, url.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value != 0x7F }) else {
+        guard url.utf8.count <= 256,
+            url.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value != 0x7F })
+        else {
             return .failure(.rules("length or characters"))
         }
         guard let schemeEnd = url.range(of: "://") else { return .failure(.syntax("not absolute")) }
@@ -50,13 +60,17 @@ public struct CallbackURLPolicy: Sendable {
             guard let close = host.firstIndex(of: "]") else { return .failure(.syntax("bad IPv6 literal")) }
             let after = host[host.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":"), let p = Int(after.dropFirst()), (1...65535).contains(p) else { return .failure(.syntax("bad port")) }
+                guard after.hasPrefix(":"), let p = Int(after.dropFirst()), (1...65535).contains(p) else {
+                    return .failure(.syntax("bad port"))
+                }
                 port = p
             }
             host = String(host[host.index(after: host.startIndex)..<close])
             guard IPAddressBytes.parse(host)?.count == 16 else { return .failure(.syntax("bad IPv6 literal")) }
         } else if let colon = host.lastIndex(of: ":") {
-            guard let p = Int(host[host.index(after: colon)...]), (1...65535).contains(p) else { return .failure(.syntax("bad port")) }
+            guard let p = Int(host[host.index(after: colon)...]), (1...65535).contains(p) else {
+                return .failure(.syntax("bad port"))
+            }
             port = p
             host = String(host[..<colon])
         }
@@ -65,13 +79,17 @@ public struct CallbackURLPolicy: Sendable {
         let addresses = resolve(host)
         guard !addresses.isEmpty else { return .failure(.unresolvable(host: host)) }
         for a in addresses where !isPublic(a) { return .failure(.privateAddress(host: host, address: a)) }
-        return .success(VettedURL(host: host.lowercased(), port: port, path: path.isEmpty ? "/" : String(path), addresses: addresses))
+        return .success(
+            VettedURL(
+                host: host.lowercased(), port: port, path: path.isEmpty ? "/" : String(path), addresses: addresses))
     }
 
-    static let blockedV4: [CIDR] = ["0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
-                                    "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24",
-                                    "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
-                                    "224.0.0.0/4", "240.0.0.0/4"].map { CIDR($0)! }
+    static let blockedV4: [CIDR] = [
+        "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+        "192.0.0.0/24", "192.0.2.0/24", "192.31.196.0/24", "192.52.193.0/24", "192.88.99.0/24",
+        "192.168.0.0/16", "192.175.48.0/24", "198.18.0.0/15", "198.51.100.0/24", "203.0.113.0/24",
+        "224.0.0.0/4", "240.0.0.0/4",
+    ].map { CIDR($0)! }
     static let globalV6 = CIDR("2000::/3")!
     static let blockedV6: [CIDR] = ["2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20"].map { CIDR($0)! }
 

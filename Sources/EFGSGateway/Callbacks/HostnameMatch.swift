@@ -20,7 +20,9 @@ enum HostnameMatch {
         }
         if let ip = IPAddressBytes.parse(host) { return ips.contains(ip) }
         if names.isEmpty && ips.isEmpty && commonNameFallback {
-            names = cert.subject.flatMap { $0 }.filter { $0.type == .RDNAttributeType.commonName }.compactMap { String($0.value)?.lowercased() }
+            names = cert.subject.flatMap { $0 }.filter { $0.type == .RDNAttributeType.commonName }.compactMap {
+                String($0.value)?.lowercased()
+            }
         }
         return names.contains { pattern in
             if pattern == host { return true }

@@ -40,7 +40,8 @@ public struct Authenticator: Sendable {
         let identity = try presentedIdentity(request, now: now)
         let attributes = [("dnString", identity.dnText), ("thumbprint", identity.thumbprint)]
         guard let country = identity.countries.first else {
-            throw Self.refusal(400, "Client Certificate must contain country property", "Country property is missing", attributes)
+            throw Self.refusal(
+                400, "Client Certificate must contain country property", "Country property is missing", attributes)
         }
         guard identity.countries.count == 1 else {
             throw Self.refusal(
@@ -103,7 +104,8 @@ public struct Authenticator: Sendable {
         return PresentedIdentity(thumbprint: facts.thumbprint, countries: facts.countries, dnText: facts.subjectText)
     }
 
-    static func refusal(_ status: Int, _ message: String, _ event: String, _ attributes: [(String, String)]) -> APIError {
+    static func refusal(_ status: Int, _ message: String, _ event: String, _ attributes: [(String, String)]) -> APIError
+    {
         APIError(status, message, event: .init("Authentication", .error, event, attributes))
     }
 }

@@ -4,11 +4,11 @@ import EFGSStore
 /// Certificate-table lookups with the integrity check on every lookup (PROTOCOL.md §7.6): a row whose operator
 /// signature does not verify under the trust anchor is treated as absent and logged (class CertificateService).
 public struct CertificateDirectory: Sendable {
-    let store: any GatewayStore
+    let store: any CertificateStore
     let trustAnchor: TrustAnchor
 
     /// A directory over `store` checked against `trustAnchor`.
-    public init(store: any GatewayStore, trustAnchor: TrustAnchor) {
+    public init(store: any CertificateStore, trustAnchor: TrustAnchor) {
         self.store = store
         self.trustAnchor = trustAnchor
     }

@@ -6,11 +6,11 @@ import Foundation
 /// The operator's decisions on the certificate table (PROTOCOL.md §7.6): import after the onboarding review and
 /// the integrity check, revoke, list and verify. `efgs cert …` parses options and prints; the decisions are here.
 public struct CertificateRegistry: Sendable {
-    let store: any GatewayStore
+    let store: any CertificateStore
     let trustAnchor: TrustAnchor
 
     /// A registry over `store`, checked against `trustAnchor`.
-    public init(store: any GatewayStore, trustAnchor: TrustAnchor) {
+    public init(store: any CertificateStore, trustAnchor: TrustAnchor) {
         self.store = store
         self.trustAnchor = trustAnchor
     }

@@ -38,11 +38,11 @@ public struct CountryDirectory: Sendable {
         }
     }
 
-    let store: any GatewayStore
+    let store: any CertificateStore & StatisticsStore & CallbackStore
     let trustAnchor: TrustAnchor
 
     /// A directory over `store`, integrity-checked with `trustAnchor`.
-    public init(store: any GatewayStore, trustAnchor: TrustAnchor) {
+    public init(store: any CertificateStore & StatisticsStore & CallbackStore, trustAnchor: TrustAnchor) {
         self.store = store
         self.trustAnchor = trustAnchor
     }

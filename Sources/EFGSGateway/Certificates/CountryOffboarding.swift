@@ -15,11 +15,11 @@ public struct CountryOffboarding: Sendable {
         public var subscriptionsDeleted: Int
     }
 
-    let store: any GatewayStore
+    let store: any CertificateStore & CallbackStore
     let log: EventLog
 
     /// Offboarding on `store`, logging to `log`.
-    public init(store: any GatewayStore, log: EventLog) {
+    public init(store: any CertificateStore & CallbackStore, log: EventLog) {
         self.store = store
         self.log = log
     }

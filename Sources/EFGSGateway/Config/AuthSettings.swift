@@ -43,7 +43,9 @@ public struct AuthSettings: Sendable {
         tlsCertificatePath = tls.string("certificatePath")
         tlsPrivateKeyPath = tls.string("privateKeyPath")
         if mode == .mutualTLS {
-            if tlsCertificatePath == nil { throw tls.invalid("certificatePath", "required when auth.mode is mutualTLS") }
+            if tlsCertificatePath == nil {
+                throw tls.invalid("certificatePath", "required when auth.mode is mutualTLS")
+            }
             if tlsPrivateKeyPath == nil { throw tls.invalid("privateKeyPath", "required when auth.mode is mutualTLS") }
         }
     }

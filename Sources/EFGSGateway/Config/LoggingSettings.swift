@@ -21,7 +21,8 @@ public struct LoggingSettings: Sendable {
         forwarder.tls = try syslogSettings.bool("tls", default: false)
         forwarder.caPath = syslogSettings.string("caPath")
         let facility = syslogSettings.string("facility") ?? "local0"
-        let code = SyslogMessage.facilities[facility.lowercased()]
+        let code =
+            SyslogMessage.facilities[facility.lowercased()]
             ?? Int(facility).flatMap { (0...23).contains($0) ? $0 : nil }
         guard let code else {
             throw syslogSettings.invalid(

@@ -41,7 +41,8 @@ struct SettingsReader {
     }
 
     func string(_ key: String) -> String? {
-        let value = reader.string(forKey: ConfigKey(key))
+        let value =
+            reader.string(forKey: ConfigKey(key))
             ?? reader.stringArray(forKey: ConfigKey(key))?.joined(separator: ",")
         guard let trimmed = value?.trimmingCharacters(in: .whitespaces), !trimmed.isEmpty else { return nil }
         return trimmed

@@ -9,7 +9,9 @@ enum StorageSettings {
         }
         var keys: [String: [UInt8]] = [:]
         for entry in entries {
-            guard let colon = entry.firstIndex(of: ":") else { throw settings.invalid("keys", "entry is not KEYID:BASE64") }
+            guard let colon = entry.firstIndex(of: ":") else {
+                throw settings.invalid("keys", "entry is not KEYID:BASE64")
+            }
             let id = String(entry[..<colon])
             guard StorageCipher.isValidKeyId(id) else {
                 throw settings.invalid("keys", "key id '\(id)' must be 1–32 characters [A-Za-z0-9_-]")

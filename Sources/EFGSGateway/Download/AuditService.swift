@@ -5,12 +5,12 @@ import Foundation
 /// The audit of a download batch (PROTOCOL.md §5.5, §7.4): one entry per upload batch of another country in the
 /// batch, in download order, with the certificate snapshots and operator signatures stored at upload time.
 public struct AuditService: Sendable {
-    let store: any GatewayStore
+    let store: any DownloadStore
     let requestedDate: RequestedDate
     let clock: @Sendable () -> Date
 
     /// An audit service over `store`; `maxAgeDays` is `download.maxAgeDays`.
-    public init(store: any GatewayStore, maxAgeDays: Int, clock: @escaping @Sendable () -> Date) {
+    public init(store: any DownloadStore, maxAgeDays: Int, clock: @escaping @Sendable () -> Date) {
         self.store = store
         self.requestedDate = RequestedDate(maxAgeDays: maxAgeDays)
         self.clock = clock

@@ -16,13 +16,16 @@ public struct DownloadService: Sendable {
         public var encodedKeys: [[UInt8]]
     }
 
-    let store: any GatewayStore
+    let store: any DownloadStore & StatisticsStore
     let cipher: StorageCipher
     let requestedDate: RequestedDate
     let clock: @Sendable () -> Date
 
     /// A download service over `store`; `maxAgeDays` is `download.maxAgeDays`.
-    public init(store: any GatewayStore, cipher: StorageCipher, maxAgeDays: Int, clock: @escaping @Sendable () -> Date) {
+    public init(
+        store: any DownloadStore & StatisticsStore, cipher: StorageCipher, maxAgeDays: Int,
+        clock: @escaping @Sendable () -> Date
+    ) {
         self.store = store
         self.cipher = cipher
         self.requestedDate = RequestedDate(maxAgeDays: maxAgeDays)

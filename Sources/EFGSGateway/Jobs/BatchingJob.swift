@@ -6,13 +6,14 @@ import Metrics
 /// Batching (PROTOCOL.md §7.3): one run creates download batches from the oldest unbatched upload batches until
 /// none is left or `batching.timeLimit` passes.
 public struct BatchingJob: Sendable {
-    let store: any GatewayStore
+    let store: any BatchStore
     let log: EventLog
     let settings: BatchingSettings
     let clock: @Sendable () -> Date
 
     /// A batching job on `store` with `settings` (`docLimit`, `timeLimit`).
-    public init(store: any GatewayStore, log: EventLog, settings: BatchingSettings, clock: @escaping @Sendable () -> Date) {
+    public init(store: any BatchStore, log: EventLog, settings: BatchingSettings, clock: @escaping @Sendable () -> Date)
+    {
         self.store = store
         self.log = log
         self.settings = settings

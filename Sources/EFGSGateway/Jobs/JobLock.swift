@@ -10,7 +10,7 @@ public struct JobLock: Sendable {
     public let name: String
     /// This process: host, pid and a random suffix.
     public let holder: String
-    let store: any GatewayStore
+    let store: any JobLockStore
     let log: EventLog
     let lease: Double
     let clock: @Sendable () -> Date
@@ -28,7 +28,7 @@ public struct JobLock: Sendable {
 
     /// The lock `name` for `holder` with a lease of `lease` seconds.
     public init(
-        _ name: String, store: any GatewayStore, log: EventLog, lease: Double,
+        _ name: String, store: any JobLockStore, log: EventLog, lease: Double,
         clock: @escaping @Sendable () -> Date = { Date() }, holder: String = JobLock.processHolder
     ) {
         self.name = name

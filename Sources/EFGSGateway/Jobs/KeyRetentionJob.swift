@@ -6,13 +6,15 @@ import Metrics
 /// Key retention (PROTOCOL.md §7.7): deletes upload batches accepted more than `retention.keyRetentionDays` ago,
 /// in chunks of `retention.chunkSize`.
 public struct KeyRetentionJob: Sendable {
-    let store: any GatewayStore
+    let store: any StatisticsStore
     let log: EventLog
     let settings: RetentionSettings
     let clock: @Sendable () -> Date
 
     /// A retention job on `store` with `settings`.
-    public init(store: any GatewayStore, log: EventLog, settings: RetentionSettings, clock: @escaping @Sendable () -> Date) {
+    public init(
+        store: any StatisticsStore, log: EventLog, settings: RetentionSettings, clock: @escaping @Sendable () -> Date
+    ) {
         self.store = store
         self.log = log
         self.settings = settings

@@ -24,7 +24,7 @@ public struct PeriodicJobService: Service {
 
     /// Runs until graceful shutdown.
     public func run() async throws {
-        try await withGracefulShutdownHandler {
+        await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 do {
                     try await job()

@@ -5,12 +5,12 @@ import Foundation
 /// Statistics retention (PROTOCOL.md §7.7): statistics rows, old download batches (never the newest) and old
 /// callback tasks older than `retention.statisticsRetentionDays`; runs daily.
 public struct StatisticsRetentionJob: Sendable {
-    let store: any GatewayStore
+    let store: any StatisticsStore
     let settings: RetentionSettings
     let clock: @Sendable () -> Date
 
     /// A statistics-retention job on `store` with `settings`.
-    public init(store: any GatewayStore, settings: RetentionSettings, clock: @escaping @Sendable () -> Date) {
+    public init(store: any StatisticsStore, settings: RetentionSettings, clock: @escaping @Sendable () -> Date) {
         self.store = store
         self.settings = settings
         self.clock = clock

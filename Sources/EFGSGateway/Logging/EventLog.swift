@@ -37,15 +37,18 @@ public final class EventLog: Sendable {
     /// threads log at once.
     let order = NIOLock()
 
-    public init(minimumLevel: EventLevel = .info, syslog: SyslogForwarder? = nil, sink: (@Sendable (String) -> Void)? = nil) {
+    public init(
+        minimumLevel: EventLevel = .info, syslog: SyslogForwarder? = nil, sink: (@Sendable (String) -> Void)? = nil
+    ) {
         self.minimumLevel = minimumLevel
         self.syslog = syslog
         hostname = ProcessInfo.processInfo.hostName
         pid = String(ProcessInfo.processInfo.processIdentifier)
         // called under `order` only, so lines never interleave
-        self.sink = sink ?? { line in
-            _ = try? FileDescriptor.standardOutput.writeAll((line + "\n").utf8)
-        }
+        self.sink =
+            sink ?? { line in
+                _ = try? FileDescriptor.standardOutput.writeAll((line + "\n").utf8)
+            }
     }
 
     /// A logger for one request or job run: a fresh 16-hex trace/span id and the component (`class`) name.
@@ -77,7 +80,10 @@ public final class EventLog: Sendable {
         var inBreak = false
         for ch in value.unicodeScalars {
             if ch == "\r" || ch == "\n" {
-                if !inBreak { out += ", "; inBreak = true }
+                if !inBreak {
+                    out += ", "
+                    inBreak = true
+                }
                 continue
             }
             inBreak = false

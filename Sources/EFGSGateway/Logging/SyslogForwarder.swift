@@ -20,7 +20,12 @@ public struct SyslogMessage: Sendable, Equatable {
     /// RFC 5424 §6.2.1 severity of an event level: ERROR → 3 (error), WARN → 4 (warning), INFO → 6
     /// (informational), DEBUG → 7 (debug).
     public static func severity(_ level: EventLevel) -> Int {
-        switch level { case .error: 3; case .warn: 4; case .info: 6; case .debug: 7 }
+        switch level {
+        case .error: 3
+        case .warn: 4
+        case .info: 6
+        case .debug: 7
+        }
     }
 
     public var facility: Int
@@ -33,21 +38,30 @@ public struct SyslogMessage: Sendable, Equatable {
     /// The §7.9 line, unchanged.
     public var line: String
 
-    public init(facility: Int, level: EventLevel, timestamp: Date, hostname: String, procId: String, msgId: String, line: String) {
-        self.facility = facility; self.level = level; self.timestamp = timestamp
-        self.hostname = hostname; self.procId = procId; self.msgId = msgId; self.line = line
+    public init(
+        facility: Int, level: EventLevel, timestamp: Date, hostname: String, procId: String, msgId: String, line: String
+    ) {
+        self.facility = facility
+        self.level = level
+        self.timestamp = timestamp
+        self.hostname = hostname
+        self.procId = procId
+        self.msgId = msgId
+        self.line = line
     }
 
     /// The header fields are PRINTUSASCII (33…126) of bounded length (RFC 5424 §6.2); `-` when empty.
     static func headerField(_ s: String, max: Int) -> String {
-        let printable = String(String.UnicodeScalarView(s.unicodeScalars.filter { (33...126).contains($0.value) }).prefix(max))
+        let printable = String(
+            String.UnicodeScalarView(s.unicodeScalars.filter { (33...126).contains($0.value) }).prefix(max))
         return printable.isEmpty ? "-" : printable
     }
 
     /// The SYSLOG-MSG bytes. MSG is the line; a line that is not pure ASCII starts with the BOM (RFC 5424 §6.4).
     public var syslogMessage: [UInt8] {
         let pri = facility * 8 + Self.severity(level)
-        let header = "<\(pri)>1 \(UTCTimestamp.format(timestamp)) \(Self.headerField(hostname, max: 255)) efgs "
+        let header =
+            "<\(pri)>1 \(UTCTimestamp.format(timestamp)) \(Self.headerField(hostname, max: 255)) efgs "
             + "\(Self.headerField(procId, max: 128)) \(Self.headerField(msgId, max: 32)) - "
         var bytes = Array(header.utf8)
         let msg = Array(line.utf8)
@@ -77,7 +91,11 @@ public final class SyslogForwarder: Sendable {
         public var facility: Int
 
         public init(host: String, port: Int = 601, tls: Bool = false, caPath: String? = nil, facility: Int = 16) {
-            self.host = host; self.port = port; self.tls = tls; self.caPath = caPath; self.facility = facility
+            self.host = host
+            self.port = port
+            self.tls = tls
+            self.caPath = caPath
+            self.facility = facility
         }
     }
 
@@ -103,7 +121,9 @@ public final class SyslogForwarder: Sendable {
     let group: any EventLoopGroup
     let writer = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
-    public init(settings: Settings, capacity: Int = 10_000, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    public init(
+        settings: Settings, capacity: Int = 10_000, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) throws {
         self.settings = settings
         self.capacity = capacity
         self.group = group
@@ -123,14 +143,20 @@ public final class SyslogForwarder: Sendable {
 
     /// Queues one event line; never blocks on the network.
     public func send(level: EventLevel, component: String, timestamp: Date, line: String) {
-        let frame = SyslogMessage(facility: settings.facility, level: level, timestamp: timestamp, hostname: hostname,
-                                  procId: procId, msgId: component, line: line).frame
+        let frame = SyslogMessage(
+            facility: settings.facility, level: level, timestamp: timestamp, hostname: hostname,
+            procId: procId, msgId: component, line: line
+        ).frame
         let (waiter, dropped): (CheckedContinuation<Void, Never>?, Bool) = state.withLockedValue { s in
             guard !s.closing else { return (nil, false) }
             s.queue.append((s.nextSeq, frame))
             s.nextSeq += 1
             var dropped = false
-            if s.queue.count > capacity { s.queue.removeFirst(); s.dropped += 1; dropped = true }
+            if s.queue.count > capacity {
+                s.queue.removeFirst()
+                s.dropped += 1
+                dropped = true
+            }
             defer { s.wakeUp = nil }
             return (s.wakeUp, dropped)
         }
@@ -153,7 +179,7 @@ public final class SyslogForwarder: Sendable {
         timer.cancel()
         stopAccepting()
         let task = writer.withLockedValue { $0 }
-        task?.cancel() // ends a back-off sleep at once
+        task?.cancel()  // ends a back-off sleep at once
         await task?.value
     }
 
@@ -161,7 +187,10 @@ public final class SyslogForwarder: Sendable {
     func stopAccepting() {
         let (waiter, drained) = state.withLockedValue { s in
             s.closing = true
-            defer { s.wakeUp = nil; s.drained = [] }
+            defer {
+                s.wakeUp = nil
+                s.drained = []
+            }
             return (s.wakeUp, s.drained)
         }
         waiter?.resume()
@@ -179,7 +208,10 @@ public final class SyslogForwarder: Sendable {
         }
     }
 
-    enum WriterStep { case write([(seq: UInt64, frame: [UInt8])]), wait, stop }
+    enum WriterStep {
+        case write([(seq: UInt64, frame: [UInt8])])
+        case wait, stop
+    }
 
     /// The writer: waits for lines, (re)connects, writes them in order (up to `writeChunk` per flush) and removes
     /// them once the write succeeded.
@@ -208,7 +240,10 @@ public final class SyslogForwarder: Sendable {
             case .write(let frames):
                 do {
                     // the collector closed the connection (restart, idle timeout): reconnect rather than write into it
-                    if let open = channel, !open.isActive { try? await open.close(); channel = nil }
+                    if let open = channel, !open.isActive {
+                        try? await open.close()
+                        channel = nil
+                    }
                     if channel == nil { channel = try await connect() }
                     var buffer = channel!.allocator.buffer(capacity: frames.reduce(0) { $0 + $1.frame.count })
                     for f in frames { buffer.writeBytes(f.frame) }
@@ -234,14 +269,16 @@ public final class SyslogForwarder: Sendable {
     }
 
     func connect() async throws -> any Channel {
-        let tlsContext = self.tlsContext, host = settings.host
+        let tlsContext = self.tlsContext
+        let host = settings.host
         return try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tlsContext {
                         let serverName = IPAddressBytes.parse(host) == nil ? host : nil
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tlsContext, serverHostname: serverName))
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tlsContext, serverHostname: serverName))
                     }
                 }
             }

@@ -22,8 +22,10 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
     /// Whether `address` (4 or 16 bytes; an IPv4-mapped IPv6 address counts as its IPv4 address) is in the network.
     public func contains(_ address: [UInt8]) -> Bool {
         var addr = address
-        if addr.count == 16, network.count == 4, addr[0..<10].allSatisfy({ $0 == 0 }), addr[10] == 0xFF, addr[11] == 0xFF {
-            addr = Array(addr[12...]) // IPv4-mapped IPv6 peer
+        if addr.count == 16, network.count == 4, addr[0..<10].allSatisfy({ $0 == 0 }), addr[10] == 0xFF,
+            addr[11] == 0xFF
+        {
+            addr = Array(addr[12...])  // IPv4-mapped IPv6 peer
         }
         guard addr.count == network.count else { return false }
         var bits = prefix

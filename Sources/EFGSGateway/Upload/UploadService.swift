@@ -36,7 +36,7 @@ public struct UploadService: Sendable {
         case duplicates(UploadMultiStatus)
     }
 
-    let store: any GatewayStore
+    let store: any UploadStore & BatchStore
     let cipher: StorageCipher
     let signatures: SignatureCheck
     let settings: ProtocolSettings
@@ -47,7 +47,8 @@ public struct UploadService: Sendable {
 
     /// An upload service storing into `store`.
     public init(
-        store: any GatewayStore, cipher: StorageCipher, signatures: SignatureCheck, settings: ProtocolSettings,
+        store: any UploadStore & BatchStore, cipher: StorageCipher, signatures: SignatureCheck,
+        settings: ProtocolSettings,
         docLimit: Int, clock: @escaping @Sendable () -> Date, onDocLimitReached: @escaping @Sendable () -> Void
     ) {
         self.store = store
@@ -146,7 +147,8 @@ public struct UploadService: Sendable {
     }
 
     /// A refusal logged by class UploadController.
-    static func refusal(_ status: Int, _ message: String, _ event: String, _ attributes: [(String, String)]) -> APIError {
+    static func refusal(_ status: Int, _ message: String, _ event: String, _ attributes: [(String, String)]) -> APIError
+    {
         APIError(status, message, event: .init("UploadController", .error, event, attributes))
     }
 }

@@ -26,7 +26,8 @@ public struct UploadMultiStatus: Codable, Sendable, Equatable {
 
     /// The exact bytes the gateway sends: `{"500":[…],"201":[…],"409":[…]}`.
     public func encoded() -> [UInt8] {
-        let text = "{\"500\":\(JSONText.array(failed)),\"201\":\(JSONText.array(fresh)),"
+        let text =
+            "{\"500\":\(JSONText.array(failed)),\"201\":\(JSONText.array(fresh)),"
             + "\"409\":\(JSONText.array(conflicts))}"
         return Array(text.utf8)
     }

@@ -69,7 +69,8 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
                 binds.append(.blob(ByteBuffer(bytes: k.dedupMAC)))
                 binds.append(.blob(ByteBuffer(bytes: k.sealedPayload)))
             }
-            let sql = "INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload) VALUES "
+            let sql =
+                "INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload) VALUES "
                 + repeatElement("(?, ?, ?, ?)", count: slice.count).joined(separator: ", ")
             try await connection.query(sql, binds) { _ in }
         }

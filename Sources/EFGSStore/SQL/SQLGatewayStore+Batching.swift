@@ -6,10 +6,12 @@ import SQLKit
 extension SQLGatewayStore {
     public func createDownloadBatch(now: Date, docLimit: Int) async throws -> DownloadBatchRecord? {
         try await backend.transaction { db in
-            let candidates = try await db.raw("""
+            let candidates = try await db.raw(
+                """
                 SELECT id, key_count, format FROM upload_batches WHERE download_batch_tag IS NULL ORDER BY id \
                 LIMIT \(literal: docLimit + 1)
-                """).all()
+                """
+            ).all()
             guard let first = candidates.first else { return nil }
             let format = try first.decode(column: "format", as: String.self)
             var ids: [Int64] = []
@@ -23,28 +25,37 @@ extension SQLGatewayStore {
             }
             let nowMillis = UTCTimestamp.millis(now)
             let day = UTCDay(epochMillis: nowMillis)
-            let maxN = try await db.raw("""
-                SELECT MAX(tag_number) AS n FROM download_batches WHERE tag_day = \(bind: day.epochDay)
-                """).first()?.decode(column: "n", as: Int?.self) ?? 0
+            let maxN =
+                try await db.raw(
+                    """
+                    SELECT MAX(tag_number) AS n FROM download_batches WHERE tag_day = \(bind: day.epochDay)
+                    """
+                ).first()?.decode(column: "n", as: Int?.self) ?? 0
             let tag = BatchTag(day: day, number: maxN + 1).description
-            try await db.raw("""
+            try await db.raw(
+                """
                 UPDATE download_batches SET next_tag = \(bind: tag) WHERE seq = (SELECT MAX(seq) FROM download_batches)
-                """).run()
-            try await db.raw("""
+                """
+            ).run()
+            try await db.raw(
+                """
                 INSERT INTO download_batches (tag, tag_day, tag_number, created_at, next_tag, key_count, format)
                 VALUES (\(bind: tag), \(bind: day.epochDay), \(bind: maxN + 1), \(bind: nowMillis), NULL,
                         \(bind: total), \(bind: format))
-                """).run()
+                """
+            ).run()
             try await db.raw("UPDATE upload_batches SET download_batch_tag = \(bind: tag) WHERE id IN (\(binds: ids))")
                 .run()
             // one callback task per subscription; predecessor = that subscription's most recent existing task
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO callback_tasks (subscription_id, batch_tag, batch_created_at, created_at, retries,
                                             predecessor_id)
                 SELECT s.id, \(bind: tag), \(bind: nowMillis), \(bind: nowMillis), 0,
                        (SELECT MAX(t.id) FROM callback_tasks t WHERE t.subscription_id = s.id)
                 FROM callback_subscriptions s
-                """).run()
+                """
+            ).run()
             guard let format = WireFormat(rawValue: format) else {
                 throw StoreError.corruptValue(format, table: "upload_batches", column: "format")
             }
@@ -54,9 +65,11 @@ extension SQLGatewayStore {
 
     public func unbatchedKeyCount() async throws -> Int {
         try await backend.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT COALESCE(SUM(key_count), 0) AS n FROM upload_batches WHERE download_batch_tag IS NULL
-                """).first()?.decode(column: "n", as: Int.self) ?? 0
+                """
+            ).first()?.decode(column: "n", as: Int.self) ?? 0
         }
     }
 }

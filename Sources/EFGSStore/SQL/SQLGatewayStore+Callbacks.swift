@@ -6,9 +6,11 @@ extension SQLGatewayStore {
 
     public func callbackSubscriptions(country: String) async throws -> [CallbackSubscription] {
         try await backend.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT * FROM callback_subscriptions WHERE country = \(bind: country) ORDER BY created_at, id
-                """).all().map { r in
+                """
+            ).all().map { r in
                 CallbackSubscription(
                     id: try r.decode(column: "id", as: Int64.self),
                     country: try r.decode(column: "country", as: String.self),
@@ -21,20 +23,24 @@ extension SQLGatewayStore {
 
     public func upsertCallbackSubscription(country: String, callbackId: String, url: String, now: Int64) async throws {
         try await backend.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO callback_subscriptions (country, callback_id, url, created_at)
                 VALUES (\(bind: country), \(bind: callbackId), \(bind: url), \(bind: now))
                 ON CONFLICT (country, callback_id) DO UPDATE SET url = excluded.url
-                """).run()
+                """
+            ).run()
         }
     }
 
     public func deleteCallbackSubscription(country: String, callbackId: String) async throws -> Bool {
         try await backend.transaction { db in
-            let found = try await db.raw("""
+            let found = try await db.raw(
+                """
                 SELECT id FROM callback_subscriptions
                 WHERE country = \(bind: country) AND callback_id = \(bind: callbackId)
-                """).first()
+                """
+            ).first()
             guard let row = found else {
                 return false
             }
@@ -47,10 +53,12 @@ extension SQLGatewayStore {
 
     public func deleteCallbackSubscriptions(country: String) async throws -> Int {
         try await backend.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 DELETE FROM callback_tasks WHERE subscription_id IN \
                 (SELECT id FROM callback_subscriptions WHERE country = \(bind: country))
-                """).run()
+                """
+            ).run()
             return try await db.raw("DELETE FROM callback_subscriptions WHERE country = \(bind: country) RETURNING id")
                 .all().count
         }
@@ -67,7 +75,8 @@ extension SQLGatewayStore {
 
     public func claimCallbackTask(now: Int64, lastTryBefore: Int64) async throws -> CallbackTask? {
         try await backend.transaction { db in
-            let candidates = try await db.raw("""
+            let candidates = try await db.raw(
+                """
                 SELECT t.id, t.subscription_id, t.batch_tag, t.batch_created_at, t.retries,
                        s.country, s.callback_id, s.url
                 FROM callback_tasks t JOIN callback_subscriptions s ON s.id = t.subscription_id
@@ -78,14 +87,17 @@ extension SQLGatewayStore {
                   AND NOT EXISTS (SELECT 1 FROM callback_tasks o
                                   WHERE o.subscription_id = t.subscription_id AND o.locked_at IS NOT NULL)
                 ORDER BY t.id LIMIT 8
-                """).all()
+                """
+            ).all()
             for r in candidates {
                 let id = try r.decode(column: "id", as: Int64.self)
                 // the conditional update is the claim: another executor may have taken the task meanwhile
-                let claimed = try await db.raw("""
+                let claimed = try await db.raw(
+                    """
                     UPDATE callback_tasks SET locked_at = \(bind: now) WHERE id = \(bind: id) AND locked_at IS NULL
                     RETURNING id
-                    """).all()
+                    """
+                ).all()
                 guard !claimed.isEmpty else { continue }
                 return CallbackTask(
                     id: id,
@@ -109,19 +121,23 @@ extension SQLGatewayStore {
 
     public func recordCallbackFailure(id: Int64, now: Int64) async throws {
         try await backend.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 UPDATE callback_tasks SET retries = retries + 1, last_try = \(bind: now), locked_at = NULL
                 WHERE id = \(bind: id)
-                """).run()
+                """
+            ).run()
         }
     }
 
     public func releaseCallbackLocks(lockedBefore: Int64) async throws -> Int {
         try await backend.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 UPDATE callback_tasks SET locked_at = NULL
                 WHERE locked_at IS NOT NULL AND locked_at < \(bind: lockedBefore) RETURNING id
-                """).all().count
+                """
+            ).all().count
         }
     }
 

@@ -4,13 +4,15 @@ import SQLKit
 extension SQLGatewayStore {
     public func insertCertificate(_ row: CertificateRow) async throws -> CertificateRow {
         try await backend.transaction { db in
-            let id = try await db.raw("""
+            let id = try await db.raw(
+                """
                 INSERT INTO certificates (created_at, thumbprint, country, type, revoked, host, pem, operator_signature)
                 VALUES (\(bind: row.createdAt), \(bind: row.thumbprint), \(bind: row.country),
                         \(bind: row.type.rawValue), \(bind: row.revoked ? 1 : 0), \(bind: row.host), \(bind: row.pem),
                         \(bind: row.operatorSignature))
                 RETURNING id
-                """).first()!.decode(column: "id", as: Int64.self)
+                """
+            ).first()!.decode(column: "id", as: Int64.self)
             var r = row
             r.id = id
             return r
@@ -19,10 +21,12 @@ extension SQLGatewayStore {
 
     public func certificates(thumbprint: String, type: CertificateType) async throws -> [CertificateRow] {
         try await backend.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT * FROM certificates WHERE thumbprint = \(bind: thumbprint) AND type = \(bind: type.rawValue)
                 ORDER BY id
-                """).all().map(Self.certificateRow)
+                """
+            ).all().map(Self.certificateRow)
         }
     }
 

@@ -11,10 +11,12 @@ extension SQLGatewayStore {
 
     public func firstDownloadBatch(createdAtOrAfter millis: Int64) async throws -> DownloadBatchRecord? {
         try await backend.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT * FROM download_batches WHERE created_at >= \(bind: millis)
                 ORDER BY created_at, tag_number LIMIT 1
-                """).first().map(Self.downloadBatch)
+                """
+            ).first().map(Self.downloadBatch)
         }
     }
 
@@ -25,12 +27,14 @@ extension SQLGatewayStore {
 
     public func auditEntries(batchTag: String, excludingCountry: String) async throws -> [UploadBatchRecord] {
         try await backend.read { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 SELECT * FROM upload_batches u
                 WHERE u.download_batch_tag = \(bind: batchTag) AND u.country <> \(bind: excludingCountry)
                   AND EXISTS (SELECT 1 FROM diagnosis_keys k WHERE k.upload_batch_id = u.id)
                 ORDER BY u.id
-                """).all().map(Self.uploadBatch)
+                """
+            ).all().map(Self.uploadBatch)
         }
     }
 

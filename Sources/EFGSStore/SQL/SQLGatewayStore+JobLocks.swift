@@ -4,13 +4,15 @@ import SQLKit
 extension SQLGatewayStore {
     public func acquireJobLock(name: String, holder: String, now: Int64, leaseUntil: Int64) async throws -> Bool {
         try await backend.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO job_locks (name, holder, lease_until)
                 VALUES (\(bind: name), \(bind: holder), \(bind: leaseUntil))
                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, lease_until = excluded.lease_until
                   WHERE job_locks.lease_until < \(bind: now) OR job_locks.holder = excluded.holder
                 RETURNING holder
-                """).first() != nil
+                """
+            ).first() != nil
         }
     }
 

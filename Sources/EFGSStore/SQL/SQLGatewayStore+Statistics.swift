@@ -14,12 +14,14 @@ extension SQLGatewayStore {
         while true {
             let limit = chunkSize
             let n = try await backend.transaction { db in
-                try await db.raw("""
+                try await db.raw(
+                    """
                     DELETE FROM diagnosis_keys WHERE id IN (
                       SELECT k.id FROM diagnosis_keys k JOIN upload_batches u ON k.upload_batch_id = u.id
                       WHERE u.accepted_at < \(bind: cutoff) LIMIT \(literal: limit))
                     RETURNING id
-                    """).all().count
+                    """
+                ).all().count
             }
             deleted += n
             if n < chunkSize { break }
@@ -27,19 +29,23 @@ extension SQLGatewayStore {
         // the upload-batch records (signature and certificate snapshots) go with their keys; tags and
         // statistics stay
         try await backend.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 DELETE FROM upload_batches WHERE accepted_at < \(bind: cutoff)
                   AND NOT EXISTS (SELECT 1 FROM diagnosis_keys k WHERE k.upload_batch_id = upload_batches.id)
-                """).run()
+                """
+            ).run()
         }
         let after = try await storedKeyCount()
         let result = CleanupResult(cutoff: cutoff, keysDeleted: deleted, keysBefore: before, keysAfter: after)
         let total = deleted
         try await backend.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO statistics_cleanups (time, cutoff, keys_deleted, keys_before, keys_after)
                 VALUES (\(bind: Self.nowMillis()), \(bind: cutoff), \(bind: total), \(bind: before), \(bind: after))
-                """).run()
+                """
+            ).run()
         }
         return result
     }
@@ -55,20 +61,24 @@ extension SQLGatewayStore {
                 .all().count
             n += try await db.raw("DELETE FROM callback_tasks WHERE created_at < \(bind: cutoff) RETURNING id")
                 .all().count
-            n += try await db.raw("""
+            n += try await db.raw(
+                """
                 DELETE FROM download_batches WHERE created_at < \(bind: cutoff)
                   AND seq <> (SELECT MAX(seq) FROM download_batches) RETURNING seq
-                """).all().count
+                """
+            ).all().count
             return n
         }
     }
 
     public func recordDownloadStatistic(time: Int64, country: String, batchTag: String, keyCount: Int) async throws {
         try await backend.transaction { db in
-            try await db.raw("""
+            try await db.raw(
+                """
                 INSERT INTO statistics_downloads (time, country, batch_tag, key_count)
                 VALUES (\(bind: time), \(bind: country), \(bind: batchTag), \(bind: keyCount))
-                """).run()
+                """
+            ).run()
         }
     }
 

@@ -27,7 +27,7 @@ extension SQLGatewayStore {
                         batch, keys: keys, inRequestDuplicates: inRequest, queryStoredDuplicates: attempt > 0,
                         backend: backend, db: db)
                 }
-            } catch where backend.isUniqueViolation(error) && attempt < 2 {
+            } catch  where backend.isUniqueViolation(error) && attempt < 2 {
                 continue
             }
         }
@@ -39,9 +39,11 @@ extension SQLGatewayStore {
         _ batch: UploadBatchRecord, keys: [StoredKey], inRequestDuplicates: Set<Int>, queryStoredDuplicates: Bool,
         backend: any SQLBackend, db: any SQLDatabase
     ) async throws -> UploadStoreOutcome {
-        let reserved = try await db.raw("""
+        let reserved = try await db.raw(
+            """
             SELECT 1 AS x FROM upload_tags WHERE country = \(bind: batch.country) AND tag = \(bind: batch.uploadTag)
-            """).first()
+            """
+        ).first()
         if reserved != nil {
             return .tagExists
         }
@@ -51,11 +53,14 @@ extension SQLGatewayStore {
             let duplicates = inRequestDuplicates.union(storedPositions)
             if !duplicates.isEmpty { return .duplicates(duplicates) }
         }
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO upload_tags (country, tag, reserved_at)
             VALUES (\(bind: batch.country), \(bind: batch.uploadTag), \(bind: batch.acceptedAt))
-            """).run()
-        let id = try await db.raw("""
+            """
+        ).run()
+        let id = try await db.raw(
+            """
             INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature,
               auth_thumbprint, auth_pem, auth_operator_signature, signer_thumbprint, signer_pem,
               signer_operator_signature)
@@ -65,13 +70,16 @@ extension SQLGatewayStore {
               \(bind: batch.authPEM), \(bind: batch.authOperatorSignature), \(bind: batch.signerThumbprint),
               \(bind: batch.signerPEM), \(bind: batch.signerOperatorSignature))
             RETURNING id
-            """).first()!.decode(column: "id", as: Int64.self)
+            """
+        ).first()!.decode(column: "id", as: Int64.self)
         try await backend.insertKeys(keys, uploadBatchId: id, db: db)
-        try await db.raw("""
+        try await db.raw(
+            """
             INSERT INTO statistics_uploads (time, country, upload_tag, key_count)
             VALUES (\(bind: batch.acceptedAt), \(bind: batch.country), \(bind: batch.uploadTag),
               \(bind: batch.keyCount))
-            """).run()
+            """
+        ).run()
         return .stored(uploadBatchId: id)
     }
 

@@ -57,9 +57,11 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
         }
         try await backend.transaction { db in
             try await serialised(db)
-            try await db.raw("""
+            try await db.raw(
+                """
                 CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)
-                """).run()
+                """
+            ).run()
         }
         var applied: [Int] = []
         for m in Migrations.all(dialect) {
@@ -68,10 +70,12 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
                 let found = db.raw("SELECT version FROM schema_migrations WHERE version = \(bind: m.version)")
                 if try await found.first() != nil { return false }
                 for s in m.statements { try await db.raw(SQLQueryString(s)).run() }
-                try await db.raw("""
+                try await db.raw(
+                    """
                     INSERT INTO schema_migrations (version, applied_at)
                     VALUES (\(bind: m.version), \(bind: Self.nowMillis()))
-                    """).run()
+                    """
+                ).run()
                 return true
             }
             if done { applied.append(m.version) }

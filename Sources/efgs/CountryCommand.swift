@@ -12,18 +12,27 @@ struct CountryCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Each country with its certificates (type, expiry, state), last upload, last download and callback subscriptions.")
+            abstract:
+                "Each country with its certificates (type, expiry, state), last upload, last download and callback subscriptions."
+        )
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
             let countries = try await GatewayRuntime.with(options) { rt in try await rt.services.countries.list() }
             func date(_ d: Date?) -> String { d.map(UTCTimestamp.format) ?? "never" }
             for c in countries {
-                print("\(c.country)  \(c.connected ? "connected" : "DISCONNECTED")  last upload \(date(c.lastUpload))  last download \(date(c.lastDownload))  callback subscriptions \(c.subscriptions)")
+                print(
+                    "\(c.country)  \(c.connected ? "connected" : "DISCONNECTED")  last upload \(date(c.lastUpload))  last download \(date(c.lastDownload))  callback subscriptions \(c.subscriptions)"
+                )
                 for cert in c.certificates {
-                    let state = cert.revoked ? "revoked" : cert.notAfter == nil ? "INTEGRITY FAILED" : cert.notAfter! < Date() ? "expired" : "active"
+                    let state =
+                        cert.revoked
+                        ? "revoked"
+                        : cert.notAfter == nil ? "INTEGRITY FAILED" : cert.notAfter! < Date() ? "expired" : "active"
                     let expiry = cert.notAfter.map { "expires \(UTCTimestamp.format($0))" } ?? "expiry unknown"
-                    print("    \(cert.type.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(state.padding(toLength: 16, withPad: " ", startingAt: 0)) \(expiry)  \(cert.thumbprint)\(cert.host.map { "  host \($0)" } ?? "")")
+                    print(
+                        "    \(cert.type.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(state.padding(toLength: 16, withPad: " ", startingAt: 0)) \(expiry)  \(cert.thumbprint)\(cert.host.map { "  host \($0)" } ?? "")"
+                    )
                 }
             }
             if countries.isEmpty { print("no countries") }
@@ -32,8 +41,11 @@ struct CountryCommand: AsyncParsableCommand {
 
     struct Disconnect: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Revoke every certificate row of a country and delete its callback subscriptions and pending callback tasks.",
-            discussion: "Keys it uploaded before stay downloadable until key retention deletes them. Reconnecting: docs/offboarding.md.")
+            abstract:
+                "Revoke every certificate row of a country and delete its callback subscriptions and pending callback tasks.",
+            discussion:
+                "Keys it uploaded before stay downloadable until key retention deletes them. Reconnecting: docs/offboarding.md."
+        )
         @OptionGroup var options: ConfigOption
         @Argument(help: "Country code (ISO 3166-1 alpha-2).") var country: String
         @Option(help: "Why (written to the event log).") var reason: String = "operator request"
@@ -47,7 +59,9 @@ struct CountryCommand: AsyncParsableCommand {
             } catch let error as CertificateAdministrationError {
                 throw ValidationError(error.reason)
             }
-            print("\(country) disconnected: \(outcome.certificatesRevoked) certificate row(s) revoked, \(outcome.subscriptionsDeleted) callback subscription(s) deleted with their pending tasks")
+            print(
+                "\(country) disconnected: \(outcome.certificatesRevoked) certificate row(s) revoked, \(outcome.subscriptionsDeleted) callback subscription(s) deleted with their pending tasks"
+            )
             if outcome.certificatesRevoked == 0 && outcome.subscriptionsDeleted == 0 {
                 print("nothing was active for \(country)")
                 throw ExitCode(1)

@@ -7,74 +7,70 @@ import Foundation
 import Logging
 import X509
 
-struct TrustAnchorCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "trust-anchor", abstract: "Manage the operator's trust anchor.",
-                                                    subcommands: [Create.self])
-
-    struct Create: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a trust-anchor key and self-signed certificate (keep the key offline).")
-        @Option(help: "Folder to write ta.pem and ta.key into.") var outDir: String = "."
-        @Option(help: "Key type: rsa3072 or p256.") var key: String = "rsa3072"
-        @Option(help: "Validity in days.") var days: Int = 3650
-
-        func run() async throws {
-            guard let kind = CertificateFactory.KeyKind(rawValue: key), kind != .rsa2048 else { throw ValidationError("--key must be rsa3072 or p256") }
-            let ta = try CertificateFactory.selfSigned(country: nil, organization: "EFGS Operator", commonName: "EFGS Trust Anchor", key: kind,
-                                                       notAfter: Date().addingTimeInterval(Double(days) * 86_400))
-            try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-            try ta.certificatePEM.write(toFile: outDir + "/ta.pem", atomically: true, encoding: .utf8)
-            try ta.privateKeyPEM.write(toFile: outDir + "/ta.key", atomically: true, encoding: .utf8)
-            chmod(outDir + "/ta.key", 0o600)
-            print("trust anchor written: \(outDir)/ta.pem (thumbprint \(ta.thumbprint)), private key \(outDir)/ta.key — move the key offline")
-        }
-    }
-}
-
 struct CertCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "cert", abstract: "Manage the certificate table (§7.6).",
-                                                    subcommands: [Sign.self, Import.self, Revoke.self, List.self, Verify.self])
+    static let configuration = CommandConfiguration(
+        commandName: "cert", abstract: "Manage the certificate table (§7.6).",
+        subcommands: [Sign.self, Import.self, Revoke.self, List.self, Verify.self])
 
     /// The certificate a country submitted: PEM, or PKCS#12 with a password (docs/onboarding.md step 2).
     struct CertificateInput: ParsableArguments {
         @Option(help: "Certificate (PEM).") var pem: String?
         @Option(help: "Certificate as PKCS#12 (.p12/.pfx, certificate only), instead of --pem.") var pkcs12: String?
-        @Option(help: "File holding the PKCS#12 password (else the environment variable EFGS_PKCS12_PASSWORD).") var pkcs12PasswordFile: String?
+        @Option(help: "File holding the PKCS#12 password (else the environment variable EFGS_PKCS12_PASSWORD).")
+        var pkcs12PasswordFile: String?
 
         func validate() throws {
-            guard (pem == nil) != (pkcs12 == nil) else { throw ValidationError("give exactly one of --pem and --pkcs12") }
+            guard (pem == nil) != (pkcs12 == nil) else {
+                throw ValidationError("give exactly one of --pem and --pkcs12")
+            }
         }
 
         /// The canonical PEM and facts of the one certificate.
         func load() throws -> (pem: String, facts: CertificateFacts) {
             let der: [UInt8]
             if let pem {
-                guard let text = try? String(contentsOfFile: pem, encoding: .utf8) else { throw ValidationError("--pem: cannot read \(pem)") }
-                guard let d = CanonicalPEM.firstCertificateDER(in: text) else { throw ValidationError("--pem: \(pem) holds no PEM certificate") }
+                guard let text = try? String(contentsOfFile: pem, encoding: .utf8) else {
+                    throw ValidationError("--pem: cannot read \(pem)")
+                }
+                guard let d = CanonicalPEM.firstCertificateDER(in: text) else {
+                    throw ValidationError("--pem: \(pem) holds no PEM certificate")
+                }
                 der = d
             } else {
                 let path = pkcs12!
-                guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("--pkcs12: cannot read \(path)") }
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw ValidationError("--pkcs12: cannot read \(path)")
+                }
                 let password: String
                 if let file = pkcs12PasswordFile {
-                    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("--pkcs12-password-file: cannot read \(file)") }
+                    guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                        throw ValidationError("--pkcs12-password-file: cannot read \(file)")
+                    }
                     password = text.hasSuffix("\n") ? String(text.dropLast()) : text
                 } else if let env = ProcessInfo.processInfo.environment["EFGS_PKCS12_PASSWORD"] {
                     password = env
                 } else {
-                    throw ValidationError("--pkcs12 needs its password: --pkcs12-password-file FILE or EFGS_PKCS12_PASSWORD")
+                    throw ValidationError(
+                        "--pkcs12 needs its password: --pkcs12-password-file FILE or EFGS_PKCS12_PASSWORD")
                 }
                 let certificates: [[UInt8]]
                 do { certificates = try PKCS12Certificates.certificates(in: Array(data), password: password) } catch {
                     throw ValidationError("--pkcs12: \(error)")
                 }
                 guard certificates.count == 1 else {
-                    let subjects = certificates.compactMap { try? CertificateFacts(der: $0).certificate.subject.description }
-                    throw ValidationError("--pkcs12: the file holds \(certificates.count) certificates (\(subjects.joined(separator: "; "))); submit the country's certificate alone")
+                    let subjects = certificates.compactMap {
+                        try? CertificateFacts(der: $0).certificate.subject.description
+                    }
+                    throw ValidationError(
+                        "--pkcs12: the file holds \(certificates.count) certificates (\(subjects.joined(separator: "; "))); submit the country's certificate alone"
+                    )
                 }
                 der = certificates[0]
             }
             let facts: CertificateFacts
-            do { facts = try CertificateFacts(der: der) } catch { throw ValidationError("not an X.509 certificate: \(error)") }
+            do { facts = try CertificateFacts(der: der) } catch {
+                throw ValidationError("not an X.509 certificate: \(error)")
+            }
             return (facts.canonicalPEM, facts)
         }
     }
@@ -82,7 +78,9 @@ struct CertCommand: AsyncParsableCommand {
     struct Sign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make a row's operator signature with the trust-anchor key (run on the offline machine).",
-            discussion: "Prints the Base64 signature over the canonical PEM; equivalent to `openssl dgst -sha256 -sign ta.key cert.pem | base64 -w0` for a canonical cert.pem. With --out the canonical PEM is written too.")
+            discussion:
+                "Prints the Base64 signature over the canonical PEM; equivalent to `openssl dgst -sha256 -sign ta.key cert.pem | base64 -w0` for a canonical cert.pem. With --out the canonical PEM is written too."
+        )
         @Option(help: "Trust-anchor private key (PEM).") var taKey: String
         @OptionGroup var certificate: CertificateInput
         @Option(help: "Write the canonical PEM here.") var out: String?
@@ -90,7 +88,8 @@ struct CertCommand: AsyncParsableCommand {
         func run() async throws {
             let (canonical, facts) = try certificate.load()
             // for the out-of-band fingerprint confirmation; stdout stays the signature alone
-            FileHandle.standardError.write(Data("certificate \(facts.certificate.subject), SHA-256 thumbprint \(facts.thumbprint)\n".utf8))
+            FileHandle.standardError.write(
+                Data("certificate \(facts.certificate.subject), SHA-256 thumbprint \(facts.thumbprint)\n".utf8))
             let signer = try OperatorSigner(pem: try String(contentsOfFile: taKey, encoding: .utf8))
             if let out { try canonical.write(toFile: out, atomically: true, encoding: .utf8) }
             print(try signer.sign(canonical))
@@ -99,7 +98,9 @@ struct CertCommand: AsyncParsableCommand {
 
     struct Import: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register a national certificate after the onboarding checks; refuses rows failing the integrity check.")
+            abstract:
+                "Register a national certificate after the onboarding checks; refuses rows failing the integrity check."
+        )
         @OptionGroup var options: ConfigOption
         @Option(help: "AUTHENTICATION, SIGNING or CALLBACK.") var type: String
         @Option(help: "Two-letter country; must be the certificate's only C.") var country: String
@@ -137,7 +138,9 @@ struct CertCommand: AsyncParsableCommand {
         @Option(help: "AUTHENTICATION, SIGNING or CALLBACK.") var type: String
 
         func run() async throws {
-            guard let certType = CertificateType(rawValue: type.uppercased()) else { throw ValidationError("--type must be AUTHENTICATION, SIGNING or CALLBACK") }
+            guard let certType = CertificateType(rawValue: type.uppercased()) else {
+                throw ValidationError("--type must be AUTHENTICATION, SIGNING or CALLBACK")
+            }
             let n = try await GatewayRuntime.with(options) { runtime in
                 try await runtime.services.certificateRegistry.revoke(thumbprint: thumbprint, type: certType)
             }
@@ -147,7 +150,8 @@ struct CertCommand: AsyncParsableCommand {
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List certificate rows with expiry and integrity state.")
+        static let configuration = CommandConfiguration(
+            abstract: "List certificate rows with expiry and integrity state.")
         @OptionGroup var options: ConfigOption
 
         func run() async throws {
@@ -156,13 +160,16 @@ struct CertCommand: AsyncParsableCommand {
             for (row, integrity) in rows {
                 let facts = try? integrity.get()
                 let notAfter = facts.map { UTCTimestamp.format($0.notAfter) } ?? "-"
-                print("\(row.country)      \(row.type.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(row.revoked ? "yes" : "no ")     \(facts == nil ? "FAILED" : "ok    ")    \(notAfter) \(row.thumbprint)")
+                print(
+                    "\(row.country)      \(row.type.rawValue.padding(toLength: 14, withPad: " ", startingAt: 0)) \(row.revoked ? "yes" : "no ")     \(facts == nil ? "FAILED" : "ok    ")    \(notAfter) \(row.thumbprint)"
+                )
             }
         }
     }
 
     struct Verify: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Integrity check of every row (§7.6); exits non-zero if any fails.")
+        static let configuration = CommandConfiguration(
+            abstract: "Integrity check of every row (§7.6); exits non-zero if any fails.")
         @OptionGroup var options: ConfigOption
 
         func run() async throws {

@@ -1,0 +1,68 @@
+import ArgumentParser
+import EFGSClient
+import EFGSCrypto
+import EFGSProtocol
+import Foundation
+
+/// How to reach the gateway and who we are (PROTOCOL.md §4.1).
+struct ClientConnection: ParsableArguments {
+    enum Identity: String, ExpressibleByArgument, CaseIterable {
+        /// TLS client certificate (the gateway in mode c, or nginx in front of it in mode a or b).
+        case mtls
+        /// As the trusted proxy: thumbprint and DN headers (mode a).
+        case headers
+        /// As the trusted proxy: the certificate as a URL-encoded PEM header (mode b).
+        case certificateHeader = "certificate-header"
+    }
+
+    @Option(help: "Gateway base URL, e.g. https://efgs.example.eu (the path before /diagnosiskeys).") var gateway:
+        String
+    @Option(help: "Authentication certificate (PEM).") var cert: String
+    @Option(help: "Its private key (PEM); needed for --identity mtls.") var key: String?
+    @Option(
+        help:
+            "How the identity is presented: mtls (default), headers (mode a, as the trusted proxy) or certificate-header (mode b, as the trusted proxy)."
+    )
+    var identity: Identity = .mtls
+    @Option(
+        help:
+            "CA or self-signed certificate(s) (PEM) trusted for the gateway's TLS certificate; the system roots when absent."
+    )
+    var gatewayCa: String?
+
+    func client() throws -> GatewayClient {
+        let certPEM = try readText(cert, "--cert")
+        guard let der = CanonicalPEM.firstCertificateDER(in: certPEM), let facts = try? CertificateFacts(der: der)
+        else {
+            throw ValidationError("--cert: \(cert) holds no X.509 certificate")
+        }
+        let id: ClientIdentity
+        switch identity {
+        case .mtls:
+            guard let key else { throw ValidationError("--key: required with --identity mtls") }
+            id = .mutualTLS(certificatePEM: certPEM, privateKeyPEM: try readText(key, "--key"))
+        case .headers:
+            id = .proxyHeaders(thumbprint: facts.thumbprint, dn: facts.certificate.subject.description)
+        case .certificateHeader:
+            id = .proxyCertificate(certificatePEM: CanonicalPEM.encode(der: der))
+        }
+        let trust: ServerTrust =
+            try gatewayCa.map { .certificates(pem: try readText($0, "--gateway-ca")) } ?? .systemRoots
+        do { return try GatewayClient(baseURL: gateway, identity: id, serverTrust: trust) } catch {
+            throw ValidationError("cannot set up the connection: \(error)")
+        }
+    }
+
+    /// Runs `body` with a client that is shut down afterwards, whether `body` returns or throws.
+    func withClient<T>(_ body: (GatewayClient) async throws -> T) async throws -> T {
+        let client = try client()
+        do {
+            let result = try await body(client)
+            try? await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+}

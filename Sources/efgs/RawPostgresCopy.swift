@@ -1,0 +1,52 @@
+import ArgumentParser
+import EFGSClient
+import EFGSCrypto
+import EFGSGateway
+import EFGSProtocol
+import EFGSStore
+import Foundation
+import Logging
+import NIOHTTP1
+import PostgresNIO
+import ServiceLifecycle
+import VaporCSQLite
+
+/// The PostgreSQL baseline of (b): the gateway's tables emptied, then the same upload-batch rows by INSERT and the
+/// same key rows by `COPY … FROM STDIN`, all in one transaction on one connection.
+enum RawPostgresCopy {
+    /// Returns the seconds spent from BEGIN to COMMIT.
+    static func run(url: String, uploads: [(tag: String, signature: String)], rows: [[StoredKey]]) async throws
+        -> Double
+    {
+        let logger = Logger(label: "bench")
+        let backend = try PostgresBackend(url: url, logger: logger)
+        do {
+            let seconds = try await backend.withConnection { conn in
+                try await conn.query(
+                    "TRUNCATE upload_tags, upload_batches, diagnosis_keys, download_batches, statistics_uploads CASCADE",
+                    logger: logger)
+                let start = DispatchTime.now()
+                try await conn.query("BEGIN", logger: logger)
+                for (upload, keys) in zip(uploads, rows) {
+                    let inserted = try await conn.query(
+                        """
+                        INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature, auth_thumbprint, auth_pem,
+                          auth_operator_signature, signer_thumbprint, signer_pem, signer_operator_signature)
+                        VALUES ('DE', \(upload.tag), \(UTCTimestamp.millis(Date())), \(keys.count), 'protobuf', \(upload.signature), '', '', '', '', '', '')
+                        RETURNING id
+                        """, logger: logger)
+                    var id: Int64?
+                    for try await value in inserted.decode(Int64.self) { id = value }
+                    try await PostgresBackend.copyKeys(keys, uploadBatchId: id!, connection: conn, logger: logger)
+                }
+                try await conn.query("COMMIT", logger: logger)
+                return Benchmark.elapsed(since: start)
+            }
+            try await backend.close()
+            return seconds
+        } catch {
+            try? await backend.close()
+            throw error
+        }
+    }
+}

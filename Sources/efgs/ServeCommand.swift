@@ -1,0 +1,27 @@
+import ArgumentParser
+import EFGSCrypto
+import EFGSGateway
+import EFGSProtocol
+import EFGSStore
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import Prometheus
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the gateway: the HTTP API, batching, callback delivery and lock cleanup, key and statistics "
+            + "retention, and the admin listener when admin.port is set.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        let config = try await options.load()
+        // metrics: swift-metrics → swift-prometheus, served on the admin listener when admin.port is set
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let built = try await explained { try await GatewayApplication.build(config: config, registry: registry) }
+        try await built.application.runService()
+        try await built.runtime.close()
+    }
+}
