@@ -5,25 +5,36 @@ import Foundation
 /// Re-verifies a downloaded batch against its audit (§7.4): slices the keys by `amount` in order, checks each
 /// slice's batch signature and both operator signatures with the trust anchor.
 public struct AuditVerifier: Sendable {
+    /// The gateway operator's trust anchor; it must verify both operator signatures of every entry (§7.6).
     public let trustAnchor: TrustAnchor
+    /// Whether batch signatures using SHA-1 are accepted (as `signature.allowLegacySha1`, §6.2).
     public let allowLegacySha1: Bool
 
+    /// A verifier for audits of the gateway whose trust anchor is `trustAnchor`.
     public init(trustAnchor: TrustAnchor, allowLegacySha1: Bool = false) {
         self.trustAnchor = trustAnchor
         self.allowLegacySha1 = allowLegacySha1
     }
 
+    /// The first audit entry that failed, thrown by `verify(keys:entries:now:)`.
     public struct Failure: Error, CustomStringConvertible {
+        /// The entry's uploader country (`-` for keys no entry covers).
         public var country: String
+        /// The entry's `uploadedTime` (`-` for keys no entry covers).
         public var uploadedTime: String
+        /// Why the entry failed.
         public var reason: String
+        /// `upload batch of <country> at <uploadedTime>: <reason>`.
         public var description: String { "upload batch of \(country) at \(uploadedTime): \(reason)" }
     }
 
     /// The verdict on one audit entry (one upload batch of one country).
     public struct EntryCheck: Sendable {
+        /// The entry's uploader country; `-` for the entry reporting uncovered keys.
         public var country: String
+        /// The entry's acceptance time as in the audit; `-` for the entry reporting uncovered keys.
         public var uploadedTime: String
+        /// The number of downloaded keys this entry covers (its slice length).
         public var amount: Int
         /// nil when the entry verifies.
         public var problem: String?

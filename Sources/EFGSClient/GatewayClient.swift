@@ -8,10 +8,17 @@ import NIOSSL
 
 /// The national-backend side of the protocol, on AsyncHTTPClient.
 public final class GatewayClient: Sendable {
+    /// The gateway's URL up to and including `server.basePath`, without a trailing `/`.
     public let baseURL: String
     let identity: ClientIdentity
     let http: HTTPClient
 
+    /// A client with its own HTTP client: TLS ≥ 1.2, no redirects, 10 s connect and 60 s read timeouts.
+    /// - Parameters:
+    ///   - baseURL: the gateway's URL before `/diagnosiskeys`; one trailing `/` is dropped.
+    ///   - identity: how requests prove the national backend's identity (§4.1).
+    ///   - serverTrust: which certificates are accepted from an https gateway.
+    /// - Throws: when the PEM of `serverTrust` or of a `.mutualTLS` identity cannot be parsed.
     public init(baseURL: String, identity: ClientIdentity, serverTrust: ServerTrust = .systemRoots) throws {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.identity = identity
@@ -33,6 +40,7 @@ public final class GatewayClient: Sendable {
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }
 
+    /// Shuts the HTTP client down; call once when done, before the client is released.
     public func shutdown() async throws { try await http.shutdown() }
 
     func identityHeaders() -> [(String, String)] {
@@ -44,6 +52,8 @@ public final class GatewayClient: Sendable {
         }
     }
 
+    /// Sends one request to `baseURL + path` with the identity headers (modes a and b) and `headers`, and reads
+    /// the whole response (at most 64 MiB). Any status is returned; only transport failures throw.
     public func send(method: HTTPMethod, path: String, headers: [(String, String)] = [], body: [UInt8]? = nil)
         async throws -> GatewayResponse
     {
@@ -114,10 +124,13 @@ public final class GatewayClient: Sendable {
 
     /// One downloaded batch of a chain walk.
     public struct ChainBatch: Sendable {
+        /// The `batchTag` header of the response: the batch actually served.
         public var tag: String
+        /// The batch's keys, decoded.
         public var keys: [DiagnosisKey]
         /// The `nextBatchTag` header as sent (`null` at the end of the chain; nil when absent).
         public var nextBatchTag: String?
+        /// The full 200 response.
         public var response: GatewayResponse
     }
 

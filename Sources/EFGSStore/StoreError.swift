@@ -15,6 +15,7 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         self.reason = reason
     }
 
+    /// `StoreError.<code>: <reason>`.
     public var description: String { "StoreError.\(code): \(reason)" }
 
     /// The store cannot do this here: a `database.url` naming no database, or an operation of another backend.
@@ -57,6 +58,7 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         /// See ``StoreError/corrupt(_:)``.
         public static let corrupt = Code(.corrupt)
 
+        /// The code's name: `unsupported`, `conflict` or `corrupt`.
         public var description: String { backing.rawValue }
     }
 }

@@ -51,22 +51,59 @@ struct Benchmark: AsyncParsableCommand {
         }
     }
 
+    /// A prepared upload: distinct keys, the protobuf body and its CMS signature (made outside every timed section).
+    struct PreparedBatch {
+        var tag: String
+        var body: [UInt8]
+        var signature: String
+        var keys: [DiagnosisKey]
+    }
+
+    /// The figures of one run.
+    struct Figures {
+        var secondsA = 0.0
+        var secondsB = 0.0
+        var secondsC = 0.0
+        var secondsD = 0.0
+        var requests = 0
+        var created: [DownloadBatchRecord] = []
+        var stages: [(name: String, seconds: Double)] = []
+    }
+
     func run() async throws {
         let fm = FileManager.default
         try? fm.removeItem(atPath: workDir)
         try fm.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         let dir = URL(fileURLWithPath: workDir).standardizedFileURL.path
-
-        // PKI and configuration: trust anchor, DE uploads (RSA-3072 signer, the common case A-RSA), FR downloads
-        let ta = try CertificateFactory.selfSigned(country: nil, commonName: "Bench TA", key: .p256)
-        try ta.certificatePEM.write(toFile: dir + "/ta.pem", atomically: true, encoding: .utf8)
-        let storageKey = Base64.encodeString((0..<32).map { _ in UInt8.random(in: 0...255) })
-        let postgres = databaseURL != nil
         if let databaseURL {
             let store = try await SQLGatewayStore.open(url: databaseURL, logger: Logger(label: "bench"))
             try await store.resetSchema()
             try await store.close()
         }
+        // trust anchor, DE uploads (RSA-3072 signer, the common case A-RSA), FR downloads
+        let ta = try CertificateFactory.selfSigned(country: nil, commonName: "Bench TA", key: .p256)
+        try writeConfiguration(dir: dir, trustAnchor: ta)
+        let runtime = try await GatewayRuntime.open(ConfigOption.parse(["--config", dir + "/efgs.yaml"]))
+        let services = runtime.services
+        let (auth, signing) = try await register(services, trustAnchor: ta)
+
+        print("preparing \(batches) signed batches of \(keysPerBatch) keys …")
+        let signer = try BatchSigner(certificate: signing.certificate, privateKey: signing.privateKey)
+        let prepared = try (0..<batches).map { i in
+            let keys = Demo.randomKeys(count: keysPerBatch, origin: "DE")
+            return PreparedBatch(
+                tag: "bench-\(i)", body: WireFormat.protobuf.encodeKeys(keys), signature: try signer.sign(keys: keys),
+                keys: keys)
+        }
+        var figures = try await measureThroughHTTP(services, auth: auth, prepared: prepared)
+        try await runtime.close()
+        try await measureBaseline(services, dir: dir, prepared: prepared, into: &figures)
+        report(figures)
+    }
+
+    func writeConfiguration(dir: String, trustAnchor: CertificateFactory.Issued) throws {
+        try trustAnchor.certificatePEM.write(toFile: dir + "/ta.pem", atomically: true, encoding: .utf8)
+        let storageKey = Base64.encodeString((0..<32).map { _ in UInt8.random(in: 0...255) })
         try """
         server: {host: 127.0.0.1, port: 0}
         trustAnchor: {certificatePath: \(dir)/ta.pem}
@@ -76,44 +113,40 @@ struct Benchmark: AsyncParsableCommand {
         logging: {level: ERROR}
 
         """.write(toFile: dir + "/efgs.yaml", atomically: true, encoding: .utf8)
-        let runtime = try await GatewayRuntime.open(ConfigOption.parse(["--config", dir + "/efgs.yaml"]))
-        let gw = runtime.services
-        let operatorSigner = try OperatorSigner(pem: ta.privateKeyPEM)
-        var auth: [String: CertificateFactory.Issued] = [:]
-        var signing: CertificateFactory.Issued?
-        for c in ["DE", "FR"] {
-            let a = try CertificateFactory.selfSigned(country: c, commonName: "auth-\(c)", key: .p256)
-            auth[c] = a
-            var rows = [(a, CertificateType.authentication)]
-            if c == "DE" {
-                let s = try CertificateFactory.selfSigned(country: c, commonName: "sign-\(c)", key: .rsa3072)
-                signing = s
-                rows.append((s, .signing))
-            }
-            for (issued, type) in rows {
-                _ = try await runtime.services.store.insertCertificate(
-                    CertificateRow(
-                        createdAt: UTCTimestamp.millis(Date()), thumbprint: issued.thumbprint, country: c, type: type,
-                        pem: issued.certificatePEM, operatorSignature: try operatorSigner.sign(issued.certificatePEM)))
-            }
-        }
+    }
 
-        // prepared outside every timed section: distinct keys, protobuf bodies, CMS signatures
-        print("preparing \(batches) signed batches of \(keysPerBatch) keys …")
-        let signer = try BatchSigner(certificate: signing!.certificate, privateKey: signing!.privateKey)
-        var prepared: [(tag: String, body: [UInt8], signature: String, keys: [DiagnosisKey])] = []
-        for i in 0..<batches {
-            let keys = Demo.randomKeys(count: keysPerBatch, origin: "DE")
-            var b = DiagnosisKeyBatch()
-            b.keys = keys
-            prepared.append(("bench-\(i)", b.protobufBytes(), try signer.sign(keys: keys), keys))
+    /// DE's and FR's AUTHENTICATION rows and DE's SIGNING row.
+    func register(
+        _ services: GatewayServices, trustAnchor: CertificateFactory.Issued
+    ) async throws -> (auth: [String: CertificateFactory.Issued], signing: CertificateFactory.Issued) {
+        let operatorSigner = try OperatorSigner(pem: trustAnchor.privateKeyPEM)
+        let auth = try ["DE", "FR"].reduce(into: [String: CertificateFactory.Issued]()) { issued, country in
+            issued[country] = try CertificateFactory.selfSigned(
+                country: country, commonName: "auth-\(country)", key: .p256)
         }
+        let signing = try CertificateFactory.selfSigned(country: "DE", commonName: "sign-DE", key: .rsa3072)
+        let rows =
+            [(auth["DE"]!, "DE", CertificateType.authentication), (auth["FR"]!, "FR", .authentication)]
+            + [(signing, "DE", .signing)]
+        for (issued, country, type) in rows {
+            _ = try await services.store.insertCertificate(
+                CertificateRow(
+                    createdAt: UTCTimestamp.millis(Date()), thumbprint: issued.thumbprint, country: country,
+                    type: type, pem: issued.certificatePEM,
+                    operatorSignature: try operatorSigner.sign(issued.certificatePEM)))
+        }
+        return (auth, signing)
+    }
 
+    /// (a) ingest over HTTP, (d) batching, (c) repeated downloads, with the gateway on a loopback port.
+    func measureThroughHTTP(
+        _ services: GatewayServices, auth: [String: CertificateFactory.Issued], prepared: [PreparedBatch]
+    ) async throws -> Figures {
         let portBox = PortBox()
         var logger = Logger(label: "efgs.benchmark")
         logger.logLevel = .critical
-        let app = try GatewayServer.application(api: GatewayAPI(services: gw), services: [], logger: logger) { port in
-            await portBox.set(port)
+        let app = try GatewayServer.application(api: GatewayAPI(services: services), services: [], logger: logger) {
+            await portBox.set($0)
         }
         let serverTask = Task { try await app.runService() }
         let base = "http://127.0.0.1:\(await portBox.wait())"
@@ -121,24 +154,37 @@ struct Benchmark: AsyncParsableCommand {
             baseURL: base, identity: .proxyHeaders(thumbprint: auth["DE"]!.thumbprint, dn: "C=DE"))
         let fr = try GatewayClient(
             baseURL: base, identity: .proxyHeaders(thumbprint: auth["FR"]!.thumbprint, dn: "C=FR"))
+        var figures = Figures()
+        do {
+            figures.secondsA = try await ingest(prepared, client: de)
+            let startD = DispatchTime.now()
+            figures.created = try await services.batching.run()
+            figures.secondsD = Self.elapsed(since: startD)
+            (figures.requests, figures.secondsC) = try await downloadRepeatedly(figures.created[0], client: fr)
+        } catch {
+            try? await de.shutdown()
+            try? await fr.shutdown()
+            serverTask.cancel()
+            throw error
+        }
+        try await de.shutdown()
+        try await fr.shutdown()
+        serverTask.cancel()
+        _ = try? await serverTask.value
+        return figures
+    }
 
-        // (a) HTTP ingest
-        let totalKeys = batches * keysPerBatch
+    /// (a): every prepared batch uploaded from `concurrency` lanes; returns the seconds taken.
+    func ingest(_ prepared: [PreparedBatch], client: GatewayClient) async throws -> Double {
         let uploads = prepared.map { ($0.tag, $0.body, $0.signature) }
         let lanes = concurrency
-        let startA = DispatchTime.now()
+        let start = DispatchTime.now()
         try await withThrowingTaskGroup(of: Void.self) { group in
             for lane in 0..<lanes {
                 group.addTask {
-                    for (tag, body, signature) in uploads.enumerated().filter({ $0.offset % lanes == lane }).map(
-                        \.element)
-                    {
-                        let r = try await de.send(
-                            method: .POST, path: "/diagnosiskeys/upload",
-                            headers: [
-                                ("Content-Type", WireFormat.protobuf.requestContentType()), ("batchTag", tag),
-                                ("batchSignature", signature),
-                            ], body: body)
+                    for (offset, (tag, body, signature)) in uploads.enumerated() where offset % lanes == lane {
+                        let r = try await client.upload(
+                            body: body, format: .protobuf, batchTag: tag, batchSignature: signature)
                         guard r.status == 201 else {
                             throw ValidationError("upload \(tag) answered \(r.status) \(r.text)")
                         }
@@ -147,76 +193,79 @@ struct Benchmark: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        let secondsA = Self.elapsed(since: startA)
+        return Self.elapsed(since: start)
+    }
 
-        // (d) batching: every upload batch into download batches
-        let startD = DispatchTime.now()
-        let created = try await gw.batching.run()
-        let secondsD = Self.elapsed(since: startD)
-
-        // (c) download one full batch repeatedly
+    /// (c): one full batch downloaded until `--downloads` or `--seconds`; returns requests and seconds.
+    func downloadRepeatedly(_ batch: DownloadBatchRecord, client: GatewayClient) async throws -> (Int, Double) {
         let today = UTCDay(Date()).description
-        let first = created.first!
         var requests = 0
-        let startC = DispatchTime.now()
-        while requests < downloads && Self.elapsed(since: startC) < seconds {
-            let r = try await fr.send(
+        let start = DispatchTime.now()
+        while requests < downloads && Self.elapsed(since: start) < seconds {
+            // raw request: the client does not parse the body, so (c) times the gateway
+            let r = try await client.send(
                 method: .GET, path: "/diagnosiskeys/download/\(today)",
-                headers: [
-                    ("Accept", WireFormat.protobuf.acceptHeader()), ("batchTag", first.tag),
-                ])
-            guard r.status == 200, r.header("batchTag") == first.tag else {
+                headers: [("Accept", WireFormat.protobuf.acceptHeader()), ("batchTag", batch.tag)])
+            guard r.status == 200, r.header("batchTag") == batch.tag else {
                 throw ValidationError("download answered \(r.status)")
             }
             requests += 1
         }
-        let secondsC = Self.elapsed(since: startC)
+        return (requests, Self.elapsed(since: start))
+    }
 
-        try await de.shutdown()
-        try await fr.shutdown()
-        serverTask.cancel()
-        _ = try? await serverTask.value
-        try await runtime.close()
-
-        // (b) the raw baseline of the same rows
-        let rows = try prepared.map { p in try gw.upload.sealedKeys(p.keys, records: gw.upload.canonicalRecords(p.keys))
+    /// (b): the same rows written raw; on SQLite also where (a)'s time goes, step by step, without HTTP.
+    func measureBaseline(
+        _ services: GatewayServices, dir: String, prepared: [PreparedBatch], into figures: inout Figures
+    ) async throws {
+        let rows = try prepared.map {
+            try services.upload.sealedKeys($0.keys, records: services.upload.canonicalRecords($0.keys))
         }
-        let secondsB: Double
-        var stages: [(name: String, seconds: Double)] = []
+        let uploads = prepared.map { ($0.tag, $0.signature) }
         if let databaseURL {
-            secondsB = try await RawPostgresCopy.run(
-                url: databaseURL, uploads: prepared.map { ($0.tag, $0.signature) }, rows: rows)
-        } else {
-            let baselinePath = dir + "/baseline.sqlite"
-            let baselineStore = try await SQLGatewayStore.open(
-                url: "sqlite:" + baselinePath, logger: Logger(label: "bench"))
-            try await baselineStore.migrate()
-            try await baselineStore.close()
-            secondsB = try RawSQLiteInsert.run(
-                path: baselinePath, uploads: prepared.map { ($0.tag, $0.signature) }, rows: rows)
-            // where (a)'s time goes: each step of the upload pipeline, on the same batches, without HTTP
-            stages = try await Self.uploadStages(
-                prepared.map { ($0.tag, $0.body, $0.signature) }, gateway: gw, dir: dir)
+            figures.secondsB = try await RawPostgresCopy.run(url: databaseURL, uploads: uploads, rows: rows)
+            return
         }
+        let baselinePath = dir + "/baseline.sqlite"
+        let baselineStore = try await SQLGatewayStore.open(
+            url: "sqlite:" + baselinePath, logger: Logger(label: "bench"))
+        try await baselineStore.migrate()
+        try await baselineStore.close()
+        figures.secondsB = try RawSQLiteInsert.run(path: baselinePath, uploads: uploads, rows: rows)
+        figures.stages = try await Self.uploadStages(
+            prepared.map { ($0.tag, $0.body, $0.signature) }, gateway: services, dir: dir)
+    }
 
-        let a = Double(totalKeys) / secondsA
-        let b = Double(totalKeys) / secondsB
+    func report(_ f: Figures) {
+        let totalKeys = batches * keysPerBatch
+        let a = Double(totalKeys) / f.secondsA
+        let b = Double(totalKeys) / f.secondsB
         #if DEBUG
         let build = "debug"
         #else
         let build = "release"
         #endif
+        let store = databaseURL != nil ? "PostgreSQL" : "SQLite WAL"
+        let baseline = databaseURL != nil ? "raw COPY into the same tables" : "raw prepared insert"
+        let perBatch = f.stages.map { "\($0.name) \(Self.fmt($0.seconds * 1000 / Double(batches), 1)) ms" }
+        let first = f.created[0]
+        print("efgs benchmark (\(build) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, \(store))")
         print(
-            """
-            efgs benchmark (\(build) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, \(postgres ? "PostgreSQL" : "SQLite WAL"))
-            (a) HTTP ingest, \(concurrency) uploader(s): \(batches) × \(keysPerBatch) keys in \(Self.fmt(secondsA)) s → \(Self.fmt(a, 0)) keys/s \
-            (\(Self.fmt(secondsA * 1000 / Double(batches), 1)) ms per batch)
-            (b) \(postgres ? "raw COPY into the same tables" : "raw prepared insert"), one transaction: \(totalKeys) rows in \(Self.fmt(secondsB)) s → \(Self.fmt(b, 0)) keys/s
-                ratio a/b = \(Self.fmt(a / b, 3)) (target ≥ 0.5)\(stages.isEmpty ? "" : "\n    per batch: " + stages.map { "\($0.name) \(Self.fmt($0.seconds * 1000 / Double(batches), 1)) ms" }.joined(separator: ", "))
-            (c) download of one \(first.keyCount)-key batch: \(requests) requests in \(Self.fmt(secondsC)) s → \(Self.fmt(Double(requests) / secondsC, 1)) requests/s \
-            (\(Self.fmt(Double(requests * first.keyCount) / secondsC, 0)) keys/s)
-            (d) batching: \(totalKeys) keys into \(created.count) download batches in \(Self.fmt(secondsD)) s → \(Self.fmt(Double(totalKeys) / secondsD, 0)) keys/s
-            """)
+            "(a) HTTP ingest, \(concurrency) uploader(s): \(batches) × \(keysPerBatch) keys in "
+                + "\(Self.fmt(f.secondsA)) s → \(Self.fmt(a, 0)) keys/s "
+                + "(\(Self.fmt(f.secondsA * 1000 / Double(batches), 1)) ms per batch)")
+        print(
+            "(b) \(baseline), one transaction: \(totalKeys) rows in \(Self.fmt(f.secondsB)) s → "
+                + "\(Self.fmt(b, 0)) keys/s")
+        print("    ratio a/b = \(Self.fmt(a / b, 3)) (target ≥ 0.5)")
+        if !perBatch.isEmpty { print("    per batch: " + perBatch.joined(separator: ", ")) }
+        print(
+            "(c) download of one \(first.keyCount)-key batch: \(f.requests) requests in \(Self.fmt(f.secondsC)) s → "
+                + "\(Self.fmt(Double(f.requests) / f.secondsC, 1)) requests/s "
+                + "(\(Self.fmt(Double(f.requests * first.keyCount) / f.secondsC, 0)) keys/s)")
+        print(
+            "(d) batching: \(totalKeys) keys into \(f.created.count) download batches in \(Self.fmt(f.secondsD)) s → "
+                + "\(Self.fmt(Double(totalKeys) / f.secondsD, 0)) keys/s")
     }
 
     /// Times the steps of the upload path (§5.3 checks 10–18) over the prepared batches, storing into a fresh

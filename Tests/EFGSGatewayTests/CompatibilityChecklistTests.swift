@@ -195,17 +195,8 @@ final class CompatibilityChecklistTests: XCTestCase {
 
     /// 10. JSON download exactly as §2.2: only `keys`, enum names, snake-case DSOS, empty batch `{}`.
     func test10JSONDownloadText() async throws {
-        var k = DiagnosisKey()
-        k.keyData = Data([
-            0x0e, 0x0f, 0x0b, 0x0e, 0x0c, 0x0f, 0x0f, 0x10, 0x0e, 0x0f, 0x0b, 0x0e, 0x0c, 0x0f, 0x0f, 0x10,
-        ])
+        var k = v1Key()
         k.rollingStartIntervalNumber = f.keys(1, origin: "DE")[0].rollingStartIntervalNumber
-        k.rollingPeriod = 1
-        k.transmissionRiskLevel = 3
-        k.visitedCountries = ["DE", "FR", "PL"]
-        k.origin = "DE"
-        k.reportType = .confirmedClinicalDiagnosis
-        k.daysSinceOnsetOfSymptoms = 42
         try await uploadAndBatch([k])
         let r = await download(today, accept: "application/json; version=1.0")
         XCTAssertEqual(

@@ -1,4 +1,5 @@
 import EFGSProtocol
+import EFGSTestSupport
 import Foundation
 import XCTest
 
@@ -44,14 +45,7 @@ final class CanonicalRecordTests: XCTestCase {
     }
 
     func testV4AndV5EdgeValues() {
-        var k = DiagnosisKey()
-        k.keyData = Data("123".utf8)
-        k.rollingStartIntervalNumber = 4_294_967_295
-        k.rollingPeriod = 4_294_967_295
-        k.transmissionRiskLevel = -22
-        k.visitedCountries = ["UK", "NL", "FR"]
-        k.origin = "DE"
-        k.reportType = .confirmedTest
+        var k = edgeValueKey()
         XCTAssertEqual(text(k), "MTIz./////w==./////w==.////6g==.VUssTkwsRlI=.REU=.AAAAAQ==.AAAAAA==.")
         k.rollingStartIntervalNumber = 2_147_483_647
         k.rollingPeriod = 2_147_483_647

@@ -1,4 +1,5 @@
 import EFGSProtocol
+import EFGSTestSupport
 import Foundation
 import XCTest
 

@@ -1,4 +1,5 @@
 import EFGSProtocol
+import EFGSTestSupport
 import Foundation
 import XCTest
 
@@ -14,14 +15,7 @@ final class ProtobufVectorTests: XCTestCase {
     }
 
     func testSection21VectorTwoEdgeValues() {
-        var k = DiagnosisKey()
-        k.keyData = Data("123".utf8)
-        k.rollingStartIntervalNumber = 4_294_967_295
-        k.rollingPeriod = 4_294_967_295
-        k.transmissionRiskLevel = -22
-        k.visitedCountries = ["UK", "NL", "FR"]
-        k.origin = "DE"
-        k.reportType = .confirmedTest
+        let k = edgeValueKey()
         var b = DiagnosisKeyBatch()
         b.keys = [k]
         XCTAssertEqual(

@@ -1,4 +1,5 @@
 import EFGSStore
+import EFGSTestSupport
 import XCTest
 
 /// The certificate table (PROTOCOL.md §7.6).

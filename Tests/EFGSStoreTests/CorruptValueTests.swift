@@ -1,4 +1,5 @@
 import EFGSStore
+import EFGSTestSupport
 import Foundation
 import SQLKit
 import XCTest

@@ -1,5 +1,6 @@
 import EFGSProtocol
 import EFGSStore
+import EFGSTestSupport
 import Foundation
 import XCTest
 

@@ -1,4 +1,5 @@
 import EFGSStore
+import EFGSTestSupport
 import XCTest
 
 /// Job locks with leases (PROTOCOL.md §7.8): one atomic statement, on SQLite and on PostgreSQL.

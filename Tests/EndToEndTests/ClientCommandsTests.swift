@@ -21,15 +21,7 @@ final class ClientCommandsTests: XCTestCase {
     func testEveryClientCommandOverMutualTLS() async throws {
         try EFGS.requireBinary()
         let dir = try temporaryFolder(self, "client-mtls")
-        let serverCert = try CertificateFactory.selfSigned(
-            country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"])
-        let fed = try Federation(dir: dir)
-        let serverPEM = try fed.write(serverCert, as: "server")
-        fed.settings = [
-            "auth.mode": "mutualTLS", "tls.certificatePath": serverPEM,
-            "tls.privateKeyPath": dir.appendingPathComponent("server.key").path,
-            "callback.allowLoopback": "true",
-        ]
+        let (fed, serverPEM, _) = try Federation.mutualTLS(dir: dir, extra: ["callback.allowLoopback": "true"])
         try fed.writeConfig()
         try fed.addMember("DE", key: .rsa3072)
         try fed.addMember("FR")

@@ -78,6 +78,23 @@ final class Federation {
     }
 
     /// Writes `efgs.yaml` from the defaults below plus `settings` (dotted keys, scalar values).
+    /// A federation whose gateway terminates TLS itself (mode c) with a certificate for `localhost` made here;
+    /// `extra` settings are added.
+    /// Returns the federation, the path of the gateway's certificate (PEM) and the certificate.
+    static func mutualTLS(
+        dir: URL, extra: [String: String] = [:]
+    ) throws -> (fed: Federation, serverPEM: String, serverCert: CertificateFactory.Issued) {
+        let serverCert = try CertificateFactory.selfSigned(
+            country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"])
+        let fed = try Federation(dir: dir)
+        let serverPEM = try fed.write(serverCert, as: "server")
+        fed.settings = [
+            "auth.mode": "mutualTLS", "tls.certificatePath": serverPEM,
+            "tls.privateKeyPath": dir.appendingPathComponent("server.key").path,
+        ].merging(extra) { _, new in new }
+        return (fed, serverPEM, serverCert)
+    }
+
     func writeConfig() throws {
         var all: [String: String] = [
             "server.host": "127.0.0.1", "server.port": "0",

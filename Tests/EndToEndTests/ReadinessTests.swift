@@ -18,15 +18,8 @@ final class ReadinessTests: XCTestCase {
 
     func setUp(name: String) throws -> Setup {
         let dir = try temporaryFolder(self, name)
-        let serverCert = try CertificateFactory.selfSigned(
-            country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"])
-        let fed = try Federation(dir: dir)
-        let serverPEM = try fed.write(serverCert, as: "server")
-        fed.settings = [
-            "auth.mode": "mutualTLS", "tls.certificatePath": serverPEM,
-            "tls.privateKeyPath": dir.appendingPathComponent("server.key").path,
-            "callback.allowLoopback": "true", "batching.interval": "1",
-        ]
+        let (fed, serverPEM, _) = try Federation.mutualTLS(
+            dir: dir, extra: ["callback.allowLoopback": "true", "batching.interval": "1"])
         try fed.writeConfig()
         try fed.addMember("DE")
         try fed.addMember("FR", key: .rsa3072)

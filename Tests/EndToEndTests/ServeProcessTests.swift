@@ -204,14 +204,7 @@ final class ServeProcessTests: XCTestCase {
     func testMutualTLSMode() async throws {
         try EFGS.requireBinary()
         let dir = try temporaryFolder(self, "mode-c")
-        let serverCert = try CertificateFactory.selfSigned(
-            country: nil, commonName: "localhost", key: .p256, dnsNames: ["localhost"])
-        let fed = try Federation(dir: dir)
-        let serverPEM = try fed.write(serverCert, as: "server")
-        fed.settings = [
-            "auth.mode": "mutualTLS", "tls.certificatePath": serverPEM,
-            "tls.privateKeyPath": dir.appendingPathComponent("server.key").path,
-        ]
+        let (fed, _, serverCert) = try Federation.mutualTLS(dir: dir)
         try fed.writeConfig()
         try fed.addMember("DE")
         try fed.addMember("FR", key: .rsa3072)

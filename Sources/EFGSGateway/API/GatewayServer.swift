@@ -12,9 +12,11 @@ import ServiceLifecycle
 
 /// Per-request context: keeps the channel so authentication can see the TCP peer and the TLS client certificate.
 public struct GatewayRequestContext: RequestContext {
+    /// Hummingbird's per-request storage (`RequestContext` requirement).
     public var coreContext: CoreRequestContextStorage
     let channel: any Channel
 
+    /// The context of a request arriving on `source.channel`.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channel = source.channel

@@ -12,8 +12,11 @@ import Prometheus
 public enum AdminServer {
     /// One readiness check and its state.
     public struct Check: Sendable, Equatable {
+        /// `database`, `migrations` or `trustAnchor`.
         public var name: String
+        /// Whether the check passed; `/readyz` answers 503 unless all did.
         public var ok: Bool
+        /// Human-readable state, e.g. `schema version 3 of 3` or why the check failed.
         public var detail: String
     }
 

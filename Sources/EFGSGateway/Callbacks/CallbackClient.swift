@@ -24,6 +24,7 @@ public enum CallbackFailure: Error, Equatable, CustomStringConvertible {
     /// The connection closed before a response head arrived.
     case noResponse(String)
 
+    /// A short reason for the event log (the `reason` of `Got no response for callback.` and similar, §7.9).
     public var description: String {
         switch self {
         case .connect(let r): return "connect failed: \(r)"
@@ -40,10 +41,14 @@ public enum CallbackFailure: Error, Equatable, CustomStringConvertible {
 /// its thumbprint is one of `pinnedThumbprints` (the non-revoked CALLBACK rows of the subscription's country that
 /// pass the integrity check and whose `host`, when set, is the URL host).
 public struct CallbackServerCheck: Sendable {
+    /// The callback URL's host; the leaf must match it (SAN dNSName or iPAddress, no CN fallback).
     public var host: String
+    /// The accepted leaf thumbprints (64 lower-case hex).
     public var pinnedThumbprints: Set<String>
+    /// The instant at which the leaf must be valid.
     public var now: Date
 
+    /// A check for one delivery attempt.
     public init(host: String, pinnedThumbprints: Set<String>, now: Date) {
         self.host = host
         self.pinnedThumbprints = pinnedThumbprints
@@ -78,13 +83,24 @@ public struct CallbackClient: Sendable {
     let group: any EventLoopGroup
     let proxy: (host: String, port: Int)?
 
+    /// A callback client setting (§9 `callback.*`) that cannot be used; start-up fails with it.
     public struct IdentityError: Error, CustomStringConvertible {
+        /// The setting's name, e.g. `callback.clientKeyPath`.
         public var setting: String
+        /// What is wrong with its value.
         public var reason: String
+        /// `setting: reason`.
         public var description: String { "\(setting): \(reason)" }
     }
 
     /// Loads the client identity presented to callback servers.
+    /// - Parameters:
+    ///   - certificatePath: PEM file of the client certificate chain (`callback.clientCertificatePath`).
+    ///   - keyPath: PEM file of its private key (`callback.clientKeyPath`).
+    ///   - timeout: connect and response timeout in seconds (`callback.timeout`).
+    ///   - proxyURL: optional HTTP CONNECT proxy as `http://HOST:PORT` (`callback.proxyUrl`).
+    /// - Throws: `IdentityError` for a malformed proxy URL or an unreadable certificate or key; NIOSSL errors when
+    ///   the TLS context cannot be built.
     public init(
         certificatePath: String, keyPath: String, timeout: Double, proxyURL: String? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton

@@ -19,8 +19,12 @@ public struct CallbackExecutor: Sendable {
 
     /// Outcomes of one run.
     public struct Summary: Sendable, Equatable {
+        /// Attempts answered with a 2xx; their tasks were deleted.
         public var delivered = 0
+        /// Failed attempts, including those counted in `dropped`.
         public var failed = 0
+        /// Failed attempts after the last retry: the task (or, with `callback.deleteSubscriptionOnFailure`, the
+        /// subscription) was deleted.
         public var dropped = 0
     }
 

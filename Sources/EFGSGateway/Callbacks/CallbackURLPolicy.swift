@@ -4,10 +4,12 @@ import Foundation
 /// Callback URL rules of PROTOCOL.md §7.5: absolute `https` URL ≤ 256 characters, ASCII host, no user info,
 /// query or fragment; every resolved address public.
 public struct CallbackURLPolicy: Sendable {
+    /// `callback.allowLoopback` (development only): also accept 127.0.0.0/8 and ::1.
     public var allowLoopback: Bool
     /// Resolves a host to address bytes (A and AAAA). Replaceable in tests.
     public var resolve: @Sendable (String) -> [[UInt8]]
 
+    /// A policy resolving through `systemResolve` unless another resolver is given.
     public init(
         allowLoopback: Bool, resolve: @escaping @Sendable (String) -> [[UInt8]] = CallbackURLPolicy.systemResolve
     ) {
@@ -15,11 +17,17 @@ public struct CallbackURLPolicy: Sendable {
         self.resolve = resolve
     }
 
+    /// The rule a URL breaks; each maps to one §7.9 CallbackService message.
     public enum Violation: Error, Equatable {
+        /// Not an absolute URL, or a malformed IPv6 literal or port, or no host (`Could not parse URL`).
         case syntax(String)
+        /// Scheme other than `https`; a `?` anywhere, even bare.
         case notHTTPS, hasQuery
+        /// Length or characters, user info or fragment (`Callback URL violates URL rules`).
         case rules(String)
+        /// The host resolved to no address.
         case unresolvable(host: String)
+        /// One of the host's addresses is not public.
         case privateAddress(host: String, address: [UInt8])
     }
 
@@ -27,10 +35,13 @@ public struct CallbackURLPolicy: Sendable {
     public struct VettedURL: Sendable, Equatable {
         /// Lower-case host without trailing dots; an IP literal without brackets.
         public var host: String
+        /// The URL's port, 443 when absent.
         public var port: Int
         /// The path, `/` when empty.
         public var path: String
+        /// The vetted addresses (4 or 16 bytes each), tried in this order.
         public var addresses: [[UInt8]]
+        /// Whether `host` is an IP literal (then no SNI is sent).
         public var hostIsIPLiteral: Bool { IPAddressBytes.parse(host) != nil }
         /// The `Host` header value: host (bracketed for IPv6) and the port when it is not 443.
         public var hostHeader: String {
@@ -93,6 +104,8 @@ public struct CallbackURLPolicy: Sendable {
     static let globalV6 = CIDR("2000::/3")!
     static let blockedV6: [CIDR] = ["2001::/23", "2001:db8::/32", "2002::/16", "3fff::/20"].map { CIDR($0)! }
 
+    /// Whether an address (4 or 16 bytes) is allowed as a callback target: IPv4 outside the §7.5 blocked ranges,
+    /// IPv6 inside 2000::/3 and outside its special ranges; with `allowLoopback` also 127.0.0.0/8 and ::1.
     public func isPublic(_ a: [UInt8]) -> Bool {
         if a.count == 4 {
             if allowLoopback, a[0] == 127 { return true }

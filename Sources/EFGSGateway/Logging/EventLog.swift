@@ -27,6 +27,7 @@ public enum EventLevel: String, Sendable, Comparable {
 /// The operator's event log (PROTOCOL.md §7.9): one `key="value"` line per event on stdout, mandatory fields
 /// first. Attribute values are sanitised (CR/LF runs → `, `, `"` → `'`). Callers never pass key material.
 public final class EventLog: Sendable {
+    /// Events below this level are not written (`logging.level`, §9).
     public let minimumLevel: EventLevel
     let hostname: String
     let pid: String
@@ -37,6 +38,10 @@ public final class EventLog: Sendable {
     /// threads log at once.
     let order = NIOLock()
 
+    /// An event log writing to stdout, or to `sink` when given (one call per line, without the newline).
+    /// - Parameters:
+    ///   - minimumLevel: the lowest level written.
+    ///   - syslog: an optional forwarder that receives a copy of every written line.
     public init(
         minimumLevel: EventLevel = .info, syslog: SyslogForwarder? = nil, sink: (@Sendable (String) -> Void)? = nil
     ) {
@@ -96,7 +101,9 @@ public final class EventLog: Sendable {
 /// The event log bound to one request or job run.
 public struct EventScope: Sendable {
     let eventLog: EventLog
+    /// The component name written as `class`.
     public var component: String
+    /// The 16-hex id written as both `traceId` and `spanId`.
     public let traceId: String
     let thread: String
 

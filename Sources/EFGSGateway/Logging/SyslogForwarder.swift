@@ -28,16 +28,22 @@ public struct SyslogMessage: Sendable, Equatable {
         }
     }
 
+    /// RFC 5424 §6.2.1 facility code (0…23); PRI = facility × 8 + severity.
     public var facility: Int
+    /// The event's level, mapped to the RFC 5424 severity by `severity(_:)`.
     public var level: EventLevel
+    /// The event's time, written as the RFC 5424 TIMESTAMP in UTC with milliseconds.
     public var timestamp: Date
+    /// The HOSTNAME header field (non-printable characters removed, at most 255, `-` when empty).
     public var hostname: String
+    /// The PROCID header field, the gateway's process id (at most 128 characters, `-` when empty).
     public var procId: String
     /// The event's component (`class`), so a collector can filter on it.
     public var msgId: String
     /// The §7.9 line, unchanged.
     public var line: String
 
+    /// A message from its parts; nothing is validated here, the header fields are cleaned when encoded.
     public init(
         facility: Int, level: EventLevel, timestamp: Date, hostname: String, procId: String, msgId: String, line: String
     ) {
@@ -82,14 +88,20 @@ public struct SyslogMessage: Sendable, Equatable {
 /// and reconnecting with back-off after a failure. A line leaves the queue only once its write succeeded, so lines
 /// logged while the collector is down arrive after it is back (as long as the queue holds them).
 public final class SyslogForwarder: Sendable {
+    /// Where and how to reach the collector: the `logging.syslog.*` settings (§9).
     public struct Settings: Sendable, Equatable {
+        /// The collector's host name or IP literal (`logging.syslog.host`).
         public var host: String
+        /// The collector's TCP port (`logging.syslog.port`, default 601, RFC 6587).
         public var port: Int
+        /// Whether to use TLS ≥ 1.2 (RFC 5425) to the collector (`logging.syslog.tls`); SNI unless an IP literal.
         public var tls: Bool
         /// PEM file of the CA(s) that issued the collector's certificate; the system roots when nil.
         public var caPath: String?
+        /// RFC 5424 facility code of every message (`logging.syslog.facility`, default 16 = `local0`).
         public var facility: Int
 
+        /// Settings with the §9 defaults: port 601, plain TCP, system roots, facility `local0`.
         public init(host: String, port: Int = 601, tls: Bool = false, caPath: String? = nil, facility: Int = 16) {
             self.host = host
             self.port = port
@@ -112,6 +124,7 @@ public final class SyslogForwarder: Sendable {
     /// Frames written with one flush at most.
     static let writeChunk = 256
 
+    /// The collector and facility this forwarder sends to.
     public let settings: Settings
     let capacity: Int
     let hostname: String
@@ -121,6 +134,11 @@ public final class SyslogForwarder: Sendable {
     let group: any EventLoopGroup
     let writer = NIOLockedValueBox<Task<Void, Never>?>(nil)
 
+    /// Starts the writer task; it connects on the first queued line, not here.
+    /// - Parameters:
+    ///   - capacity: the most lines kept while the collector is unreachable; beyond it the oldest is dropped.
+    ///   - group: the event loops for the collector connection.
+    /// - Throws: when the TLS context cannot be built (e.g. `caPath` unreadable or not PEM).
     public init(
         settings: Settings, capacity: Int = 10_000, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws {

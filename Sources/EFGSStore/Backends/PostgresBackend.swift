@@ -8,6 +8,7 @@ import SQLKit
 /// PostgreSQL for production and several instances (PROTOCOL.md §7.1): PostgresNIO's pooled `PostgresClient`, SQL
 /// through SQLKit (postgres-kit). A transaction leases one connection for its whole duration.
 public final class PostgresBackend: SQLBackend, @unchecked Sendable {
+    /// PostgreSQL DDL spellings for the migrations.
     public let dialect = SQLStoreDialect.postgres
     let client: PostgresClient
     let runTask: Task<Void, Never>
@@ -16,7 +17,9 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
 
     /// A `database.url` that does not name a PostgreSQL database (its password masked).
     public struct URLError: Error, CustomStringConvertible {
+        /// The URL as given, password replaced by `***`.
         public var url: String
+        /// Names the setting and the expected form.
         public var description: String {
             "database.url: '\(url)' is not postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE"
         }
@@ -24,6 +27,8 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
 
     /// Connects to `postgres://user:password@host:port/database` (`?sslmode=require` for TLS); at most
     /// `maximumConnections` pooled connections.
+    /// The pool connects lazily; nothing is contacted here.
+    /// - Throws: ``URLError`` when the scheme is not `postgres`/`postgresql` or host or user is missing.
     public init(url: String, maximumConnections: Int = 20, logger: Logger) throws {
         guard let u = URLComponents(string: url), let scheme = u.scheme?.lowercased(),
             scheme == "postgres" || scheme == "postgresql",
@@ -56,6 +61,8 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
     /// The connection of the transaction running in this task (for ``insertKeys(_:uploadBatchId:db:)``'s COPY).
     @TaskLocal static var transactionConnection: PostgresConnection?
 
+    /// `BEGIN` … `COMMIT` (`ROLLBACK` on throw) on one leased connection, which ``insertKeys(_:uploadBatchId:db:)``
+    /// finds through the task-local `transactionConnection`.
     public func transaction<T: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
@@ -66,6 +73,7 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
         }
     }
 
+    /// Runs `body` on one leased connection in autocommit mode (each statement its own transaction).
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await withConnection { connection in try await body(connection.sql()) }
     }
@@ -169,6 +177,7 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
     }
 
+    /// Stops the pool by cancelling its run task, and waits until it has ended.
     public func close() async throws {
         runTask.cancel()
         await runTask.value

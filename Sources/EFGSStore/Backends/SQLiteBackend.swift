@@ -6,6 +6,7 @@ import SQLiteKit
 
 /// The embedded default (PROTOCOL.md §7.1): one SQLite file, one connection, WAL journal, serialized access.
 public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
+    /// SQLite DDL spellings for the migrations.
     public let dialect = SQLStoreDialect.sqlite
     let connection: SQLiteConnection
     let gate = AsyncSerialGate()
@@ -28,6 +29,7 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
         self.connection = connection
     }
 
+    /// `BEGIN IMMEDIATE` … `COMMIT` (`ROLLBACK` on throw) while holding the connection exclusively.
     public func transaction<T: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
@@ -36,6 +38,7 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
         return try await exclusive { try await inTransaction(db, begin: "BEGIN IMMEDIATE", body) }
     }
 
+    /// Runs `body` while holding the connection exclusively, without an explicit transaction.
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         let db = connection.sql()
         return try await exclusive { try await body(db) }
@@ -48,10 +51,12 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
         return try await gate.run { try await use.using(since: requested, body) }
     }
 
+    /// Recognised by SQLite's `UNIQUE constraint failed` message.
     public func isUniqueViolation(_ error: any Error) -> Bool {
         String(describing: error).contains("UNIQUE constraint failed")
     }
 
+    /// Closes the connection.
     public func close() async throws {
         try await connection.close()
     }

@@ -29,6 +29,7 @@ public struct CertificateRow: Sendable, Equatable {
     /// The trust anchor's signature over the exact PEM text, Base64 on one line.
     public var operatorSignature: String
 
+    /// A row as imported by `cert import` (§7.8): not revoked and any host unless given; `id` is set by the store.
     public init(
         id: Int64? = nil, createdAt: Int64, thumbprint: String, country: String, type: CertificateType,
         revoked: Bool = false, host: String? = nil, pem: String, operatorSignature: String

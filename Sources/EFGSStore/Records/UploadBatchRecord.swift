@@ -31,6 +31,7 @@ public struct UploadBatchRecord: Sendable, Equatable {
     /// The download batch the upload batch was assigned to; nil while unbatched.
     public var downloadBatchTag: String?
 
+    /// A record of an accepted upload; `id` is assigned by the store, and `downloadBatchTag` by batching (§7.3).
     public init(
         id: Int64? = nil, country: String, uploadTag: String, acceptedAt: Int64, keyCount: Int, format: WireFormat,
         batchSignature: String, authThumbprint: String, authPEM: String, authOperatorSignature: String,
@@ -62,6 +63,7 @@ public struct StoredKey: Sendable, Equatable {
     /// The key's protobuf encoding, sealed with the active storage key (§7.1 stored form).
     public var sealedPayload: [UInt8]
 
+    /// A key row ready to insert.
     public init(position: Int, dedupMAC: [UInt8], sealedPayload: [UInt8]) {
         self.position = position
         self.dedupMAC = dedupMAC

@@ -11,6 +11,7 @@ import SQLKit
 public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
     let backend: any SQLBackend
 
+    /// A store on an opened backend; the schema is not touched until ``migrate()``.
     public init(backend: any SQLBackend) {
         self.backend = backend
     }
@@ -26,6 +27,7 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
         return SQLGatewayStore(backend: try await SQLiteBackend.open(path: path, logger: logger))
     }
 
+    /// Closes the backend's connections; the store is unusable afterwards.
     public func close() async throws {
         try await backend.close()
     }
@@ -47,6 +49,8 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
 
     // MARK: migrations (§7.1)
 
+    /// Applies the pending migrations in order, each in its own transaction, and records them in
+    /// `schema_migrations`; returns the versions applied now. Safe when several instances start at once (§7.1, §7.8).
     @discardableResult
     public func migrate() async throws -> [Int] {
         let dialect = backend.dialect
@@ -83,6 +87,7 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
         return applied
     }
 
+    /// The highest version in `schema_migrations` (0 when it is empty); throws when the table does not exist.
     public func schemaVersion() async throws -> Int {
         try await backend.read { db in
             try await db.raw("SELECT MAX(version) AS v FROM schema_migrations").first()?
@@ -90,6 +95,7 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
         }
     }
 
+    /// A round trip to the database (`SELECT 1`); throws when it is unreachable.
     public func ping() async throws {
         _ = try await backend.read { db in try await db.raw("SELECT 1 AS x").first() != nil }
     }
@@ -97,6 +103,7 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
     /// The version ``migrate()`` brings a schema to (the same for both dialects).
     public static var latestSchemaVersion: Int { Migrations.all(.sqlite).map(\.version).max() ?? 0 }
 
+    /// ``latestSchemaVersion-swift.type.property``, for callers holding a ``GatewayStore``.
     public var latestSchemaVersion: Int { Self.latestSchemaVersion }
 
     static func nowMillis() -> Int64 { UTCTimestamp.millis(Date()) }

@@ -1,7 +1,7 @@
 import XCTest
 
 /// `XCTAssertEqual` for a value produced by an `async` expression.
-func assertEq<T: Equatable>(
+public func assertEq<T: Equatable>(
     _ a: @autoclosure () async throws -> T, _ b: @autoclosure () -> T, _ message: String = "",
     file: StaticString = #filePath, line: UInt = #line
 ) async rethrows {
