@@ -53,7 +53,7 @@ public final class GatewayClient: Sendable {
     }
 
     /// Sends one request to `baseURL + path` with the identity headers (modes a and b) and `headers`, and reads
-    /// the whole response (at most 64 MiB). Any status is returned; only transport failures throw.
+    /// the whole response. Any status is returned; transport failures and a body over 64 MiB throw.
     public func send(method: HTTPMethod, path: String, headers: [(String, String)] = [], body: [UInt8]? = nil)
         async throws -> GatewayResponse
     {

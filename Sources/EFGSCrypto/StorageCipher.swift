@@ -76,6 +76,24 @@ public struct StorageCipher: Sendable {
         dedupHMAC = HMAC<SHA256>(key: dedupKey)
     }
 
+    /// The key check value of each configured key: HMAC-SHA256 of a fixed label under a key derived from the
+    /// storage key with HKDF (info `efgs-key-check-v1`) — it identifies the key without revealing it. Stored with
+    /// the key id, it lets every start refuse a key that differs from the one that sealed the data.
+    public static func checkValues(_ config: Configuration) -> [String: [UInt8]] {
+        config.keys.mapValues { raw in
+            let derived = HKDF<SHA256>.deriveKey(
+                inputKeyMaterial: SymmetricKey(data: raw), salt: [UInt8](), info: Array("efgs-key-check-v1".utf8),
+                outputByteCount: 32)
+            return Array(
+                HMAC<SHA256>.authenticationCode(for: Array("EFGS storage key check value".utf8), using: derived))
+        }
+    }
+
+    /// The stored form's prefix of values sealed under `keyId`: `0x01` ‖ len(keyId) ‖ keyId.
+    public static func storedPrefix(keyId: String) -> [UInt8] {
+        [0x01, UInt8(keyId.utf8.count)] + Array(keyId.utf8)
+    }
+
     /// True for 1–32 characters of `[A-Za-z0-9_-]`.
     public static func isValidKeyId(_ id: String) -> Bool {
         let u = id.utf8

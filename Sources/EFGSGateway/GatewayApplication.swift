@@ -2,6 +2,8 @@ import EFGSProtocol
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
+import NIOPosix
 import Prometheus
 import ServiceLifecycle
 
@@ -73,6 +75,10 @@ public enum GatewayApplication {
         clock: @escaping @Sendable () -> Date = { Date() },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> (application: some ApplicationProtocol, runtime: GatewayRuntime) {
+        try await checkListener(host: config.server.host, port: config.server.port, setting: "server.port")
+        if let adminPort = config.admin.port {
+            try await checkListener(host: config.admin.host, port: adminPort, setting: "admin.port")
+        }
         let batchingTrigger = JobTrigger()
         let runtime = try await GatewayRuntime.open(
             config, callbacks: callbacks, clock: clock, onDocLimitReached: { batchingTrigger.fire() })
@@ -80,8 +86,7 @@ public enum GatewayApplication {
         let startup = services.log.scope("Startup")
         if config.api.allowLegacySha1 { startup.warn("Legacy SHA-1 signatures are enabled") }
         if config.callback.allowLoopback { startup.warn("Loopback callback targets are allowed") }
-        var logger = Logger(label: "efgs")
-        logger.logLevel = .warning
+        let logger = EventLogHandler.logger("efgs.http", eventLog: services.log)
         var background = jobs(runtime, batchingTrigger: batchingTrigger)
         if let adminPort = config.admin.port {
             background.append(
@@ -103,6 +108,19 @@ public enum GatewayApplication {
         } catch {
             try? await runtime.close()
             throw error
+        }
+    }
+
+    /// Refuses a listener address that cannot be bound (in use, not an address of this host, no permission) before
+    /// anything is opened or written, naming the setting, host and port.
+    static func checkListener(host: String, port: Int, setting: String) async throws {
+        guard port != 0 else { return }
+        do {
+            let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .bind(host: host, port: port).get()
+            try await channel.close()
+        } catch {
+            throw InvalidSetting(setting: setting, reason: "cannot listen on \(host):\(port): \(error)")
         }
     }
 }

@@ -41,13 +41,17 @@ public struct GatewayRuntime: Sendable {
         let store: any GatewayStore
         do {
             callbackClient = callbacks ? try Self.callbackClient(config.callback) : nil
-            store = try await SQLGatewayStore.open(url: config.databaseURL, logger: Logger(label: "efgs.store"))
+            store = try await openStore(config.database, logger: EventLogHandler.logger("efgs.store", eventLog: log))
         } catch {
             await syslog?.shutdown()
             throw error
         }
         do {
             try await store.migrate()
+            if let problem = try await TrustAnchorCheck(store: store, trustAnchor: anchor).problem() {
+                throw InvalidSetting(setting: "trustAnchor.certificatePath", reason: problem)
+            }
+            try await StorageKeyCheck(store: store, keys: config.storage).verifyAndRecord()
             let services = try GatewayServices(
                 config: config, store: store, trustAnchor: anchor, log: log, clock: clock,
                 onDocLimitReached: onDocLimitReached)
@@ -56,6 +60,37 @@ public struct GatewayRuntime: Sendable {
             try? await store.close()
             await syslog?.shutdown()
             throw error
+        }
+    }
+
+    /// Opens the store `settings.url` names and makes one round trip within `settings.connectTimeout`.
+    ///
+    /// - Throws: ``InvalidSetting`` naming `database.url` (password masked) when the database cannot be reached
+    ///   in time or refuses the connection.
+    public static func openStore(_ settings: DatabaseSettings, logger: Logger) async throws -> SQLGatewayStore {
+        let masked = settings.maskedURL
+        let timeout = settings.connectTimeout
+        let unreachable = { @Sendable (reason: String) in
+            InvalidSetting(setting: "database.url", reason: "cannot reach \(masked): \(reason)")
+        }
+        let store: SQLGatewayStore
+        do {
+            store = try await SQLGatewayStore.open(url: settings.url, logger: logger)
+        } catch {
+            throw unreachable("\(error)")
+        }
+        do {
+            try await withDeadline(
+                seconds: timeout,
+                onTimeout: { unreachable("no answer within \(Int(timeout)) s (database.connectTimeout)") }
+            ) {
+                try await store.ping()
+            }
+            return store
+        } catch {
+            _ = try? await withDeadline(seconds: 2, onTimeout: { CancellationError() }) { try await store.close() }
+            if let invalid = error as? InvalidSetting { throw invalid }
+            throw unreachable(String(describing: error).prefix(300).description)
         }
     }
 

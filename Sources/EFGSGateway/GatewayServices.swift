@@ -104,9 +104,14 @@ public final class GatewayServices: Sendable {
 
     // MARK: operator use cases
 
+    /// The operator audit trail.
+    public var operatorAudit: OperatorAudit {
+        OperatorAudit(store: store, log: log, clock: clock)
+    }
+
     /// Certificate-table decisions (import, revoke, list, verify).
     public var certificateRegistry: CertificateRegistry {
-        CertificateRegistry(store: store, trustAnchor: trustAnchor)
+        CertificateRegistry(store: store, trustAnchor: trustAnchor, audit: operatorAudit)
     }
 
     /// The countries and their state (`efgs country list`).
@@ -116,6 +121,6 @@ public final class GatewayServices: Sendable {
 
     /// Disconnecting a country (`efgs country disconnect`).
     public var offboarding: CountryOffboarding {
-        CountryOffboarding(store: store, log: log)
+        CountryOffboarding(store: store, log: log, audit: operatorAudit)
     }
 }

@@ -125,7 +125,32 @@ enum Migrations {
                     )
                     """,
                 ]
-            )
+            ),
+            (
+                2,
+                [
+                    """
+                    CREATE TABLE storage_key_checks (
+                      key_id VARCHAR(32) PRIMARY KEY,
+                      check_value \(d.blob) NOT NULL,
+                      recorded_at BIGINT NOT NULL
+                    )
+                    """,
+                    """
+                    CREATE TABLE operator_events (
+                      id \(d.autoIncrementPrimaryKey),
+                      at BIGINT NOT NULL,
+                      command VARCHAR(64) NOT NULL,
+                      operator VARCHAR(128) NOT NULL,
+                      ticket VARCHAR(128),
+                      country VARCHAR(2),
+                      subject TEXT NOT NULL,
+                      outcome TEXT NOT NULL
+                    )
+                    """,
+                    "CREATE INDEX operator_events_at ON operator_events (at)",
+                ]
+            ),
         ]
     }
 }

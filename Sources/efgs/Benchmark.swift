@@ -71,10 +71,7 @@ struct Benchmark: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let fm = FileManager.default
-        try? fm.removeItem(atPath: workDir)
-        try fm.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-        let dir = URL(fileURLWithPath: workDir).standardizedFileURL.path
+        let dir = try WorkFolder.prepare(workDir, for: "benchmark")
         if let databaseURL {
             let store = try await SQLGatewayStore.open(url: databaseURL, logger: Logger(label: "bench"))
             try await store.resetSchema()

@@ -102,6 +102,7 @@ struct CertCommand: AsyncParsableCommand {
                 "Register a national certificate after the onboarding checks; refuses rows failing the integrity check."
         )
         @OptionGroup var options: ConfigOption
+        @OptionGroup var operatorOptions: OperatorOptions
         @Option(help: "AUTHENTICATION, SIGNING or CALLBACK.") var type: String
         @Option(help: "Two-letter country; must be the certificate's only C.") var country: String
         @Option(help: "Callback host (CALLBACK rows only).") var host: String?
@@ -121,7 +122,7 @@ struct CertCommand: AsyncParsableCommand {
             do {
                 _ = try CertificateRegistry.check(submission)
                 imported = try await GatewayRuntime.with(options) { runtime in
-                    try await runtime.services.certificateRegistry.register(submission)
+                    try await runtime.services.certificateRegistry.register(submission, by: operatorOptions.context)
                 }
             } catch let error as CertificateAdministrationError {
                 throw ValidationError(error.reason)
@@ -134,6 +135,7 @@ struct CertCommand: AsyncParsableCommand {
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a certificate row.")
         @OptionGroup var options: ConfigOption
+        @OptionGroup var operatorOptions: OperatorOptions
         @Option(help: "Thumbprint (64 hex).") var thumbprint: String
         @Option(help: "AUTHENTICATION, SIGNING or CALLBACK.") var type: String
 
@@ -142,7 +144,8 @@ struct CertCommand: AsyncParsableCommand {
                 throw ValidationError("--type must be AUTHENTICATION, SIGNING or CALLBACK")
             }
             let n = try await GatewayRuntime.with(options) { runtime in
-                try await runtime.services.certificateRegistry.revoke(thumbprint: thumbprint, type: certType)
+                try await runtime.services.certificateRegistry.revoke(
+                    thumbprint: thumbprint, type: certType, by: operatorOptions.context)
             }
             print(n == 0 ? "no active row matched" : "revoked \(n) row(s)")
             if n == 0 { throw ExitCode(1) }

@@ -47,6 +47,7 @@ struct CountryCommand: AsyncParsableCommand {
                 "Keys it uploaded before stay downloadable until key retention deletes them. Reconnecting: docs/offboarding.md."
         )
         @OptionGroup var options: ConfigOption
+        @OptionGroup var operatorOptions: OperatorOptions
         @Argument(help: "Country code (ISO 3166-1 alpha-2).") var country: String
         @Option(help: "Why (written to the event log).") var reason: String = "operator request"
 
@@ -54,18 +55,18 @@ struct CountryCommand: AsyncParsableCommand {
             let outcome: CountryOffboarding.Outcome
             do {
                 outcome = try await GatewayRuntime.with(options) { rt in
-                    try await rt.services.offboarding.disconnect(country: country, reason: reason)
+                    try await rt.services.offboarding.disconnect(
+                        country: country, reason: reason, by: operatorOptions.context)
                 }
+            } catch let error as CertificateAdministrationError where error.code == .nothingActive {
+                print("nothing was active for \(country): \(error.reason)")
+                throw ExitCode(1)
             } catch let error as CertificateAdministrationError {
                 throw ValidationError(error.reason)
             }
             print(
-                "\(country) disconnected: \(outcome.certificatesRevoked) certificate row(s) revoked, \(outcome.subscriptionsDeleted) callback subscription(s) deleted with their pending tasks"
-            )
-            if outcome.certificatesRevoked == 0 && outcome.subscriptionsDeleted == 0 {
-                print("nothing was active for \(country)")
-                throw ExitCode(1)
-            }
+                "\(country) disconnected: \(outcome.certificatesRevoked) certificate row(s) revoked, "
+                    + "\(outcome.subscriptionsDeleted) callback subscription(s) deleted with their pending tasks")
         }
     }
 }

@@ -20,10 +20,7 @@ struct Demo: AsyncParsableCommand {
     @Flag(help: "Also print the gateway's event log.") var verbose = false
 
     func run() async throws {
-        let fm = FileManager.default
-        try? fm.removeItem(atPath: workDir)
-        try fm.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-        let demo = try DemoRun(dir: URL(fileURLWithPath: workDir).standardizedFileURL.path, verbose: verbose)
+        let demo = try DemoRun(dir: try WorkFolder.prepare(workDir, for: "demo"), verbose: verbose)
         try await demo.run()
         if !demo.failures.isEmpty { throw ExitCode(1) }
     }

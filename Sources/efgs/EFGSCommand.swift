@@ -16,9 +16,11 @@ struct EFGSCommand: AsyncParsableCommand {
         abstract: "European Federation Gateway Service: the hub national backends exchange diagnosis keys through.",
         version: EFGSVersion.current,
         subcommands: [
-            Serve.self, Migrate.self, Demo.self, TrustAnchorCommand.self, CertCommand.self, ClientCommand.self,
+            Serve.self, ConfigCommand.self, Migrate.self, Demo.self, TrustAnchorCommand.self, CertCommand.self,
+            ClientCommand.self,
             Readiness.self, Batch.self, PurgeKeys.self,
-            PurgeStatistics.self, DeliverCallbacks.self, ReleaseCallbackLocks.self, CountryCommand.self, Benchmark.self,
+            PurgeStatistics.self, DeliverCallbacks.self, ReleaseCallbackLocks.self, CountryCommand.self,
+            OperatorEventsCommand.self, Benchmark.self,
         ])
 }
 

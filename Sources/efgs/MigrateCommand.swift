@@ -16,11 +16,19 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let config = try await options.load()
-        let store = try await SQLGatewayStore.open(url: config.databaseURL, logger: Logger(label: "efgs.store"))
-        let applied = try await store.migrate()
-        print(
-            "schema version \(try await store.schemaVersion()) (applied now: \(applied.isEmpty ? "none" : applied.map(String.init).joined(separator: ", ")))"
-        )
+        let log = EventLog(minimumLevel: config.logging.level)
+        let store = try await explained {
+            try await GatewayRuntime.openStore(
+                config.database, logger: EventLogHandler.logger("efgs.store", eventLog: log))
+        }
+        do {
+            let applied = try await store.migrate()
+            let now = applied.isEmpty ? "none" : applied.map(String.init).joined(separator: ", ")
+            print("schema version \(try await store.schemaVersion()) (applied now: \(now))")
+        } catch {
+            try? await store.close()
+            throw error
+        }
         try await store.close()
     }
 }

@@ -21,7 +21,12 @@ struct Serve: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let built = try await explained { try await GatewayApplication.build(config: config, registry: registry) }
-        try await built.application.runService()
+        do {
+            try await built.application.runService()
+        } catch {
+            try? await built.runtime.close()
+            throw error
+        }
         try await built.runtime.close()
     }
 }

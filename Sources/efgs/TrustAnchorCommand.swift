@@ -23,6 +23,10 @@ struct TrustAnchorCommand: AsyncParsableCommand {
             guard let kind = CertificateFactory.KeyKind(rawValue: key), kind != .rsa2048 else {
                 throw ValidationError("--key must be rsa3072 or p256")
             }
+            for file in ["ta.pem", "ta.key"] where FileManager.default.fileExists(atPath: outDir + "/" + file) {
+                throw ValidationError(
+                    "--out-dir: \(outDir)/\(file) exists; a trust anchor is never overwritten (choose another folder)")
+            }
             let ta = try CertificateFactory.selfSigned(
                 country: nil, organization: "EFGS Operator", commonName: "EFGS Trust Anchor", key: kind,
                 notAfter: Date().addingTimeInterval(Double(days) * 86_400))
@@ -31,8 +35,8 @@ struct TrustAnchorCommand: AsyncParsableCommand {
             try ta.privateKeyPEM.write(toFile: outDir + "/ta.key", atomically: true, encoding: .utf8)
             chmod(outDir + "/ta.key", 0o600)
             print(
-                "trust anchor written: \(outDir)/ta.pem (thumbprint \(ta.thumbprint)), private key \(outDir)/ta.key — move the key offline"
-            )
+                "trust anchor written: \(outDir)/ta.pem (thumbprint \(ta.thumbprint)), private key \(outDir)/ta.key "
+                    + "— move the key offline")
         }
     }
 }

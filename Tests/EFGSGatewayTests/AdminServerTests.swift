@@ -18,14 +18,15 @@ final class AdminServerTests: XCTestCase {
         XCTAssertTrue(ready.allSatisfy(\.ok), "\(ready)")
         XCTAssertTrue(
             AdminServer.readinessJSON(ready).hasPrefix(
-                #"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 1 of 1""#))
+                #"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 2 of 2""#))
         // a database without the schema
         let bare = try await SQLGatewayStore.open(
             url: "sqlite:" + f.dir.appendingPathComponent("bare.sqlite").path, logger: Logger(label: "t"))
         let unmigrated = try GatewayServices(
             config: f.services.config, store: bare, trustAnchor: f.services.trustAnchor, log: f.services.log)
         let checks = await AdminServer.readiness(unmigrated)
-        XCTAssertEqual(checks.map(\.ok), [true, false, true])
+        XCTAssertEqual(checks.map(\.name), ["database", "migrations", "trustAnchor", "storageKeys"])
+        XCTAssertEqual(checks.map(\.ok), [true, false, false, false], "no tables: nothing can be checked")
         XCTAssertTrue(AdminServer.readinessJSON(checks).contains(#""status":"not ready""#))
         try await bare.close()
         // the database gone

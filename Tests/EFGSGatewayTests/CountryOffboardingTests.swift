@@ -60,7 +60,20 @@ final class CountryOffboardingTests: XCTestCase {
         XCTAssertTrue(after[1].certificates.allSatisfy(\.revoked))
         XCTAssertFalse(after[0].certificates.contains(where: \.revoked))
         // a second run finds nothing left
-        let again = try await f.services.offboarding.disconnect(country: "FR", reason: "test")
-        XCTAssertEqual(again, .init(certificatesRevoked: 0, subscriptionsDeleted: 0))
+        let disconnections = f.lines.filter { $0.contains(#"message="Country disconnected""#) }.count
+        do {
+            _ = try await f.services.offboarding.disconnect(country: "FR", reason: "test")
+            XCTFail("a country with nothing active was disconnected again")
+        } catch let error as CertificateAdministrationError {
+            XCTAssertEqual(error.code, .nothingActive)
+        }
+        XCTAssertEqual(
+            f.lines.filter { $0.contains(#"message="Country disconnected""#) }.count, disconnections,
+            "no second disconnection is logged")
+        let audit = try await f.services.operatorAudit.events(since: .distantPast, country: "FR")
+        XCTAssertEqual(audit.map(\.command), ["country disconnect", "country disconnect"])
+        XCTAssertTrue(
+            audit[0].outcome.hasPrefix("revoked 3 row(s), deleted 1 subscription(s); reason: test"), audit[0].outcome)
+        XCTAssertTrue(audit[1].outcome.hasPrefix("FR has no active certificate row"), audit[1].outcome)
     }
 }

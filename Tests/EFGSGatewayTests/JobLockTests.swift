@@ -35,4 +35,40 @@ final class JobLockTests: XCTestCase {
         let afterFailure = try await second.run { 4 }
         XCTAssertEqual(afterFailure, 4, "released after a failed run too")
     }
+
+    /// A lock left by a killed process of this host (`kill -9` of `efgs batch` mid-run) is taken over at once; a
+    /// lock of a live process, or of another host, waits for its lease (at most `jobs.lockLease`, 30 s by default).
+    func testALockOfAGoneProcessIsTakenOverAtOnce() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        XCTAssertEqual(f.services.config.jobs.lockLease, 30, "the default lease is short")
+        let killed = Process()
+        killed.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        killed.arguments = ["60"]
+        try killed.run()
+        let pid = killed.processIdentifier
+        kill(pid, SIGKILL)
+        killed.waitUntilExit()
+        let host = ProcessInfo.processInfo.hostName
+        let now = UTCTimestamp.millis(Date())
+        let hour: Int64 = 3_600_000
+        try await assertEq(
+            try await f.store.acquireJobLock(
+                name: JobLock.batching, holder: "\(host):\(pid):7", now: now, leaseUntil: now + hour),
+            true)
+        try await assertEq(try await f.upload(f.keys(2, origin: "DE")).status, 201)
+        let created = try await f.services.jobLock(JobLock.batching).run { try await f.services.batching.run() }
+        XCTAssertEqual(created?.count, 1, "the dead holder's lock was taken over and the batching ran")
+        XCTAssertTrue(f.lines.contains { $0.contains("Job lock taken over from a process that no longer exists") })
+
+        for holder in ["\(host):\(ProcessInfo.processInfo.processIdentifier):8", "other-host:\(pid):9", "instance-3"] {
+            try await assertEq(
+                try await f.store.acquireJobLock(
+                    name: JobLock.keyRetention, holder: holder, now: now, leaseUntil: now + hour),
+                true)
+            let skipped = try await f.services.jobLock(JobLock.keyRetention).run { 1 }
+            XCTAssertNil(skipped, "\(holder) is alive or elsewhere: its lease is honoured")
+            try await f.store.releaseJobLock(name: JobLock.keyRetention, holder: holder)
+        }
+    }
 }

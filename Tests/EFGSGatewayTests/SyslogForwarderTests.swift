@@ -152,6 +152,8 @@ final class SyslogForwarderTests: XCTestCase {
         for i in 0..<200 { f.send(level: .warn, component: "C", timestamp: Date(), line: "line \(i)") }
         await f.shutdown()
         XCTAssertEqual(f.pendingCount, 0)
+        // shutdown returns once every line is written; the collector reads them on its own event loop
+        for _ in 0..<100 where (c.frames?.count ?? 0) < 200 { try await Task.sleep(for: .milliseconds(50)) }
         XCTAssertEqual(c.frames?.count, 200)
         f.send(level: .warn, component: "C", timestamp: Date(), line: "after shutdown: ignored")
         XCTAssertEqual(f.pendingCount, 0)

@@ -36,6 +36,20 @@ final class JobLockStoreTests: StoreTestCase {
         XCTAssertEqual(winners, 1)
     }
 
+    /// The holder of a lock, and a takeover that succeeds only from the holder named (one atomic statement).
+    func testHolderAndConditionalTakeOver() async throws {
+        try await assertEq(try await store.jobLockHolder(name: "batching"), nil)
+        try await assertEq(try await take("A", 1000, 90_000), true)
+        try await assertEq(try await store.jobLockHolder(name: "batching"), "A")
+        try await assertEq(
+            try await store.takeOverJobLock(name: "batching", from: "Z", holder: "B", leaseUntil: 5000), false,
+            "Z does not hold it")
+        try await assertEq(
+            try await store.takeOverJobLock(name: "batching", from: "A", holder: "B", leaseUntil: 5000), true)
+        try await assertEq(try await store.jobLockHolder(name: "batching"), "B")
+        try await assertEq(try await take("A", 2000, 9000), false, "B holds it until 5000")
+    }
+
     func testAFreeLockIsAcquired() async throws {
         try await assertEq(try await take("A", 1000, 2000), true)
         try await assertEq(try await take("A", 1000, 2000, "callback-delivery"), true)

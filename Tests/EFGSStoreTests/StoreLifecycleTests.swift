@@ -12,7 +12,7 @@ final class StoreLifecycleTests: StoreTestCase {
         XCTAssertEqual(store.latestSchemaVersion, SQLGatewayStore.latestSchemaVersion)
         try await assertEq(try await store.isSchemaCurrent(), true)
         let role: any StoreLifecycle = store
-        XCTAssertEqual(role.latestSchemaVersion, 1)
+        XCTAssertEqual(role.latestSchemaVersion, 2)
     }
 
     /// A new database has no schema version until `migrate` applies every migration.
@@ -24,7 +24,7 @@ final class StoreLifecycleTests: StoreTestCase {
             if TestDatabase.postgresURL != nil { try await bare.resetSchema() }
             let unmigrated = try? await bare.schemaVersion()
             XCTAssertNil(unmigrated, "no schema_migrations table yet")
-            try await assertEq(try await bare.migrate(), [1])
+            try await assertEq(try await bare.migrate(), [1, 2])
             try await assertEq(try await bare.migrate(), [])
             try await assertEq(try await bare.isSchemaCurrent(), true)
         } catch {

@@ -33,7 +33,7 @@ final class DemoEndToEndTests: XCTestCase {
         XCTAssertEqual(verify.status, 0, verify.output)
         XCTAssertTrue(verify.output.contains("7 of 7 row(s) pass the integrity check"), verify.output)
         let migrate = try run(["migrate", "--config", config], in: dir)
-        XCTAssertTrue(migrate.output.contains("schema version 1 (applied now: none)"), migrate.output)
+        XCTAssertTrue(migrate.output.contains("schema version 2 (applied now: none)"), migrate.output)
         let batch = try run(["batch", "--config", config], in: dir)
         XCTAssertTrue(batch.output.contains("created 0 download batch(es)"), batch.output)
     }
@@ -48,5 +48,28 @@ final class DemoEndToEndTests: XCTestCase {
         let r = try run(["serve", "--config", dir.appendingPathComponent("c.yaml").path], in: dir)
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.output.contains("storage.keys"), r.output)
+    }
+
+    /// `--work-dir` never deletes a folder the command did not make; its own folder is recreated.
+    func testWorkFolderOfAnotherOwnerIsRefusedAndKept() throws {
+        try EFGS.requireBinary()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-e2e-\(UUID())")
+        let precious = dir.appendingPathComponent("precious.txt")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "keep me".write(to: precious, atomically: true, encoding: .utf8)
+        for command in [["demo"], ["benchmark", "--batches", "1", "--keys-per-batch", "1", "--downloads", "1"]] {
+            let r = try run(command + ["--work-dir", dir.path], in: FileManager.default.temporaryDirectory)
+            XCTAssertNotEqual(r.status, 0, r.output)
+            XCTAssertTrue(r.output.contains("--work-dir \(dir.path) is not empty and was not made by efgs"), r.output)
+            XCTAssertEqual(try String(contentsOf: precious, encoding: .utf8), "keep me")
+        }
+        let own = dir.appendingPathComponent("bench")
+        let args = [
+            "benchmark", "--batches", "1", "--keys-per-batch", "10", "--downloads", "1", "--work-dir", own.path,
+        ]
+        XCTAssertEqual(try run(args, in: dir).status, 0)
+        let again = try run(args, in: dir)
+        XCTAssertEqual(again.status, 0, "its own folder is recreated: \(again.output)")
     }
 }

@@ -57,6 +57,9 @@ final class Federation {
     let dir: URL
     var configPath: String { dir.appendingPathComponent("efgs.yaml").path }
     var settings: [String: String]
+    /// The storage key of `k1`, made once: rewriting the configuration keeps it (another key under the same id is
+    /// refused at start, as it must be).
+    let storageKey = "k1:" + Base64.encodeString((0..<32).map { _ in UInt8.random(in: 0...255) })
     private(set) var members: [String: (auth: CertificateFactory.Issued, sign: CertificateFactory.Issued)] = [:]
     /// Thumbprint of the client certificate the gateway presents to callback servers.
     private(set) var callbackClientThumbprint = ""
@@ -77,7 +80,6 @@ final class Federation {
         try writeConfig()
     }
 
-    /// Writes `efgs.yaml` from the defaults below plus `settings` (dotted keys, scalar values).
     /// A federation whose gateway terminates TLS itself (mode c) with a certificate for `localhost` made here;
     /// `extra` settings are added.
     /// Returns the federation, the path of the gateway's certificate (PEM) and the certificate.
@@ -95,12 +97,13 @@ final class Federation {
         return (fed, serverPEM, serverCert)
     }
 
+    /// Writes `efgs.yaml` from the defaults below plus `settings` (dotted keys, scalar values).
     func writeConfig() throws {
         var all: [String: String] = [
             "server.host": "127.0.0.1", "server.port": "0",
             "trustAnchor.certificatePath": dir.appendingPathComponent("ta.pem").path,
             "database.url": "sqlite:" + dir.appendingPathComponent("efgs.sqlite").path,
-            "storage.keys": "k1:" + Base64.encodeString((0..<32).map { _ in UInt8.random(in: 0...255) }),
+            "storage.keys": storageKey,
             "storage.activeKeyId": "k1", "batching.interval": "3600", "logging.level": "INFO",
             "callback.clientCertificatePath": dir.appendingPathComponent("callback-client.pem").path,
             "callback.clientKeyPath": dir.appendingPathComponent("callback-client.key").path,

@@ -374,7 +374,7 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertEqual(ready.status, 200)
         XCTAssertTrue(
             ready.body.hasPrefix(
-                #"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 1 of 1","trustAnchor":"ok: loaded"#
+                #"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 2 of 2","trustAnchor":"ok: loaded"#
             ), ready.body)
 
         let base = "http://127.0.0.1:\(server.port)"
@@ -511,6 +511,23 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertTrue(bad.output.contains("integrity check"), bad.output)
         let list = try EFGS.run(["cert", "verify", "--config", fed.configPath], in: fed.dir)
         XCTAssertTrue(list.output.contains("3 of 3 row(s) pass the integrity check"), list.output)
+        // the operator audit trail: every import and refusal after the store opened, with operator and ticket
+        let revoke = try EFGS.run(
+            [
+                "cert", "revoke", "--config", fed.configPath, "--thumbprint", soon.thumbprint, "--type", "SIGNING",
+                "--operator", "alice", "--ticket", "CHG-42",
+            ], in: fed.dir)
+        XCTAssertEqual(revoke.status, 0, revoke.output)
+        XCTAssertTrue(revoke.output.contains("class=\"OperatorAudit\""), "an event line: \(revoke.output)")
+        let csv = try EFGS.run(["operator-events", "--config", fed.configPath, "--format", "csv"], in: fed.dir)
+        XCTAssertEqual(csv.status, 0, csv.output)
+        let rows = csv.output.split(separator: "\n").filter { $0.hasPrefix("\"") }
+        XCTAssertEqual(rows.filter { $0.contains("\"cert import\"") }.count, 5, csv.output)
+        XCTAssertEqual(rows.filter { $0.contains("\"imported") }.count, 3, csv.output)
+        XCTAssertTrue(rows.contains { $0.contains("\"cert revoke\",\"alice\",\"CHG-42\",\"DE\"") }, csv.output)
+        let json = try EFGS.run(
+            ["operator-events", "--config", fed.configPath, "--format", "json", "--country", "FR"], in: fed.dir)
+        XCTAssertEqual(json.output.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last, "[]")
     }
 
     /// A certificate submitted as PKCS#12 (made here by the OpenSSL CLI) is signed and imported like a PEM one; a

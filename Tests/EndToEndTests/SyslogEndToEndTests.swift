@@ -75,12 +75,18 @@ final class SyslogEndToEndTests: XCTestCase {
             stdoutEvents.contains {
                 $0.contains(#"level="ERROR""#) && $0.contains(#"message="Unknown client certificate""#)
             })
+        // the serve process's lines; the `cert import` commands before it sent their operator-audit events too
+        var all: [Substring] = []
         var lines: [Substring] = []
         for _ in 0..<100 {
-            lines = ((try? String(contentsOf: received, encoding: .utf8)) ?? "").split(separator: "\n")
+            all = ((try? String(contentsOf: received, encoding: .utf8)) ?? "").split(separator: "\n")
+            lines = all.filter { $0.split(separator: "|", maxSplits: 5).dropFirst(4).first == "\(pid)" }
             if lines.count >= stdoutEvents.count { break }
             try await Task.sleep(for: .milliseconds(100))
         }
+        XCTAssertEqual(
+            all.filter { $0.contains("|OperatorAudit|") && $0.contains(#"command="cert import""#) }.count, 2,
+            "the operator audit of both imports reached the collector")
         XCTAssertEqual(lines.count, stdoutEvents.count, "rsyslog received:\n\(lines.joined(separator: "\n"))")
         for (line, event) in zip(lines, stdoutEvents) {
             let f = line.split(separator: "|", maxSplits: 7, omittingEmptySubsequences: false).map(String.init)

@@ -12,7 +12,7 @@ import Prometheus
 public enum AdminServer {
     /// One readiness check and its state.
     public struct Check: Sendable, Equatable {
-        /// `database`, `migrations` or `trustAnchor`.
+        /// `database`, `migrations`, `trustAnchor` or `storageKeys`.
         public var name: String
         /// Whether the check passed; `/readyz` answers 503 unless all did.
         public var ok: Bool
@@ -38,8 +38,20 @@ public enum AdminServer {
                 Check(name: "database", ok: false, detail: "unreachable: \(String(describing: error).prefix(200))"))
             checks.append(Check(name: "migrations", ok: false, detail: "unknown"))
         }
-        checks.append(
-            Check(name: "trustAnchor", ok: true, detail: "loaded, thumbprint \(services.trustAnchor.thumbprint)"))
+        let anchor = TrustAnchorCheck(store: services.store, trustAnchor: services.trustAnchor)
+        if let (rows, verified) = try? await anchor.count() {
+            let detail = "loaded, thumbprint \(services.trustAnchor.thumbprint), \(verified) of \(rows) rows verify"
+            checks.append(Check(name: "trustAnchor", ok: rows == 0 || verified > 0, detail: detail))
+        } else {
+            checks.append(Check(name: "trustAnchor", ok: false, detail: "rows cannot be read"))
+        }
+        let keys = StorageKeyCheck(store: services.store, keys: services.config.storage)
+        if let problems = try? await keys.problems() {
+            let detail = problems.first ?? "every configured key matches its recorded check value"
+            checks.append(Check(name: "storageKeys", ok: problems.isEmpty, detail: detail))
+        } else {
+            checks.append(Check(name: "storageKeys", ok: false, detail: "check values cannot be read"))
+        }
         return checks
     }
 

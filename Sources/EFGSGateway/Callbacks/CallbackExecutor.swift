@@ -171,7 +171,8 @@ public struct CallbackExecutor: Sendable {
         return .dropped
     }
 
-    /// The pins of a delivery: thumbprints of the candidate CALLBACK rows (``CertificateDirectory/callbackRows(country:host:log:)``).
+    /// The pins of a delivery: thumbprints of the candidate CALLBACK rows
+    /// (``CertificateDirectory/callbackRows(country:host:log:)``).
     func pinnedThumbprints(country: String, host: String, scope: EventScope) async throws -> Set<String> {
         Set(try await certificates.callbackRows(country: country, host: host, log: scope).map(\.row.thumbprint))
     }

@@ -12,6 +12,8 @@ public struct CertificateAdministrationError: Error, Sendable, CustomStringConve
         case duplicate
         /// An argument is not usable (type, host, country code).
         case invalidArgument
+        /// The change would do nothing (a country with nothing active).
+        case nothingActive
     }
 
     /// The kind of refusal.

@@ -8,11 +8,13 @@ import Foundation
 public struct CertificateRegistry: Sendable {
     let store: any CertificateStore
     let trustAnchor: TrustAnchor
+    let audit: OperatorAudit
 
-    /// A registry over `store`, checked against `trustAnchor`.
-    public init(store: any CertificateStore, trustAnchor: TrustAnchor) {
+    /// A registry over `store`, checked against `trustAnchor`, recording every change in `audit`.
+    public init(store: any CertificateStore, trustAnchor: TrustAnchor, audit: OperatorAudit) {
         self.store = store
         self.trustAnchor = trustAnchor
+        self.audit = audit
     }
 
     /// A certificate to register.
@@ -89,17 +91,42 @@ public struct CertificateRegistry: Sendable {
         return (row, warnings)
     }
 
-    /// Reviews the submission and registers it.
+    /// Reviews the submission and registers it; the import (or its refusal) is recorded in the operator audit.
     ///
-    /// - Throws: ``CertificateAdministrationError`` before anything is written.
-    public func register(_ submission: Submission, now: Date = Date()) async throws -> Imported {
-        let (row, warnings) = try await review(submission, now: now)
-        return Imported(row: try await store.insertCertificate(row), warnings: warnings)
+    /// - Throws: ``CertificateAdministrationError`` before anything but the audit record is written.
+    public func register(
+        _ submission: Submission, by context: OperatorContext = .current(), now: Date = Date()
+    ) async throws -> Imported {
+        let subject = "\(submission.type.rawValue) \(submission.facts.thumbprint)"
+        let reviewed: (CertificateRow, [String])
+        do {
+            reviewed = try await review(submission, now: now)
+        } catch let refusal as CertificateAdministrationError {
+            try await audit.record(
+                "cert import", by: context, country: submission.country, subject: subject,
+                outcome: refusal.reason, refused: true)
+            throw refusal
+        }
+        let row = try await store.insertCertificate(reviewed.0)
+        try await audit.record(
+            "cert import", by: context, country: row.country, subject: subject,
+            outcome: "imported" + (reviewed.1.isEmpty ? "" : " with warnings: " + reviewed.1.joined(separator: "; ")))
+        return Imported(row: row, warnings: reviewed.1)
     }
 
-    /// Revokes the rows with `thumbprint` (any case) and `type`; returns how many changed.
-    public func revoke(thumbprint: String, type: CertificateType) async throws -> Int {
-        try await store.revokeCertificates(thumbprint: thumbprint.lowercased(), country: nil, type: type)
+    /// Revokes the rows with `thumbprint` (any case) and `type`; returns how many changed. Recorded in the operator
+    /// audit.
+    public func revoke(
+        thumbprint: String, type: CertificateType, by context: OperatorContext = .current()
+    ) async throws -> Int {
+        let thumbprint = thumbprint.lowercased()
+        let countries = Set(try await store.certificates(thumbprint: thumbprint, type: type).map(\.country))
+        let revoked = try await store.revokeCertificates(thumbprint: thumbprint, country: nil, type: type)
+        try await audit.record(
+            "cert revoke", by: context, country: countries.count == 1 ? countries.first : nil,
+            subject: "\(type.rawValue) \(thumbprint)",
+            outcome: revoked == 0 ? "no active row matched" : "revoked \(revoked) row(s)", refused: revoked == 0)
+        return revoked
     }
 
     /// Every row with the outcome of its integrity check (the certificate, or why it fails).

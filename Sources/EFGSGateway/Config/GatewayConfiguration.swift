@@ -15,8 +15,13 @@ public struct GatewayConfiguration: Sendable {
     public var auth = AuthSettings()
     /// `trustAnchor.certificatePath`: the operator's trust anchor (PEM), required.
     public var trustAnchorPath = ""
+    /// `database.*`.
+    public var database = DatabaseSettings()
     /// `database.url`: `sqlite:FILE` (the default) or `postgres://…`.
-    public var databaseURL = "sqlite:efgs.sqlite"
+    public var databaseURL: String {
+        get { database.url }
+        set { database.url = newValue }
+    }
     /// `storage.*`: the storage keys.
     public var storage = StorageCipher.Configuration(keys: [:], activeKeyId: "")
     /// `content.*`, `upload.*`, `signature.*`, `download.*`.
@@ -40,14 +45,25 @@ public struct GatewayConfiguration: Sendable {
     /// The error of an unusable setting.
     public typealias InvalidSetting = EFGSGateway.InvalidSetting
 
-    /// Loads `path` (YAML; optional) and the environment, then validates.
+    /// Loads `path` (YAML; optional) and the environment, then validates. Unknown settings are refused (file and
+    /// environment, ``KnownSettings``); relative file paths in the file resolve against the file's folder.
     public static func load(
         path: String?, environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> GatewayConfiguration {
+        try KnownSettings.checkEnvironment(environment)
         var providers: [any ConfigProvider] = [EnvironmentVariablesProvider(environmentVariables: environment)]
         if let path {
-            guard FileManager.default.isReadableFile(atPath: path) else {
+            guard FileManager.default.isReadableFile(atPath: path),
+                let text = FileManager.default.contents(atPath: path)
+            else {
                 throw InvalidSetting(setting: "--config", reason: "cannot read \(path)")
+            }
+            do {
+                try KnownSettings.checkFile(String(decoding: text, as: UTF8.self))
+            } catch let error as InvalidSetting {
+                throw error
+            } catch {
+                throw InvalidSetting(setting: "--config", reason: "\(path) is not valid YAML: \(error)")
             }
             do {
                 providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
@@ -55,7 +71,35 @@ public struct GatewayConfiguration: Sendable {
                 throw InvalidSetting(setting: "--config", reason: "\(path) is not valid YAML: \(error)")
             }
         }
-        return try GatewayConfiguration(reader: ConfigReader(providers: providers))
+        var configuration = try GatewayConfiguration(reader: ConfigReader(providers: providers))
+        if let path {
+            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
+            configuration.resolvePaths(against: folder, overriddenBy: environment)
+        }
+        return configuration
+    }
+
+    /// Makes the file-path settings absolute against `folder` (the configuration file's), except those the
+    /// environment set (they stay relative to the working folder, as a shell would read them).
+    mutating func resolvePaths(against folder: URL, overriddenBy environment: [String: String]) {
+        func resolved(_ value: String, _ key: String) -> String {
+            guard !value.isEmpty, !value.hasPrefix("/"), environment[KnownSettings.environmentName(key)] == nil else {
+                return value
+            }
+            return folder.appendingPathComponent(value).standardizedFileURL.path
+        }
+        trustAnchorPath = resolved(trustAnchorPath, "trustAnchor.certificatePath")
+        auth.tlsCertificatePath = auth.tlsCertificatePath.map { resolved($0, "tls.certificatePath") }
+        auth.tlsPrivateKeyPath = auth.tlsPrivateKeyPath.map { resolved($0, "tls.privateKeyPath") }
+        callback.clientCertificatePath = callback.clientCertificatePath.map {
+            resolved($0, "callback.clientCertificatePath")
+        }
+        callback.clientKeyPath = callback.clientKeyPath.map { resolved($0, "callback.clientKeyPath") }
+        if let caPath = logging.syslog?.caPath { logging.syslog?.caPath = resolved(caPath, "logging.syslog.caPath") }
+        if database.url.hasPrefix("sqlite:"), environment["DATABASE_URL"] == nil {
+            let file = String(database.url.dropFirst("sqlite:".count))
+            if !file.isEmpty, file != ":memory:" { database.url = "sqlite:" + resolved(file, "database.url") }
+        }
     }
 
     /// Reads every section from `reader`, then checks the settings that depend on each other.
@@ -67,7 +111,7 @@ public struct GatewayConfiguration: Sendable {
             throw InvalidSetting(setting: "trustAnchor.certificatePath", reason: "required")
         }
         trustAnchorPath = anchor
-        databaseURL = section("database").string("url") ?? databaseURL
+        database = try DatabaseSettings(section("database"))
         storage = try StorageSettings.read(section("storage"))
         api = try ProtocolSettings(
             content: section("content"), upload: section("upload"), signature: section("signature"),

@@ -2,9 +2,10 @@ import EFGSProtocol
 import EFGSStore
 import Foundation
 
-/// A job lock of PROTOCOL.md §7.8 held in the database, so each job runs on one instance at a time. The lease is
-/// renewed every third of `jobs.lockLease` while the job runs; a lease left by a crashed instance expires and may
-/// be taken over.
+/// A job lock of PROTOCOL.md §7.8 held in the database, so each job runs on one instance at a time. The lease
+/// (`jobs.lockLease`, 30 s by default) is renewed every third of it while the job runs, so a lock left by a crashed
+/// instance blocks its job for at most one lease; a lock left by a process of this host that no longer exists is
+/// taken over at once.
 public struct JobLock: Sendable {
     /// The lock's name, one per job (the static names below).
     public let name: String
@@ -39,10 +40,19 @@ public struct JobLock: Sendable {
         self.holder = holder
     }
 
-    /// This process as a lock holder.
+    /// This process as a lock holder: `host:pid:random`.
     public static let processHolder =
         "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):"
         + "\(UInt32.random(in: 0...UInt32.max))"
+
+    /// Whether `holder` names a process of this host that no longer exists (`host:pid:…` with no such pid).
+    static func isGoneLocalProcess(_ holder: String) -> Bool {
+        let parts = holder.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts[0] == ProcessInfo.processInfo.hostName, let pid = Int32(parts[1]), pid > 0,
+            pid != ProcessInfo.processInfo.processIdentifier
+        else { return false }
+        return kill(pid, 0) == -1 && errno == ESRCH
+    }
 
     /// Runs `job` while holding the lock; returns nil without running it when another holder has the lock.
     public func run<T: Sendable>(_ job: @escaping @Sendable () async throws -> T) async throws -> T? {
@@ -78,9 +88,16 @@ public struct JobLock: Sendable {
         }
     }
 
+    /// Takes or renews the lock; takes it over from a holder of this host whose process is gone.
     func acquire() async throws -> Bool {
         let now = UTCTimestamp.millis(clock())
-        return try await store.acquireJobLock(
-            name: name, holder: holder, now: now, leaseUntil: now + Int64(lease * 1000))
+        let leaseUntil = now + Int64(lease * 1000)
+        if try await store.acquireJobLock(name: name, holder: holder, now: now, leaseUntil: leaseUntil) { return true }
+        guard let previous = try await store.jobLockHolder(name: name), Self.isGoneLocalProcess(previous),
+            try await store.takeOverJobLock(name: name, from: previous, holder: holder, leaseUntil: leaseUntil)
+        else { return false }
+        log.scope("JobLock").warn(
+            "Job lock taken over from a process that no longer exists", ["job": name, "previousHolder": previous])
+        return true
     }
 }

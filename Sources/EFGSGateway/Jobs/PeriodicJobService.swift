@@ -28,6 +28,8 @@ public struct PeriodicJobService: Service {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 do {
                     try await job()
+                } catch is CancellationError {
+                    break  // shutting down
                 } catch {
                     log.scope(name).error("job failed", ["exception": String(describing: error)])
                 }

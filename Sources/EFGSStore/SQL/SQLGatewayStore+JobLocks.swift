@@ -21,4 +21,25 @@ extension SQLGatewayStore {
             try await db.raw("DELETE FROM job_locks WHERE name = \(bind: name) AND holder = \(bind: holder)").run()
         }
     }
+
+    public func jobLockHolder(name: String) async throws -> String? {
+        try await backend.read { db in
+            try await db.raw("SELECT holder FROM job_locks WHERE name = \(bind: name)").first()?
+                .decode(column: "holder", as: String.self)
+        }
+    }
+
+    public func takeOverJobLock(
+        name: String, from previous: String, holder: String, leaseUntil: Int64
+    ) async throws -> Bool {
+        try await backend.transaction { db in
+            try await db.raw(
+                """
+                UPDATE job_locks SET holder = \(bind: holder), lease_until = \(bind: leaseUntil)
+                WHERE name = \(bind: name) AND holder = \(bind: previous)
+                RETURNING holder
+                """
+            ).first() != nil
+        }
+    }
 }

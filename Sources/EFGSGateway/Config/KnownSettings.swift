@@ -1,0 +1,114 @@
+import Foundation
+import Yams
+
+/// Every setting the gateway reads (PROTOCOL.md §9), and the check that refuses anything else: a misspelled key
+/// in the YAML file or in an environment override is an error naming it and the nearest known name, never a
+/// silently ignored value.
+public enum KnownSettings {
+    /// The full keys, section by section.
+    public static let keys: [String] = [
+        "server.host", "server.port", "server.basePath",
+        "auth.mode", "auth.trustedProxies", "auth.thumbprintHeader", "auth.dnHeader", "auth.certificateHeader",
+        "tls.certificatePath", "tls.privateKeyPath",
+        "trustAnchor.certificatePath",
+        "database.url", "database.connectTimeout",
+        "storage.keys", "storage.activeKeyId", "storage.dedupKeyId",
+        "content.protobufVersion", "content.jsonVersion",
+        "upload.maxKeys", "upload.maxBodyBytes",
+        "signature.allowLegacySha1",
+        "download.maxAgeDays",
+        "batching.interval", "batching.timeLimit", "batching.docLimit",
+        "retention.keyRetentionDays", "retention.interval", "retention.chunkSize", "retention.statisticsRetentionDays",
+        "callback.allowLoopback", "callback.executeInterval", "callback.retryWait", "callback.maxRetries",
+        "callback.timeout", "callback.taskLockTimeout", "callback.parallelism", "callback.deleteSubscriptionOnFailure",
+        "callback.clientCertificatePath", "callback.clientKeyPath", "callback.proxyUrl",
+        "admin.port", "admin.host",
+        "jobs.lockLease",
+        "logging.level", "logging.syslog.host", "logging.syslog.port", "logging.syslog.tls", "logging.syslog.caPath",
+        "logging.syslog.facility",
+    ]
+
+    /// The settings that name files: relative values in the configuration file resolve against its folder.
+    public static let pathKeys: [String] = [
+        "trustAnchor.certificatePath", "tls.certificatePath", "tls.privateKeyPath", "callback.clientCertificatePath",
+        "callback.clientKeyPath", "logging.syslog.caPath",
+    ]
+
+    /// The environment variable of a key: `trustAnchor.certificatePath` → `TRUST_ANCHOR_CERTIFICATE_PATH`.
+    public static func environmentName(_ key: String) -> String {
+        var name = ""
+        for character in key {
+            if character == "." {
+                name.append("_")
+            } else if character.isUppercase {
+                name += "_" + String(character)
+            } else {
+                name += character.uppercased()
+            }
+        }
+        return name
+    }
+
+    /// The first key of `yaml` (a configuration file's text) that is not a setting, with the nearest known name.
+    ///
+    /// - Throws: ``InvalidSetting`` naming the unknown key.
+    public static func checkFile(_ yaml: String) throws {
+        guard let root = try Yams.load(yaml: yaml) else { return }
+        guard let tree = root as? [String: Any] else {
+            throw InvalidSetting(setting: "--config", reason: "the file is not a mapping of settings")
+        }
+        let known = Set(keys)
+        let sections = Set(
+            keys.flatMap { key in
+                key.split(separator: ".").dropLast().indices.map {
+                    key.split(separator: ".")[0...$0].joined(separator: ".")
+                }
+            })
+        func walk(_ node: [String: Any], prefix: String) throws {
+            for (name, value) in node.sorted(by: { $0.key < $1.key }) {
+                let key = prefix.isEmpty ? name : prefix + "." + name
+                if let child = value as? [String: Any], sections.contains(key) {
+                    try walk(child, prefix: key)
+                } else if !known.contains(key) {
+                    throw unknown(key, among: known.union(sections))
+                }
+            }
+        }
+        try walk(tree, prefix: "")
+    }
+
+    /// The first environment variable that looks like a setting (its name starts with a section's prefix, such as
+    /// `AUTH_` or `LOGGING_SYSLOG_`) but is none.
+    ///
+    /// - Throws: ``InvalidSetting`` naming the variable and the nearest known one.
+    public static func checkEnvironment(_ environment: [String: String]) throws {
+        let names = Set(keys.map(environmentName))
+        let prefixes = Set(keys.map { environmentName(String($0.split(separator: ".")[0])) + "_" })
+        for variable in environment.keys.sorted() where !names.contains(variable) {
+            guard prefixes.contains(where: { variable.hasPrefix($0) }) else { continue }
+            throw unknown(variable, among: names)
+        }
+    }
+
+    static func unknown(_ key: String, among candidates: Set<String>) -> InvalidSetting {
+        let nearest = candidates.min { distance(key, $0) < distance(key, $1) }
+        var reason = "unknown setting"
+        if let nearest, distance(key, nearest) <= max(3, key.count / 3) { reason += "; did you mean \(nearest)?" }
+        return InvalidSetting(setting: key, reason: reason)
+    }
+
+    /// Levenshtein distance, ignoring case.
+    static func distance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.lowercased())
+        let b = Array(b.lowercased())
+        var previous = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return a.isEmpty ? b.count : previous[b.count]
+    }
+}
