@@ -7,12 +7,22 @@ import Foundation
 public struct AuditVerifier: Sendable {
     /// The gateway operator's trust anchor; it must verify both operator signatures of every entry (§7.6).
     public let trustAnchor: TrustAnchor
+    /// Every anchor an operator signature may verify under: during a trust-anchor rotation the old and the new one.
+    public let trustAnchors: [TrustAnchor]
     /// Whether batch signatures using SHA-1 are accepted (as `signature.allowLegacySha1`, §6.2).
     public let allowLegacySha1: Bool
 
     /// A verifier for audits of the gateway whose trust anchor is `trustAnchor`.
     public init(trustAnchor: TrustAnchor, allowLegacySha1: Bool = false) {
-        self.trustAnchor = trustAnchor
+        self.init(trustAnchors: [trustAnchor], allowLegacySha1: allowLegacySha1)
+    }
+
+    /// A verifier accepting operator signatures of any of `trustAnchors` (a rotation announces the next anchor
+    /// before rows are re-signed with it); the first is ``trustAnchor``.
+    public init(trustAnchors: [TrustAnchor], allowLegacySha1: Bool = false) {
+        precondition(!trustAnchors.isEmpty, "at least one trust anchor")
+        self.trustAnchor = trustAnchors[0]
+        self.trustAnchors = trustAnchors
         self.allowLegacySha1 = allowLegacySha1
     }
 
@@ -56,12 +66,15 @@ public struct AuditVerifier: Sendable {
             }
             let slice = Array(keys[offset..<(offset + e.amount)])
             offset += e.amount
-            guard trustAnchor.isValidSignature(base64: e.uploaderOperatorSignature, over: e.uploaderCertificate) else {
+            let signedByAnAnchor = { (signature: String, pem: String) in
+                trustAnchors.contains { $0.isValidSignature(base64: signature, over: pem) }
+            }
+            guard signedByAnAnchor(e.uploaderOperatorSignature, e.uploaderCertificate) else {
                 out.append(entry("operator signature of the authentication certificate does not verify"))
                 continue
             }
             guard
-                trustAnchor.isValidSignature(base64: e.signingCertificateOperatorSignature, over: e.signingCertificate)
+                signedByAnAnchor(e.signingCertificateOperatorSignature, e.signingCertificate)
             else {
                 out.append(entry("operator signature of the signing certificate does not verify"))
                 continue

@@ -37,6 +37,15 @@ public struct GatewayRuntime: Sendable {
             await syslog?.shutdown()
             throw InvalidSetting(setting: "trustAnchor.certificatePath", reason: "\(error)")
         }
+        var next: TrustAnchor?
+        if let path = config.nextTrustAnchorPath {
+            do {
+                next = try TrustAnchor(path: path)
+            } catch {
+                await syslog?.shutdown()
+                throw InvalidSetting(setting: "trustAnchor.nextCertificatePath", reason: "\(error)")
+            }
+        }
         let callbackClient: CallbackClient?
         let store: any GatewayStore
         do {
@@ -48,12 +57,15 @@ public struct GatewayRuntime: Sendable {
         }
         do {
             try await store.migrate()
-            if let problem = try await TrustAnchorCheck(store: store, trustAnchor: anchor).problem() {
+            if let problem = try await TrustAnchorCheck(
+                store: store, trustAnchor: TrustAnchors(current: anchor, next: next)
+            )
+            .problem() {
                 throw InvalidSetting(setting: "trustAnchor.certificatePath", reason: problem)
             }
             try await StorageKeyCheck(store: store, keys: config.storage).verifyAndRecord()
             let services = try GatewayServices(
-                config: config, store: store, trustAnchor: anchor, log: log, clock: clock,
+                config: config, store: store, trustAnchor: anchor, nextTrustAnchor: next, log: log, clock: clock,
                 onDocLimitReached: onDocLimitReached)
             return GatewayRuntime(services: services, callbackClient: callbackClient)
         } catch {

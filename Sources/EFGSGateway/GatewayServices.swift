@@ -10,8 +10,10 @@ public final class GatewayServices: Sendable {
     public let config: GatewayConfiguration
     /// The store.
     public let store: any GatewayStore
-    /// The operator's trust anchor (§7.6).
+    /// The operator's current trust anchor (§7.6).
     public let trustAnchor: TrustAnchor
+    /// The current trust anchor and, during a rotation, the next one: a row verifies under either.
+    public let anchors: TrustAnchors
     /// Encryption and dedup MACs of stored keys (§7.1).
     public let cipher: StorageCipher
     /// The event log (§7.9).
@@ -38,16 +40,19 @@ public final class GatewayServices: Sendable {
     /// - Parameter onDocLimitReached: called when an upload makes the unbatched key count reach
     ///   `batching.docLimit` (the early batching trigger of §7.3).
     public init(
-        config: GatewayConfiguration, store: any GatewayStore, trustAnchor: TrustAnchor, log: EventLog,
+        config: GatewayConfiguration, store: any GatewayStore, trustAnchor: TrustAnchor,
+        nextTrustAnchor: TrustAnchor? = nil, log: EventLog,
         clock: @escaping @Sendable () -> Date = { Date() }, onDocLimitReached: @escaping @Sendable () -> Void = {}
     ) throws {
         self.config = config
         self.store = store
         self.trustAnchor = trustAnchor
+        let anchors = TrustAnchors(current: trustAnchor, next: nextTrustAnchor)
+        self.anchors = anchors
         self.log = log
         self.clock = clock
         let cipher = try StorageCipher(config.storage)
-        let certificates = CertificateDirectory(store: store, trustAnchor: trustAnchor)
+        let certificates = CertificateDirectory(store: store, trustAnchor: anchors)
         self.cipher = cipher
         self.certificates = certificates
         negotiator = ContentNegotiator(protobufVersion: config.api.protobufVersion, jsonVersion: config.api.jsonVersion)
@@ -111,12 +116,12 @@ public final class GatewayServices: Sendable {
 
     /// Certificate-table decisions (import, revoke, list, verify).
     public var certificateRegistry: CertificateRegistry {
-        CertificateRegistry(store: store, trustAnchor: trustAnchor, audit: operatorAudit)
+        CertificateRegistry(store: store, trustAnchor: anchors, audit: operatorAudit)
     }
 
     /// The countries and their state (`efgs country list`).
     public var countries: CountryDirectory {
-        CountryDirectory(store: store, trustAnchor: trustAnchor)
+        CountryDirectory(store: store, trustAnchor: anchors)
     }
 
     /// Disconnecting a country (`efgs country disconnect`).

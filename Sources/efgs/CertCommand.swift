@@ -10,7 +10,9 @@ import X509
 struct CertCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cert", abstract: "Manage the certificate table (§7.6).",
-        subcommands: [Sign.self, Import.self, Revoke.self, List.self, Verify.self])
+        subcommands: [
+            Sign.self, Import.self, Revoke.self, List.self, Verify.self, Export.self, SignAll.self, Resign.self,
+        ])
 
     /// The certificate a country submitted: PEM, or PKCS#12 with a password (docs/onboarding.md step 2).
     struct CertificateInput: ParsableArguments {

@@ -117,17 +117,19 @@ extension ClientCommand {
         @Option(help: "Day (yyyy-MM-dd, UTC).") var date: String
         @Option(help: "One batch tag; by default every batch of the day (following the chain).") var batchTag: String?
         @Flag(help: "Verify each upload batch (needs --trust-anchor).") var verify = false
-        @Option(help: "The federation's trust-anchor certificate (PEM).") var trustAnchor: String?
+        @Option(help: "The federation's trust-anchor certificate (PEM); repeat it during a trust-anchor rotation.")
+        var trustAnchor: [String] = []
         @Flag(help: "Accept legacy SHA-1 batch signatures (signature.allowLegacySha1 on the gateway).")
         var allowLegacySha1 = false
 
         func run() async throws {
             var verifier: AuditVerifier?
             if verify {
-                guard let trustAnchor else { throw ValidationError("--trust-anchor: required with --verify") }
+                guard !trustAnchor.isEmpty else { throw ValidationError("--trust-anchor: required with --verify") }
                 do {
                     verifier = AuditVerifier(
-                        trustAnchor: try TrustAnchor(path: trustAnchor), allowLegacySha1: allowLegacySha1)
+                        trustAnchors: try trustAnchor.map { try TrustAnchor(path: $0) },
+                        allowLegacySha1: allowLegacySha1)
                 } catch {
                     throw ValidationError("--trust-anchor: \(error)")
                 }

@@ -52,9 +52,10 @@ final class StartupCheckTests: XCTestCase {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }
         try await assertEq(
-            try await TrustAnchorCheck(store: f.store, trustAnchor: f.services.trustAnchor).problem(), nil)
+            try await TrustAnchorCheck(store: f.store, trustAnchor: f.services.anchors).problem(), nil)
         let other = try CertificateFactory.selfSigned(country: nil, commonName: "other TA", key: .p256)
-        let check = TrustAnchorCheck(store: f.store, trustAnchor: try TrustAnchor(pem: other.certificatePEM))
+        let check = TrustAnchorCheck(
+            store: f.store, trustAnchor: TrustAnchors(current: try TrustAnchor(pem: other.certificatePEM)))
         let counted = try await check.count()
         XCTAssertEqual(counted.rows, 4)
         XCTAssertEqual(counted.verified, 0)

@@ -38,9 +38,9 @@ public enum AdminServer {
                 Check(name: "database", ok: false, detail: "unreachable: \(String(describing: error).prefix(200))"))
             checks.append(Check(name: "migrations", ok: false, detail: "unknown"))
         }
-        let anchor = TrustAnchorCheck(store: services.store, trustAnchor: services.trustAnchor)
+        let anchor = TrustAnchorCheck(store: services.store, trustAnchor: services.anchors)
         if let (rows, verified) = try? await anchor.count() {
-            let detail = "loaded, thumbprint \(services.trustAnchor.thumbprint), \(verified) of \(rows) rows verify"
+            let detail = "loaded, thumbprint \(services.anchors.thumbprints), \(verified) of \(rows) rows verify"
             checks.append(Check(name: "trustAnchor", ok: rows == 0 || verified > 0, detail: detail))
         } else {
             checks.append(Check(name: "trustAnchor", ok: false, detail: "rows cannot be read"))

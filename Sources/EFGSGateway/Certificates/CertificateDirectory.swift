@@ -5,10 +5,10 @@ import EFGSStore
 /// signature does not verify under the trust anchor is treated as absent and logged (class CertificateService).
 public struct CertificateDirectory: Sendable {
     let store: any CertificateStore
-    let trustAnchor: TrustAnchor
+    let trustAnchor: TrustAnchors
 
     /// A directory over `store` checked against `trustAnchor`.
-    public init(store: any CertificateStore, trustAnchor: TrustAnchor) {
+    public init(store: any CertificateStore, trustAnchor: TrustAnchors) {
         self.store = store
         self.trustAnchor = trustAnchor
     }

@@ -7,11 +7,11 @@ import Foundation
 /// the integrity check, revoke, list and verify. `efgs cert …` parses options and prints; the decisions are here.
 public struct CertificateRegistry: Sendable {
     let store: any CertificateStore
-    let trustAnchor: TrustAnchor
+    let trustAnchor: TrustAnchors
     let audit: OperatorAudit
 
     /// A registry over `store`, checked against `trustAnchor`, recording every change in `audit`.
-    public init(store: any CertificateStore, trustAnchor: TrustAnchor, audit: OperatorAudit) {
+    public init(store: any CertificateStore, trustAnchor: TrustAnchors, audit: OperatorAudit) {
         self.store = store
         self.trustAnchor = trustAnchor
         self.audit = audit
@@ -133,6 +133,57 @@ public struct CertificateRegistry: Sendable {
     public func rows() async throws -> [(row: CertificateRow, integrity: Result<CertificateFacts, any Error>)] {
         try await store.certificates(country: nil, type: nil).map { row in
             (row, Result { try trustAnchor.checkIntegrity(of: row) })
+        }
+    }
+
+    // MARK: trust-anchor rotation (docs/runbook.md)
+
+    /// The file name of a row in a rotation folder: `COUNTRY-TYPE-thumbprint` (`.pem` holds its canonical PEM,
+    /// `.sig` the new operator signature).
+    public static func rotationName(_ row: CertificateRow) -> String {
+        "\(row.country)-\(row.type.rawValue)-\(row.thumbprint)"
+    }
+
+    /// Every row, for `efgs cert export`: each row's canonical PEM is re-signed offline with the next anchor.
+    public func exportRows() async throws -> [CertificateRow] {
+        try await store.certificates(country: nil, type: nil)
+    }
+
+    /// Replaces the operator signature of the row (`thumbprint`, `type`) with `operatorSignature`, after checking
+    /// that the row verifies with it under a configured anchor (normally `trustAnchor.nextCertificatePath`).
+    /// Recorded in the operator audit.
+    ///
+    /// - Throws: ``CertificateAdministrationError``: `.invalidArgument` for an unknown row, `.integrity` for a
+    ///   signature no configured anchor made — nothing is changed.
+    public func resign(
+        thumbprint: String, type: CertificateType, operatorSignature: String, by context: OperatorContext = .current()
+    ) async throws {
+        let thumbprint = thumbprint.lowercased()
+        let subject = "\(type.rawValue) \(thumbprint)"
+        let signature = operatorSignature.trimmingCharacters(in: .whitespacesAndNewlines)
+        let rows = try await store.certificates(thumbprint: thumbprint, type: type)
+        do {
+            guard var row = rows.first else {
+                throw CertificateAdministrationError(.invalidArgument, "no \(subject) row")
+            }
+            row.operatorSignature = signature
+            do {
+                _ = try trustAnchor.checkIntegrity(of: row)
+            } catch {
+                throw CertificateAdministrationError(
+                    .integrity,
+                    "refused: the new signature of \(subject) does not verify under the configured anchors "
+                        + "(\(trustAnchor.thumbprints)): \(error)")
+            }
+            _ = try await store.updateOperatorSignature(
+                thumbprint: thumbprint, type: type, operatorSignature: signature)
+            try await audit.record(
+                "cert resign", by: context, country: row.country, subject: subject, outcome: "re-signed")
+        } catch let refusal as CertificateAdministrationError {
+            try await audit.record(
+                "cert resign", by: context, country: rows.first?.country, subject: subject, outcome: refusal.reason,
+                refused: true)
+            throw refusal
         }
     }
 }

@@ -39,10 +39,10 @@ public struct CountryDirectory: Sendable {
     }
 
     let store: any CertificateStore & StatisticsStore & CallbackStore
-    let trustAnchor: TrustAnchor
+    let trustAnchor: TrustAnchors
 
     /// A directory over `store`, integrity-checked with `trustAnchor`.
-    public init(store: any CertificateStore & StatisticsStore & CallbackStore, trustAnchor: TrustAnchor) {
+    public init(store: any CertificateStore & StatisticsStore & CallbackStore, trustAnchor: TrustAnchors) {
         self.store = store
         self.trustAnchor = trustAnchor
     }

@@ -15,6 +15,8 @@ public struct GatewayConfiguration: Sendable {
     public var auth = AuthSettings()
     /// `trustAnchor.certificatePath`: the operator's trust anchor (PEM), required.
     public var trustAnchorPath = ""
+    /// `trustAnchor.nextCertificatePath`: during a rotation, the next anchor (PEM); rows signed by either verify.
+    public var nextTrustAnchorPath: String?
     /// `database.*`.
     public var database = DatabaseSettings()
     /// `database.url`: `sqlite:FILE` (the default) or `postgres://…`.
@@ -89,6 +91,7 @@ public struct GatewayConfiguration: Sendable {
             return folder.appendingPathComponent(value).standardizedFileURL.path
         }
         trustAnchorPath = resolved(trustAnchorPath, "trustAnchor.certificatePath")
+        nextTrustAnchorPath = nextTrustAnchorPath.map { resolved($0, "trustAnchor.nextCertificatePath") }
         auth.tlsCertificatePath = auth.tlsCertificatePath.map { resolved($0, "tls.certificatePath") }
         auth.tlsPrivateKeyPath = auth.tlsPrivateKeyPath.map { resolved($0, "tls.privateKeyPath") }
         callback.clientCertificatePath = callback.clientCertificatePath.map {
@@ -111,6 +114,7 @@ public struct GatewayConfiguration: Sendable {
             throw InvalidSetting(setting: "trustAnchor.certificatePath", reason: "required")
         }
         trustAnchorPath = anchor
+        nextTrustAnchorPath = section("trustAnchor").string("nextCertificatePath")
         database = try DatabaseSettings(section("database"))
         storage = try StorageSettings.read(section("storage"))
         api = try ProtocolSettings(

@@ -10,7 +10,7 @@ public enum KnownSettings {
         "server.host", "server.port", "server.basePath",
         "auth.mode", "auth.trustedProxies", "auth.thumbprintHeader", "auth.dnHeader", "auth.certificateHeader",
         "tls.certificatePath", "tls.privateKeyPath",
-        "trustAnchor.certificatePath",
+        "trustAnchor.certificatePath", "trustAnchor.nextCertificatePath",
         "database.url", "database.connectTimeout",
         "storage.keys", "storage.activeKeyId", "storage.dedupKeyId",
         "content.protobufVersion", "content.jsonVersion",
@@ -30,7 +30,8 @@ public enum KnownSettings {
 
     /// The settings that name files: relative values in the configuration file resolve against its folder.
     public static let pathKeys: [String] = [
-        "trustAnchor.certificatePath", "tls.certificatePath", "tls.privateKeyPath", "callback.clientCertificatePath",
+        "trustAnchor.certificatePath", "trustAnchor.nextCertificatePath", "tls.certificatePath", "tls.privateKeyPath",
+        "callback.clientCertificatePath",
         "callback.clientKeyPath", "logging.syslog.caPath",
     ]
 

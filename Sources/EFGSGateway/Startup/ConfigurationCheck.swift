@@ -70,11 +70,12 @@ public struct ConfigurationCheck: Sendable {
                 return "\(config.admin.host):\(adminPort) is free"
             }
         }
-        var anchor: TrustAnchor?
+        var anchor: TrustAnchors?
         await add("trustAnchor.certificatePath") {
             let loaded = try TrustAnchor(path: config.trustAnchorPath)
-            anchor = loaded
-            return "loaded, thumbprint \(loaded.thumbprint)"
+            let next = try config.nextTrustAnchorPath.map { try TrustAnchor(path: $0) }
+            anchor = TrustAnchors(current: loaded, next: next)
+            return "loaded, thumbprint \(loaded.thumbprint)" + (next.map { "; next anchor \($0.thumbprint)" } ?? "")
         }
         if let certificate = config.auth.tlsCertificatePath, let key = config.auth.tlsPrivateKeyPath {
             await add("tls.certificatePath") { try Self.pair(certificate: certificate, key: key) }

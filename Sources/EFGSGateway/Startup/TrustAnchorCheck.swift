@@ -5,10 +5,10 @@ import EFGSStore
 /// configured anchor, the anchor is not the one that signed them, and every country would be refused with 403.
 public struct TrustAnchorCheck: Sendable {
     let store: any CertificateStore
-    let trustAnchor: TrustAnchor
+    let trustAnchor: TrustAnchors
 
     /// A check of `trustAnchor` against `store`'s rows.
-    public init(store: any CertificateStore, trustAnchor: TrustAnchor) {
+    public init(store: any CertificateStore, trustAnchor: TrustAnchors) {
         self.store = store
         self.trustAnchor = trustAnchor
     }
@@ -24,6 +24,6 @@ public struct TrustAnchorCheck: Sendable {
         let (rows, verified) = try await count()
         guard rows > 0, verified == 0 else { return nil }
         return "none of the \(rows) certificate rows verifies under the trust anchor (thumbprint "
-            + "\(trustAnchor.thumbprint)); it is not the anchor that signed them"
+            + "\(trustAnchor.thumbprints)); it is not the anchor that signed them"
     }
 }

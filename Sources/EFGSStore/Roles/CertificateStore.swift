@@ -9,4 +9,8 @@ public protocol CertificateStore: Sendable {
     func certificates(country: String?, type: CertificateType?) async throws -> [CertificateRow]
     /// Revokes the unrevoked rows matching every non-nil argument; returns the number of rows changed.
     func revokeCertificates(thumbprint: String?, country: String?, type: CertificateType?) async throws -> Int
+    /// Replaces the operator signature of the row (`thumbprint`, `type`) — a trust-anchor rotation re-signs every
+    /// row. Returns the number of rows changed.
+    func updateOperatorSignature(thumbprint: String, type: CertificateType, operatorSignature: String) async throws
+        -> Int
 }

@@ -62,4 +62,18 @@ extension SQLGatewayStore {
             pem: try r.decode(column: "pem", as: String.self),
             operatorSignature: try r.decode(column: "operator_signature", as: String.self))
     }
+
+    public func updateOperatorSignature(
+        thumbprint: String, type: CertificateType, operatorSignature: String
+    ) async throws -> Int {
+        try await backend.transaction { db in
+            try await db.raw(
+                """
+                UPDATE certificates SET operator_signature = \(bind: operatorSignature)
+                WHERE thumbprint = \(bind: thumbprint) AND type = \(bind: type.rawValue)
+                RETURNING id
+                """
+            ).all().count
+        }
+    }
 }
