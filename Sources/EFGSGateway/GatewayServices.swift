@@ -124,6 +124,11 @@ public final class GatewayServices: Sendable {
         CountryDirectory(store: store, trustAnchor: anchors)
     }
 
+    /// Inspecting, quarantining and releasing download batches (`efgs batch inspect|quarantine|release`).
+    public var batchQuarantine: BatchQuarantine {
+        BatchQuarantine(store: store, cipher: cipher, audit: operatorAudit, clock: clock)
+    }
+
     /// Disconnecting a country (`efgs country disconnect`).
     public var offboarding: CountryOffboarding {
         CountryOffboarding(store: store, log: log, audit: operatorAudit)

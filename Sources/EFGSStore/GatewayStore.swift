@@ -7,5 +7,5 @@
 /// (§5.4, §5.5), ``CallbackStore`` (§5.6, §7.5), ``JobLockStore`` (§7.8) and ``StatisticsStore`` (§7.7).
 public protocol GatewayStore:
     StoreLifecycle, CertificateStore, UploadStore, BatchStore, DownloadStore, CallbackStore, JobLockStore,
-    StatisticsStore, StorageKeyCheckStore, OperatorEventStore
+    StatisticsStore, StorageKeyCheckStore, OperatorEventStore, BatchQuarantineStore
 {}

@@ -149,6 +149,8 @@ enum Migrations {
                     )
                     """,
                     "CREATE INDEX operator_events_at ON operator_events (at)",
+                    "ALTER TABLE download_batches ADD COLUMN quarantined_at BIGINT",
+                    "ALTER TABLE download_batches ADD COLUMN quarantine_reason TEXT",
                 ]
             ),
         ]

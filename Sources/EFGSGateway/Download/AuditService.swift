@@ -28,6 +28,7 @@ public struct AuditService: Sendable {
         guard day <= UTCDay(epochMillis: batch.createdAt) else {
             throw Self.refusal("Given date does not match the requested batch", notFound)
         }
+        if let reason = batch.quarantineReason { throw DownloadService.withdrawn(batch.tag, reason: reason) }
         let records = try await store.auditEntries(batchTag: batch.tag, excludingCountry: caller.country)
         log.component("AuditController").info(
             "Requested Audit Information",

@@ -46,6 +46,7 @@ public struct DownloadService: Sendable {
                 [("requestedDate", date)])
         }
         let batch = try await find(day: day, date: date, batchTag: batchTag)
+        if let reason = batch.quarantineReason { throw Self.withdrawn(batch.tag, reason: reason) }
         let stored = try await store.downloadKeys(batchTag: batch.tag, excludingCountry: caller.country)
         // each stored payload is its key's deterministic protobuf encoding (§7.1)
         let payloads = try stored.map { try cipher.open($0.sealedPayload, mac: $0.dedupMAC) }
@@ -78,6 +79,14 @@ public struct DownloadService: Sendable {
                 [("requestedDate", date)])
         }
         return batch
+    }
+
+    /// 410 for a batch the operator took out of the chain (`efgs batch quarantine`).
+    static func withdrawn(_ tag: String, reason: String) -> APIError {
+        APIError(
+            410, "Batch \(tag) has been withdrawn by the operator",
+            event: .init(
+                "DownloadController", .warn, "Quarantined batch requested", [("batchTag", tag), ("reason", reason)]))
     }
 
     static func notFound(_ message: String, _ event: String, _ attributes: [(String, String)]) -> APIError {

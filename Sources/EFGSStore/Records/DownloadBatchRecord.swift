@@ -12,4 +12,6 @@ public struct DownloadBatchRecord: Sendable, Equatable {
     public var keyCount: Int
     /// The one format version of the batch's upload batches.
     public var format: WireFormat
+    /// Why the operator took the batch out of the chain (`efgs batch quarantine`); nil for a served batch.
+    public var quarantineReason: String? = nil
 }

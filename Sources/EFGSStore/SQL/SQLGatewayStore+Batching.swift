@@ -34,7 +34,7 @@ extension SQLGatewayStore {
             let tag = BatchTag(day: day, number: maxN + 1).description
             try await db.raw(
                 """
-                UPDATE download_batches SET next_tag = \(bind: tag) WHERE seq = (SELECT MAX(seq) FROM download_batches)
+                UPDATE download_batches SET next_tag = \(bind: tag) WHERE next_tag IS NULL
                 """
             ).run()
             try await db.raw(

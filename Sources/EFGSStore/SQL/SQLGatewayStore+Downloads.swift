@@ -13,7 +13,7 @@ extension SQLGatewayStore {
         try await backend.read { db in
             try await db.raw(
                 """
-                SELECT * FROM download_batches WHERE created_at >= \(bind: millis)
+                SELECT * FROM download_batches WHERE created_at >= \(bind: millis) AND quarantined_at IS NULL
                 ORDER BY created_at, tag_number LIMIT 1
                 """
             ).first().map(Self.downloadBatch)
@@ -45,7 +45,8 @@ extension SQLGatewayStore {
             createdAt: try r.decode(column: "created_at", as: Int64.self),
             nextTag: try r.decode(column: "next_tag", as: String?.self),
             keyCount: try r.decode(column: "key_count", as: Int.self),
-            format: try r.decodeStored(WireFormat.self, column: "format", table: "download_batches"))
+            format: try r.decodeStored(WireFormat.self, column: "format", table: "download_batches"),
+            quarantineReason: try r.decode(column: "quarantine_reason", as: String?.self))
     }
 
     /// An `upload_batches` row; an unknown format throws ``StoreError/corrupt(_:)``.

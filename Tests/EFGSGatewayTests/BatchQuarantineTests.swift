@@ -1,0 +1,96 @@
+import EFGSCrypto
+import EFGSGateway
+import EFGSProtocol
+import EFGSStore
+import EFGSTestSupport
+import Foundation
+import XCTest
+
+/// A batch that cannot be served never stops the federation: inspect, quarantine (out of the chain, 410), release.
+final class BatchQuarantineTests: XCTestCase {
+    func download(_ f: Fixture, tag: String? = nil) async -> APIResponse {
+        var headers = [("Accept", "application/protobuf; version=1.0")]
+        if let tag { headers.append(("batchTag", tag)) }
+        return await f.api.handle(
+            method: "GET", path: "/diagnosiskeys/download/\(UTCDay(Date()).description)",
+            request: f.request("GET", country: "FR", headers: headers))
+    }
+
+    /// The tags FR walks through from the day's first batch.
+    func chain(_ f: Fixture) async -> [String] {
+        var tags: [String] = []
+        var next: String?
+        repeat {
+            let r = await download(f, tag: next)
+            guard r.status == 200, let tag = r.header("batchTag") else { break }
+            tags.append(tag)
+            next = r.header("nextBatchTag") == "null" ? nil : r.header("nextBatchTag")
+        } while next != nil && tags.count < 20
+        return tags
+    }
+
+    func newBatch(_ f: Fixture) async throws -> String {
+        try await assertEq(try await f.upload(f.keys(2, origin: "DE")).status, 201)
+        return try await f.services.batching.run()[0].tag
+    }
+
+    func testQuarantineTakesABatchOutOfTheChainAndReleasePutsItBack() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let quarantine = f.services.batchQuarantine
+        let b1 = try await newBatch(f)
+        let b2 = try await newBatch(f)
+        let b3 = try await newBatch(f)
+        let walked = await chain(f)
+        XCTAssertEqual(walked, [b1, b2, b3])
+
+        let inspection = try await quarantine.inspect(tag: b2)
+        XCTAssertEqual(inspection?.uploads.map(\.country), ["DE"])
+        XCTAssertEqual(inspection?.keysByKeyId, ["k1": 2])
+        XCTAssertEqual(inspection?.undecryptable, 0)
+
+        try await quarantine.quarantine(tag: b2, reason: "cannot be decrypted", by: .init(operatorName: "ops"))
+        let withoutB2 = await chain(f)
+        XCTAssertEqual(withoutB2, [b1, b3], "the predecessor links to the successor")
+        let withdrawn = await download(f, tag: b2)
+        XCTAssertEqual(withdrawn.status, 410)
+        XCTAssertEqual(withdrawn.bodyText, #"{"message":"Batch \#(b2) has been withdrawn by the operator"}"#)
+
+        // the newest batch quarantined: the chain ends before it, and a new batch joins the chain
+        try await quarantine.quarantine(tag: b3, reason: "test", by: .init(operatorName: "ops"))
+        let endsAtB1 = await chain(f)
+        XCTAssertEqual(endsAtB1, [b1])
+        let b4 = try await newBatch(f)
+        let skipping = await chain(f)
+        XCTAssertEqual(skipping, [b1, b4])
+
+        try await quarantine.release(tag: b2, by: .init(operatorName: "ops"))
+        try await quarantine.release(tag: b3, by: .init(operatorName: "ops"))
+        let restored = await chain(f)
+        XCTAssertEqual(restored, [b1, b2, b3, b4], "nothing was lost")
+        do {
+            try await quarantine.release(tag: b3)
+            XCTFail("released twice")
+        } catch let error as CertificateAdministrationError {
+            XCTAssertEqual(error.code, .invalidArgument)
+        }
+        let trail = try await f.services.operatorAudit.events(since: .distantPast, country: nil)
+        XCTAssertEqual(
+            trail.map(\.command),
+            ["batch quarantine", "batch quarantine", "batch release", "batch release", "batch release"])
+    }
+
+    /// Inspecting with another key under the same id shows which keys do not decrypt.
+    func testInspectionReportsKeysThatDoNotDecrypt() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let tag = try await newBatch(f)
+        var config = f.services.config
+        config.storage.keys["k1"] = [UInt8](repeating: 1, count: 32)
+        let wrong = try GatewayServices(
+            config: config, store: f.store, trustAnchor: f.services.trustAnchor, log: f.services.log)
+        let inspection = try await wrong.batchQuarantine.inspect(tag: tag)
+        XCTAssertEqual(inspection?.undecryptable, 2)
+        XCTAssertEqual(inspection?.firstFailure, "stored value failed authentication")
+    }
+}
