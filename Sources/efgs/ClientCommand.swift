@@ -11,6 +11,7 @@ struct ClientCommand: AsyncParsableCommand {
         abstract: "A national backend's reference client: sign, upload, download, audit, callback subscriptions.",
         subcommands: [
             Sign.self, Upload.self, Download.self, Audit.self, Subscribe.self, Unsubscribe.self, Subscriptions.self,
+            SampleBatch.self,
         ])
 }
 
