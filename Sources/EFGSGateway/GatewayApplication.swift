@@ -76,6 +76,13 @@ public enum GatewayApplication {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> (application: some ApplicationProtocol, runtime: GatewayRuntime) {
         try await checkListener(host: config.server.host, port: config.server.port, setting: "server.port")
+        if let certificate = config.auth.tlsCertificatePath, let key = config.auth.tlsPrivateKeyPath {
+            do {
+                _ = try ConfigurationCheck.pair(certificate: certificate, key: key)
+            } catch {
+                throw InvalidSetting(setting: "tls.certificatePath", reason: "\(error)")
+            }
+        }
         if let adminPort = config.admin.port {
             try await checkListener(host: config.admin.host, port: adminPort, setting: "admin.port")
         }

@@ -147,6 +147,13 @@ public struct GatewayRuntime: Sendable {
                     + "servers")
         }
         do {
+            _ = try ConfigurationCheck.pair(certificate: certificate, key: key)
+        } catch let error as InvalidSetting {
+            throw InvalidSetting(setting: "callback.clientCertificatePath", reason: error.reason)
+        } catch {
+            throw InvalidSetting(setting: "callback.clientCertificatePath", reason: "\(error)")
+        }
+        do {
             return try CallbackClient(
                 certificatePath: certificate, keyPath: key, timeout: settings.timeout, proxyURL: settings.proxyURL)
         } catch let error as CallbackClient.IdentityError {

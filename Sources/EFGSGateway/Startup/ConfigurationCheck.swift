@@ -127,11 +127,13 @@ public struct ConfigurationCheck: Sendable {
         return results
     }
 
-    /// A certificate (PEM) and its private key (PEM) that belong together.
+    /// A certificate (PEM; the first of a chain is the leaf) and its private key (PEM) that belong together.
     static func pair(certificate: String, key: String) throws -> String {
         let certificatePEM = try String(contentsOfFile: certificate, encoding: .utf8)
         let keyPEM = try String(contentsOfFile: key, encoding: .utf8)
-        let parsed = try Certificate(pemEncoded: certificatePEM)
+        let end = "-----END CERTIFICATE-----"
+        let leaf = certificatePEM.range(of: end).map { String(certificatePEM[..<$0.upperBound]) } ?? certificatePEM
+        let parsed = try Certificate(pemEncoded: leaf)
         let privateKey = try Certificate.PrivateKey(pemEncoded: keyPEM)
         guard privateKey.publicKey == parsed.publicKey else {
             throw InvalidSetting(
