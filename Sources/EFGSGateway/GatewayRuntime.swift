@@ -79,13 +79,13 @@ public struct GatewayRuntime: Sendable {
     ///
     /// - Throws: ``InvalidSetting`` naming `database.url` (password masked) when the database cannot be reached
     ///   in time or refuses the connection.
-    public static func openStore(_ settings: DatabaseSettings, logger: Logger) async throws -> SQLGatewayStore {
+    public static func openStore(_ settings: DatabaseSettings, logger: Logger) async throws -> any GatewayStore {
         let masked = settings.maskedURL
         let timeout = settings.connectTimeout
         let unreachable = { @Sendable (reason: String) in
             InvalidSetting(setting: "database.url", reason: "cannot reach \(masked): \(reason)")
         }
-        let store: SQLGatewayStore
+        let store: any GatewayStore
         do {
             store = try await SQLGatewayStore.open(url: settings.url, logger: logger)
         } catch {
@@ -94,13 +94,12 @@ public struct GatewayRuntime: Sendable {
         do {
             try await withDeadline(
                 seconds: timeout,
-                onTimeout: { unreachable("no answer within \(Int(timeout)) s (database.connectTimeout)") }
-            ) {
-                try await store.ping()
-            }
+                onTimeout: { unreachable("no answer within \(Int(timeout)) s (database.connectTimeout)") },
+                operation: { try await store.ping() })
             return store
         } catch {
-            _ = try? await withDeadline(seconds: 2, onTimeout: { CancellationError() }) { try await store.close() }
+            _ = try? await withDeadline(
+                seconds: 2, onTimeout: { CancellationError() }, operation: { try await store.close() })
             if let invalid = error as? InvalidSetting { throw invalid }
             throw unreachable(String(describing: error).prefix(300).description)
         }

@@ -5,7 +5,7 @@ import NIOConcurrencyHelpers
 /// operation is cancelled on timeout but not awaited (a driver that ignores cancellation cannot hold start-up).
 func withDeadline<T: Sendable>(
     seconds: Double, onTimeout: @escaping @Sendable () -> any Error,
-    _ operation: @escaping @Sendable () async throws -> T
+    operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     let resumed = NIOLockedValueBox(false)
     return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in

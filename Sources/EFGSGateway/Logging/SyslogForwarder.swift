@@ -212,7 +212,7 @@ public final class SyslogForwarder: Sendable {
             return (s.wakeUp, s.drained)
         }
         waiter?.resume()
-        drained.forEach { $0.resume() }
+        for continuation in drained { continuation.resume() }
     }
 
     func waitUntilDrained() async {
@@ -274,7 +274,7 @@ public final class SyslogForwarder: Sendable {
                         defer { s.drained = [] }
                         return s.drained
                     }
-                    drained.forEach { $0.resume() }
+                    for continuation in drained { continuation.resume() }
                 } catch {
                     try? await channel?.close()
                     channel = nil

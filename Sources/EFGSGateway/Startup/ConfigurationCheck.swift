@@ -84,15 +84,13 @@ public struct ConfigurationCheck: Sendable {
             await add("callback.clientCertificatePath") { try Self.pair(certificate: certificate, key: key) }
         }
         let log = EventLog(minimumLevel: .error)
-        guard
-            let store = try? await GatewayRuntime.openStore(
+        let store: any GatewayStore
+        do {
+            store = try await GatewayRuntime.openStore(
                 config.database, logger: EventLogHandler.logger("efgs.store", eventLog: log, level: .critical))
-        else {
-            await add("database.url") {
-                _ = try await GatewayRuntime.openStore(
-                    config.database, logger: EventLogHandler.logger("efgs.store", eventLog: log, level: .critical))
-                return "reachable"
-            }
+        } catch {
+            let detail = (error as? InvalidSetting)?.reason ?? "\(error)"
+            results.append(Result(name: "database.url", ok: false, detail: detail))
             return results
         }
         results.append(Result(name: "database.url", ok: true, detail: "\(config.database.maskedURL) reachable"))

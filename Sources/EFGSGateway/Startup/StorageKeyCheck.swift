@@ -19,7 +19,10 @@ public struct StorageKeyCheck: Sendable {
 
     /// The problems, each naming `storage.keys` and the key id; empty when the configuration matches the data.
     public func problems() async throws -> [String] {
-        let recorded = try await store.storageKeyChecks()
+        try await problems(recorded: try await store.storageKeyChecks())
+    }
+
+    func problems(recorded: [String: [UInt8]]) async throws -> [String] {
         let configured = StorageCipher.checkValues(keys)
         var problems: [String] = []
         for (id, value) in configured.sorted(by: { $0.key < $1.key }) {
@@ -41,10 +44,10 @@ public struct StorageKeyCheck: Sendable {
     ///
     /// - Throws: ``InvalidSetting`` naming `storage.keys` and the first key id at fault.
     public func verifyAndRecord(now: Date = Date()) async throws {
-        if let first = try await problems().first {
+        let recorded = try await store.storageKeyChecks()
+        if let first = try await problems(recorded: recorded).first {
             throw InvalidSetting(setting: "storage.keys", reason: first)
         }
-        let recorded = try await store.storageKeyChecks()
         for (id, value) in StorageCipher.checkValues(keys).sorted(by: { $0.key < $1.key }) where recorded[id] == nil {
             try await store.recordStorageKeyCheck(keyId: id, checkValue: value, at: UTCTimestamp.millis(now))
         }
