@@ -36,8 +36,6 @@ public struct StorageCipher: Sendable {
         case malformedValue
         /// AES-GCM refused the stored value (tampered, or another MAC).
         case authenticationFailed
-        /// The operating system's random source could not be read.
-        case randomSourceFailed
 
         /// The message for the operator.
         public var description: String {
@@ -47,7 +45,6 @@ public struct StorageCipher: Sendable {
             case .unknownKeyId(let id): return "storage key '\(id)' is not configured"
             case .malformedValue: return "stored value is malformed"
             case .authenticationFailed: return "stored value failed authentication"
-            case .randomSourceFailed: return "the system random source failed"
             }
         }
     }
@@ -122,7 +119,7 @@ public struct StorageCipher: Sendable {
     /// drawn from the system CSPRNG in one read instead of one system call per value.
     public func seal(payloads: [[UInt8]], macs: [[UInt8]]) throws -> [[UInt8]] {
         precondition(payloads.count == macs.count, "one MAC per payload")
-        let nonces = try Self.systemRandomBytes(count: 12 * payloads.count)
+        let nonces = Self.systemRandomBytes(count: 12 * payloads.count)
         var out: [[UInt8]] = []
         out.reserveCapacity(payloads.count)
         for i in payloads.indices {
@@ -141,17 +138,21 @@ public struct StorageCipher: Sendable {
         return out
     }
 
-    /// `count` bytes from the operating system's CSPRNG (the kernel source behind getrandom(2), read in bulk).
-    static func systemRandomBytes(count: Int) throws -> [UInt8] {
-        guard let source = FileHandle(forReadingAtPath: "/dev/urandom") else { throw Error.randomSourceFailed }
-        defer { try? source.close() }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(count)
-        while bytes.count < count {
-            guard let chunk = try source.read(upToCount: count - bytes.count), !chunk.isEmpty else {
-                throw Error.randomSourceFailed
+    /// `count` bytes from the operating system's CSPRNG. `SystemRandomNumberGenerator` reads it with getrandom(2)
+    /// on Linux: no file descriptor, so sealing still works when a flood of connections holds every descriptor the
+    /// process may open (issue 12: `/dev/urandom` opened per upload failed with EMFILE and the upload answered 500).
+    static func systemRandomBytes(count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        var bytes = [UInt8](repeating: 0, count: count)
+        bytes.withUnsafeMutableBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                withUnsafeBytes(of: generator.next() as UInt64) { word in
+                    let n = min(8, buffer.count - offset)
+                    buffer.baseAddress!.advanced(by: offset).copyMemory(from: word.baseAddress!, byteCount: n)
+                    offset += n
+                }
             }
-            bytes += chunk
         }
         return bytes
     }

@@ -76,6 +76,7 @@ public enum GatewayApplication {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> (application: some ApplicationProtocol, runtime: GatewayRuntime) {
         try await checkListener(host: config.server.host, port: config.server.port, setting: "server.port")
+        _ = try FileDescriptorLimit.check(maxConnections: config.server.maxConnections)
         if let certificate = config.auth.tlsCertificatePath, let key = config.auth.tlsPrivateKeyPath {
             do {
                 _ = try ConfigurationCheck.pair(certificate: certificate, key: key)

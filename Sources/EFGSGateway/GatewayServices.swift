@@ -68,7 +68,8 @@ public final class GatewayServices: Sendable {
         audit = AuditService(store: store, maxAgeDays: config.api.downloadMaxAgeDays, clock: clock)
         subscriptions = CallbackSubscriptionService(
             store: store, certificates: certificates,
-            policy: CallbackURLPolicy(allowLoopback: config.callback.allowLoopback), clock: clock)
+            policy: CallbackURLPolicy(allowLoopback: config.callback.allowLoopback),
+            maxSubscriptions: config.callback.maxSubscriptionsPerCountry, clock: clock)
     }
 
     // MARK: jobs (§7.3, §7.5, §7.7, §7.8)
@@ -95,7 +96,7 @@ public final class GatewayServices: Sendable {
 
     /// The callback executor delivering with `client` (§7.5); `resolve` replaces DNS in tests.
     public func callbackExecutor(
-        client: CallbackClient, resolve: (@Sendable (String) -> [[UInt8]])? = nil
+        client: CallbackClient, resolve: (@Sendable (String) async -> [[UInt8]])? = nil
     ) -> CallbackExecutor {
         CallbackExecutor(
             store: store, certificates: certificates, client: client, settings: config.callback, log: log,

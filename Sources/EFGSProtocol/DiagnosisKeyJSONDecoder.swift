@@ -3,11 +3,15 @@ import Foundation
 /// Lenient-but-exact JSON upload reader (PROTOCOL.md §2.3).
 public enum DiagnosisKeyJSONDecoder {
     /// The keys of an upload body: an object whose `keys` member (the last one wins; absent or `null` is no
-    /// keys) is an array of key objects. Throws ``UploadBodyError``.
-    public static func decode(_ bytes: [UInt8]) throws -> [DiagnosisKey] {
+    /// keys) is an array of key objects. Throws ``UploadBodyError``; ``UploadBodyError/tooManyKeys(limit:)`` as soon
+    /// as an array of the top-level object holds more than `maxKeys` elements (the rest is not read), and a parse
+    /// error for any other array or object of more than 4096 elements (a key has eight fields).
+    public static func decode(_ bytes: [UInt8], maxKeys: Int = .max) throws -> [DiagnosisKey] {
         let root: JSONValue
         do {
-            root = try JSONValue.parse(bytes)
+            root = try JSONValue.parse(bytes, limits: .init(memberArrayElements: maxKeys, elements: 4096))
+        } catch let tooMany as JSONValue.TooManyElements {
+            throw UploadBodyError.tooManyKeys(limit: tooMany.limit)
         } catch {
             throw UploadBodyError.unreadable("not JSON: \(error)")
         }

@@ -38,10 +38,34 @@ public indirect enum JSONValue: Equatable, Sendable {
         public var description: String { "\(reason) at byte \(offset)" }
     }
 
+    /// Bounds on the parsed tree, so a body of millions of tiny values is refused before it is held in memory.
+    public struct Limits: Sendable {
+        /// Elements at most in an array that is a member of the top-level object (an upload's `keys`); one more
+        /// throws ``TooManyElements``.
+        public var memberArrayElements: Int
+        /// Elements or members at most in every other array or object; one more is a ``ParseError``.
+        public var elements: Int
+
+        /// Limits of `memberArrayElements` and `elements`.
+        public init(memberArrayElements: Int, elements: Int) {
+            self.memberArrayElements = memberArrayElements
+            self.elements = elements
+        }
+
+        /// No bounds (documents the gateway wrote itself).
+        public static let none = Limits(memberArrayElements: .max, elements: .max)
+    }
+
+    /// An array in the top-level object longer than ``Limits/memberArrayElements``.
+    public struct TooManyElements: Error {
+        /// The limit exceeded.
+        public let limit: Int
+    }
+
     /// Parses a complete document (surrounding whitespace allowed, nothing else). Nesting is limited to 128
-    /// levels so hostile input cannot exhaust the stack.
-    public static func parse(_ bytes: [UInt8]) throws -> JSONValue {
-        var p = Parser(bytes: bytes)
+    /// levels so hostile input cannot exhaust the stack; element counts to `limits`.
+    public static func parse(_ bytes: [UInt8], limits: Limits = .none) throws -> JSONValue {
+        var p = Parser(bytes: bytes, limits: limits)
         p.skipWhitespace()
         let v = try p.value(depth: 0)
         p.skipWhitespace()
@@ -52,6 +76,7 @@ public indirect enum JSONValue: Equatable, Sendable {
     /// A recursive-descent reader over the document's bytes.
     struct Parser {
         let bytes: [UInt8]
+        let limits: Limits
         var i = 0
 
         func fail(_ reason: String) -> ParseError { ParseError(offset: i, reason: reason) }
@@ -107,6 +132,7 @@ public indirect enum JSONValue: Equatable, Sendable {
                 i += 1
                 skipWhitespace()
                 members.append((name, try value(depth: depth + 1)))
+                if members.count > limits.elements { throw fail("more than \(limits.elements) members") }
                 skipWhitespace()
                 guard i < bytes.count else { throw fail("unexpected end") }
                 if bytes[i] == 0x2C {
@@ -132,6 +158,10 @@ public indirect enum JSONValue: Equatable, Sendable {
             while true {
                 skipWhitespace()
                 items.append(try value(depth: depth + 1))
+                if depth == 1, items.count > limits.memberArrayElements {
+                    throw TooManyElements(limit: limits.memberArrayElements)
+                }
+                if depth != 1, items.count > limits.elements { throw fail("more than \(limits.elements) elements") }
                 skipWhitespace()
                 guard i < bytes.count else { throw fail("unexpected end") }
                 if bytes[i] == 0x2C {

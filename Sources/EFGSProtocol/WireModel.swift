@@ -18,6 +18,45 @@ extension DiagnosisKeyBatch {
         return batch
     }
 
+    /// The number of keys (field 1 entries) in a protobuf batch, read from the top-level framing alone — no key is
+    /// decoded, nothing is allocated — so a body of millions of empty keys is refused before it is parsed
+    /// (issue 12). Nil when the framing is broken; ``parseProtobuf(_:)`` then reports the error.
+    public static func keyCount(protobuf bytes: [UInt8]) -> Int? {
+        var i = 0
+        var count = 0
+        func varint() -> UInt64? {
+            var value: UInt64 = 0
+            var shift: UInt64 = 0
+            while i < bytes.count, shift < 64 {
+                let byte = bytes[i]
+                i += 1
+                value |= UInt64(byte & 0x7F) << shift
+                if byte < 0x80 { return value }
+                shift += 7
+            }
+            return nil
+        }
+        while i < bytes.count {
+            guard let tag = varint(), tag >> 3 != 0 else { return nil }
+            switch tag & 7 {
+            case 0:
+                guard varint() != nil else { return nil }
+            case 1:
+                i += 8
+            case 2:
+                guard let length = varint(), length <= UInt64(bytes.count - i) else { return nil }
+                i += Int(length)
+                if tag >> 3 == 1 { count += 1 }
+            case 5:
+                i += 4
+            default:
+                return nil  // groups and reserved wire types
+            }
+            guard i <= bytes.count else { return nil }
+        }
+        return count
+    }
+
     /// Standard deterministic protobuf encoding (an empty batch is 0 bytes).
     public func protobufBytes() -> [UInt8] {
         var options = BinaryEncodingOptions()

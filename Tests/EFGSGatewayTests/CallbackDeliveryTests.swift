@@ -195,6 +195,58 @@ final class CallbackDeliveryTests: XCTestCase {
             "\(f.lines.suffix(5))")
     }
 
+    /// Issue 12, finding 4: DE holds 14 subscriptions whose servers stall until the timeout; FR's one subscription
+    /// to a working server is delivered after at most one of DE's attempts (before: after all 14, 199 s with the
+    /// default timeout). Never-tried tasks also come before failed ones.
+    func testAFailingCountryDelaysAnotherCountryByAtMostOneAttempt() async throws {
+        try await prepare(["CALLBACK_TIMEOUT": "0.3", "CALLBACK_MAX_SUBSCRIPTIONS_PER_COUNTRY": "20"])
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        let deCert = try CertificateFactory.selfSigned(
+            country: "DE", commonName: "callback.de", key: .p256, dnsNames: ["localhost"],
+            ipAddresses: [[127, 0, 0, 1]], notBefore: Date().addingTimeInterval(-3600),
+            notAfter: Date().addingTimeInterval(86_400))
+        try await f.register(deCert, "DE", .callback)
+        let stalling = try server(deCert, [.delayed(seconds: 5)])
+        for i in 0..<14 {
+            let r = await f.api.handle(
+                method: "PUT", path: "/diagnosiskeys/callback/de-\(i)",
+                request: f.request("PUT", country: "DE", query: "url=https://localhost:\(stalling.port)/cb\(i)"))
+            XCTAssertEqual(r.status, 200, r.bodyText)
+        }
+        let fr = try server(cert)
+        await subscribe("fr", "https://localhost:\(fr.port)/cb")
+        try await newBatch()
+        try await assertEq(try await f.store.pendingCallbackTaskCount(), 15)
+        let summary = try await executor().run()
+        XCTAssertEqual(summary.delivered, 1)
+        XCTAssertEqual(summary.failed, 14)
+        let attempts = f.lines.filter {
+            $0.contains("message=\"Got 2xx response for callback.\"")
+                || $0.contains("message=\"Got no response for callback.\"")
+        }
+        let frAttempt = attempts.firstIndex { $0.contains("message=\"Got 2xx response for callback.\"") }
+        XCTAssertNotNil(frAttempt)
+        XCTAssertLessThanOrEqual(frAttempt ?? 99, 1, "FR's delivery waited for at most one of DE's attempts")
+    }
+
+    /// Issue 12, finding 4: a country may hold `callback.maxSubscriptionsPerCountry` subscriptions; a further
+    /// callbackId is refused with 400, changing an existing one's URL still works, other countries are unaffected.
+    func testSubscriptionsPerCountryAreCapped() async throws {
+        try await prepare(["CALLBACK_MAX_SUBSCRIPTIONS_PER_COUNTRY": "3"])
+        let cert = try serverCertificate()
+        try await f.register(cert, "FR", .callback)
+        for i in 0..<3 { await subscribe("cb-\(i)", "https://localhost:1000\(i)/cb") }
+        let refused = await f.api.handle(
+            method: "PUT", path: "/diagnosiskeys/callback/cb-3",
+            request: f.request("PUT", country: "FR", query: "url=https://localhost:10003/cb"))
+        XCTAssertEqual(refused.status, 400)
+        XCTAssertEqual(refused.bodyText, #"{"message":"Too many callback subscriptions"}"#)
+        XCTAssertEqual(events("Callback subscription limit reached").count, 1)
+        await subscribe("cb-1", "https://localhost:10011/cb")  // an existing one may change its URL
+        try await assertEq(try await f.store.callbackSubscriptions(country: "FR").count, 3)
+    }
+
     func testTLSFailureIsAFailedAttempt() async throws {
         try await prepare()
         let cert = try serverCertificate()

@@ -68,3 +68,48 @@ final class MalformedInputTests: XCTestCase {
         }
     }
 }
+
+/// Issue 12, finding 3: a 16 MiB body of empty keys parsed into millions of messages (~800 MiB, seconds of CPU)
+/// before check 13 refused it. The keys are now counted from the framing first.
+final class ParseAmplificationTests: XCTestCase {
+    func testProtobufBodyOfMillionsOfEmptyKeysIsRefusedBeforeParsing() throws {
+        let body = [UInt8]([0x0A, 0x00].repeated(8 * 1024 * 1024))  // 16 MiB: 8 Mi empty keys
+        XCTAssertEqual(DiagnosisKeyBatch.keyCount(protobuf: body), 8 * 1024 * 1024)
+        XCTAssertThrowsError(try WireFormat.protobuf.decodeKeys(body, maxKeys: 5000)) { error in
+            XCTAssertEqual(error as? UploadBodyError, .tooManyKeys(limit: 5000))
+        }
+        // exactly the limit still parses; broken framing is left to the parser's own error
+        let five = [UInt8]([0x0A, 0x00].repeated(5000))
+        XCTAssertEqual(try WireFormat.protobuf.decodeKeys(five, maxKeys: 5000).count, 5000)
+        XCTAssertNil(DiagnosisKeyBatch.keyCount(protobuf: [0x0A, 0x05, 0x01]), "length past the end")
+        XCTAssertNil(DiagnosisKeyBatch.keyCount(protobuf: [0x0B]), "group wire type")
+        XCTAssertNil(
+            DiagnosisKeyBatch.keyCount(protobuf: [0x0A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF]))
+        XCTAssertEqual(
+            DiagnosisKeyBatch.keyCount(protobuf: [0x10, 0x01, 0x0A, 0x00, 0x1D, 1, 2, 3, 4]), 1,
+            "unknown fields skipped")
+    }
+
+    func testJSONBodyOfMillionsOfEmptyKeysIsRefusedBeforeItIsHeld() throws {
+        let body = Array(#"{"keys":["#.utf8) + Array("{},".utf8).repeated(5_000_000) + Array("{}]}".utf8)
+        XCTAssertThrowsError(try WireFormat.json.decodeKeys(body, maxKeys: 5000)) { error in
+            XCTAssertEqual(error as? UploadBodyError, .tooManyKeys(limit: 5000))
+        }
+        // one key object with a million members is a parse error, not a million-member tree
+        let wide = Array(#"{"keys":[{"#.utf8) + Array(#""a":1,"#.utf8).repeated(1_000_000) + Array(#""b":1}]}"#.utf8)
+        XCTAssertThrowsError(try WireFormat.json.decodeKeys(wide, maxKeys: 5000)) { error in
+            guard case .unreadable = error as? UploadBodyError else { return XCTFail("\(error)") }
+        }
+        let five = Array(#"{"keys":["#.utf8) + Array("{},".utf8).repeated(4999) + Array("{}]}".utf8)
+        XCTAssertEqual(try WireFormat.json.decodeKeys(five, maxKeys: 5000).count, 5000)
+    }
+}
+
+extension Array {
+    fileprivate func repeated(_ n: Int) -> [Element] {
+        var out: [Element] = []
+        out.reserveCapacity(count * n)
+        for _ in 0..<n { out += self }
+        return out
+    }
+}

@@ -11,6 +11,9 @@ public struct APIError: Error, Sendable {
     public var message: String
     /// The event logged for the refusal; nil when the refusal itself logs nothing (§7.9 lists none for it).
     public var event: Event?
+    /// The refusal precedes authentication (§5.1: media-type checks come first), so its event is logged only when
+    /// the peer turns out to be an authenticated country: an unknown peer's header values never reach the log.
+    public var logsOnlyForAuthenticatedPeers = false
 
     /// One event of the §7.9 log: its class, level, message and attributes in order.
     public struct Event: Sendable {
@@ -45,6 +48,7 @@ public struct APIError: Error, Sendable {
         self.init(
             failure.status, failure.message,
             event: Event("ContentNegotiation", .error, failure.event ?? failure.message, [(attribute, value)]))
+        logsOnlyForAuthenticatedPeers = true
     }
 
     /// The answer: `{"message":…}` with the status.

@@ -23,7 +23,9 @@ extension GatewayAPI {
         }
         let keys: [DiagnosisKey]
         do {
-            keys = try format.decodeKeys(body)
+            keys = try format.decodeKeys(body, maxKeys: services.config.api.maxKeys)
+        } catch UploadBodyError.tooManyKeys(let limit) {
+            throw UploadService.tooManyKeys(batchTag: batchTag, numKeys: "more than \(limit)", maxKeys: limit)
         } catch let error as UploadBodyError {
             throw APIError(400, error.message)
         } catch {

@@ -55,8 +55,12 @@ public struct GatewayAPI: Sendable {
         do {
             return try await handle(route.endpoint, method: method, request: request, scope: scope)
         } catch let refusal as APIError {
-            if let event = refusal.event { scope.log(event) }
+            if let event = refusal.event, await refusalIsLogged(refusal, request: request) { scope.log(event) }
             return refusal.response
+        } catch let failure as BodyReadFailure {
+            // malformed framing or a peer gone mid-body: the peer's fault, not the gateway's (no ERROR line)
+            scope.debug("Request body not read", ["reason": failure.reason])
+            return .error(400, "Bad Request")
         } catch {
             scope.error("Internal Server Error", ["exception": String(describing: error)])
             return .error(500, "Internal Server Error.")
@@ -75,6 +79,14 @@ public struct GatewayAPI: Sendable {
         case .callback(let id) where method == "PUT": return try await subscribe(request, id: id, scope: scope)
         case .callback(let id): return try await unsubscribe(request, id: id, scope: scope)
         }
+    }
+
+    /// Whether `refusal`'s event is written: always, except a refusal before authentication whose peer does not
+    /// authenticate (checked against a log that writes nothing).
+    func refusalIsLogged(_ refusal: APIError, request: APIRequest) async -> Bool {
+        guard refusal.logsOnlyForAuthenticatedPeers else { return true }
+        let silent = EventLog.discarding.scope("Authentication")
+        return (try? await services.authenticator.authenticate(request, log: silent, now: services.clock())) != nil
     }
 
     // MARK: the prelude shared by the handlers

@@ -7,6 +7,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import ServiceLifecycle
 
@@ -52,17 +53,28 @@ struct GatewayResponder: HTTPResponder {
             }.get()
         }
         let body = request.body
+        let declaredLength = request.headers[.contentLength].flatMap { Int($0) }
         let apiRequest = APIRequest(
             method: request.method.rawValue, headerLines: lines, query: request.uri.query, peerAddress: peer,
             tlsClientCertificate: clientCert,
             readBody: { limit in
                 do {
                     let buffer = try await body.collect(upTo: limit)
+                    // a body cut short must never pass for a whole one (the framework ends a body at EOF)
+                    if let declaredLength, buffer.readableBytes != declaredLength {
+                        throw BodyReadFailure("truncated: \(buffer.readableBytes) of \(declaredLength) bytes")
+                    }
                     return Array(buffer.readableBytesView)
                 } catch is NIOTooManyBytesError {
                     return nil  // the body exceeds `limit` (chunked or with Content-Length)
                 } catch let e as HTTPError where e.status == .contentTooLarge {
                     return nil
+                } catch let failure as BodyReadFailure {
+                    throw failure
+                } catch let e as HTTPParserError {
+                    throw BodyReadFailure("malformed framing: \(e)")
+                } catch {
+                    throw BodyReadFailure("peer gone: \(error)")  // reset, closed, or the body deadline passed
                 }
             })
         // the raw path keeps percent-escapes for the router to decode per segment
@@ -103,32 +115,53 @@ public enum GatewayServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let config = api.services.config
+        let limits = config.server
+        let mutualTLS = config.auth.mode == .mutualTLS
+        let proxies = config.auth.trustedProxies
+        let peers = PeerConnectionCounts(
+            limit: limits.maxConnectionsPerPeer,
+            isExempt: { peer in !mutualTLS && proxies.contains { $0.contains(peer) } })
+        let guardLimits = ConnectionGuard.Limits(
+            tlsHandshake: mutualTLS ? .seconds(exactly: limits.tlsHandshakeTimeout) : nil,
+            requestHead: .seconds(exactly: limits.requestHeadTimeout),
+            requestBody: .seconds(exactly: limits.requestBodyTimeout))
+        // Hummingbird's decoder limits sit above §5.1's 16 KiB value / 32 KiB section (which the responder checks
+        // with the spec's 431); a head beyond them is refused by the parser and answered by ConnectionGuard.
+        let http1 = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(limits: guardLimits, peers: peers)],
+            idleTimeout: .seconds(exactly: limits.idleTimeout))
         let server: HTTPServerBuilder
-        if config.auth.mode == .mutualTLS, let certPath = config.auth.tlsCertificatePath,
-            let keyPath = config.auth.tlsPrivateKeyPath
-        {
+        if mutualTLS, let certPath = config.auth.tlsCertificatePath, let keyPath = config.auth.tlsPrivateKeyPath {
             var tls = TLSConfiguration.makeServerConfiguration(
                 certificateChain: try NIOSSLCertificate.fromPEMFile(certPath).map { .certificate($0) },
                 privateKey: .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem)))
             tls.certificateVerification = .noHostnameVerification
             tls.minimumTLSVersion = .tlsv12
             server = try .tls(
-                .http1(),
+                .http1(configuration: http1),
                 configuration: .init(
                     tlsConfiguration: tls,
                     customVerificationCallback: { _, promise in
                         promise.succeed(.certificateVerified)
                     }))
         } else {
-            server = .http1()
+            server = .http1(configuration: http1)
         }
         return Application(
             responder: GatewayResponder(api: api),
             server: server,
             configuration: .init(
-                address: .hostname(config.server.host, port: config.server.port), serverName: EFGSVersion.serverName),
+                address: .hostname(config.server.host, port: config.server.port), serverName: EFGSVersion.serverName,
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
+    }
+}
+
+extension TimeAmount {
+    /// `seconds` of a setting (fractions allowed, for tests), as a NIO time amount.
+    static func seconds(exactly seconds: Double) -> TimeAmount {
+        .nanoseconds(Int64((seconds * 1_000_000_000).rounded()))
     }
 }

@@ -3,6 +3,7 @@ import EFGSProtocol
 import EFGSStore
 import Foundation
 import Metrics
+import NIOConcurrencyHelpers
 
 /// Callback delivery (PROTOCOL.md §7.5): claims eligible tasks (one in flight per subscription, batch order per
 /// subscription), re-vets the URL, delivers `GET <path>?batchTag=…&date=…`, deletes the task on any 2xx, and on
@@ -34,7 +35,7 @@ public struct CallbackExecutor: Sendable {
         store: any CallbackStore, certificates: CertificateDirectory, client: CallbackClient,
         settings: CallbackSettings,
         log: EventLog, clock: @escaping @Sendable () -> Date = { Date() },
-        resolve: (@Sendable (String) -> [[UInt8]])? = nil
+        resolve: (@Sendable (String) async -> [[UInt8]])? = nil
     ) {
         self.store = store
         self.certificates = certificates
@@ -52,11 +53,12 @@ public struct CallbackExecutor: Sendable {
     public func run() async throws -> Summary {
         let scope = log.scope("CallbackExecutor", thread: "callback")
         scope.info("Callback processing started.")
+        let turns = CountryTurns()
         let summary = try await withThrowingTaskGroup(of: Summary.self) { group in
             for _ in 0..<settings.parallelism {
                 group.addTask {
                     var summary = Summary()
-                    while let task = try await claim() {
+                    while let task = try await claim(turns: turns) {
                         let outcome = try await deliver(task, scope: scope)
                         summary.delivered += outcome == .delivered ? 1 : 0
                         summary.failed += outcome == .delivered ? 0 : 1
@@ -78,10 +80,33 @@ public struct CallbackExecutor: Sendable {
         return summary
     }
 
-    /// The oldest eligible task, claimed (§7.5), or nil when none is eligible.
-    func claim() async throws -> CallbackTask? {
+    /// An eligible task, claimed (§7.5), or nil when none is eligible: the country served least recently in this
+    /// run first, then never-tried before failed tasks, then the oldest — so a country's stalling subscriptions
+    /// delay another country's delivery by at most the attempts already under way.
+    func claim(turns: CountryTurns = CountryTurns()) async throws -> CallbackTask? {
         let now = UTCTimestamp.millis(clock())
-        return try await store.claimCallbackTask(now: now, lastTryBefore: now - Int64(settings.retryWait * 1000))
+        let task = try await store.claimCallbackTask(
+            now: now, lastTryBefore: now - Int64(settings.retryWait * 1000), countryRank: { turns.rank($0) })
+        if let task { turns.served(task.country) }
+        return task
+    }
+
+    /// Round-robin over countries within one run: when each country was last served.
+    final class CountryTurns: Sendable {
+        private let state = NIOLockedValueBox((next: 0, last: [String: Int]()))
+
+        /// -1 for a country not served yet in this run, else the turn it was last served (lower = longer ago).
+        func rank(_ country: String) -> Int {
+            state.withLockedValue { $0.last[country] ?? -1 }
+        }
+
+        /// Records that `country` was just served.
+        func served(_ country: String) {
+            state.withLockedValue { state in
+                state.last[country] = state.next
+                state.next += 1
+            }
+        }
     }
 
     enum Outcome {
@@ -95,7 +120,7 @@ public struct CallbackExecutor: Sendable {
         defer { scope.info("Removing execution lock for CallbackTask.", ["taskId": String(task.id)]) }
         let attempt = task.retries
         let vetted: CallbackURLPolicy.VettedURL
-        switch policy.vet(task.url) {
+        switch await policy.vet(task.url) {
         case .success(let v): vetted = v
         case .failure:
             scope.error(

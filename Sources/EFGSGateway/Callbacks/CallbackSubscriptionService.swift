@@ -10,16 +10,19 @@ public struct CallbackSubscriptionService: Sendable {
     let store: any CallbackStore
     let certificates: CertificateDirectory
     let policy: CallbackURLPolicy
+    /// `callback.maxSubscriptionsPerCountry`.
+    let maxSubscriptions: Int
     let clock: @Sendable () -> Date
 
-    /// A service over `store` vetting URLs with `policy`.
+    /// A service over `store` vetting URLs with `policy`, holding at most `maxSubscriptions` per country.
     public init(
         store: any CallbackStore, certificates: CertificateDirectory, policy: CallbackURLPolicy,
-        clock: @escaping @Sendable () -> Date
+        maxSubscriptions: Int = CallbackSettings().maxSubscriptionsPerCountry, clock: @escaping @Sendable () -> Date
     ) {
         self.store = store
         self.certificates = certificates
         self.policy = policy
+        self.maxSubscriptions = maxSubscriptions
         self.clock = clock
     }
 
@@ -41,7 +44,7 @@ public struct CallbackSubscriptionService: Sendable {
         }
         guard let url else { throw APIError(400, "Required parameter 'url' is not present.") }
         let host: String
-        switch policy.vet(url) {
+        switch await policy.vet(url) {
         case .success(let vetted): host = vetted.host
         case .failure(let violation): throw Self.refusal(violation, url: url)
         }
@@ -53,6 +56,17 @@ public struct CallbackSubscriptionService: Sendable {
                     "CallbackService", .warn, "No callback certificate registered for country",
                     [("callbackId", id), ("country", caller.country)]))
         }
+        let existing = try await store.callbackSubscriptions(country: caller.country)
+        guard existing.count < maxSubscriptions || existing.contains(where: { $0.callbackId == id }) else {
+            throw APIError(
+                400, "Too many callback subscriptions",
+                event: .init(
+                    "CallbackService", .warn, "Callback subscription limit reached",
+                    [
+                        ("callbackId", id), ("country", caller.country),
+                        ("maxSubscriptionsPerCountry", String(maxSubscriptions)),
+                    ]))
+        }
         log.info("Start saving callback subscription.", ["callbackId": id, "country": caller.country])
         try await store.upsertCallbackSubscription(
             country: caller.country, callbackId: id, url: url, now: UTCTimestamp.millis(clock()))
@@ -60,7 +74,10 @@ public struct CallbackSubscriptionService: Sendable {
 
     /// Deletes the caller's subscription `id` and its pending tasks; 404 when it does not exist.
     public func unsubscribe(id: String, for caller: AuthenticatedCountry, log: EventScope) async throws {
-        guard try await store.deleteCallbackSubscription(country: caller.country, callbackId: id) else {
+        // an ID that PUT refuses cannot exist, and is never sent to the store (`%00` on PostgreSQL)
+        guard Self.isValidCallbackId(id),
+            try await store.deleteCallbackSubscription(country: caller.country, callbackId: id)
+        else {
             throw APIError(404, "Could not find any callback subscription for the given callbackId.")
         }
         log.component("CallbackService").info(

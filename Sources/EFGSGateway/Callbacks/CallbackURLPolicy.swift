@@ -6,12 +6,13 @@ import Foundation
 public struct CallbackURLPolicy: Sendable {
     /// `callback.allowLoopback` (development only): also accept 127.0.0.0/8 and ::1.
     public var allowLoopback: Bool
-    /// Resolves a host to address bytes (A and AAAA). Replaceable in tests.
-    public var resolve: @Sendable (String) -> [[UInt8]]
+    /// Resolves a host to address bytes (A and AAAA), off the request path. Replaceable in tests.
+    public var resolve: @Sendable (String) async -> [[UInt8]]
 
-    /// A policy resolving through `systemResolve` unless another resolver is given.
+    /// A policy resolving through ``HostResolver/shared`` unless another resolver is given.
     public init(
-        allowLoopback: Bool, resolve: @escaping @Sendable (String) -> [[UInt8]] = CallbackURLPolicy.systemResolve
+        allowLoopback: Bool,
+        resolve: @escaping @Sendable (String) async -> [[UInt8]] = { await HostResolver.shared.resolve($0) }
     ) {
         self.allowLoopback = allowLoopback
         self.resolve = resolve
@@ -25,7 +26,7 @@ public struct CallbackURLPolicy: Sendable {
         case notHTTPS, hasQuery
         /// Length or characters, user info or fragment (`Callback URL violates URL rules`).
         case rules(String)
-        /// The host resolved to no address.
+        /// The host resolved to no address (or not in time).
         case unresolvable(host: String)
         /// One of the host's addresses is not public.
         case privateAddress(host: String, address: [UInt8])
@@ -51,7 +52,7 @@ public struct CallbackURLPolicy: Sendable {
     }
 
     /// Applies the rules to `url` and resolves its host; every resolved address must be public.
-    public func vet(_ url: String) -> Result<VettedURL, Violation> {
+    public func vet(_ url: String) async -> Result<VettedURL, Violation> {
         guard url.utf8.count <= 256,
             url.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value != 0x7F })
         else {
@@ -87,7 +88,7 @@ public struct CallbackURLPolicy: Sendable {
         }
         while host.hasSuffix(".") { host.removeLast() }
         guard !host.isEmpty else { return .failure(.syntax("no host")) }
-        let addresses = resolve(host)
+        let addresses = await resolve(host)
         guard !addresses.isEmpty else { return .failure(.unresolvable(host: host)) }
         for a in addresses where !isPublic(a) { return .failure(.privateAddress(host: host, address: a)) }
         return .success(
@@ -113,32 +114,5 @@ public struct CallbackURLPolicy: Sendable {
         }
         if allowLoopback, a == [UInt8](repeating: 0, count: 15) + [1] { return true }
         return Self.globalV6.contains(a) && !Self.blockedV6.contains { $0.contains(a) }
-    }
-
-    /// getaddrinfo over A and AAAA. Numeric spellings (decimal, octal, hex IPv4) resolve as the C library reads them,
-    /// so they are vetted by the address they actually denote.
-    public static let systemResolve: @Sendable (String) -> [[UInt8]] = { host in
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var res: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &res) == 0, let first = res else { return [] }
-        defer { freeaddrinfo(first) }
-        var out: [[UInt8]] = []
-        var p: UnsafeMutablePointer<addrinfo>? = first
-        while let ai = p {
-            if ai.pointee.ai_family == AF_INET, let sa = ai.pointee.ai_addr {
-                sa.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { s in
-                    var addr = s.pointee.sin_addr
-                    out.append(withUnsafeBytes(of: &addr) { Array($0) })
-                }
-            } else if ai.pointee.ai_family == AF_INET6, let sa = ai.pointee.ai_addr {
-                sa.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { s in
-                    var addr = s.pointee.sin6_addr
-                    out.append(withUnsafeBytes(of: &addr) { Array($0) })
-                }
-            }
-            p = ai.pointee.ai_next
-        }
-        return Array(Set(out.map { $0 })).sorted { $0.lexicographicallyPrecedes($1) }
     }
 }

@@ -18,6 +18,9 @@ public struct CallbackSettings: Sendable {
     public var lockCleanupInterval: Double = 60
     /// `callback.parallelism`: concurrent deliveries (1…64).
     public var parallelism = 1
+    /// `callback.maxSubscriptionsPerCountry`: subscriptions one country may hold; a PUT of a new callbackId beyond
+    /// it is refused with 400 `Too many callback subscriptions` (one country cannot crowd out delivery to others).
+    public var maxSubscriptionsPerCountry = 10
     /// `callback.deleteSubscriptionOnFailure`: drop the subscription, not only the task, after the last retry.
     public var deleteSubscriptionOnFailure = false
     /// `callback.clientCertificatePath`: the identity presented to callback servers (PEM); required by the
@@ -39,6 +42,8 @@ public struct CallbackSettings: Sendable {
         timeout = try settings.seconds("timeout", default: timeout)
         taskLockTimeout = try settings.seconds("taskLockTimeout", default: taskLockTimeout)
         parallelism = try settings.int("parallelism", default: parallelism, in: 1...64)
+        maxSubscriptionsPerCountry = try settings.int(
+            "maxSubscriptionsPerCountry", default: maxSubscriptionsPerCountry, in: 1...1000)
         deleteSubscriptionOnFailure = try settings.bool("deleteSubscriptionOnFailure", default: false)
         clientCertificatePath = settings.string("clientCertificatePath")
         clientKeyPath = settings.string("clientKeyPath")

@@ -7,7 +7,8 @@ import Yams
 public enum KnownSettings {
     /// The full keys, section by section.
     public static let keys: [String] = [
-        "server.host", "server.port", "server.basePath",
+        "server.host", "server.port", "server.basePath", "server.maxConnections", "server.maxConnectionsPerPeer",
+        "server.requestHeadTimeout", "server.requestBodyTimeout", "server.idleTimeout", "server.tlsHandshakeTimeout",
         "auth.mode", "auth.trustedProxies", "auth.thumbprintHeader", "auth.dnHeader", "auth.certificateHeader",
         "tls.certificatePath", "tls.privateKeyPath",
         "trustAnchor.certificatePath", "trustAnchor.nextCertificatePath",
@@ -21,6 +22,7 @@ public enum KnownSettings {
         "retention.keyRetentionDays", "retention.interval", "retention.chunkSize", "retention.statisticsRetentionDays",
         "callback.allowLoopback", "callback.executeInterval", "callback.retryWait", "callback.maxRetries",
         "callback.timeout", "callback.taskLockTimeout", "callback.parallelism", "callback.deleteSubscriptionOnFailure",
+        "callback.maxSubscriptionsPerCountry",
         "callback.clientCertificatePath", "callback.clientKeyPath", "callback.proxyUrl",
         "admin.port", "admin.host",
         "jobs.lockLease",

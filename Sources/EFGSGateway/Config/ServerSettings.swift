@@ -7,6 +7,23 @@ public struct ServerSettings: Sendable {
     /// `server.basePath`: a path prefix in front of `/diagnosiskeys`, without a trailing slash; empty for none.
     public var basePath = ""
 
+    /// `server.maxConnections`: open connections at most; above it the listener stops accepting (new clients wait
+    /// in the kernel's backlog). Start-up refuses a value the process's file-descriptor limit cannot hold.
+    public var maxConnections = 4000
+    /// `server.maxConnectionsPerPeer`: open connections at most from one peer address; a connection above it is
+    /// closed at once. Peers in `auth.trustedProxies` are exempt in the proxy modes (every client arrives through
+    /// them); 0 switches the cap off.
+    public var maxConnectionsPerPeer = 64
+    /// `server.requestHeadTimeout`: seconds from a connection's start (after its TLS handshake) to a complete first
+    /// request head; a slow or silent peer is disconnected.
+    public var requestHeadTimeout: Double = 10
+    /// `server.requestBodyTimeout`: seconds from a request head to the end of its body.
+    public var requestBodyTimeout: Double = 60
+    /// `server.idleTimeout`: seconds a keep-alive connection may wait for (and send) its next request head.
+    public var idleTimeout: Double = 60
+    /// `server.tlsHandshakeTimeout`: seconds for the TLS handshake in mutual-TLS mode.
+    public var tlsHandshakeTimeout: Double = 10
+
     /// The defaults of §9.
     public init() {}
 
@@ -18,5 +35,12 @@ public struct ServerSettings: Sendable {
             guard basePath.hasPrefix("/") else { throw settings.invalid("basePath", "must start with /") }
             while basePath.hasSuffix("/") { basePath.removeLast() }
         }
+        maxConnections = try settings.int("maxConnections", default: maxConnections, in: 1...1_000_000)
+        maxConnectionsPerPeer = try settings.int(
+            "maxConnectionsPerPeer", default: maxConnectionsPerPeer, in: 0...1_000_000)
+        requestHeadTimeout = try settings.seconds("requestHeadTimeout", default: requestHeadTimeout)
+        requestBodyTimeout = try settings.seconds("requestBodyTimeout", default: requestBodyTimeout)
+        idleTimeout = try settings.seconds("idleTimeout", default: idleTimeout)
+        tlsHandshakeTimeout = try settings.seconds("tlsHandshakeTimeout", default: tlsHandshakeTimeout)
     }
 }

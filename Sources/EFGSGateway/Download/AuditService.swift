@@ -22,7 +22,8 @@ public struct AuditService: Sendable {
     ) async throws -> [AuditEntry] {
         let day = try requestedDate.day(date, today: UTCDay(clock()))
         let notFound: [(String, String)] = [("batchTag", batchTag), ("requestedDate", date)]
-        guard let batch = try await store.downloadBatch(tag: batchTag) else {
+        // a text that is no `yyyyMMdd-N` names no batch, and is never sent to the store (`%00` on PostgreSQL)
+        guard BatchTag(batchTag) != nil, let batch = try await store.downloadBatch(tag: batchTag) else {
             throw Self.refusal("Could not find batch with given BatchTag", notFound)
         }
         guard day <= UTCDay(epochMillis: batch.createdAt) else {

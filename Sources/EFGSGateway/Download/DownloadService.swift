@@ -59,7 +59,8 @@ public struct DownloadService: Sendable {
     /// The batch tagged `batchTag` (created on `day` or later), or the first batch created on `day` or later.
     func find(day: UTCDay, date: String, batchTag: String?) async throws -> DownloadBatchRecord {
         if let tag = batchTag?.trimmingCharacters(in: .whitespaces), !tag.isEmpty, tag.lowercased() != "null" {
-            guard let batch = try await store.downloadBatch(tag: tag) else {
+            // a text that is no `yyyyMMdd-N` names no batch, and is never sent to the store (NUL on PostgreSQL)
+            guard BatchTag(tag) != nil, let batch = try await store.downloadBatch(tag: tag) else {
                 throw Self.notFound(
                     "Could not find batch with given BatchTag", "Could not find batch with given batchTag",
                     [("batchTag", tag), ("requestedDate", date)])

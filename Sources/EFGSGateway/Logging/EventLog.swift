@@ -25,7 +25,8 @@ public enum EventLevel: String, Sendable, Comparable {
 }
 
 /// The operator's event log (PROTOCOL.md §7.9): one `key="value"` line per event on stdout, mandatory fields
-/// first. Attribute values are sanitised (CR/LF runs → `, `, `"` → `'`). Callers never pass key material.
+/// first. Attribute values are sanitised (``clean(_:)``: one line whatever a peer sends). Callers never pass key
+/// material.
 public final class EventLog: Sendable {
     /// Events below this level are not written (`logging.level`, §9).
     public let minimumLevel: EventLevel
@@ -56,6 +57,10 @@ public final class EventLog: Sendable {
             }
     }
 
+    /// A log that writes nothing (checks whose own events must not reach the operator, such as authenticating a
+    /// peer only to decide whether its refusal is worth a line).
+    public static let discarding = EventLog(minimumLevel: .error, sink: { _ in })
+
     /// A logger for one request or job run: a fresh 16-hex trace/span id and the component (`class`) name.
     public func scope(_ component: String, thread: String = "main") -> EventScope {
         let id = String(format: "%016llx", UInt64.random(in: 1...UInt64.max))
@@ -79,11 +84,25 @@ public final class EventLog: Sendable {
         }
     }
 
-    /// CR/LF runs → `, `; `"` → `'`.
+    /// The longest attribute value written, in Unicode scalars; a longer one is cut and marked (a peer's 16 KiB
+    /// header does not become a 16 KiB line).
+    static let maxValueLength = 1024
+
+    /// One line per event, whatever a peer sends: CR/LF runs → `, `; `"` → `'`; every other control or line/
+    /// paragraph separator (C0, DEL, C1 such as NEL, U+2028/U+2029) and the bidirectional overrides and isolates
+    /// (U+202A–U+202E, U+2066–U+2069, which reorder what a terminal shows) → `\u{XXXX}`; values longer than
+    /// ``maxValueLength`` scalars are cut with `…(+N)`.
     static func clean(_ value: String) -> String {
         var out = ""
         var inBreak = false
-        for ch in value.unicodeScalars {
+        var written = 0
+        let scalars = value.unicodeScalars
+        for ch in scalars {
+            if written == maxValueLength {
+                out += "…(+\(scalars.count - written))"
+                break
+            }
+            written += 1
             if ch == "\r" || ch == "\n" {
                 if !inBreak {
                     out += ", "
@@ -92,7 +111,14 @@ public final class EventLog: Sendable {
                 continue
             }
             inBreak = false
-            out.unicodeScalars.append(ch == "\"" ? "'" : ch)
+            switch ch.value {
+            case 0x22:
+                out += "'"
+            case 0x00...0x1F, 0x7F...0x9F, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
+                out += "\\u{" + String(ch.value, radix: 16, uppercase: true) + "}"
+            default:
+                out.unicodeScalars.append(ch)
+            }
         }
         return out
     }

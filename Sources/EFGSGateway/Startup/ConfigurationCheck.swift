@@ -63,6 +63,9 @@ public struct ConfigurationCheck: Sendable {
             return config.server.port == 0
                 ? "a free port is picked at start" : "\(config.server.host):\(config.server.port) is free"
         }
+        await add("server.maxConnections") {
+            try FileDescriptorLimit.check(maxConnections: config.server.maxConnections)
+        }
         if let adminPort = config.admin.port {
             await add("admin.port") {
                 try await GatewayApplication.checkListener(

@@ -89,13 +89,17 @@ public struct UploadService: Sendable {
             throw APIError(400, "Validation of diagnosis key failed: The batch contains no diagnosis keys.")
         }
         guard upload.keys.count <= settings.maxKeys else {
-            throw Self.refusal(
-                413, "Too many diagnosis keys", "too many diagnosis keys",
-                [
-                    ("batchTag", upload.batchTag), ("numKeys", String(upload.keys.count)),
-                    ("maxKeys", String(settings.maxKeys)),
-                ])
+            throw Self.tooManyKeys(
+                batchTag: upload.batchTag, numKeys: String(upload.keys.count), maxKeys: settings.maxKeys)
         }
+    }
+
+    /// Check 13's refusal: 413 `Too many diagnosis keys`, logged with the count (or `more than N` when the body's
+    /// keys were counted without being parsed).
+    static func tooManyKeys(batchTag: String, numKeys: String, maxKeys: Int) -> APIError {
+        refusal(
+            413, "Too many diagnosis keys", "too many diagnosis keys",
+            [("batchTag", batchTag), ("numKeys", numKeys), ("maxKeys", String(maxKeys))])
     }
 
     /// The canonical record of each key (§3.1), in request order.

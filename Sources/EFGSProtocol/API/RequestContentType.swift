@@ -15,11 +15,17 @@ extension WireFormat {
         requestContentType(version: version)
     }
 
-    /// The keys of a download or upload body in this format (§2).
-    public func decodeKeys(_ body: [UInt8]) throws -> [DiagnosisKey] {
+    /// The keys of a download or upload body in this format (§2). A body of more than `maxKeys` keys throws
+    /// ``UploadBodyError/tooManyKeys(limit:)`` before its keys are parsed, so a body of millions of empty keys
+    /// costs neither memory nor CPU (a gateway then answers 413 whatever else the body holds).
+    public func decodeKeys(_ body: [UInt8], maxKeys: Int = .max) throws -> [DiagnosisKey] {
         switch self {
-        case .protobuf: return try DiagnosisKeyBatch.parseProtobuf(body).keys
-        case .json: return try DiagnosisKeyJSONDecoder.decode(body)
+        case .protobuf:
+            if let count = DiagnosisKeyBatch.keyCount(protobuf: body), count > maxKeys {
+                throw UploadBodyError.tooManyKeys(limit: maxKeys)
+            }
+            return try DiagnosisKeyBatch.parseProtobuf(body).keys
+        case .json: return try DiagnosisKeyJSONDecoder.decode(body, maxKeys: maxKeys)
         }
     }
 

@@ -15,10 +15,16 @@ public protocol CallbackStore: Sendable {
 
     // MARK: delivery tasks (§7.5)
 
-    /// Claims the oldest eligible task — its predecessor no longer exists, it is unlocked, no other task of its
+    /// Claims an eligible task — its predecessor no longer exists, it is unlocked, no other task of its
     /// subscription is locked, and it was never tried or last tried at or before `lastTryBefore` — by an atomic
     /// conditional update (lock = now where lock is null). Nil when no task is eligible.
-    func claimCallbackTask(now: Int64, lastTryBefore: Int64) async throws -> CallbackTask?
+    ///
+    /// Fair order (issue 12): each country's first eligible tasks (never-tried before failed, then oldest) are
+    /// the candidates; countries come in the order of `countryRank` (lowest first: the executor ranks the
+    /// country it served least recently first), so one country's failing subscriptions never hold up another's.
+    func claimCallbackTask(
+        now: Int64, lastTryBefore: Int64, countryRank: @escaping @Sendable (String) -> Int
+    ) async throws -> CallbackTask?
     /// Success, or a task dropped after its last retry.
     func deleteCallbackTask(id: Int64) async throws
     /// A failed attempt with retries left: retries + 1, last try = now, lock cleared.
@@ -29,4 +35,11 @@ public protocol CallbackStore: Sendable {
     func deleteCallbackSubscription(id: Int64) async throws
     /// Tasks not yet delivered or dropped, locked or not.
     func pendingCallbackTaskCount() async throws -> Int
+}
+
+extension CallbackStore {
+    /// ``claimCallbackTask(now:lastTryBefore:countryRank:)`` with every country ranked alike (oldest task first).
+    public func claimCallbackTask(now: Int64, lastTryBefore: Int64) async throws -> CallbackTask? {
+        try await claimCallbackTask(now: now, lastTryBefore: lastTryBefore, countryRank: { _ in 0 })
+    }
 }

@@ -73,22 +73,37 @@ extension SQLGatewayStore {
 
     // MARK: delivery tasks (§7.5)
 
-    public func claimCallbackTask(now: Int64, lastTryBefore: Int64) async throws -> CallbackTask? {
+    public func claimCallbackTask(
+        now: Int64, lastTryBefore: Int64, countryRank: @escaping @Sendable (String) -> Int
+    ) async throws -> CallbackTask? {
         try await backend.transaction { db in
-            let candidates = try await db.raw(
+            // up to two candidates per country (the second if another executor takes the first meanwhile)
+            let rows = try await db.raw(
                 """
-                SELECT t.id, t.subscription_id, t.batch_tag, t.batch_created_at, t.retries,
-                       s.country, s.callback_id, s.url
-                FROM callback_tasks t JOIN callback_subscriptions s ON s.id = t.subscription_id
-                WHERE t.locked_at IS NULL
-                  AND (t.last_try IS NULL OR t.last_try <= \(bind: lastTryBefore))
-                  AND (t.predecessor_id IS NULL
-                       OR NOT EXISTS (SELECT 1 FROM callback_tasks p WHERE p.id = t.predecessor_id))
-                  AND NOT EXISTS (SELECT 1 FROM callback_tasks o
-                                  WHERE o.subscription_id = t.subscription_id AND o.locked_at IS NOT NULL)
-                ORDER BY t.id LIMIT 8
+                SELECT * FROM (
+                    SELECT t.id, t.subscription_id, t.batch_tag, t.batch_created_at, t.retries,
+                           s.country, s.callback_id, s.url,
+                           ROW_NUMBER() OVER (PARTITION BY s.country ORDER BY t.retries, t.id) AS country_rank
+                    FROM callback_tasks t JOIN callback_subscriptions s ON s.id = t.subscription_id
+                    WHERE t.locked_at IS NULL
+                      AND (t.last_try IS NULL OR t.last_try <= \(bind: lastTryBefore))
+                      AND (t.predecessor_id IS NULL
+                           OR NOT EXISTS (SELECT 1 FROM callback_tasks p WHERE p.id = t.predecessor_id))
+                      AND NOT EXISTS (SELECT 1 FROM callback_tasks o
+                                      WHERE o.subscription_id = t.subscription_id AND o.locked_at IS NOT NULL)
+                ) c WHERE c.country_rank <= 2
                 """
             ).all()
+            let ranked = try rows.map { r in
+                (
+                    row: r, country: countryRank(try r.decode(column: "country", as: String.self)),
+                    retries: try r.decode(column: "retries", as: Int.self),
+                    id: try r.decode(column: "id", as: Int64.self)
+                )
+            }
+            let candidates = ranked.sorted { a, b in
+                (a.country, a.retries, a.id) < (b.country, b.retries, b.id)
+            }.map(\.row)
             for r in candidates {
                 let id = try r.decode(column: "id", as: Int64.self)
                 // the conditional update is the claim: another executor may have taken the task meanwhile

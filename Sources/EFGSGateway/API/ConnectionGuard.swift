@@ -1,0 +1,244 @@
+import HTTPTypes
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOSSL
+import NIOTLS
+
+/// The open connections of one listener per peer address, for `server.maxConnectionsPerPeer`.
+final class PeerConnectionCounts: Sendable {
+    /// Connections at most per peer; 0 is no cap.
+    let limit: Int
+    /// Peers the cap does not apply to (the trusted proxies in the proxy modes).
+    let isExempt: @Sendable ([UInt8]) -> Bool
+    private let counts = NIOLockedValueBox<[[UInt8]: Int]>([:])
+    private let total = NIOLockedValueBox(0)
+
+    init(limit: Int, isExempt: @escaping @Sendable ([UInt8]) -> Bool) {
+        self.limit = limit
+        self.isExempt = isExempt
+    }
+
+    /// Counts a new connection from `peer`; false when the peer already holds `limit` connections.
+    func open(_ peer: [UInt8]?) -> Bool {
+        let counted: Bool
+        if let peer, limit > 0, !isExempt(peer) {
+            counted = counts.withLockedValue { counts in
+                let n = counts[peer, default: 0]
+                guard n < limit else { return false }
+                counts[peer] = n + 1
+                return true
+            }
+        } else {
+            counted = true
+        }
+        if counted {
+            Gauge(label: "efgs_http_connections_open").record(
+                total.withLockedValue {
+                    $0 += 1
+                    return $0
+                })
+        }
+        return counted
+    }
+
+    /// Forgets a connection ``open(_:)`` counted.
+    func close(_ peer: [UInt8]?) {
+        if let peer, limit > 0, !isExempt(peer) {
+            counts.withLockedValue { counts in
+                let n = counts[peer, default: 1] - 1
+                counts[peer] = n > 0 ? n : nil
+            }
+        }
+        Gauge(label: "efgs_http_connections_open").record(
+            total.withLockedValue {
+                $0 -= 1
+                return $0
+            })
+    }
+
+    /// Connections open from `peer` now (tests).
+    func count(_ peer: [UInt8]) -> Int { counts.withLockedValue { $0[peer, default: 0] } }
+}
+
+/// Guards one connection of the public listener against peers that hold it without using it (issue 12):
+/// the per-peer cap, the TLS handshake deadline, the request-head deadline of a new connection, the request-body
+/// deadline, and a bound on the body still read after the response was sent (a refused request's body is not
+/// drained without limit). Each closing is counted in `efgs_http_connections_closed_total{reason}`. The keep-alive
+/// idle time between requests is Hummingbird's `idleTimeout`.
+final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// The deadlines and bounds, from `server.*`.
+    struct Limits: Sendable {
+        var tlsHandshake: TimeAmount?
+        var requestHead: TimeAmount
+        var requestBody: TimeAmount
+        /// Body bytes still read after the response to an unfinished request before the connection is closed.
+        var drainAfterResponse = 64 * 1024
+    }
+
+    /// Why a connection was closed early.
+    enum Reason: String {
+        case peerLimit = "peer_limit"
+        case tlsHandshakeTimeout = "tls_handshake_timeout"
+        case requestHeadTimeout = "request_head_timeout"
+        case requestBodyTimeout = "request_body_timeout"
+        case bodyAfterResponse = "body_after_response"
+        case malformedRequest = "malformed_request"
+    }
+
+    let limits: Limits
+    let peers: PeerConnectionCounts
+    private var active = false
+    private var peer: [UInt8]?
+    private var counted = false
+    private var deadline: Scheduled<Void>?
+    private var readingBody = false
+    private var responded = false
+    private var drained = 0
+
+    init(limits: Limits, peers: PeerConnectionCounts) {
+        self.limits = limits
+        self.peers = peers
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { activate(context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        finish()
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        activate(context)
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        finish()
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted = event as? TLSUserEvent {
+            schedule(context, in: limits.requestHead, .requestHeadTimeout)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head:
+            readingBody = true
+            responded = false
+            drained = 0
+            schedule(context, in: limits.requestBody, .requestBodyTimeout)
+        case .body(let chunk):
+            if responded {
+                drained += chunk.readableBytes
+                if drained > limits.drainAfterResponse {
+                    close(context, .bodyAfterResponse)
+                    return
+                }
+            }
+        case .end:
+            readingBody = false
+            cancelDeadline()
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// A head the HTTP parser refuses (RFC 9112 syntax, NUL, obs-fold, an unknown method, a header section beyond
+    /// the decoder's limit) is answered here in the spec's form — 431 for a section too large, else 400, with
+    /// `{"message":…}` (§5.1) — and the connection closed; the framework would answer a bare 400. A parse error
+    /// inside a body goes on to the body reader (400 from the handler); after the response it just closes.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard let parseError = error as? HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        if readingBody && !responded {
+            context.fireErrorCaught(error)
+            return
+        }
+        if readingBody {
+            close(context, .malformedRequest)
+            return
+        }
+        let refusal =
+            parseError == .headerOverflow
+            ? APIResponse.error(431, "Request Header Fields Too Large") : APIResponse.error(400, "Bad Request")
+        var fields = HTTPFields()
+        for (name, value) in refusal.headers {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        fields[.contentLength] = String(refusal.body.count)
+        fields[.connection] = "close"
+        cancelDeadline()
+        Counter(label: "efgs_http_connections_closed_total", dimensions: [("reason", Reason.malformedRequest.rawValue)])
+            .increment()
+        let head = HTTPResponse(status: .init(code: refusal.status), headerFields: fields)
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenComplete { [channel = context.channel] _ in channel.close(promise: nil) }
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(ByteBuffer(bytes: refusal.body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: written)
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data), readingBody { responded = true }
+        context.write(data, promise: promise)
+    }
+
+    private func activate(_ context: ChannelHandlerContext) {
+        guard !active else { return }
+        active = true
+        peer = context.channel.remoteAddress.flatMap(GatewayResponder.addressBytes)
+        guard peers.open(peer) else {
+            close(context, .peerLimit)
+            return
+        }
+        counted = true
+        if let handshake = limits.tlsHandshake {
+            schedule(context, in: handshake, .tlsHandshakeTimeout)
+        } else {
+            schedule(context, in: limits.requestHead, .requestHeadTimeout)
+        }
+    }
+
+    private func schedule(_ context: ChannelHandlerContext, in delay: TimeAmount, _ reason: Reason) {
+        cancelDeadline()
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: delay) {
+            let (handler, context) = loopBound.value
+            handler.deadline = nil
+            handler.close(context, reason)
+        }
+    }
+
+    private func cancelDeadline() {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    private func close(_ context: ChannelHandlerContext, _ reason: Reason) {
+        cancelDeadline()
+        Counter(label: "efgs_http_connections_closed_total", dimensions: [("reason", reason.rawValue)]).increment()
+        context.close(promise: nil)
+    }
+
+    private func finish() {
+        cancelDeadline()
+        if counted {
+            counted = false
+            peers.close(peer)
+        }
+    }
+}
