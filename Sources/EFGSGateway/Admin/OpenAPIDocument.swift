@@ -293,6 +293,19 @@ enum OpenAPIDocument {
                     application/json;version=1.0:
                       schema:
                         $ref: "#/components/schemas/DiagnosisKeyBatchDownload"
+                  links:
+                    next:
+                      description: The next batch of the chain (until `nextBatchTag` is `null`).
+                      operationId: download
+                      parameters:
+                        date: $request.path.date
+                        header.batchTag: $response.header.nextBatchTag
+                    audit:
+                      description: The audit of the served batch.
+                      operationId: audit
+                      parameters:
+                        date: $request.path.date
+                        batchTag: $response.header.batchTag
                 "400":
                   description: The date is not `yyyy-MM-dd`, the batch named by `batchTag` was created before `date`, or the
                     identity has not exactly one country.
@@ -504,6 +517,13 @@ enum OpenAPIDocument {
               responses:
                 "200":
                   description: Saved. Empty body.
+                  links:
+                    list:
+                      operationId: listCallbacks
+                    unsubscribe:
+                      operationId: unsubscribe
+                      parameters:
+                        callbackId: $request.path.callbackId
                 "400":
                   description: An invalid callbackId, a missing or refused `url`, no matching callback certificate, or an
                     identity without exactly one country.
