@@ -9,7 +9,8 @@
 #
 # Environment: EFGS_SCAN_VENV (the venv with tools/contract-scan/requirements.txt; made when missing, default
 # .build/contract-scan-venv), EFGS_SCAN_EXAMPLES (schemathesis --max-examples per operation, default 100),
-# EFGS_SCAN_SEED (schemathesis --seed, default random), EFGS_SCAN_KEEP=1 keeps the work folder.
+# EFGS_SCAN_SEED (schemathesis --seed, default random), EFGS_SCAN_DATABASE_URL (default a SQLite file in the work
+# folder; a postgres://… database is emptied first), EFGS_SCAN_KEEP=1 keeps the work folder.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -51,10 +52,13 @@ cat > efgs.yaml <<YAML
 server: {host: 127.0.0.1, port: 0}
 admin: {port: 0}
 trustAnchor: {certificatePath: ta.pem}
-database: {url: "sqlite:efgs.sqlite"}
+database: {url: "${EFGS_SCAN_DATABASE_URL:-sqlite:efgs.sqlite}"}
 storage: {keys: ["k1:$(openssl rand -base64 32)"], activeKeyId: k1}
 callback: {clientCertificatePath: callback.pem, clientKeyPath: callback.key, allowLoopback: true}
 YAML
+case "${EFGS_SCAN_DATABASE_URL:-}" in
+  postgres*) psql -q "$EFGS_SCAN_DATABASE_URL" -c 'DROP SCHEMA public CASCADE; CREATE SCHEMA public' ;;
+esac
 for c in DE FR; do
   "$efgs" cert import --config efgs.yaml --type AUTHENTICATION --country $c --pem $c-auth.pem \
     --signature "$("$efgs" cert sign --ta-key ta.key --pem $c-auth.pem 2>/dev/null)" >/dev/null
