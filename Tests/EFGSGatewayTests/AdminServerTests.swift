@@ -3,12 +3,14 @@ import EFGSProtocol
 import EFGSStore
 import EFGSTestSupport
 import Foundation
+import HummingbirdTesting
 import Logging
+import Prometheus
 import XCTest
 
 @testable import EFGSGateway
 
-/// The admin listener's readiness checks.
+/// The admin listener: readiness checks and the OpenAPI document.
 final class AdminServerTests: XCTestCase {
     /// `/readyz`: database reachable, migrations current, trust anchor loaded; an unmigrated or closed database is
     /// not ready.
@@ -33,5 +35,29 @@ final class AdminServerTests: XCTestCase {
         try await f.store.close()
         let gone = await AdminServer.readiness(f.services)
         XCTAssertFalse(gone[0].ok, "\(gone)")
+    }
+
+    /// `GET /openapi.yaml` answers `docs/openapi.yaml` byte for byte as `application/yaml`: the document compiled
+    /// into the binary (`OpenAPIDocument`, made by `tools/gen-openapi.sh`) is the committed one.
+    func testServesTheOpenAPIDocument() async throws {
+        let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("docs/openapi.yaml")
+        let committed = try Data(contentsOf: docs)
+        XCTAssertEqual(
+            Array(OpenAPIDocument.yaml.utf8), Array(committed),
+            "OpenAPIDocument.swift is out of date: run tools/gen-openapi.sh")
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        var logger = Logger(label: "efgs.test")
+        logger.logLevel = .critical
+        let app = AdminServer.application(
+            services: f.services, registry: PrometheusCollectorRegistry(), port: 0, logger: logger)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/openapi.yaml", method: .get) { response in
+                XCTAssertEqual(response.status.code, 200)
+                XCTAssertEqual(response.headers[.contentType], "application/yaml")
+                XCTAssertEqual(Array(response.body.readableBytesView), Array(committed))
+            }
+        }
     }
 }

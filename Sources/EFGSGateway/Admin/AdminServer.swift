@@ -8,7 +8,8 @@ import Prometheus
 
 /// The admin listener (PROTOCOL.md §9 `admin.port`), separate from the public API and bound to loopback by default:
 /// `GET /healthz` (the process is up), `GET /readyz` (database reachable, migrations current, trust anchor loaded;
-/// 503 otherwise) and `GET /metrics` (Prometheus text format from swift-metrics through swift-prometheus).
+/// 503 otherwise), `GET /metrics` (Prometheus text format from swift-metrics through swift-prometheus) and
+/// `GET /openapi.yaml` (the OpenAPI 3.1 document of the public API, `docs/openapi.yaml`).
 public enum AdminServer {
     /// One readiness check and its state.
     public struct Check: Sendable, Equatable {
@@ -55,6 +56,10 @@ public enum AdminServer {
         return checks
     }
 
+    /// The media type of `/openapi.yaml`: `application/yaml`, registered by RFC 9512 (which defines no parameters;
+    /// the document is UTF-8).
+    static let openAPIContentType = "application/yaml"
+
     /// The readiness JSON: `{"status":"ready"|"not ready","checks":{"database":"…",…}}`.
     static func readinessJSON(_ checks: [Check]) -> String {
         let ready = checks.allSatisfy(\.ok)
@@ -91,6 +96,11 @@ public enum AdminServer {
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
+        }
+        router.get("openapi.yaml") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: openAPIContentType],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
         return Application(
             router: router, configuration: .init(address: .hostname(services.config.admin.host, port: port)),
