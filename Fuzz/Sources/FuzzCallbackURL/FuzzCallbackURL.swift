@@ -3,7 +3,7 @@ import FuzzSupport
 
 /// The callback URL rules of PROTOCOL.md §7.5 (`CallbackURLPolicy.vet`, the check a subscription PUT makes) with
 /// a resolver that never leaves the process: an IP-literal host resolves to itself, a name to one public address,
-/// a name ending in `.internal` to a private one. A vetted URL must be https-free of query, fragment and user
+/// a name ending in `.internal` to a private one. A vetted URL must be https, free of query, fragment and user
 /// info, and name only addresses the policy calls public.
 enum CallbackURLTarget {
     static let resolve: @Sendable (String) -> [[UInt8]] = { host in
@@ -18,8 +18,9 @@ enum CallbackURLTarget {
     static func test(_ url: String) {
         for policy in policies {
             guard case .success(let vetted) = policy.vet(url) else { continue }
+            let authority = url.dropFirst("https://".count).prefix { $0 != "/" }
             guard url.lowercased().hasPrefix("https://"), !url.contains("?"), !url.contains("#"),
-                !url.contains("@"), (1...65535).contains(vetted.port), !vetted.host.isEmpty,
+                !authority.contains("@"), (1...65535).contains(vetted.port), !vetted.host.isEmpty,
                 vetted.addresses.allSatisfy(policy.isPublic)
             else { Fuzz.fail("vetted a URL the rules refuse: \(url) → \(vetted)") }
             _ = (vetted.hostHeader, vetted.hostIsIPLiteral)
