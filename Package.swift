@@ -9,6 +9,10 @@ let package = Package(
     products: [
         .executable(name: "efgs", targets: ["efgs"]),
         .library(name: "EFGSClient", targets: ["EFGSClient"]),
+        // The parsers the fuzz targets in Fuzz/ (a package of its own, depending on this one by path) call.
+        .library(name: "EFGSProtocol", targets: ["EFGSProtocol"]),
+        .library(name: "EFGSCrypto", targets: ["EFGSCrypto"]),
+        .library(name: "EFGSGateway", targets: ["EFGSGateway"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -77,10 +77,7 @@ public struct Authenticator: Sendable {
                 return PresentedIdentity(thumbprint: thumbprint, countries: dn.countries, dnText: dnHeader)
             }
             guard let raw = request.header(settings.certificateHeader),
-                let decoded = PercentDecoding.decode(raw, plusAsSpace: false),
-                let text = String(validating: decoded, as: UTF8.self),
-                let der = CanonicalPEM.firstCertificateDER(in: text),
-                let facts = try? CertificateFacts(der: der)
+                let facts = Self.proxyCertificate(header: raw)
             else { throw missing }
             return try Self.valid(facts, now: now)
         case .mutualTLS:
@@ -89,6 +86,16 @@ public struct Authenticator: Sendable {
             }
             return try Self.valid(facts, now: now)
         }
+    }
+
+    /// The certificate of a mode-b header value (§4.1): percent-encoded PEM, or bare Base64 DER, of the client
+    /// certificate. Nil when the value is unusable (bad `%` escape, invalid UTF-8, no certificate, not X.509).
+    public static func proxyCertificate(header value: String) -> CertificateFacts? {
+        guard let decoded = PercentDecoding.decode(value, plusAsSpace: false),
+            let text = String(validating: decoded, as: UTF8.self),
+            let der = CanonicalPEM.firstCertificateDER(in: text)
+        else { return nil }
+        return try? CertificateFacts(der: der)
     }
 
     /// The identity of a presented certificate that is valid at `now`; otherwise a 403 refusal.
