@@ -141,6 +141,7 @@ let package = Package(
             dependencies: [
                 "EFGSProtocol", "EFGSCrypto", "EFGSStore", "EFGSGateway",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

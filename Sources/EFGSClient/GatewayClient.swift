@@ -124,11 +124,13 @@ public final class GatewayClient: Sendable {
 
     /// One downloaded batch of a chain walk.
     public struct ChainBatch: Sendable {
-        /// The `batchTag` header of the response: the batch actually served.
-        public var tag: String
+        /// The `batchTag` header of the response, the batch actually served: a well-formed tag (`yyyyMMdd-N`).
+        public var batchTag: BatchTag
+        /// ``batchTag`` as text.
+        public var tag: String { batchTag.description }
         /// The batch's keys, decoded.
         public var keys: [DiagnosisKey]
-        /// The `nextBatchTag` header as sent (`null` at the end of the chain; nil when absent).
+        /// The `nextBatchTag` header as sent: a well-formed tag, `null` at the end of the chain, nil when absent.
         public var nextBatchTag: String?
         /// The full 200 response.
         public var response: GatewayResponse
@@ -137,6 +139,9 @@ public final class GatewayClient: Sendable {
     /// Downloads the batches of `date` from `startTag` (the day's first batch when nil), following `nextBatchTag`
     /// while `follow` and until it is `null` or absent, at most `limit` batches (§5.4). Stops at the first answer
     /// that is not a 200 with a `batchTag` and returns it; nil when the walk ended normally.
+    ///
+    /// - Throws: ``UnexpectedBatchTag`` when a 200's `batchTag` is not `yyyyMMdd-N`, or its `nextBatchTag` is
+    ///   neither that nor `null`, before `visit` sees the batch.
     @discardableResult
     public func followChain(
         date: String, from startTag: String? = nil, format: WireFormat = .protobuf, follow: Bool = true,
@@ -147,8 +152,12 @@ public final class GatewayClient: Sendable {
         for _ in 0..<limit {
             let (r, keys) = try await download(date: date, batchTag: tag, format: format)
             guard r.status == 200, let keys, let served = r.header("batchTag") else { return r }
+            guard let servedTag = BatchTag(served) else { throw UnexpectedBatchTag(header: "batchTag", value: served) }
             let next = r.header("nextBatchTag")
-            try await visit(ChainBatch(tag: served, keys: keys, nextBatchTag: next, response: r))
+            if let next, next != "null", BatchTag(next) == nil {
+                throw UnexpectedBatchTag(header: "nextBatchTag", value: next)
+            }
+            try await visit(ChainBatch(batchTag: servedTag, keys: keys, nextBatchTag: next, response: r))
             guard follow, let next, next != "null" else { return nil }
             tag = next
         }

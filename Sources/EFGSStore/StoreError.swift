@@ -34,6 +34,13 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         StoreError(code: .corrupt, reason: reason)
     }
 
+    /// The database cannot be reached now: no connection within the lease timeout, the server closed the
+    /// connection, or it is shutting down or starting up. Nothing was written that the caller was told about; the
+    /// same operation may succeed once the database is back (the API answers 503).
+    public static func unavailable(_ reason: String) -> StoreError {
+        StoreError(code: .unavailable, reason: reason)
+    }
+
     /// ``corrupt(_:)`` for the value `value` found in `table`.`column`.
     static func corruptValue(_ value: String, table: String, column: String) -> StoreError {
         corrupt("\(table).\(column) holds an unknown value '\(value.prefix(64))'")
@@ -42,7 +49,7 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The kinds of ``StoreError``; compare with `==` (new codes may be added, so `switch` needs a default).
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Backing: String, Hashable, Sendable {
-            case unsupported, conflict, corrupt
+            case unsupported, conflict, corrupt, unavailable
         }
 
         private let backing: Backing
@@ -57,8 +64,10 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let conflict = Code(.conflict)
         /// See ``StoreError/corrupt(_:)``.
         public static let corrupt = Code(.corrupt)
+        /// See ``StoreError/unavailable(_:)``.
+        public static let unavailable = Code(.unavailable)
 
-        /// The code's name: `unsupported`, `conflict` or `corrupt`.
+        /// The code's name: `unsupported`, `conflict`, `corrupt` or `unavailable`.
         public var description: String { backing.rawValue }
     }
 }

@@ -88,14 +88,23 @@ extension ClientCommand {
         func download(_ client: GatewayClient) async throws {
             var batches = 0
             var keys = 0
-            let refused = try await client.followChain(date: date, from: batchTag, format: format, follow: follow) {
-                batch in
-                let path = (out as NSString).appendingPathComponent(
-                    "\(batch.tag).\(format == .protobuf ? "pb" : "json")")
-                try Data(batch.response.body).write(to: URL(fileURLWithPath: path))
-                print("\(batch.tag): \(batch.keys.count) keys → \(path) (nextBatchTag \(batch.nextBatchTag ?? "null"))")
-                batches += 1
-                keys += batch.keys.count
+            let refused: GatewayResponse?
+            do {
+                refused = try await client.followChain(date: date, from: batchTag, format: format, follow: follow) {
+                    batch in
+                    // the file name comes from the server: only a checked download batch tag (yyyyMMdd-N) names it
+                    let path = (out as NSString).appendingPathComponent(
+                        "\(batch.batchTag.description).\(format == .protobuf ? "pb" : "json")")
+                    try Data(batch.response.body).write(to: URL(fileURLWithPath: path))
+                    print(
+                        "\(batch.tag): \(batch.keys.count) keys → \(path) (nextBatchTag \(batch.nextBatchTag ?? "null"))"
+                    )
+                    batches += 1
+                    keys += batch.keys.count
+                }
+            } catch let error as UnexpectedBatchTag {
+                print(error)
+                throw ExitCode(1)
             }
             if let r = refused {
                 if batches == 0 {

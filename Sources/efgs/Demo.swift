@@ -172,17 +172,10 @@ final class DemoRun {
 
     /// Every certificate row, signed by the trust anchor and registered as `efgs cert import` would.
     func register(_ services: GatewayServices) async throws {
-        let operatorSigner = try OperatorSigner(pem: trustAnchor.privateKeyPEM)
         var rows: [(CertificateFactory.Issued, String, CertificateType)] = []
         for b in backends { rows += [(b.auth, b.country, .authentication), (b.signing, b.country, .signing)] }
         rows.append((plCallback, "PL", .callback))
-        for (issued, country, type) in rows {
-            let facts = try CertificateFacts(der: issued.der)
-            _ = try await services.certificateRegistry.register(
-                .init(
-                    facts: facts, type: type, country: country,
-                    operatorSignature: try operatorSigner.sign(facts.canonicalPEM)))
-        }
+        try await CertificateRows.register(rows, trustAnchorKeyPEM: trustAnchor.privateKeyPEM, services: services)
         print("    registered \(rows.count) certificate rows signed by the trust anchor")
     }
 

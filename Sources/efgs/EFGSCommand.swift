@@ -20,7 +20,7 @@ struct EFGSCommand: AsyncParsableCommand {
             ClientCommand.self,
             Readiness.self, Batch.self, PurgeKeys.self,
             PurgeStatistics.self, DeliverCallbacks.self, ReleaseCallbackLocks.self, CountryCommand.self,
-            OperatorEventsCommand.self, Benchmark.self,
+            OperatorEventsCommand.self, Benchmark.self, Soak.self,
         ])
 }
 

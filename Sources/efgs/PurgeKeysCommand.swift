@@ -11,7 +11,9 @@ import Prometheus
 
 struct PurgeKeys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "purge-keys", abstract: "Run one key-retention pass (retention.keyRetentionDays).")
+        commandName: "purge-keys",
+        abstract: "Run one key-retention pass: delete whole upload batches whose download batch is older than "
+            + "retention.keyRetentionDays, and any upload batch older than the 14-day legal limit.")
     @OptionGroup var options: ConfigOption
 
     func run() async throws {
@@ -21,7 +23,11 @@ struct PurgeKeys: AsyncParsableCommand {
                 { rt in try await rt.lockedOnce(JobLock.keyRetention) { try await rt.services.keyRetention.run() } })
         else { return }
         print(
-            "deleted \(r.keysDeleted) key(s) accepted before \(UTCTimestamp.format(epochMillis: r.cutoff)); \(r.keysAfter) remain"
-        )
+            "deleted \(r.keysDeleted) key(s) of upload batches batched before "
+                + "\(UTCTimestamp.format(epochMillis: r.cutoff)) or past the legal limit; \(r.keysAfter) remain"
+                + (r.earlyDeleted.isEmpty
+                    ? ""
+                    : " (\(r.earlyDeleted.count) upload batch(es) deleted before their keys were downloadable "
+                        + "for the retention period: see the WARN events)"))
     }
 }

@@ -104,3 +104,41 @@ final class GatewayClientTests: XCTestCase {
         XCTAssertTrue(f.lines.contains { $0.contains(#"message="Successful Authentication""#) && $0.contains("C=DE") })
     }
 }
+
+/// A hostile or compromised gateway: tags that are not `yyyyMMdd-N` never reach the caller of a chain walk (where
+/// `efgs client download` would turn them into file names).
+final class HostileGatewayTests: XCTestCase {
+    static let hostileTags = [
+        "../../escaped", "/etc/passwd", "20260101-1/../../x", "..", "20260101-1\0", "20260101-1\n", "20260101-01",
+        "20260101-+1", "2026-01-01-1", "20261301-1", "20260101-1.pb", "20260101-١", "", " 20260101-1",
+    ]
+
+    func testAChainWalkRefusesATagThatIsNotADownloadBatchTag() async throws {
+        for hostile in Self.hostileTags {
+            for header in ["batchTag", "nextBatchTag"] {
+                let answer: @Sendable (String?) -> (batchTag: String, nextBatchTag: String) = { requested in
+                    if header == "batchTag" { return (hostile, "null") }
+                    return (requested ?? "20260101-1", requested == nil ? hostile : "null")
+                }
+                try await withHostileGateway(headers: answer) { port in
+                    let client = try GatewayClient(
+                        baseURL: "http://127.0.0.1:\(port)", identity: .proxyHeaders(thumbprint: "00", dn: "C=DE"))
+                    var visited: [String] = []
+                    do {
+                        try await client.followChain(date: "2026-01-01") { visited.append($0.tag) }
+                        // a header the HTTP layer dropped or trimmed (empty, leading space) leaves a valid chain
+                        XCTAssertTrue(
+                            visited.allSatisfy { BatchTag($0) != nil },
+                            "\(header) \(hostile.debugDescription): \(visited)")
+                    } catch {
+                        XCTAssertTrue(
+                            String(describing: error).contains("not a download batch tag (yyyyMMdd-N)"),
+                            "\(header) \(hostile.debugDescription): \(error)")
+                        XCTAssertEqual(visited, [], "\(header) \(hostile.debugDescription): refused before the visit")
+                    }
+                    try await client.shutdown()
+                }
+            }
+        }
+    }
+}

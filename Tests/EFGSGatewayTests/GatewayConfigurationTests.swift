@@ -125,4 +125,85 @@ final class GatewayConfigurationTests: XCTestCase {
             path: file.path, environment: ["TRUST_ANCHOR_CERTIFICATE_PATH": "here/ta.pem"])
         XCTAssertEqual(overridden.trustAnchorPath, "here/ta.pem")
     }
+
+    /// Values that used to be accepted and broke the service later (a trap in a timer, a listener that cannot bind,
+    /// duplicate deliveries, requests that never authenticate, downloads of deleted batches): each is refused at
+    /// start with one line naming the setting.
+    func testValuesThatWouldBreakTheServiceLaterAreRefusedAtStart() async throws {
+        let cases: [(env: [String: String], setting: String)] = [
+            (["BATCHING_INTERVAL": "inf"], "batching.interval"),
+            (["BATCHING_INTERVAL": "1e20"], "batching.interval"),
+            (["BATCHING_TIME_LIMIT": "nan"], "batching.timeLimit"),
+            (["RETENTION_INTERVAL": "-5"], "retention.interval"),
+            (["CALLBACK_TIMEOUT": "1e12"], "callback.timeout"),
+            (["CALLBACK_RETRY_WAIT": "0s"], "callback.retryWait"),
+            (["DATABASE_CONNECT_TIMEOUT": "infs"], "database.connectTimeout"),
+            (["JOBS_LOCK_LEASE": "0.001"], "jobs.lockLease"),
+            (["CALLBACK_TASK_LOCK_TIMEOUT": "5", "CALLBACK_TIMEOUT": "10"], "callback.taskLockTimeout"),
+            (["CALLBACK_PROXY_URL": "http://proxy:99999"], "callback.proxyUrl"),
+            (["CALLBACK_PROXY_URL": "http://proxy:0"], "callback.proxyUrl"),
+            (["AUTH_THUMBPRINT_HEADER": "X SSL Client"], "auth.thumbprintHeader"),
+            (["AUTH_DN_HEADER": "X-SSL-Client-DN:"], "auth.dnHeader"),
+            (["AUTH_CERTIFICATE_HEADER": "X-Cert\u{1B}"], "auth.certificateHeader"),
+            (["AUTH_DN_HEADER": "x-ssl-client-sha256"], "auth.dnHeader"),
+            (["ADMIN_PORT": "8090"], "admin.port"),
+            (["ADMIN_HOST": "not a host"], "admin.host"),
+            (["ADMIN_HOST": "-bad-.example"], "admin.host"),
+            (["LOGGING_SYSLOG_HOST": "syslog host"], "logging.syslog.host"),
+            (["LOGGING_SYSLOG_HOST": "syslog", "LOGGING_SYSLOG_CA_PATH": "/ca.pem"], "logging.syslog.caPath"),
+            (["DATABASE_URL": "mysql://db/efgs"], "database.url"),
+            (["DATABASE_URL": "postgres:///efgs"], "database.url"),
+            (["DATABASE_URL": "sqlite:"], "database.url"),
+            (["RETENTION_STATISTICS_RETENTION_DAYS": "3"], "retention.statisticsRetentionDays"),
+            (
+                [
+                    "STORAGE_KEYS":
+                        "k1:\(Base64.encodeString([UInt8](repeating: 7, count: 32))),k1:\(Base64.encodeString([UInt8](repeating: 8, count: 32)))"
+                ], "storage.keys"
+            ),
+            (["AUTH_TRUSTED_PROXIES": "/"], "auth.trustedProxies"),
+            (["AUTH_TRUSTED_PROXIES": "127.0.0.1/+8"], "auth.trustedProxies"),
+        ]
+        for (env, setting) in cases {
+            let refused = try await refusal(nil, environment: env)
+            XCTAssertTrue(
+                refused?.hasPrefix("invalid configuration: \(setting): ") ?? false, "\(env): \(refused ?? "accepted")")
+            XCTAssertFalse(refused?.contains("\n") ?? false, "one line")
+        }
+        // the same values in range are accepted
+        for env in [
+            ["BATCHING_INTERVAL": "31536000"], ["JOBS_LOCK_LEASE": "3s"], ["ADMIN_PORT": "9090"],
+            ["ADMIN_HOST": "admin.internal"],
+            ["ADMIN_PORT": "8090", "ADMIN_HOST": "10.0.0.1", "SERVER_HOST": "10.0.0.2"],
+            ["DATABASE_URL": "postgresql://efgs@db:5432/efgs"], ["AUTH_TRUSTED_PROXIES": ""],
+            ["RETENTION_STATISTICS_RETENTION_DAYS": "4"],
+        ] {
+            let refused = try await refusal(nil, environment: env)
+            XCTAssertNil(refused, "\(env)")
+        }
+    }
+
+    /// `auth.trustedProxies` entries are parsed by ``CIDR``: malformed text (slashes without an address or a
+    /// prefix, prefixes out of range, signs, huge numbers, spaces, NUL, non-ASCII digits, random bytes) is refused,
+    /// never a trap.
+    func testCIDRParsingNeverTraps() {
+        let malformed = [
+            "/", "//", "1.2.3.4/", "/8", "::/129", "1.2.3.4/-1", "1.2.3.4/33", "1.2.3.4/+8", "1.2.3.4/08 ",
+            "1.2.3.4/99999999999999999999999999", "1.2.3.4/1000", "", " ", " 1.2.3.4/8", "1.2.3.4 /8", "1.2.3.4/ 8",
+            "1.2.3.4/\u{0663}", "\u{0661}.2.3.4", "1.2.3.4/8/8", "1.2.3.4\u{0}/8", "1.2.3.4/8\u{0}",
+            "::ffff:1.2.3.4/200",
+            "fe80::1%eth0/64", "1.2.3/8", "256.1.1.1/8", "::/", "::/-0", String(repeating: "1", count: 10_000),
+            String(repeating: "/", count: 1000), "1.2.3.4/\u{FF10}",
+        ]
+        for text in malformed { XCTAssertNil(CIDR(text), text.debugDescription) }
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("0123456789abcdef:./-+ %\u{0}\u{0663}x")
+        for _ in 0..<20_000 {
+            let text = String((0..<Int.random(in: 0...24, using: &generator)).map { _ in alphabet.randomElement()! })
+            if let network = CIDR(text) { XCTAssertNotNil(CIDR(network.description), text.debugDescription) }
+        }
+        XCTAssertEqual(CIDR("10.0.0.0/8")?.description, "10.0.0.0/8")
+        XCTAssertEqual(CIDR("::1")?.description, "::1/128")
+        XCTAssertEqual(CIDR("0.0.0.0/0")?.contains([9, 9, 9, 9]), true)
+    }
 }

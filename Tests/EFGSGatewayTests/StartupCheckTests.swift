@@ -41,7 +41,8 @@ final class StartupCheckTests: XCTestCase {
         let dropped = StorageCipher.Configuration(keys: ["k2": [UInt8](repeating: 9, count: 32)], activeKeyId: "k2")
         let problems = try await StorageKeyCheck(store: f.store, keys: dropped).problems()
         XCTAssertEqual(problems, ["key id 'k1' sealed stored keys but is not configured; add it to storage.keys"])
-        _ = try await f.store.purgeKeys(acceptedBefore: Int64.max, chunkSize: 100)
+        _ = try await f.store.purgeKeys(
+            KeyRetentionCutoffs(batchedBefore: .max, acceptedBefore: .max), chunkSize: 100)
         try await assertEq(
             try await StorageKeyCheck(store: f.store, keys: dropped).problems(), [],
             "once retention deleted its values, the old key may go")

@@ -47,4 +47,16 @@ final class BatchStoreTests: StoreTestCase {
         try await assertEq(try await store.firstDownloadBatch(createdAtOrAfter: UTCDay(now).startMillis), batch)
         try await assertEq(try await store.firstDownloadBatch(createdAtOrAfter: UTCTimestamp.millis(now) + 1), nil)
     }
+
+    /// `batching.docLimit` 70 000 with 70 000 one-key upload batches: one download batch of all of them, although
+    /// assigning them binds more ids than PostgreSQL (65 535) or SQLite (32 766) take in one statement.
+    func testADocLimitAboveTheBindLimitsBatchesEveryUploadBatch() async throws {
+        let n = 70_000
+        try await insertOneKeyUploadBatches(n, acceptedAt: UTCTimestamp.millis(Date()))
+        try await assertEq(try await store.unbatchedKeyCount(), n)
+        let batch = try await store.createDownloadBatch(now: Date(), docLimit: n)
+        XCTAssertEqual(batch?.keyCount, n)
+        try await assertEq(try await store.unbatchedKeyCount(), 0)
+        try await assertEq(try await store.downloadKeys(batchTag: batch?.tag ?? "", excludingCountry: "FR").count, n)
+    }
 }

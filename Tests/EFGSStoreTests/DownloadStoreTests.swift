@@ -35,7 +35,8 @@ final class DownloadStoreTests: StoreTestCase {
         _ = try await store.storeUpload(uploadRecord(2, tag: "new"), keys: randomKeys(2))
         let batch = try await store.createDownloadBatch(now: Date(), docLimit: 100)!
         try await assertEq(try await store.auditEntries(batchTag: batch.tag, excludingCountry: "FR").count, 2)
-        _ = try await store.purgeKeys(acceptedBefore: old + 1, chunkSize: 10)
+        _ = try await store.purgeKeys(
+            KeyRetentionCutoffs(batchedBefore: old + 1, acceptedBefore: old + 1), chunkSize: 10)
         let audit = try await store.auditEntries(batchTag: batch.tag, excludingCountry: "FR")
         XCTAssertEqual(audit.map(\.uploadTag), ["new"])
         try await assertEq(try await store.downloadKeys(batchTag: batch.tag, excludingCountry: "FR").count, 2)

@@ -6,18 +6,67 @@ import XCTest
 
 /// Retention and statistics (PROTOCOL.md §7.7).
 final class StatisticsStoreTests: StoreTestCase {
-    func testRetentionDeletesInChunksAndKeepsTags() async throws {
+    /// The cutoffs of a run with `retention.keyRetentionDays` 3 and the 14-day legal limit.
+    var cutoffs: KeyRetentionCutoffs {
+        let now = UTCTimestamp.millis(Date())
+        return KeyRetentionCutoffs(batchedBefore: now - 3 * 86_400_000, acceptedBefore: now - 14 * 86_400_000)
+    }
+
+    /// An upload batch larger than the chunk is deleted whole in one transaction; the tag reservation stays.
+    func testRetentionDeletesWholeUploadBatchesAndKeepsTags() async throws {
         try await store.migrate()
         var old = uploadRecord(25, tag: "old")
         old.acceptedAt -= 5 * 86_400_000
         _ = try await store.storeUpload(old, keys: randomKeys(25))
+        _ = try await store.createDownloadBatch(now: Date(timeIntervalSinceNow: -4 * 86_400), docLimit: 5000)
         _ = try await store.storeUpload(uploadRecord(4, tag: "new"), keys: randomKeys(4))
-        let r = try await store.purgeKeys(acceptedBefore: UTCTimestamp.millis(Date()) - 3 * 86_400_000, chunkSize: 10)
+        let r = try await store.purgeKeys(cutoffs, chunkSize: 10)
         XCTAssertEqual(r.keysDeleted, 25)
         XCTAssertEqual(r.keysBefore, 29)
         XCTAssertEqual(r.keysAfter, 4)
+        XCTAssertEqual(r.earlyDeleted, [])
         try await assertEq(
             try await store.isUploadTagReserved(country: "DE", tag: "old"), true, "tag reservation survives retention")
+    }
+
+    /// An upload batch goes when its download batch is older than the retention period, or at the legal limit
+    /// (batched or not, reported as deleted early); otherwise it stays, however old its acceptance.
+    func testRetentionCutoffs() async throws {
+        let dayMillis: Int64 = 86_400_000
+        let now = UTCTimestamp.millis(Date())
+        func upload(_ n: Int, _ tag: String, daysAgo: Int64, batchedDaysAgo: Double?) async throws {
+            _ = try await store.storeUpload(
+                uploadRecord(n, tag: tag, acceptedAt: now - daysAgo * dayMillis), keys: randomKeys(n))
+            if let batchedDaysAgo {
+                _ = try await store.createDownloadBatch(
+                    now: Date(timeIntervalSinceNow: -batchedDaysAgo * 86_400), docLimit: 5000)
+            }
+        }
+        try await upload(1, "batched-long-ago", daysAgo: 6, batchedDaysAgo: 5)
+        try await upload(2, "batched-late", daysAgo: 15, batchedDaysAgo: 1)
+        try await upload(3, "batched-yesterday", daysAgo: 6, batchedDaysAgo: 1)
+        try await upload(4, "never-batched-old", daysAgo: 15, batchedDaysAgo: nil)
+        try await upload(5, "never-batched", daysAgo: 10, batchedDaysAgo: nil)
+        let cutoffs = self.cutoffs
+        let r = try await store.purgeKeys(cutoffs, chunkSize: 1000)
+        XCTAssertEqual(r.keysDeleted, 1 + 2 + 4)
+        XCTAssertEqual(r.keysAfter, 3 + 5)
+        XCTAssertEqual(r.earlyDeleted.map(\.uploadTag), ["batched-late", "never-batched-old"])
+        XCTAssertEqual(r.earlyDeleted.map(\.keyCount), [2, 4])
+        XCTAssertEqual(r.earlyDeleted.map { $0.downloadBatchTag == nil }, [false, true])
+        XCTAssertEqual(r.cutoff, cutoffs.batchedBefore)
+        try await assertEq(try await store.purgeKeys(cutoffs, chunkSize: 1000).keysDeleted, 0)
+    }
+
+    /// Retention of more upload batches than one statement may bind: the deletions are chunked under every
+    /// backend's bind-parameter limit.
+    func testRetentionOfManyUploadBatchesInOneTransaction() async throws {
+        let n = 40_000
+        try await insertOneKeyUploadBatches(n, acceptedAt: UTCTimestamp.millis(Date()) - 20 * 86_400_000)
+        let r = try await store.purgeKeys(cutoffs, chunkSize: 100_000)
+        XCTAssertEqual(r.keysDeleted, n)
+        XCTAssertEqual(r.earlyDeleted.count, n)
+        try await assertEq(try await store.storedKeyCount(), 0)
     }
 
     /// Uploads and downloads show as the countries' last activity.

@@ -15,3 +15,26 @@ extension StoreTestCase {
         }
     }
 }
+
+extension StoreTestCase {
+    /// Inserts `n` unbatched upload batches of one key each (upload tags `bulk-1…n`, country DE) in a few
+    /// statements, bypassing the upload path: many more upload batches than one statement may bind.
+    func insertOneKeyUploadBatches(_ n: Int, acceptedAt: Int64) async throws {
+        let mac: SQLQueryString =
+            onPostgres ? "convert_to('bulk-' || id::text, 'UTF8')" : "CAST('bulk-' || id AS BLOB)"
+        let payload: SQLQueryString = onPostgres ? "'\\x01'::bytea" : "X'01'"
+        try await execute(
+            """
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(literal: n))
+            INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature,
+              auth_thumbprint, auth_pem, auth_operator_signature, signer_thumbprint, signer_pem,
+              signer_operator_signature)
+            SELECT 'DE', 'bulk-' || i, \(literal: acceptedAt), 1, 'protobuf', 'sig', 'a', 'p', 'o', 's', 'p', 'o' FROM n
+            """)
+        try await execute(
+            """
+            INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload)
+            SELECT id, 0, \(mac), \(payload) FROM upload_batches WHERE upload_tag LIKE 'bulk-%'
+            """)
+    }
+}

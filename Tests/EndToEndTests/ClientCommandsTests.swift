@@ -195,4 +195,34 @@ final class ClientCommandsTests: XCTestCase {
             XCTAssertTrue(noKey.output.contains("--key: required with --identity mtls"), noKey.output)
         }
     }
+
+    /// `efgs client download` against a hostile gateway whose `batchTag` is a path (`../escaped`): refused with one
+    /// line, exit 1, and no file written — not outside `--out`, not inside it.
+    func testDownloadRefusesABatchTagThatIsNotADownloadBatchTag() async throws {
+        try EFGS.requireBinary()
+        let dir = try temporaryFolder(self, "client-hostile")
+        let out = dir.appendingPathComponent("batches")
+        let cert = try CertificateFactory.selfSigned(country: "DE", commonName: "auth-DE", key: .p256)
+        let certPath = dir.appendingPathComponent("de-auth.pem").path
+        try cert.certificatePEM.write(toFile: certPath, atomically: true, encoding: .utf8)
+        for (served, next) in [("../escaped", "null"), ("20260101-1", "../escaped")] {
+            let answer: @Sendable (String?) -> (batchTag: String, nextBatchTag: String) = { requested in
+                requested == nil ? (served, next) : (requested ?? "", "null")
+            }
+            let result = try await withHostileGateway(headers: answer) { port in
+                try EFGS.run(
+                    [
+                        "client", "download", "--gateway", "http://127.0.0.1:\(port)", "--cert", certPath,
+                        "--identity", "headers", "--date", "2026-01-01", "--follow", "--out", out.path,
+                    ], in: dir)
+            }
+            XCTAssertEqual(result.status, 1, result.output)
+            XCTAssertTrue(
+                result.output.contains(
+                    "the gateway answered \(served == "../escaped" ? "batchTag" : "nextBatchTag") \"../escaped\", "
+                        + "which is not a download batch tag (yyyyMMdd-N); refused"), result.output)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("escaped.pb").path))
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: out.path), [], "nothing written")
+        }
+    }
 }

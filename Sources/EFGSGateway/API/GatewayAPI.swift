@@ -1,4 +1,5 @@
 import EFGSProtocol
+import EFGSStore
 import Foundation
 import Metrics
 
@@ -61,6 +62,13 @@ public struct GatewayAPI: Sendable {
             // malformed framing or a peer gone mid-body: the peer's fault, not the gateway's (no ERROR line)
             scope.debug("Request body not read", ["reason": failure.reason])
             return .error(400, "Bad Request")
+        } catch let failure as StoreError where failure.code == .unavailable {
+            // the database is away (stopped, restarting, unreachable): nothing was acknowledged, the request may be
+            // repeated; /readyz says the same
+            scope.warn("Database unavailable", ["reason": failure.reason])
+            var refusal = APIResponse.error(503, "Service Unavailable")
+            refusal.headers.append(("Retry-After", "5"))
+            return refusal
         } catch {
             scope.error("Internal Server Error", ["exception": String(describing: error)])
             return .error(500, "Internal Server Error.")

@@ -215,6 +215,8 @@ enum OpenAPIDocument {
                   $ref: "#/components/responses/HeaderTooLarge"
                 "500":
                   $ref: "#/components/responses/InternalError"
+                "503":
+                  $ref: "#/components/responses/ServiceUnavailable"
           /diagnosiskeys/download/{date}:
             parameters:
               - $ref: "#/components/parameters/date"
@@ -357,6 +359,8 @@ enum OpenAPIDocument {
                   $ref: "#/components/responses/HeaderTooLarge"
                 "500":
                   $ref: "#/components/responses/InternalError"
+                "503":
+                  $ref: "#/components/responses/ServiceUnavailable"
           /diagnosiskeys/audit/download/{date}/{batchTag}:
             parameters:
               - $ref: "#/components/parameters/date"
@@ -429,6 +433,8 @@ enum OpenAPIDocument {
                   $ref: "#/components/responses/HeaderTooLarge"
                 "500":
                   $ref: "#/components/responses/InternalError"
+                "503":
+                  $ref: "#/components/responses/ServiceUnavailable"
           /diagnosiskeys/callback:
             options:
               tags: [discovery]
@@ -465,6 +471,8 @@ enum OpenAPIDocument {
                   $ref: "#/components/responses/HeaderTooLarge"
                 "500":
                   $ref: "#/components/responses/InternalError"
+                "503":
+                  $ref: "#/components/responses/ServiceUnavailable"
           /diagnosiskeys/callback/{callbackId}:
             parameters:
               - name: callbackId
@@ -553,6 +561,8 @@ enum OpenAPIDocument {
                   $ref: "#/components/responses/HeaderTooLarge"
                 "500":
                   $ref: "#/components/responses/InternalError"
+                "503":
+                  $ref: "#/components/responses/ServiceUnavailable"
             delete:
               tags: [callback]
               operationId: unsubscribe
@@ -582,6 +592,8 @@ enum OpenAPIDocument {
                   $ref: "#/components/responses/HeaderTooLarge"
                 "500":
                   $ref: "#/components/responses/InternalError"
+                "503":
+                  $ref: "#/components/responses/ServiceUnavailable"
         components:
           securitySchemes:
             proxyThumbprint:
@@ -728,6 +740,24 @@ enum OpenAPIDocument {
                     properties:
                       message:
                         const: Internal Server Error.
+            ServiceUnavailable:
+              description: |
+                The database is away (stopped, restarting, unreachable): no connection within `database.leaseTimeout`, or
+                it went away under the request. Nothing was acknowledged; repeat the request later. `/readyz` on the admin
+                listener answers 503 at the same time.
+              headers:
+                Retry-After:
+                  required: true
+                  schema:
+                    type: string
+                    const: "5"
+              content:
+                application/json:
+                  schema:
+                    $ref: "#/components/schemas/ErrorBody"
+                    properties:
+                      message:
+                        const: Service Unavailable
           schemas:
             ErrorBody:
               description: The body of every refusal, compact `{"message":"<text>"}` (§5.1, `ErrorBody` in EFGSProtocol).

@@ -10,6 +10,12 @@ public struct AdminSettings: Sendable {
 
     init(_ settings: SettingsReader) throws {
         if settings.string("port") != nil { port = try settings.int("port", default: 0, in: 0...65535) }
-        host = settings.string("host") ?? host
+        if let text = settings.string("host") {
+            guard HostName.isValid(text) else {
+                throw settings.invalid("host", "'\(text)' is not an IP address or host name")
+            }
+            host = text
+        }
     }
+
 }

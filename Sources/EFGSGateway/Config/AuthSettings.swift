@@ -37,9 +37,12 @@ public struct AuthSettings: Sendable {
                 return network
             }
         }
-        thumbprintHeader = auth.string("thumbprintHeader") ?? thumbprintHeader
-        dnHeader = auth.string("dnHeader") ?? dnHeader
-        certificateHeader = auth.string("certificateHeader") ?? certificateHeader
+        thumbprintHeader = try auth.headerName("thumbprintHeader", default: thumbprintHeader)
+        dnHeader = try auth.headerName("dnHeader", default: dnHeader)
+        certificateHeader = try auth.headerName("certificateHeader", default: certificateHeader)
+        if thumbprintHeader.lowercased() == dnHeader.lowercased() {
+            throw auth.invalid("dnHeader", "'\(dnHeader)' is also auth.thumbprintHeader; mode a needs two headers")
+        }
         tlsCertificatePath = tls.string("certificatePath")
         tlsPrivateKeyPath = tls.string("privateKeyPath")
         if mode == .mutualTLS {

@@ -41,6 +41,14 @@ public struct CallbackSettings: Sendable {
         maxRetries = try settings.int("maxRetries", default: maxRetries, in: 0...100)
         timeout = try settings.seconds("timeout", default: timeout)
         taskLockTimeout = try settings.seconds("taskLockTimeout", default: taskLockTimeout)
+        // a lock younger than one attempt's timeout may belong to a delivery still running: releasing it would
+        // deliver the task twice
+        guard taskLockTimeout > timeout else {
+            throw settings.invalid(
+                "taskLockTimeout",
+                "\(taskLockTimeout) s must be longer than callback.timeout (\(timeout) s), or running deliveries are "
+                    + "released and repeated")
+        }
         parallelism = try settings.int("parallelism", default: parallelism, in: 1...64)
         maxSubscriptionsPerCountry = try settings.int(
             "maxSubscriptionsPerCountry", default: maxSubscriptionsPerCountry, in: 1...1000)
@@ -54,7 +62,8 @@ public struct CallbackSettings: Sendable {
         }
         if let proxy = settings.string("proxyUrl") {
             guard let url = URLComponents(string: proxy), url.scheme?.lowercased() == "http",
-                url.host?.isEmpty == false, url.port != nil, url.path.isEmpty || url.path == "/", url.user == nil,
+                url.host?.isEmpty == false, let port = url.port, (1...65535).contains(port),
+                url.path.isEmpty || url.path == "/", url.user == nil,
                 url.query == nil
             else {
                 throw settings.invalid("proxyUrl", "'\(proxy)' is not http://HOST:PORT")

@@ -6,17 +6,35 @@ public struct DatabaseSettings: Sendable {
     public var url = "sqlite:efgs.sqlite"
     /// `database.connectTimeout`: seconds start-up (and every command) waits for the database before it gives up.
     public var connectTimeout: Double = 10
+    /// `database.leaseTimeout`: seconds an operation waits for a PostgreSQL connection before it gives up and the
+    /// API answers 503 (the database is away: stopped, restarting, unreachable).
+    public var leaseTimeout: Double = 5
 
     /// The defaults of §9.
     public init() {}
 
     init(_ settings: SettingsReader) throws {
-        url = settings.string("url") ?? url
+        if let text = settings.string("url") {
+            if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+                guard let components = URLComponents(string: text), components.host?.isEmpty == false else {
+                    throw settings.invalid("url", "'\(Self.masked(text))' is not postgres://USER@HOST:PORT/DATABASE")
+                }
+            } else if text.contains("://") {
+                throw settings.invalid("url", "'\(Self.masked(text))' is neither sqlite:FILE nor postgres://…")
+            } else if text == "sqlite:" {
+                throw settings.invalid("url", "'sqlite:' names no SQLite file")
+            }
+            url = text
+        }
         connectTimeout = try settings.seconds("connectTimeout", default: connectTimeout)
+        leaseTimeout = try settings.seconds("leaseTimeout", default: leaseTimeout)
     }
 
     /// The URL with its password replaced by `***`, for messages and logs.
-    public var maskedURL: String {
+    public var maskedURL: String { Self.masked(url) }
+
+    /// `url` with its password replaced by `***`.
+    static func masked(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.password != nil else { return url }
         components.password = "***"
         return components.string ?? url

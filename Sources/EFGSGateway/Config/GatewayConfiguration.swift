@@ -126,15 +126,34 @@ public struct GatewayConfiguration: Sendable {
                 setting: "upload.maxKeys", reason: "\(api.maxKeys) exceeds batching.docLimit \(batching.docLimit)")
         }
         retention = try RetentionSettings(section("retention"))
-        guard (1...14).contains(retention.keyRetentionDays), retention.keyRetentionDays > api.downloadMaxAgeDays else {
+        guard (1...RetentionSettings.legalKeyRetentionDays).contains(retention.keyRetentionDays),
+            retention.keyRetentionDays > api.downloadMaxAgeDays
+        else {
             throw InvalidSetting(
                 setting: "retention.keyRetentionDays",
-                reason: "\(retention.keyRetentionDays) must be within 1…14 and greater than download.maxAgeDays "
+                reason:
+                    "\(retention.keyRetentionDays) must be within 1…\(RetentionSettings.legalKeyRetentionDays) and "
+                    + "greater than download.maxAgeDays "
                     + "(\(api.downloadMaxAgeDays))")
+        }
+        // statistics retention deletes download batches: one deleted before its keys would break downloads of days
+        // still served and key retention's rule (an upload batch goes once its download batch is old enough)
+        guard retention.statisticsRetentionDays > retention.keyRetentionDays else {
+            throw InvalidSetting(
+                setting: "retention.statisticsRetentionDays",
+                reason:
+                    "\(retention.statisticsRetentionDays) must be greater than retention.keyRetentionDays "
+                    + "(\(retention.keyRetentionDays))")
         }
         callback = try CallbackSettings(section("callback"))
         jobs = try JobSettings(section("jobs"))
         admin = try AdminSettings(section("admin"))
+        if let adminPort = admin.port, adminPort != 0, adminPort == server.port,
+            admin.host == server.host || [admin.host, server.host].contains(where: { ["0.0.0.0", "::"].contains($0) })
+        {
+            throw InvalidSetting(
+                setting: "admin.port", reason: "\(adminPort) is also server.port; the two listeners need two ports")
+        }
         logging = try LoggingSettings(section("logging"), syslog: section("logging.syslog"))
     }
 }

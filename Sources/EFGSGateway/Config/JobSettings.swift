@@ -8,6 +8,7 @@ public struct JobSettings: Sendable {
     public init() {}
 
     init(_ settings: SettingsReader) throws {
-        lockLease = try settings.seconds("lockLease", default: lockLease)
+        // renewed every third of the lease: a shorter one would hammer the database with renewals
+        lockLease = try settings.seconds("lockLease", default: lockLease, minimum: 3)
     }
 }

@@ -12,7 +12,7 @@ public enum KnownSettings {
         "auth.mode", "auth.trustedProxies", "auth.thumbprintHeader", "auth.dnHeader", "auth.certificateHeader",
         "tls.certificatePath", "tls.privateKeyPath",
         "trustAnchor.certificatePath", "trustAnchor.nextCertificatePath",
-        "database.url", "database.connectTimeout",
+        "database.url", "database.connectTimeout", "database.leaseTimeout",
         "storage.keys", "storage.activeKeyId", "storage.dedupKeyId",
         "content.protobufVersion", "content.jsonVersion",
         "upload.maxKeys", "upload.maxBodyBytes",

@@ -16,10 +16,17 @@ public struct LoggingSettings: Sendable {
             level = parsed
         }
         guard let host = syslogSettings.string("host") else { return }
+        guard HostName.isValid(host) else {
+            throw syslogSettings.invalid("host", "'\(host)' is not an IP address or host name")
+        }
         var forwarder = SyslogForwarder.Settings(host: host)
         forwarder.port = try syslogSettings.int("port", default: 601, in: 1...65535)
         forwarder.tls = try syslogSettings.bool("tls", default: false)
         forwarder.caPath = syslogSettings.string("caPath")
+        if forwarder.caPath != nil, !forwarder.tls {
+            throw syslogSettings.invalid(
+                "caPath", "is set but logging.syslog.tls is false: the copy would go unencrypted")
+        }
         let facility = syslogSettings.string("facility") ?? "local0"
         let code =
             SyslogMessage.facilities[facility.lowercased()]

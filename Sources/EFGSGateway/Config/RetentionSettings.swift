@@ -1,11 +1,16 @@
 /// `retention.*` (PROTOCOL.md §7.7, §9).
 public struct RetentionSettings: Sendable {
+    /// The legal limit: no key is kept longer than this many days after its upload, batched or not (the upper
+    /// bound of `retention.keyRetentionDays`; ``KeyRetentionJob``).
+    public static let legalKeyRetentionDays = 14
+
     /// `retention.keyRetentionDays`: keys are deleted this many days after their upload (1…14, more than
     /// `download.maxAgeDays`).
     public var keyRetentionDays = 3
     /// `retention.interval`: seconds between key-retention runs.
     public var interval: Double = 3600
-    /// `retention.chunkSize`: upload batches deleted per statement.
+    /// `retention.chunkSize`: keys deleted per transaction at most, in whole upload batches (one larger upload
+    /// batch is deleted alone).
     public var chunkSize = 1000
     /// `retention.statisticsRetentionDays`: statistics, old download batches and old callback tasks are kept
     /// this long.

@@ -48,12 +48,18 @@ struct SettingsReader {
         return trimmed
     }
 
+    /// The items of a list setting; nil when it is absent or has no items (an empty list counts as absent, as an
+    /// empty value does).
     func list(_ key: String) -> [String]? {
-        if let items = reader.stringArray(forKey: ConfigKey(key)) {
-            return items.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let items: [String]
+        if let array = reader.stringArray(forKey: ConfigKey(key)) {
+            items = array.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        } else if let text = string(key) {
+            items = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        } else {
+            return nil
         }
-        return string(key)?.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
+        return items.isEmpty ? nil : items
     }
 
     func int(_ key: String, default value: Int, in range: ClosedRange<Int> = 0...Int.max) throws -> Int {
@@ -64,14 +70,34 @@ struct SettingsReader {
         return parsed
     }
 
-    /// A duration in seconds: `300` or `300s`, positive.
-    func seconds(_ key: String, default value: Double) throws -> Double {
+    /// The longest duration any setting takes: a year. Longer values (and `inf`) would overflow the nanosecond
+    /// timers the jobs and clients sleep on, and trap.
+    static let maximumSeconds: Double = 365 * 86_400
+
+    /// A duration in seconds: `300` or `300s`, positive and finite, at least `minimum` and at most a year.
+    func seconds(_ key: String, default value: Double, minimum: Double = 0) throws -> Double {
         guard let text = string(key) else { return value }
         let number = text.hasSuffix("s") ? String(text.dropLast()) : text
-        guard let parsed = Double(number), parsed > 0 else {
-            throw invalid(key, "'\(text)' is not a positive number of seconds")
+        guard let parsed = Double(number), parsed.isFinite, parsed > 0, parsed >= minimum,
+            parsed <= Self.maximumSeconds
+        else {
+            let lower =
+                minimum > 0
+                ? "at least \(minimum.rounded() == minimum ? String(Int(minimum)) : String(minimum))" : "positive"
+            throw invalid(
+                key, "'\(text)' is not a number of seconds, \(lower) and at most \(Int(Self.maximumSeconds)) (a year)")
         }
         return parsed
+    }
+
+    /// An HTTP header name (RFC 9110 §5.1: a token), or `value` when absent.
+    func headerName(_ key: String, default value: String) throws -> String {
+        guard let text = string(key) else { return value }
+        let tchar = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ".unicodeScalars)
+        guard text.unicodeScalars.allSatisfy({ tchar.contains($0) }) else {
+            throw invalid(key, "'\(text)' is not an HTTP header name")
+        }
+        return text
     }
 
     func bool(_ key: String, default value: Bool) throws -> Bool {

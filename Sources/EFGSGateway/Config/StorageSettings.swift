@@ -19,6 +19,7 @@ enum StorageSettings {
             guard let raw = Base64.decodeStrict(entry[entry.index(after: colon)...]), raw.count == 32 else {
                 throw settings.invalid("keys", "key '\(id)' is not Base64 of 32 bytes")
             }
+            guard keys[id] == nil else { throw settings.invalid("keys", "key id '\(id)' is listed twice") }
             keys[id] = raw
         }
         guard let active = settings.string("activeKeyId") else { throw settings.invalid("activeKeyId", "required") }

@@ -3,8 +3,16 @@ import EFGSStore
 import Foundation
 import Metrics
 
-/// Key retention (PROTOCOL.md §7.7): deletes upload batches accepted more than `retention.keyRetentionDays` ago,
-/// in chunks of `retention.chunkSize`.
+/// Key retention (PROTOCOL.md §7.7): deletes whole upload batches with their keys, never a part of one.
+///
+/// The rule: an upload batch is deleted once its download batch has existed for `retention.keyRetentionDays` (every
+/// country could download its keys for the whole retention period), or once it was accepted more than
+/// ``RetentionSettings/legalKeyRetentionDays`` (14) days ago, batched or not — the legal limit wins. An upload batch
+/// deleted at the legal limit before its keys were downloadable for the retention period (never batched, e.g.
+/// because batching stopped, or batched too late) is named in one WARN event of `CleanupService` per upload batch:
+/// `Deleted keys that were never batched` or `Deleted keys before their batch existed for the retention period`,
+/// with `country`, `batchTag` (the upload's tag) and `numKeys`. Each transaction deletes as many whole upload
+/// batches as fit in `retention.chunkSize` keys; an upload batch of more keys is deleted alone.
 public struct KeyRetentionJob: Sendable {
     let store: any StatisticsStore
     let log: EventLog
@@ -25,10 +33,20 @@ public struct KeyRetentionJob: Sendable {
     @discardableResult
     public func run() async throws -> CleanupResult {
         let scope = log.scope("CleanupService", thread: "retention")
-        let cutoff = UTCTimestamp.millis(clock()) - Int64(settings.keyRetentionDays) * 86_400_000
+        let now = UTCTimestamp.millis(clock())
+        let cutoff = now - Int64(settings.keyRetentionDays) * 86_400_000
+        let legal = now - Int64(RetentionSettings.legalKeyRetentionDays) * 86_400_000
         do {
-            let result = try await store.purgeKeys(acceptedBefore: cutoff, chunkSize: settings.chunkSize)
+            let result = try await store.purgeKeys(
+                KeyRetentionCutoffs(batchedBefore: cutoff, acceptedBefore: legal), chunkSize: settings.chunkSize)
             Counter(label: "efgs_retention_deleted_keys_total").increment(by: result.keysDeleted)
+            for batch in result.earlyDeleted {
+                scope.warn(
+                    batch.downloadBatchTag == nil
+                        ? "Deleted keys that were never batched"
+                        : "Deleted keys before their batch existed for the retention period",
+                    ["country": batch.country, "batchTag": batch.uploadTag, "numKeys": String(batch.keyCount)])
+            }
             scope.info(
                 "DB Cleanup finished",
                 [

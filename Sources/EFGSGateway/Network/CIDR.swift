@@ -5,13 +5,17 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
     let network: [UInt8]
     let prefix: Int
 
-    /// `address/prefix`, or a bare address (a network of one).
+    /// `address/prefix` (the prefix 1–3 ASCII digits, at most 32 or 128), or a bare address (a network of one); nil
+    /// for anything else, never a trap: the text comes from the configuration.
     public init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-        guard let address = IPAddressBytes.parse(String(parts[0])) else { return nil }
+        guard let first = parts.first, let address = IPAddressBytes.parse(String(first)) else { return nil }
         let bits = address.count * 8
         if parts.count == 2 {
-            guard let length = Int(parts[1]), (0...bits).contains(length) else { return nil }
+            let digits = parts[1].utf8
+            guard (1...3).contains(digits.count), digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+                let length = Int(parts[1]), (0...bits).contains(length)
+            else { return nil }
             prefix = length
         } else {
             prefix = bits

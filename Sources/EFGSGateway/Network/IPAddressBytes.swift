@@ -5,6 +5,8 @@ import Foundation
 public enum IPAddressBytes {
     /// The bytes of an IPv4 or IPv6 address in text form; nil for anything else (host names included).
     public static func parse(_ text: String) -> [UInt8]? {
+        // inet_pton reads a C string: text with a NUL would be cut short there
+        guard !text.isEmpty, text.utf8.count <= 64, !text.utf8.contains(0) else { return nil }
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
         var v6 = in6_addr()

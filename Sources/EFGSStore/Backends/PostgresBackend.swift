@@ -14,6 +14,8 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
     let runTask: Task<Void, Never>
     let use: ConnectionUse
     let logger: Logger
+    /// How long an operation waits for a pooled connection before it fails as ``StoreError/unavailable(_:)``.
+    let leaseTimeout: Duration
 
     /// A `database.url` that does not name a PostgreSQL database (its password masked).
     public struct URLError: Error, CustomStringConvertible {
@@ -26,10 +28,13 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
     }
 
     /// Connects to `postgres://user:password@host:port/database` (`?sslmode=require` for TLS); at most
-    /// `maximumConnections` pooled connections.
+    /// `maximumConnections` pooled connections; an operation that gets no connection within `leaseTimeout` (the
+    /// database is away) fails with ``StoreError/unavailable(_:)``.
     /// The pool connects lazily; nothing is contacted here.
     /// - Throws: ``URLError`` when the scheme is not `postgres`/`postgresql` or host or user is missing.
-    public init(url: String, maximumConnections: Int = 20, logger: Logger) throws {
+    public init(
+        url: String, maximumConnections: Int = 20, leaseTimeout: Duration = .seconds(5), logger: Logger
+    ) throws {
         guard let u = URLComponents(string: url), let scheme = u.scheme?.lowercased(),
             scheme == "postgres" || scheme == "postgresql",
             let host = u.host, !host.isEmpty, let user = u.user, !user.isEmpty
@@ -46,6 +51,7 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
         config.options.maximumConnections = maximumConnections
         use = ConnectionUse(store: "postgres", maximum: maximumConnections)
         self.logger = logger
+        self.leaseTimeout = leaseTimeout
         client = PostgresClient(configuration: config, backgroundLogger: logger)
         let client = self.client
         runTask = Task { await client.run() }
@@ -80,13 +86,23 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
 
     /// Runs `body` on one pooled connection, recording the lease in the connection-use metrics; also the raw
     /// connection of the benchmark's COPY baseline.
+    ///
+    /// - Throws: ``StoreError/unavailable(_:)`` when no connection comes within ``leaseTimeout`` or the database
+    ///   goes away under `body` (``classified(_:)``); `body`'s other errors as they are.
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
         let requested = ContinuousClock.now
-        let use = self.use
-        return try await client.withConnection { connection in
-            try await use.using(since: requested) { try await body(connection) }
+        let (use, client) = (self.use, self.client)
+        do {
+            return try await withLeaseDeadline(leaseTimeout) { leased in
+                try await client.withConnection { connection in
+                    leased()
+                    return try await use.using(since: requested) { try await body(connection) }
+                }
+            }
+        } catch {
+            throw Self.classified(error)
         }
     }
 

@@ -24,7 +24,3 @@ public protocol SQLBackend: Sendable {
     /// way (SQLite: SQLKit; PostgreSQL: PostgresNIO's native decoding).
     func fetchKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey]
 }
-
-/// Rows per multi-row INSERT and MACs per `IN (…)` query (measured: fewer, larger statements are faster; 5000 rows
-/// × 4 binds stays under SQLite's 32766 and PostgreSQL's 65535 bind limits).
-let rowsPerStatement = 5000

@@ -64,8 +64,7 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     /// SQLiteNIO with native binds: skips SQLKit's per-bind encoding (20 000 binds per 5000-key upload). Called
     /// only inside ``transaction(_:)``, which owns the connection.
     public func insertKeys(_ keys: [StoredKey], uploadBatchId id: Int64, db: any SQLDatabase) async throws {
-        for start in stride(from: 0, to: keys.count, by: rowsPerStatement) {
-            let slice = keys[start..<min(start + rowsPerStatement, keys.count)]
+        for slice in keys.statementChunks(bindsPerRow: 4) {
             var binds: [SQLiteData] = []
             binds.reserveCapacity(slice.count * 4)
             for k in slice {

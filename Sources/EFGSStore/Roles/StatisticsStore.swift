@@ -1,8 +1,11 @@
 /// Retention and statistics (PROTOCOL.md §7.7), and the per-country activity operators see.
 public protocol StatisticsStore: Sendable {
-    /// Deletes the keys of upload batches accepted before `cutoff`, at most `chunkSize` per transaction, then those
-    /// upload-batch records; tag reservations and statistics stay. Records and returns the cleanup statistic.
-    func purgeKeys(acceptedBefore cutoff: Int64, chunkSize: Int) async throws -> CleanupResult
+    /// Deletes the upload batches past `cutoffs` (``KeyRetentionCutoffs``: the download batch older than the
+    /// retention period, or the legal limit) with their keys, signature and certificate snapshots; tag reservations
+    /// and statistics stay. Whole upload batches only, in acceptance order: each transaction deletes as many whole
+    /// upload batches as fit in `chunkSize` keys, and an upload batch of more keys alone — an upload batch is never
+    /// deleted partially. Records and returns the cleanup statistic.
+    func purgeKeys(_ cutoffs: KeyRetentionCutoffs, chunkSize: Int) async throws -> CleanupResult
     /// Deletes statistics, callback tasks and download batches (never the newest) older than `cutoff`; returns
     /// how many rows.
     func purgeStatistics(before cutoff: Int64) async throws -> Int

@@ -44,8 +44,12 @@ extension SQLGatewayStore {
                         \(bind: total), \(bind: format))
                 """
             ).run()
-            try await db.raw("UPDATE upload_batches SET download_batch_tag = \(bind: tag) WHERE id IN (\(binds: ids))")
-                .run()
+            // one statement per chunk of ids: docLimit one-key upload batches would exceed the bind limits
+            for chunk in ids.statementChunks(bindsPerRow: 1, fixedBinds: 1) {
+                try await db.raw(
+                    "UPDATE upload_batches SET download_batch_tag = \(bind: tag) WHERE id IN (\(binds: Array(chunk)))"
+                ).run()
+            }
             // one callback task per subscription; predecessor = that subscription's most recent existing task
             try await db.raw(
                 """

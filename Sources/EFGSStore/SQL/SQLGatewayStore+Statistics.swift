@@ -8,46 +8,82 @@ extension SQLGatewayStore {
         }
     }
 
-    public func purgeKeys(acceptedBefore cutoff: Int64, chunkSize: Int) async throws -> CleanupResult {
+    public func purgeKeys(_ cutoffs: KeyRetentionCutoffs, chunkSize: Int) async throws -> CleanupResult {
         let before = try await storedKeyCount()
         var deleted = 0
+        var early: [EarlyDeletedUploadBatch] = []
         while true {
-            let limit = chunkSize
-            let n = try await backend.transaction { db in
-                try await db.raw(
-                    """
-                    DELETE FROM diagnosis_keys WHERE id IN (
-                      SELECT k.id FROM diagnosis_keys k JOIN upload_batches u ON k.upload_batch_id = u.id
-                      WHERE u.accepted_at < \(bind: cutoff) LIMIT \(literal: limit))
-                    RETURNING id
-                    """
-                ).all().count
+            let (keys, earlyInChunk) = try await backend.transaction { db in
+                try await Self.purgeUploadBatchChunk(cutoffs, chunkSize: chunkSize, db: db)
             }
-            deleted += n
-            if n < chunkSize { break }
-        }
-        // the upload-batch records (signature and certificate snapshots) go with their keys; tags and
-        // statistics stay
-        try await backend.transaction { db in
-            try await db.raw(
-                """
-                DELETE FROM upload_batches WHERE accepted_at < \(bind: cutoff)
-                  AND NOT EXISTS (SELECT 1 FROM diagnosis_keys k WHERE k.upload_batch_id = upload_batches.id)
-                """
-            ).run()
+            guard let keys else { break }
+            deleted += keys
+            early += earlyInChunk
         }
         let after = try await storedKeyCount()
-        let result = CleanupResult(cutoff: cutoff, keysDeleted: deleted, keysBefore: before, keysAfter: after)
+        let result = CleanupResult(
+            cutoff: cutoffs.batchedBefore, keysDeleted: deleted, keysBefore: before, keysAfter: after,
+            earlyDeleted: early)
         let total = deleted
         try await backend.transaction { db in
             try await db.raw(
                 """
                 INSERT INTO statistics_cleanups (time, cutoff, keys_deleted, keys_before, keys_after)
-                VALUES (\(bind: Self.nowMillis()), \(bind: cutoff), \(bind: total), \(bind: before), \(bind: after))
+                VALUES (\(bind: Self.nowMillis()), \(bind: cutoffs.batchedBefore), \(bind: total), \(bind: before),
+                        \(bind: after))
                 """
             ).run()
         }
         return result
+    }
+
+    /// One transaction of ``purgeKeys(_:chunkSize:)``: the oldest whole upload batches past `cutoffs` that fit in
+    /// `chunkSize` keys (at least one), deleted with their keys. Returns the keys deleted (nil when no upload batch
+    /// was due) and the upload batches among them deleted at the legal limit only.
+    static func purgeUploadBatchChunk(
+        _ cutoffs: KeyRetentionCutoffs, chunkSize: Int, db: any SQLDatabase
+    ) async throws -> (Int?, [EarlyDeletedUploadBatch]) {
+        // an upload batch is due when its download batch is older than the retention period (or already gone:
+        // statistics retention deleted it, so it is older still), or at the legal limit
+        let due = try await db.raw(
+            """
+            SELECT u.id, u.country, u.upload_tag, u.key_count, u.download_batch_tag, d.created_at AS batched_at
+            FROM upload_batches u LEFT JOIN download_batches d ON d.tag = u.download_batch_tag
+            WHERE u.accepted_at < \(bind: cutoffs.acceptedBefore)
+               OR (u.accepted_at < \(bind: cutoffs.batchedBefore) AND u.download_batch_tag IS NOT NULL
+                   AND (d.created_at IS NULL OR d.created_at < \(bind: cutoffs.batchedBefore)))
+            ORDER BY u.id LIMIT \(literal: max(chunkSize, 1))
+            """
+        ).all()
+        var ids: [Int64] = []
+        var keys = 0
+        var early: [EarlyDeletedUploadBatch] = []
+        for row in due {
+            let count = try row.decode(column: "key_count", as: Int.self)
+            guard ids.isEmpty || keys + count <= chunkSize else { break }
+            ids.append(try row.decode(column: "id", as: Int64.self))
+            keys += count
+            let downloadBatchTag = try row.decode(column: "download_batch_tag", as: String?.self)
+            let batchedAt = try row.decode(column: "batched_at", as: Int64?.self)
+            if downloadBatchTag == nil || batchedAt.map({ $0 >= cutoffs.batchedBefore }) == true {
+                early.append(
+                    EarlyDeletedUploadBatch(
+                        country: try row.decode(column: "country", as: String.self),
+                        uploadTag: try row.decode(column: "upload_tag", as: String.self), keyCount: count,
+                        downloadBatchTag: downloadBatchTag))
+            }
+        }
+        guard !ids.isEmpty else { return (nil, []) }
+        var deleted = 0
+        for chunk in ids.statementChunks(bindsPerRow: 1) {
+            deleted += try await db.raw(
+                "DELETE FROM diagnosis_keys WHERE upload_batch_id IN (\(binds: Array(chunk))) RETURNING id"
+            ).all().count
+            // the upload-batch records (signature and certificate snapshots) go with their keys; tags and
+            // statistics stay
+            try await db.raw("DELETE FROM upload_batches WHERE id IN (\(binds: Array(chunk)))").run()
+        }
+        return (deleted, early)
     }
 
     public func purgeStatistics(before cutoff: Int64) async throws -> Int {

@@ -86,8 +86,8 @@ extension SQLGatewayStore {
     /// The MACs among `macs` that are already stored.
     static func storedMACs(among macs: [[UInt8]], db: any SQLDatabase) async throws -> Set<[UInt8]> {
         var stored = Set<[UInt8]>()
-        for start in stride(from: 0, to: macs.count, by: rowsPerStatement) {
-            let chunk = macs[start..<min(start + rowsPerStatement, macs.count)].map { Data($0) }
+        for slice in macs.statementChunks(bindsPerRow: 1) {
+            let chunk = slice.map { Data($0) }
             let rows = try await db.raw("SELECT dedup_mac FROM diagnosis_keys WHERE dedup_mac IN (\(binds: chunk))")
                 .all()
             for r in rows {

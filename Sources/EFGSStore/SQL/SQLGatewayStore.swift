@@ -17,10 +17,14 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
     }
 
     /// Opens the store a `database.url` names: `postgres://USER:PASSWORD@HOST:PORT/DATABASE` or `sqlite:PATH`
-    /// (or a bare path).
-    public static func open(url: String, logger: Logger) async throws -> SQLGatewayStore {
+    /// (or a bare path). On PostgreSQL an operation that waits longer than `leaseTimeout` for a connection fails
+    /// with ``StoreError/unavailable(_:)``.
+    public static func open(
+        url: String, leaseTimeout: Duration = .seconds(5), logger: Logger
+    ) async throws -> SQLGatewayStore {
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
-            return SQLGatewayStore(backend: try PostgresBackend(url: url, logger: logger))
+            return SQLGatewayStore(
+                backend: try PostgresBackend(url: url, leaseTimeout: leaseTimeout, logger: logger))
         }
         let path = url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url
         guard !path.isEmpty else { throw StoreError.unsupported("database.url names no SQLite file") }
