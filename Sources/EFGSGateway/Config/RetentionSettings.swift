@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// `retention.*` (PROTOCOL.md §7.7, §9).
 public struct RetentionSettings: Sendable {
     /// `retention.keyRetentionDays`: keys are deleted this many days after their upload (1…14, more than

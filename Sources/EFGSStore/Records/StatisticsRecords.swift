@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The figures of one retention run (§7.7), also stored as a cleanup statistic.
 public struct CleanupResult: Sendable, Equatable {
     /// Keys of upload batches accepted before this time (epoch milliseconds) were deleted.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Retention and statistics (PROTOCOL.md §7.7), and the per-country activity operators see.
 public protocol StatisticsStore: Sendable {
     /// Deletes the keys of upload batches accepted before `cutoff`, at most `chunkSize` per transaction, then those
