@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+// SPDX-License-Identifier: EUPL-1.2
 import PackageDescription
 
 /// Layers, imports pointing one way only:

@@ -1,4 +1,5 @@
 // swift-tools-version:6.1
+// SPDX-License-Identifier: EUPL-1.2
 import PackageDescription
 
 /// The libFuzzer targets of efgs-swift: one executable per parser reachable from outside, each calling the main

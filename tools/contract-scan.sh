@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # The contract scan (issue 12, criterion 5): validates docs/openapi.yaml with openapi-spec-validator, starts a real
 # `efgs serve` on loopback with two onboarded countries (DE, FR) and a first download batch, checks that the admin
 # listener serves the same document, and runs schemathesis from docs/openapi.yaml against the gateway as DE (mode a

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EUPL-1.2
 """Writes the seed corpora of the fuzz targets (Fuzz/Corpus/<target>/) from the committed test vectors and the
 inputs the unit tests use: CMS vectors (Tests/EFGSCryptoTests/Vectors, Base64-decoded), the protobuf and JSON
 bodies of Tests/EFGSProtocolTests, the PEM and PKCS#12 files, the header values of the authentication, negotiation

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # Coverage-guided fuzzing of every parser reachable from outside (Fuzz/, issue 12): builds the libFuzzer targets
 # with the address sanitizer and runs each for N seconds, seeded from Fuzz/Corpus/<target>.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # Regenerates Sources/EFGSProtocol/Efgs.pb.swift from proto/Efgs.proto (run once; the output is committed).
 # Needs: apt-get install protobuf-compiler
 set -euo pipefail

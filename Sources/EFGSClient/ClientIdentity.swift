@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// How a national backend proves who it is to the gateway (PROTOCOL.md §4.1).
 public enum ClientIdentity: Sendable {
     /// Mutual TLS with a client certificate and key: the gateway terminating TLS (mode c) or a TLS proxy in front of

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// A download answer whose `batchTag` or `nextBatchTag` header is not a download batch tag `yyyyMMdd-N`
 /// (PROTOCOL.md §5.4, §7.3): a hostile or broken gateway. The client refuses it before using the value anywhere —
 /// in a request, and above all in a file name (`efgs client download` names its files after the tag, so a tag

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 extension TrustAnchor {
     /// Runs the integrity check of PROTOCOL.md §7.6 on a row; returns the parsed certificate when it passes and
     /// throws the first ``IntegrityFailure`` otherwise.

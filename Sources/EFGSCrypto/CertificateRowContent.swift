@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The fields of a certificate-table row that the integrity check covers (PROTOCOL.md §7.6).
 public struct CertificateRowContent: Sendable, Equatable {
     /// The stored thumbprint (§1).

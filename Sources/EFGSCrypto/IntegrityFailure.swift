@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Why a certificate-table row failed the integrity check of PROTOCOL.md §7.6; each reason is one
 /// CertificateService event of §7.9 (the reference implementation's texts).
 public enum IntegrityFailure: Error, Equatable, CustomStringConvertible {

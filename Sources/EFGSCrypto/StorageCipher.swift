@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Crypto
 import EFGSProtocol
 import Foundation

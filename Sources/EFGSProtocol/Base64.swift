@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// RFC 4648 standard Base64 as the spec uses it: `=` padding on output, no line breaks.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The signed batch stream (PROTOCOL.md §3.2).
 public enum BatchStream {
     /// The concatenation of the canonical records of `keys`, sorted ascending by the Base64 of each record

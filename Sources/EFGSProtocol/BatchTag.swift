@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// A download batch tag `yyyyMMdd-N` (PROTOCOL.md §1, §7.3): N starts at 1 each UTC day, no leading zeros.
 public struct BatchTag: Hashable, Sendable, CustomStringConvertible {
     /// The UTC day the batch was made.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// The canonical record of one diagnosis key (PROTOCOL.md §3.1): eight Base64 blocks, each followed by `.`.

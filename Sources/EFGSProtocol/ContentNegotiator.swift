@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Content negotiation of PROTOCOL.md §5.1, §5.3, §5.4, §5.5.
 public struct ContentNegotiator: Sendable {
     /// The protobuf protocol version the gateway speaks.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// Lenient-but-exact JSON upload reader (PROTOCOL.md §2.3).

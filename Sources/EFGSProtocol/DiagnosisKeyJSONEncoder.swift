@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// Exact JSON text of download responses (PROTOCOL.md §2.2). Generic JSON coders are deliberately not used:

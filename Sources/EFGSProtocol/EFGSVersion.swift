@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The software version of this implementation (`efgs --version`, the gateway's `Server` header, readiness
 /// reports). Not to be confused with the protocol's wire versions (``ProtocolVersion``).
 public enum EFGSVersion {

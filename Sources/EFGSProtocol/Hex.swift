@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Lower-case hexadecimal text, as thumbprints (PROTOCOL.md §1) and logs use it.
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)

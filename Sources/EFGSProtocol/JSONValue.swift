@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// A minimal RFC 8259 JSON reader that keeps what generic decoders throw away: member order, repeated
 /// member names, and the literal text of numbers (so `1`, `1.0` and `1e0` can be told apart, §2.3).
 public indirect enum JSONValue: Equatable, Sendable {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// A per-key validation failure (PROTOCOL.md §5.3 check 11).
 public struct KeyValidationFailure: Error, Equatable, Sendable {
     /// The key's index in the request.

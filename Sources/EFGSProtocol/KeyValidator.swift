@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// Per-key field validation, keys in request order, fields in the order of the §5.3 table.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// One media type of a `Content-Type` or `Accept` header (PROTOCOL.md §5.1).
 ///
 /// Type and subtype are lower-cased; whitespace around `/`, `;`, `,` and `=` is ignored; parameter names are

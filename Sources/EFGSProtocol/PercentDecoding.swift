@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// `%XX` decoding (RFC 3986 §2.1) with the spec's rule that `+` stays `+` (PROTOCOL.md §4.2, §4.3, §5.1 path
 /// segments) unless form decoding is asked for (§5.6 `url`).
 public enum PercentDecoding {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// Percent-encoding (RFC 3986 §2.1) of everything but the unreserved ASCII characters (RFC 3986 §2.3:

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// A protocol version `major.minor` (PROTOCOL.md §5.1).
 public struct ProtocolVersion: Equatable, Sendable, CustomStringConvertible {
     /// The major part, without leading zeros.

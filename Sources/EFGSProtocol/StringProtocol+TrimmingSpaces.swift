@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 extension StringProtocol {
     /// The text without leading and trailing spaces and tabs (HTTP optional whitespace, RFC 9110 §5.6.3).
     var trimmingSpaces: Substring {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// Timestamps as the spec writes them: `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` (PROTOCOL.md §7.4 `uploadedTime`, §7.9;

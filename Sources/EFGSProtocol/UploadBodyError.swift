@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Why a JSON upload body was refused (PROTOCOL.md §2.3).
 public enum UploadBodyError: Error, Equatable {
     /// 400 `Failed to read request`.

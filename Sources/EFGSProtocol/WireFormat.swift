@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The protocol's two wire formats (PROTOCOL.md §2.1 protobuf, §2.2/§2.3 JSON). The raw value is the name used in
 /// configuration, on the command line and in storage.
 public enum WireFormat: String, Sendable {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The gateway's data-access interface (PROTOCOL.md §7.1): every role of the store in one existential, so a
 /// component can be handed `any GatewayStore`. SQLite (default) and PostgreSQL implementations sit behind it
 /// (``SQLGatewayStore``).

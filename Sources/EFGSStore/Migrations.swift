@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Versioned schema migrations (PROTOCOL.md §7.1). Applied in order by `efgs migrate` and at start; each version
 /// runs in its own transaction and is recorded in `schema_migrations`. Never edit a released version: add one.
 enum Migrations {

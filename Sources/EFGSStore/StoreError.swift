@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// An error of the gateway store, shaped like swift-certificates' `CertificateError`: a stable ``code`` to match
 /// on, and a ``reason`` for people.
 ///

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import ArgumentParser
 import EFGSProtocol
 import Foundation

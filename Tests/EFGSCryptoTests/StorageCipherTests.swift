@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import XCTest
 
 @_spi(Testing) @testable import EFGSCrypto

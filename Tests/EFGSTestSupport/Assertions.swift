@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import XCTest
 
 /// `XCTAssertEqual` for a value produced by an `async` expression.

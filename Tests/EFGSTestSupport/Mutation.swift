@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Test helpers shared by the test targets.
 
 /// A small deterministic generator (SplitMix64), so a failing mutation can be replayed from its seed.

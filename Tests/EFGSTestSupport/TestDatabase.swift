@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 @_spi(Testing) import EFGSStore
 import Foundation
 import Logging

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// The database behind a gateway, read with the database's own command-line client (`sqlite3`, `psql`): an

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: EUPL-1.2
+
 """Schemathesis hooks of the contract scan (tools/contract-scan.sh), loaded through SCHEMATHESIS_HOOKS.
 
 docs/openapi.yaml describes protobuf bodies as `type: string, format: binary` (PROTOCOL.md §2.1) under the media

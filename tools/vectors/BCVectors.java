@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // BouncyCastle-Java producer of the CMS test vectors of PROTOCOL.md §6.5 (cases A-RSA, A-EC, B, H, PSS, SKI,
 // attached). Run by tools/vectors/generate.sh with Debian's libbcprov-java / libbcpkix-java / libbcutil-java:
 //   javac -cp /usr/share/java/bcprov.jar:/usr/share/java/bcpkix.jar:/usr/share/java/bcutil.jar BCVectors.java

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: EUPL-1.2
 """CMS vectors assembled field by field with asn1crypto and signed with Python `cryptography`.
 
 Covers the PROTOCOL.md §6.5 cases no library writes by default here (E: Go pkcs7, F: jsrsasign, C: .NET SignedCms)

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # Regenerates the CMS test vectors in Tests/EFGSCryptoTests/Vectors from independent producers:
 # the OpenSSL CLI, Python's `cryptography` package (with asn1crypto to assemble the shapes of §6.5 cases C, E, F
 # and the crafted §6.6 rejections) and BouncyCastle Java (cases A-RSA, A-EC, B, H, PSS, SKI, attached).

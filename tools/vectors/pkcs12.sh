@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # Regenerates the PKCS#12 vectors of `efgs cert import --pkcs12` in Tests/EFGSCryptoTests/Vectors/pkcs12 with two
 # independent producers: the OpenSSL CLI (3.x) and Python's `cryptography`. Test-only certificates and keys.
 # Each NAME.p12 has NAME.cmd (the command that made it). Output is committed; CI does not rerun this.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import SwiftASN1
 
 /// Helpers over swift-asn1's node tree that work for BER and DER alike (X.690).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import SwiftASN1
 
 /// Object identifiers used by batch signatures and PKCS#12 files (RFC 5652, RFC 5754, RFC 4055, RFC 5758,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import SwiftASN1
 
 /// `Attribute ::= SEQUENCE { attrType OID, attrValues SET OF ANY }` (RFC 5652 §5.3).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// Why a batch signature was refused. Every case answers 400 `Invalid signature`; the case picks the log event

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import SwiftASN1
 
 /// `SignedData` (RFC 5652 §5.1) carried in a `ContentInfo` (§3), parsed from BER or DER:

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// A CMS signature that verified over the batch stream. The signer's registration (row, country) is checked by
 /// the caller (PROTOCOL.md §6.4), which owns the certificate table.
 public struct VerifiedBatchSignature: Sendable {

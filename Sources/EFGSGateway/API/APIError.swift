@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import EFGSProtocol
 
 /// A refused request (PROTOCOL.md §5): the status, the spec's message, and the §7.9 event that records the refusal.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import EFGSProtocol
 
 /// The endpoints of PROTOCOL.md §5 with the path parameters routing extracts.

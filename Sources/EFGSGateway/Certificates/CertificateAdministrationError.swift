@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Why an operator's certificate or country command was refused (`efgs cert import`, `cert revoke`,
 /// `country disconnect`), before anything was written. Shaped like swift-certificates' `CertificateError`: a
 /// stable ``Code`` to match on and a reason for people.

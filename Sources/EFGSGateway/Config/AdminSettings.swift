@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// `admin.*` (PROTOCOL.md §9): the admin listener with health, readiness and metrics.
 public struct AdminSettings: Sendable {
     /// `admin.port`: nil keeps the listener off; 0 picks a free port.

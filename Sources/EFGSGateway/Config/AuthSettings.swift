@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// `auth.*` and `tls.*` (PROTOCOL.md §4, §9): how callers are authenticated.
 public struct AuthSettings: Sendable {
     /// The three modes of §4: identity headers from a trusted proxy (a), the proxy's certificate header (b), or

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// `batching.*` (PROTOCOL.md §7.3, §9).
 public struct BatchingSettings: Sendable {
     /// `batching.interval`: seconds between batching runs (measured from the end of the previous run).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// `callback.*` (PROTOCOL.md §7.5, §9): callback delivery.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// `database.*` (PROTOCOL.md §9): where the store lives and how long start-up waits for it.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// `jobs.*` (PROTOCOL.md §7.8, §9): job locks shared by the instances of one database.
 public struct JobSettings: Sendable {
     /// `jobs.lockLease`: seconds a job lock is leased; renewed every third of it while the job runs, so a crashed

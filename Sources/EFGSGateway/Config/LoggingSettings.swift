@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// `logging.*` (PROTOCOL.md §7.9, §9): the event log and its optional syslog copy.
 public struct LoggingSettings: Sendable {
     /// `logging.level`: DEBUG, INFO, WARN or ERROR.

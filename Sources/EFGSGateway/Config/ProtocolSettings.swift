@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import EFGSProtocol
 
 /// `content.*`, `upload.*`, `signature.*` and `download.*` (PROTOCOL.md §5, §6, §9): what the API accepts.

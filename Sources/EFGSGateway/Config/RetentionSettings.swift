@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// `retention.*` (PROTOCOL.md §7.7, §9).
 public struct RetentionSettings: Sendable {
     /// The legal limit: no key is kept longer than this many days after its upload, batched or not (the upper

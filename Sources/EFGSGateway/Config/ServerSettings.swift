@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// `server.*` (PROTOCOL.md §9): where the public API listens.
 public struct ServerSettings: Sendable {
     /// `server.host`: the address to bind.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import EFGSProtocol
 
 /// The `{date}` of a download or audit request (PROTOCOL.md §5.4, §5.5): `yyyy-MM-dd`, not older than

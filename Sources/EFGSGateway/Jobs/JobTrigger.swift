@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Wakes a periodic job early: the batching early trigger of PROTOCOL.md §7.3, and callback delivery right after a
 /// productive batching run. Fires coalesce: at most one wake-up waits.
 public final class JobTrigger: Sendable {

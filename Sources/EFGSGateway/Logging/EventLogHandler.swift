@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Logging
 
 /// A swift-log handler that writes the libraries' log lines (Hummingbird, PostgresNIO, SQLiteNIO) into the event

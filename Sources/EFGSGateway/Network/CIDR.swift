@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// An IPv4 or IPv6 network in CIDR notation (RFC 4632 §3.1), as `auth.trustedProxies` lists them.

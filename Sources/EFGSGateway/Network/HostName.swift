@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Host names as settings give them (`admin.host`, `logging.syslog.host`): an IP address or a DNS name.
 enum HostName {
     /// Whether `text` is an IPv4 or IPv6 address, or a DNS host name (RFC 1123 §2.1: dot-separated labels of 1–63

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// Textual IP addresses (RFC 4291 §2.2 for IPv6) as their 4 or 16 bytes and back, through `inet_pton` and

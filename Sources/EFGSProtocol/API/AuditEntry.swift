@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// One entry of the audit answer (PROTOCOL.md §5.5, §7.4): one upload batch of another country within the

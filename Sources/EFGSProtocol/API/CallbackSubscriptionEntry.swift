@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// One callback subscription as `GET /diagnosiskeys/callback` lists it (PROTOCOL.md §5.6).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// The body of every refusal (PROTOCOL.md §5.1): `{"message":"<text>"}` with `Content-Type: application/json`.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// JSON text written byte for byte as the gateway sends it (RFC 8259): the exact, compact forms the §5 bodies use.
 public enum JSONText {
     /// A JSON string literal of `text` (RFC 8259 §7): `"` and `\` escaped, the control characters as `\n`, `\r`,

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The media types a national backend sends (PROTOCOL.md §5.1, §5.3, §5.4): the one place clients, tools and
 /// tests take them from.
 extension WireFormat {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Foundation
 
 /// The body of a 207 answer to an upload (PROTOCOL.md §5.3, §7.2): the request positions (0-based) of the keys by

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// FIFO async mutual exclusion: SQLite has one writer, and a transaction must own its connection.
 actor AsyncSerialGate {
     private var busy = false

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import SQLKit
 
 /// The download read of PROTOCOL.md §5.4, written once for both backends: the keys of one download batch not

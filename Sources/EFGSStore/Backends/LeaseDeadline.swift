@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import Synchronization
 
 /// Runs `lease` — which asks a pool for a connection, calls `leased()` once it has one, then does its work — and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import SQLKit
 
 /// A database a ``SQLGatewayStore`` runs on: how to get a transaction, how the dialect differs, and the driver's

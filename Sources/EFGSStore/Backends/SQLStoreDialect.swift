@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The few DDL spellings that differ between SQLite and PostgreSQL (the migrations of PROTOCOL.md §7.1).
 public enum SQLStoreDialect: String, Sendable {
     case sqlite, postgres

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// How many rows (of a multi-row `INSERT`) or values (of an `IN (…)` list) one SQL statement may carry, so that
 /// every statement's bind parameters stay under the limit of every backend: PostgreSQL counts them in a 16-bit
 /// field (at most 65 535), SQLite refuses more than `SQLITE_MAX_VARIABLE_NUMBER` (32 766 in builds since 3.32).

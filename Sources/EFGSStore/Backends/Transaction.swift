@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import SQLKit
 
 /// `begin`, then `body`, then COMMIT; ROLLBACK when `body` (or the commit) throws. The caller owns `db`'s

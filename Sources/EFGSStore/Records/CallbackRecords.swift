@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// A callback subscription (§5.6).
 public struct CallbackSubscription: Sendable, Equatable {
     /// Row id; nil until the subscription is stored.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Certificate types of the certificate table (PROTOCOL.md §1, §7.6).
 public enum CertificateType: String, Sendable, CaseIterable {
     /// The client certificate a national backend authenticates with (§4).

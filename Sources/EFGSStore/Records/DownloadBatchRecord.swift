@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import EFGSProtocol
 
 /// A download batch (§7.3), one link of the download chain.

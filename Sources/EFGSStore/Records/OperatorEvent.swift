@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// One change an operator made to the trust store or the federation (`cert import`, `cert revoke`,
 /// `country disconnect`, …): a row of the insert-only `operator_events` table.
 public struct OperatorEvent: Sendable, Equatable {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The two limits of one key-retention run (PROTOCOL.md §7.7), epoch milliseconds. Retention deletes whole upload
 /// batches only, and an upload batch goes when either limit is passed:
 /// - its download batch was created before ``batchedBefore`` (now − `retention.keyRetentionDays`): every country

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import EFGSProtocol
 
 /// An accepted upload batch (§7.1), with the snapshots the audit serves (§7.4).

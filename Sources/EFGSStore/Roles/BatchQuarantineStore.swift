@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Taking a download batch that cannot be served out of the chain, and putting it back (§7.3; the operator's
 /// `efgs batch quarantine` / `release`). Nothing is deleted: the batch keeps its keys and its own link.
 public protocol BatchQuarantineStore: Sendable {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Callback subscriptions (PROTOCOL.md §5.6) and their delivery tasks (§7.5). Tasks are created by
 /// ``BatchStore/createDownloadBatch(now:docLimit:)``, one per subscription, each naming as predecessor its
 /// subscription's most recent existing task, so a subscription's batches are announced in order.

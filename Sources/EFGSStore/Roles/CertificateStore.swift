@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The certificate table (PROTOCOL.md §7.6): rows are added and revoked by operator commands only (§7.8 `cert`);
 /// lookups return rows as stored, and the caller runs the integrity check on each.
 public protocol CertificateStore: Sendable {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Downloads (PROTOCOL.md §5.4) and audits (§5.5, §7.4): batches, their keys and their upload batches, for a
 /// caller that never receives its own country's keys.
 public protocol DownloadStore: Sendable {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Cluster-wide job locks with leases (PROTOCOL.md §7.8): one runner per job across instances.
 public protocol JobLockStore: Sendable {
     /// Takes the job lock `name` for `holder` until `leaseUntil` when it is free, its lease has expired before

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The operator audit trail: an insert-only table of every change to the trust store or the federation.
 public protocol OperatorEventStore: Sendable {
     /// Appends `event`.

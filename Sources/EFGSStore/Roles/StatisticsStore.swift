@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Retention and statistics (PROTOCOL.md §7.7), and the per-country activity operators see.
 public protocol StatisticsStore: Sendable {
     /// Deletes the upload batches past `cutoffs` (``KeyRetentionCutoffs``: the download batch older than the

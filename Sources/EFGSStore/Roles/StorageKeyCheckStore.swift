@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The key check values of the storage keys (PROTOCOL.md §7.1): one per key id that sealed or may seal stored data,
 /// so a start with another key under the same id is refused before anything is written.
 public protocol StorageKeyCheckStore: Sendable {

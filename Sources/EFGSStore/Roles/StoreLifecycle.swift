@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// The store's schema and connection (PROTOCOL.md §7.1: "migrations versioned, run by `migrate` and at start";
 /// §7.8 `migrate`; the admin listener's readiness, §9 `admin.port`).
 public protocol StoreLifecycle: Sendable {

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 /// Accepted uploads (PROTOCOL.md §5.3): the upload batch with its snapshots and sealed keys (§7.1), and the
 /// permanent upload-tag reservation (§7.2).
 public protocol UploadStore: Sendable {

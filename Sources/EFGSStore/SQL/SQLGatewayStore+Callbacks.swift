@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import SQLKit
 
 /// ``CallbackStore``: callback subscriptions (PROTOCOL.md §5.6) and delivery tasks (§7.5).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import SQLKit
 
 /// ``JobLockStore``: job locks with leases (PROTOCOL.md §7.8).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 import SQLKit
 
 /// ``StatisticsStore``: retention and statistics (PROTOCOL.md §7.7).

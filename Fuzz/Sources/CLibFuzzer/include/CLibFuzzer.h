@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: EUPL-1.2
+
 // libFuzzer's driver entry (compiler-rt FuzzerInterface.h), linked in by `-sanitize=fuzzer`.
 #pragma once
 #include <stddef.h>
