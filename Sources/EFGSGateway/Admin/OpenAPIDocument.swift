@@ -111,9 +111,9 @@ enum OpenAPIDocument {
                 over the batch stream of §7. `Accept` is ignored. The checks run in this order and the first failing
                 one answers: Content-Type type (415), authentication (§3.5), `batchTag` present (400) and valid (400),
                 `batchSignature` present (400), Content-Type `version` present (400), parseable (400) and compatible
-                (406), body size (413), body parseable (400), each key valid (400), at least one key (400), at most
-                `upload.maxKeys` keys (413), upload tag new for the country (409), signature (400), every key's origin
-                is the uploader's country (400), duplicate keys (207), stored (201).
+                (406), body size (413), at most `upload.maxKeys` keys (413, noticed while the body is read), body
+                parseable (400), each key valid (400), at least one key (400), upload tag new for the country (409),
+                signature (400), every key's origin is the uploader's country (400), duplicate keys (207), stored (201).
               parameters:
                 - $ref: "#/components/parameters/uploadBatchTag"
                 - $ref: "#/components/parameters/batchSignature"
