@@ -10,7 +10,9 @@
 #      (docs/api.md writes `<tag>`). An `APIError(` construction the script cannot classify fails the check, so a new
 #      way of building a refusal is not silently skipped;
 #   2. every path of docs/openapi.yaml appears in docs/api.md;
-#   3. every `message` value (`const`/`enum`) of docs/openapi.yaml appears in docs/api.md.
+#   3. every `message` value (`const`/`enum`) of docs/openapi.yaml appears in docs/api.md;
+#   4. every citation `docs/api.md §N` in Sources, docs, deploy, README.md and efgs.sample.yaml names a section that
+#      docs/api.md has (a heading `§N`), and so does every `§N` of docs/openapi.yaml (which cites docs/api.md).
 # Prints one line per missing item and exits 1; .ci/run runs it next to `tools/gen-openapi.sh --check`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -164,11 +166,28 @@ for message, line in openapi_messages:
     if message not in doc:
         problems.append(f'check-api-doc: docs/api.md lacks the message "{message}" of docs/openapi.yaml:{line}')
 
+# 4. citations of docs/api.md sections
+sections = set(re.findall(r"^#+ §(\d+(?:\.\d+)*)", doc, re.M))
+cited = 0
+for root in ("Sources", "docs", "deploy", "README.md", "efgs.sample.yaml"):
+    base = pathlib.Path(root)
+    for path in sorted([base] if base.is_file() else (p for p in base.rglob("*") if p.is_file())):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        citation = r"§(\d+(?:\.\d+)*)" if path == openapi_path else r"docs/api\.md §(\d+(?:\.\d+)*)"
+        for m in re.finditer(citation, text):
+            cited += 1
+            if m.group(1) not in sections:
+                where = f"{path}:{line_of(text, m.start())}"
+                problems.append(f"check-api-doc: {where} cites docs/api.md §{m.group(1)}, which has no such section")
+
 if problems:
     print("\n".join(problems), file=sys.stderr)
     sys.exit(1)
 print(
     f"check-api-doc: docs/api.md names all {len(seen)} messages the code sends, the {len(paths)} paths and "
-    f"{len(openapi_messages)} messages of docs/openapi.yaml"
+    f"{len(openapi_messages)} messages of docs/openapi.yaml; {cited} citations of its sections resolve"
 )
 PY
