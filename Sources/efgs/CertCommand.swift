@@ -11,7 +11,7 @@ import X509
 
 struct CertCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "cert", abstract: "Manage the certificate table (§7.6).",
+        commandName: "cert", abstract: "Manage the certificate table (docs/api.md §2).",
         subcommands: [
             Sign.self, Import.self, Revoke.self, List.self, Verify.self, Export.self, SignAll.self, Resign.self,
         ])
@@ -176,7 +176,7 @@ struct CertCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Integrity check of every row (§7.6); exits non-zero if any fails.")
+            abstract: "Integrity check of every row (docs/api.md §2.3); exits non-zero if any fails.")
         @OptionGroup var options: ConfigOption
 
         func run() async throws {

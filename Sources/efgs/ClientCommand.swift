@@ -21,8 +21,8 @@ extension ClientCommand {
     struct Sign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract:
-                "Sign a batch file: canonical batch stream (§3) and detached CMS signature (§6); prints the batchSignature."
-        )
+                "Sign a batch file: detached CMS signature (docs/api.md §8) over the canonical batch stream (§7); "
+                + "prints the batchSignature.")
         @OptionGroup var file: BatchFile
         @OptionGroup var signing: SigningIdentity
         @Flag(help: "Also print the canonical batch stream (Base64) to standard error.") var showStream = false
@@ -215,7 +215,8 @@ extension ClientCommand {
     }
 
     struct Subscribe: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create or update a callback subscription (§5.6).")
+        static let configuration = CommandConfiguration(
+            abstract: "Create or update a callback subscription (docs/api.md §12.1).")
         @OptionGroup var connection: ClientConnection
         @Option(help: "callbackId (1–32 of A-Z a-z 0-9 . _ -).") var id: String
         @Option(help: "The HTTPS URL the gateway calls (its host must have a registered CALLBACK certificate).")
@@ -230,7 +231,7 @@ extension ClientCommand {
 
     struct Unsubscribe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete a callback subscription and its pending notifications (§5.6).")
+            abstract: "Delete a callback subscription and its pending notifications (docs/api.md §12.1).")
         @OptionGroup var connection: ClientConnection
         @Option(help: "callbackId.") var id: String
 
@@ -242,7 +243,8 @@ extension ClientCommand {
     }
 
     struct Subscriptions: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List this country's callback subscriptions (§5.6).")
+        static let configuration = CommandConfiguration(
+            abstract: "List this country's callback subscriptions (docs/api.md §12.1).")
         @OptionGroup var connection: ClientConnection
 
         func run() async throws {

@@ -14,7 +14,7 @@ import Prometheus
 struct DeliverCallbacks: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "deliver-callbacks",
-        abstract: "Run one callback-delivery pass: deliver every eligible callback task (§7.5).")
+        abstract: "Run one callback-delivery pass: deliver every eligible callback task (docs/api.md §12).")
     @OptionGroup var options: ConfigOption
 
     func run() async throws {

@@ -31,7 +31,7 @@ struct ConfigOption: ParsableArguments {
     @Option(
         name: .long,
         help:
-            "YAML configuration file (settings of PROTOCOL.md §9; environment variables such as SERVER_PORT override it)."
+            "YAML configuration file (see efgs.sample.yaml; environment variables such as SERVER_PORT override it)."
     )
     var config: String?
 

@@ -13,19 +13,21 @@ enum OpenAPIDocument {
           version: "1.0"
           summary: Upload, download, audit and callback administration of the European Federation Gateway Service.
           description: |
-            The public API of efgs-swift as PROTOCOL.md §5 specifies it (wire version 1.0). PROTOCOL.md is normative; this
-            document is its machine-readable contract, checked by `openapi-spec-validator` and exercised by schemathesis
-            against a real `efgs serve` in CI (`tools/contract-scan.sh`). The gateway serves this file, byte for byte, as
-            `GET /openapi.yaml` on its admin listener (`admin.port`).
+            The public API of efgs-swift (wire version 1.0) as `docs/api.md` describes it: that document is the contract
+            shipped with the software, and the section numbers (§N) cited here are its sections. This is its
+            machine-readable form, checked by `openapi-spec-validator` and exercised by schemathesis against a real
+            `efgs serve` in CI (`tools/contract-scan.sh`); `tools/check-api-doc.sh` checks that docs/api.md names every path
+            and every message the code sends. The gateway serves this file, byte for byte, as `GET /openapi.yaml` on its
+            admin listener (`admin.port`).
 
-            General rules (§5.1):
+            General rules (§4):
             - Every path may carry the prefix `server.basePath` (default empty); one trailing `/` is ignored on every
               route; path matching is case-sensitive and every path segment is percent-decoded on its own. A path that
               does not route (an unknown path, an empty or undecodable segment) answers 404 `Not Found`.
             - A known path with a method it does not serve answers 405 `Method Not Allowed` with an `Allow` header;
               OPTIONS on a known path other than `/diagnosiskeys` answers 200 with `Allow` (that path's methods, then
               `OPTIONS`), without authentication.
-            - Processing order: routing → the endpoint's media-type checks → authentication (§4) → the endpoint's own
+            - Processing order: routing → the endpoint's media-type checks → authentication (§3) → the endpoint's own
               checks. The first failing check answers.
             - Every error has `Content-Type: application/json` and the compact body `{"message":"<text>"}` with the
               exact texts listed per response below. Unexpected failures answer 500 `Internal Server Error.`; the
@@ -41,25 +43,25 @@ enum OpenAPIDocument {
               (`content.protobufVersion`, `content.jsonVersion`, both 1.0 by default), so `1.0`, `1.00` and `01.0` are
               compatible and `1.1` is not.
 
-            Authentication (§4) selects one mode per gateway (`auth.mode`); the security schemes below are its three
+            Authentication (§3) selects one mode per gateway (`auth.mode`); the security schemes below are its three
             alternatives. In the proxy modes the identity headers are believed only from a TCP peer in
             `auth.trustedProxies` (default `127.0.0.1/32`, `::1/128`); any other peer gets 403. The header names are the
             defaults of `auth.thumbprintHeader`, `auth.dnHeader` and `auth.certificateHeader`.
           license:
-            name: Apache-2.0
-            identifier: Apache-2.0
+            name: EUPL-1.2
+            identifier: EUPL-1.2
         servers:
           - url: http://127.0.0.1:8090
             description: A gateway behind a TLS-terminating proxy on the same host (modes a and b, default port).
         tags:
           - name: upload
-            description: PROTOCOL.md §5.3
+            description: docs/api.md §6
           - name: download
-            description: PROTOCOL.md §5.4 and §5.5
+            description: docs/api.md §10 and §11
           - name: callback
-            description: PROTOCOL.md §5.6
+            description: docs/api.md §12
           - name: discovery
-            description: PROTOCOL.md §5.1 and §5.2
+            description: docs/api.md §4 and §4.6
         security:
           - proxyThumbprint: []
             proxyDN: []
@@ -70,7 +72,7 @@ enum OpenAPIDocument {
             options:
               tags: [discovery]
               operationId: options
-              summary: The methods and media types of the API (§5.2).
+              summary: The methods and media types of the API (§4.6).
               description: No authentication. Empty body.
               security: []
               responses:
@@ -95,7 +97,7 @@ enum OpenAPIDocument {
             options:
               tags: [discovery]
               operationId: uploadOptions
-              summary: The methods of this path (§5.1).
+              summary: The methods of this path (§4.6).
               security: []
               responses:
                 "200":
@@ -105,15 +107,15 @@ enum OpenAPIDocument {
             post:
               tags: [upload]
               operationId: upload
-              summary: Upload a signed batch of diagnosis keys (§5.3).
+              summary: Upload a signed batch of diagnosis keys (§6).
               description: |
-                The body is a `DiagnosisKeyBatch` (§2.1) as protobuf, or its JSON form (§2.3), signed by `batchSignature`
-                over the batch stream of §3.2. `Accept` is ignored. The checks run in this order and the first failing
-                one answers: Content-Type type (415), authentication (§4.4), `batchTag` present (400) and valid (400),
+                The body is a `DiagnosisKeyBatch` (§5.1) as protobuf, or its JSON form (§5.2), signed by `batchSignature`
+                over the batch stream of §7. `Accept` is ignored. The checks run in this order and the first failing
+                one answers: Content-Type type (415), authentication (§3.5), `batchTag` present (400) and valid (400),
                 `batchSignature` present (400), Content-Type `version` present (400), parseable (400) and compatible
-                (406), body size (413), body parseable (400), each key valid (400), at least one key (400), at most
-                `upload.maxKeys` keys (413), upload tag new for the country (409), signature (400), every key's origin
-                is the uploader's country (400), duplicate keys (207), stored (201).
+                (406), body size (413), at most `upload.maxKeys` keys (413, noticed while the body is read), body
+                parseable (400), each key valid (400), at least one key (400), upload tag new for the country (409),
+                signature (400), every key's origin is the uploader's country (400), duplicate keys (207), stored (201).
               parameters:
                 - $ref: "#/components/parameters/uploadBatchTag"
                 - $ref: "#/components/parameters/batchSignature"
@@ -121,7 +123,7 @@ enum OpenAPIDocument {
                 required: true
                 description: |
                   `Content-Type` names the format; its `version` parameter is required (`application/protobuf;version=1.0`
-                  and the other spellings of §5.1 are accepted too). Bodies may be sent with `Content-Length` or chunked,
+                  and the other spellings of §4.4 are accepted too). Bodies may be sent with `Content-Length` or chunked,
                   up to `upload.maxBodyBytes` (16 MiB by default). A zero-length protobuf body is an empty batch.
                 content:
                   application/protobuf; version=1.0:
@@ -154,8 +156,8 @@ enum OpenAPIDocument {
                         $ref: "#/components/schemas/UploadMultiStatus"
                       example: { "500": [], "201": [1], "409": [0] }
                 "400":
-                  description: A missing or invalid header, version, body, key or signature, or an identity without exactly
-                    one country.
+                  description: A missing or invalid header, version, body, key or signature, an identity without exactly
+                    one country, or a body with broken HTTP framing (`Bad Request`).
                   content:
                     application/json:
                       schema:
@@ -177,6 +179,7 @@ enum OpenAPIDocument {
                                   - Failed to read request
                                   - Invalid Base64 in JSON object
                                   - "Validation of diagnosis key failed: The batch contains no diagnosis keys."
+                                  - Bad Request
                                   - Invalid signature
                                   - One or more keys are not originated from uploader country
                 "403":
@@ -188,7 +191,7 @@ enum OpenAPIDocument {
                       schema:
                         $ref: "#/components/schemas/VersionNotCompatible"
                 "409":
-                  description: The authenticated country already owns this upload tag (§7.2).
+                  description: The authenticated country already owns this upload tag (§9.1).
                   content:
                     application/json:
                       schema:
@@ -225,7 +228,7 @@ enum OpenAPIDocument {
             options:
               tags: [discovery]
               operationId: downloadOptions
-              summary: The methods of this path (§5.1).
+              summary: The methods of this path (§4.6).
               security: []
               responses:
                 "200":
@@ -237,7 +240,7 @@ enum OpenAPIDocument {
             get:
               tags: [download]
               operationId: download
-              summary: Download a batch of other countries' keys (§5.4).
+              summary: Download a batch of other countries' keys (§10).
               description: |
                 `Accept` selects the format and is negotiated before authentication: the Accept entries are walked in
                 header order (`q=0` entries skipped) and the first `application/protobuf` or `application/json` entry with
@@ -378,7 +381,7 @@ enum OpenAPIDocument {
             options:
               tags: [discovery]
               operationId: auditOptions
-              summary: The methods of this path (§5.1).
+              summary: The methods of this path (§4.6).
               security: []
               responses:
                 "200":
@@ -390,7 +393,7 @@ enum OpenAPIDocument {
             get:
               tags: [download]
               operationId: audit
-              summary: Who uploaded and signed the keys of a download batch (§5.5, §7.4).
+              summary: Who uploaded and signed the keys of a download batch (§11).
               description: |
                 `Accept` is absent, or contains an entry `application/json` (any parameters), `application/*` or `*/*`;
                 no `version` is required. One entry per upload batch of another country in the download batch, in
@@ -441,7 +444,7 @@ enum OpenAPIDocument {
             options:
               tags: [discovery]
               operationId: callbackListOptions
-              summary: The methods of this path (§5.1).
+              summary: The methods of this path (§4.6).
               security: []
               responses:
                 "200":
@@ -451,7 +454,7 @@ enum OpenAPIDocument {
             get:
               tags: [callback]
               operationId: listCallbacks
-              summary: The caller's callback subscriptions (§5.6).
+              summary: The caller's callback subscriptions (§12.1).
               description: "`Accept` as for the audit. The subscriptions of the authenticated country, in creation order."
               responses:
                 "200":
@@ -490,7 +493,7 @@ enum OpenAPIDocument {
             options:
               tags: [discovery]
               operationId: callbackOptions
-              summary: The methods of this path (§5.1).
+              summary: The methods of this path (§4.6).
               security: []
               responses:
                 "200":
@@ -508,11 +511,12 @@ enum OpenAPIDocument {
             put:
               tags: [callback]
               operationId: subscribe
-              summary: Create or replace a callback subscription (§5.6, §7.5).
+              summary: Create or replace a callback subscription (§12.1, §12.2).
               description: |
-                `Accept` as for the audit. Checks in order: callbackId syntax, `url` present, the URL rules of §7.5 with
+                `Accept` as for the audit. Checks in order: callbackId syntax, `url` present, the URL rules of §12.2 with
                 DNS vetting (absolute, at most 256 characters, `https`, ASCII host, no user info, query or fragment, every
-                resolved address public), a non-revoked CALLBACK certificate of the country matching the host. An existing
+                resolved address public), a non-revoked CALLBACK certificate of the country matching the host, and for a
+                new callbackId at most `callback.maxSubscriptionsPerCountry` (10) subscriptions per country. An existing
                 subscription keeps its creation time and gets the new URL. Empty body.
               parameters:
                 - name: url
@@ -535,8 +539,8 @@ enum OpenAPIDocument {
                       parameters:
                         callbackId: $request.path.callbackId
                 "400":
-                  description: An invalid callbackId, a missing or refused `url`, no matching callback certificate, or an
-                    identity without exactly one country.
+                  description: An invalid callbackId, a missing or refused `url`, no matching callback certificate, too many
+                    subscriptions, or an identity without exactly one country.
                   content:
                     application/json:
                       schema:
@@ -553,6 +557,7 @@ enum OpenAPIDocument {
                                   - Required parameter 'url' is not present.
                                   - Callback URL is invalid
                                   - No callback certificate registered for this host
+                                  - Too many callback subscriptions
                 "403":
                   $ref: "#/components/responses/Forbidden"
                 "404":
@@ -568,7 +573,7 @@ enum OpenAPIDocument {
             delete:
               tags: [callback]
               operationId: unsubscribe
-              summary: Delete a callback subscription and its pending tasks (§5.6).
+              summary: Delete a callback subscription and its pending tasks (§12.1).
               description: "`Accept` as for the audit. Empty body on success."
               responses:
                 "200":
@@ -605,21 +610,21 @@ enum OpenAPIDocument {
               description: |
                 Mode a (`auth.mode: proxyHeaders`, the default), sent together with `X-SSL-Client-DN` by a trusted proxy:
                 the SHA-256 thumbprint of the client certificate's DER as 64 hex characters (any case) or as Base64 of the
-                32 bytes (optionally percent-encoded), §4.2.
+                32 bytes (optionally percent-encoded), §3.3.
             proxyDN:
               type: apiKey
               in: header
               name: X-SSL-Client-DN
               description: |
                 Mode a: the client certificate's subject DN, percent-encoded or not, in RFC 4514/1779 form (`C=DE,O=x`) or
-                OpenSSL one-line form (`/C=DE/O=x`), optionally prefixed `subject=`; it must carry exactly one `C` (§4.3).
+                OpenSSL one-line form (`/C=DE/O=x`), optionally prefixed `subject=`; it must carry exactly one `C` (§3.3).
             proxyCertificate:
               type: apiKey
               in: header
               name: X-SSL-Client-Cert
               description: |
                 Mode b (`auth.mode: proxyCertificate`), sent by a trusted proxy: the client certificate as URL-encoded PEM
-                (nginx `$ssl_client_escaped_cert`) or bare Base64 DER; it must be valid now (§4.1).
+                (nginx `$ssl_client_escaped_cert`) or bare Base64 DER; it must be valid now (§3.4).
             mutualTLS:
               type: mutualTLS
               description: |
@@ -641,7 +646,7 @@ enum OpenAPIDocument {
               name: batchTag
               in: header
               required: true
-              description: The upload tag, free-form, unique per country (§7.2).
+              description: The upload tag, free-form, unique per country (§9.1).
               schema:
                 $ref: "#/components/schemas/UploadTag"
               examples:
@@ -656,7 +661,7 @@ enum OpenAPIDocument {
               description: |
                 A CMS (RFC 5652) SignedData ContentInfo in strict standard Base64 (`=` padding optional, no whitespace),
                 detached or with eContent equal to the batch stream, signed by a registered SIGNING certificate of the
-                caller's country (§6). Any failure answers 400 `Invalid signature`.
+                caller's country (§8). Any failure answers 400 `Invalid signature`.
               schema:
                 type: string
                 contentEncoding: base64
@@ -678,14 +683,14 @@ enum OpenAPIDocument {
                     type: string
                     const: POST,OPTIONS
             AuthenticationBadRequest:
-              description: The identity has no or several `C` attributes (§4.4 steps 3 and 4).
+              description: The identity has no or several `C` attributes (§3.5 steps 3 and 4).
               content:
                 application/json:
                   schema:
                     $ref: "#/components/schemas/AuthenticationBadRequest"
             Forbidden:
               description: |
-                §4.4: an untrusted proxy peer (modes a, b); an absent or unusable identity; no AUTHENTICATION certificate
+                §3.5: an untrusted proxy peer (modes a, b); an absent or unusable identity; no AUTHENTICATION certificate
                 row with that thumbprint and country that passes the integrity check; or that row is revoked.
               content:
                 application/json:
@@ -705,7 +710,7 @@ enum OpenAPIDocument {
             Gone:
               description: |
                 The date is older than today − `download.maxAgeDays`, or the operator withdrew the batch
-                (`efgs batch quarantine`; an addition to PROTOCOL.md).
+                (`efgs batch quarantine`, §9.4).
               content:
                 application/json:
                   schema:
@@ -762,7 +767,7 @@ enum OpenAPIDocument {
                         const: Service Unavailable
           schemas:
             ErrorBody:
-              description: The body of every refusal, compact `{"message":"<text>"}` (§5.1, `ErrorBody` in EFGSProtocol).
+              description: The body of every refusal, compact `{"message":"<text>"}` (§4.5, `ErrorBody` in EFGSProtocol).
               type: object
               required: [message]
               additionalProperties: false
@@ -803,7 +808,7 @@ enum OpenAPIDocument {
                   const: Invalid date format, expected yyyy-MM-dd
             KeyValidationBadRequest:
               title: A key failed validation
-              description: The first failing key (0-based request index) and field, in the order of §5.3.
+              description: The first failing key (0-based request index) and field, in the order of §6.3.
               $ref: "#/components/schemas/ErrorBody"
               properties:
                 message:
@@ -811,11 +816,11 @@ enum OpenAPIDocument {
               examples:
                 - message: "Validation of diagnosis key failed: keys[3].rollingPeriod: Invalid rolling period."
             UploadTag:
-              description: 1–64 characters 0x21–0x7E (§5.3 check 4).
+              description: 1–64 characters 0x21–0x7E (§6.2 check 4).
               type: string
               pattern: "^[!-~]{1,64}$"
             DownloadBatchTag:
-              description: "`yyyyMMdd-N`: the UTC creation date, `-`, N from 1 each day without leading zeros (§1)."
+              description: "`yyyyMMdd-N`: the UTC creation date, `-`, N from 1 each day without leading zeros (§9.2)."
               type: string
               pattern: "^[0-9]{8}-[1-9][0-9]*$"
             Thumbprint:
@@ -824,7 +829,7 @@ enum OpenAPIDocument {
               pattern: "^[0-9a-f]{64}$"
             ProtobufDiagnosisKeyBatch:
               description: |
-                A `eu.interop.DiagnosisKeyBatch` message of `Efgs.proto` (§2.1, `proto/Efgs.proto`). The gateway writes the
+                A `eu.interop.DiagnosisKeyBatch` message of `Efgs.proto` (§5.1, `proto/Efgs.proto`). The gateway writes the
                 deterministic encoding; an empty batch is 0 bytes.
               type: string
               format: binary
@@ -840,7 +845,7 @@ enum OpenAPIDocument {
                 - REVOKED
             DiagnosisKeyBatchDownload:
               description: |
-                The JSON download (§2.2), written exactly as `{"keys": [ … ]}` (one space after each colon, none after
+                The JSON download (§5.3), written exactly as `{"keys": [ … ]}` (one space after each colon, none after
                 commas); a batch with no keys is exactly `{}`.
               type: object
               additionalProperties: false
@@ -893,7 +898,7 @@ enum OpenAPIDocument {
                   maximum: 2147483647
             DiagnosisKeyBatchUpload:
               description: |
-                The JSON upload (§2.3): an object; members other than `keys` are ignored; `keys` is an array of keys or
+                The JSON upload (§5.2): an object; members other than `keys` are ignored; `keys` is an array of keys or
                 `null` (no keys). Anything else answers 400 `Failed to read request`.
               type: object
               properties:
@@ -903,7 +908,7 @@ enum OpenAPIDocument {
                     $ref: "#/components/schemas/DiagnosisKeyUpload"
             DiagnosisKeyUpload:
               description: |
-                A key with the proto field names (§2.1). Member names are case-sensitive; unknown members are ignored; a
+                A key with the proto field names (§5.1). Member names are case-sensitive; unknown members are ignored; a
                 `null` member is absent; of a repeated member the last wins. An integer is a JSON number without fraction or
                 exponent or a string holding one, within the field's type.
               type: object
@@ -974,7 +979,7 @@ enum OpenAPIDocument {
                     type: integer
                     minimum: 0
             AuditEntry:
-              description: One upload batch of another country in the download batch (§7.4), compact, members in this order,
+              description: One upload batch of another country in the download batch (§11.2), compact, members in this order,
                 never null.
               type: object
               required:
