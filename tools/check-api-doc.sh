@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: EUPL-1.2
 # Checks docs/api.md (the contract shipped for national backend teams) against the code and docs/openapi.yaml,
 # without a Swift build:
 #   1. every status message the gateway sends appears verbatim in docs/api.md. The messages are collected from
