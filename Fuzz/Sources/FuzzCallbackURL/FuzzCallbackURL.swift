@@ -8,7 +8,7 @@ import FuzzSupport
 /// a name ending in `.internal` to a private one. A vetted URL must be https, free of query, fragment and user
 /// info, and name only addresses the policy calls public.
 enum CallbackURLTarget {
-    static let resolve: @Sendable (String) -> [[UInt8]] = { host in
+    static let resolve: @Sendable (String) async -> [[UInt8]] = { host in
         if let literal = IPAddressBytes.parse(host) { return [literal] }
         return host.hasSuffix(".internal") ? [[10, 0, 0, 1]] : [[93, 184, 215, 14]]
     }
@@ -19,7 +19,7 @@ enum CallbackURLTarget {
 
     static func test(_ url: String) {
         for policy in policies {
-            guard case .success(let vetted) = policy.vet(url) else { continue }
+            guard case .success(let vetted) = Fuzz.wait({ await policy.vet(url) }) else { continue }
             let authority = url.dropFirst("https://".count).prefix { $0 != "/" }
             guard url.lowercased().hasPrefix("https://"), !url.contains("?"), !url.contains("#"),
                 !authority.contains("@"), (1...65535).contains(vetted.port), !vetted.host.isEmpty,

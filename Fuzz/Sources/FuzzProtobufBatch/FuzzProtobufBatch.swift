@@ -11,7 +11,7 @@ enum ProtobufBatchTarget {
     static let validator = KeyValidator(now: Date(timeIntervalSince1970: 1_811_808_000))
 
     static func test(_ body: [UInt8]) {
-        guard let keys = try? WireFormat.protobuf.decodeKeys(body) else { return }
+        guard let keys = try? WireFormat.protobuf.decodeKeys(body, maxKeys: 5000) else { return }
         _ = validator.firstFailure(in: keys)
         let encoded = WireFormat.protobuf.encodeKeys(keys)
         guard let again = try? WireFormat.protobuf.decodeKeys(encoded),
