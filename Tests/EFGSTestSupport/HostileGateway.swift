@@ -30,16 +30,5 @@ public func withHostileGateway<T: Sendable>(
             portSink.yield(channel.localAddress?.port ?? 0)
             portSink.finish()
         }, logger: logger)
-    return try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask {
-            try await application.runService()
-            return nil
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
-        let result = try await body(port)
-        group.cancelAll()
-        while try await group.next() != nil {}
-        return result
-    }
+    return try await serving(application, port: ports, body)
 }

@@ -16,7 +16,15 @@ public func withRunningGateway<T: Sendable>(
         portSink.yield(port)
         portSink.finish()
     }
-    return try await withThrowingTaskGroup(of: T?.self) { group in
+    return try await serving(application, port: ports, body)
+}
+
+/// Runs `application` until `body`, called with the port it reports on `ports` once listening, returns (structured:
+/// the server stops before this returns, also when `body` throws).
+func serving<App: ApplicationProtocol, T: Sendable>(
+    _ application: App, port ports: AsyncStream<Int>, _ body: @escaping @Sendable (_ port: Int) async throws -> T
+) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {
             try await application.runService()
             return nil
