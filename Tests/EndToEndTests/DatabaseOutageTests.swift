@@ -64,7 +64,7 @@ final class DatabaseOutageTests: XCTestCase {
         for c in ["DE", "FR"] { try fed.addMember(c) }
         let serve = try ServeProcess(config: fed.configPath, in: fed.dir)
         defer { serve.stop() }
-        let admin = try XCTUnwrap(serve.port(ofEvent: "Admin listening"))
+        let admin = try XCTUnwrap(serve.port(ofEvent: "Admin listening"), serve.output)
         let base = "http://127.0.0.1:\(serve.port)"
         let de = try GatewayClient(
             baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
@@ -128,7 +128,14 @@ final class DatabaseOutageTests: XCTestCase {
         _ = await downloads.result
 
         let answers = traffic.answers
-        XCTAssertFalse(answers.contains { $0.status == nil }, "every request answered")
+        let unanswered = answers.filter { $0.status == nil }
+        XCTAssertTrue(
+            unanswered.isEmpty,
+            "every request answered; unanswered: "
+                + unanswered.map { "\($0.request) in phase \($0.phase)-\($0.phaseAtEnd) after \($0.seconds) s" }
+                .joined(separator: ", ") + "\nthe gateway's warnings and errors:\n"
+                + serve.output.split(separator: "\n").filter { !$0.contains("level=\"INFO\"") }.suffix(40)
+                .joined(separator: "\n"))
         XCTAssertFalse(answers.contains { ($0.status ?? 0) >= 500 && $0.status != 503 }, "no 5xx but 503")
         let away = answers.filter { $0.phase == 2 && $0.phaseAtEnd == 2 }
         XCTAssertGreaterThanOrEqual(away.count, 3, "requests sent and answered while the database was away")

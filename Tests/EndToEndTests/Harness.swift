@@ -221,12 +221,19 @@ final class ServeProcess: @unchecked Sendable {
         return buffer
     }
 
-    /// The `port` attribute of the first event `message` (e.g. `Admin listening`).
-    func port(ofEvent message: String) -> Int? {
-        guard let line = events(message).first, let r = line.range(of: "port=\""),
-            let end = line[r.upperBound...].firstIndex(of: "\"")
-        else { return nil }
-        return Int(line[r.upperBound..<end])
+    /// The `port` attribute of the first event `message` (e.g. `Admin listening`), waiting up to `seconds` for it:
+    /// the listeners start concurrently, so `Admin listening` may come after `Gateway listening`.
+    func port(ofEvent message: String, waiting seconds: Double = 10) -> Int? {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            if let line = events(message).first, let r = line.range(of: "port=\""),
+                let end = line[r.upperBound...].firstIndex(of: "\"")
+            {
+                return Int(line[r.upperBound..<end])
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        } while Date() < deadline && process.isRunning
+        return nil
     }
 
     /// Event lines whose message is exactly `message`.

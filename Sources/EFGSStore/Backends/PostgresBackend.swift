@@ -89,8 +89,9 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
     /// Runs `body` on one pooled connection, recording the lease in the connection-use metrics; also the raw
     /// connection of the benchmark's COPY baseline.
     ///
-    /// - Throws: ``StoreError/unavailable(_:)`` when no connection comes within ``leaseTimeout`` or the database
-    ///   goes away under `body` (``classified(_:)``); `body`'s other errors as they are.
+    /// - Throws: ``StoreError/unavailable(_:)`` when no connection comes within ``leaseTimeout``, the database goes
+    ///   away under `body` (``classified(_:)``), or the connection closed and `body` did not end within a second
+    ///   (``withLeaseDeadline(_:closedGrace:interval:_:)``); `body`'s other errors as they are.
     public func withConnection<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection) async throws -> T
     ) async throws -> T {
@@ -99,7 +100,7 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
         do {
             return try await withLeaseDeadline(leaseTimeout) { leased in
                 try await client.withConnection { connection in
-                    leased()
+                    leased { connection.isClosed }
                     return try await use.using(since: requested) { try await body(connection) }
                 }
             }
