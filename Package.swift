@@ -170,6 +170,7 @@ let package = Package(
             dependencies: [
                 "EFGSGateway", "EFGSStore", "EFGSCrypto", "EFGSProtocol", "EFGSTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -71,10 +71,12 @@ public enum GatewayApplication {
     ///
     /// - Parameters:
     ///   - callbacks: open the callback identity and run callback delivery (`serve` does; tests may not).
+    ///   - commit: the build's git commit (embedded by `tools/release.sh`), for `/readyz` and the `Gateway listening`
+    ///     event; nil in a developer build.
     ///   - onListening: called with the public port once the server listens (after the `Gateway listening` event).
     public static func build(
         config: GatewayConfiguration, registry: PrometheusCollectorRegistry, callbacks: Bool = true,
-        clock: @escaping @Sendable () -> Date = { Date() },
+        commit: String? = nil, clock: @escaping @Sendable () -> Date = { Date() },
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws -> (application: some ApplicationProtocol, runtime: GatewayRuntime) {
         try await checkListener(host: config.server.host, port: config.server.port, setting: "server.port")
@@ -100,8 +102,9 @@ public enum GatewayApplication {
         var background = jobs(runtime, batchingTrigger: batchingTrigger)
         if let adminPort = config.admin.port {
             background.append(
-                AdminServer.application(services: services, registry: registry, port: adminPort, logger: logger) {
-                    port in
+                AdminServer.application(
+                    services: services, registry: registry, port: adminPort, logger: logger, commit: commit
+                ) { port in
                     startup.info("Admin listening", ["host": config.admin.host, "port": String(port)])
                 })
         }
@@ -111,7 +114,10 @@ public enum GatewayApplication {
             ) { port in
                 startup.info(
                     "Gateway listening",
-                    ["host": config.server.host, "port": String(port), "authMode": config.auth.mode.rawValue])
+                    [
+                        "host": config.server.host, "port": String(port), "authMode": config.auth.mode.rawValue,
+                        "version": EFGSVersion.current, "commit": commit ?? "unknown",
+                    ])
                 await onListening(port)
             }
             return (application, runtime)
@@ -126,7 +132,11 @@ public enum GatewayApplication {
     static func checkListener(host: String, port: Int, setting: String) async throws {
         guard port != 0 else { return }
         do {
+            // SO_REUSEADDR as the server itself binds: connections a stopped gateway closed leave the port in
+            // TIME_WAIT for a minute, which is not a listener (a restart right after serving failed here); a
+            // listening socket still makes the bind fail
             let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: host, port: port).get()
             try await channel.close()
         } catch {

@@ -16,7 +16,8 @@ struct EFGSCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "efgs",
         abstract: "European Federation Gateway Service: the hub national backends exchange diagnosis keys through.",
-        version: EFGSVersion.current,
+        version:
+            "efgs-swift \(EFGSVersion.current) (commit \(buildCommit ?? "unknown: a developer build, not made by tools/release.sh"))",
         subcommands: [
             Serve.self, ConfigCommand.self, Migrate.self, Demo.self, TrustAnchorCommand.self, CertCommand.self,
             ClientCommand.self,

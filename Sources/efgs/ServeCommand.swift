@@ -22,7 +22,9 @@ struct Serve: AsyncParsableCommand {
         // metrics: swift-metrics → swift-prometheus, served on the admin listener when admin.port is set
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let built = try await explained { try await GatewayApplication.build(config: config, registry: registry) }
+        let built = try await explained {
+            try await GatewayApplication.build(config: config, registry: registry, commit: buildCommit)
+        }
         do {
             try await built.application.runService()
         } catch {

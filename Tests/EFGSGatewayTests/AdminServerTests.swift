@@ -2,15 +2,16 @@
 
 import EFGSCrypto
 import EFGSProtocol
-import EFGSStore
 import EFGSTestSupport
 import Foundation
 import HummingbirdTesting
 import Logging
 import Prometheus
+import SQLKit
 import XCTest
 
 @testable import EFGSGateway
+@testable import EFGSStore
 
 /// The admin listener: readiness checks and the OpenAPI document.
 final class AdminServerTests: XCTestCase {
@@ -32,11 +33,31 @@ final class AdminServerTests: XCTestCase {
         XCTAssertEqual(checks.map(\.name), ["database", "migrations", "trustAnchor", "storageKeys"])
         XCTAssertEqual(checks.map(\.ok), [true, false, false, false], "no tables: nothing can be checked")
         XCTAssertTrue(AdminServer.readinessJSON(checks).contains(#""status":"not ready""#))
+        XCTAssertTrue(
+            AdminServer.readinessJSON(checks, commit: "0123abc").hasSuffix(
+                #"},"version":"\#(EFGSVersion.current)","commit":"0123abc"}"#))
+        XCTAssertTrue(AdminServer.readinessJSON(checks).hasSuffix(#","commit":"unknown"}"#))
         try await bare.close()
         // the database gone
         try await f.store.close()
         let gone = await AdminServer.readiness(f.services)
         XCTAssertFalse(gone[0].ok, "\(gone)")
+    }
+
+    /// A schema a newer release migrated (migrations only add, docs/deployment.md) keeps this instance ready: during
+    /// a rolling upgrade the instances not yet upgraded stay in the load balancer, and a rollback is ready too.
+    func testASchemaNewerThanThisReleaseIsReady() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let next = f.store.latestSchemaVersion + 1
+        try await f.store.backend.transaction { db in
+            try await db.raw("INSERT INTO schema_migrations (version, applied_at) VALUES (\(bind: next), 0)").run()
+        }
+        let checks = await AdminServer.readiness(f.services)
+        let migrations = try XCTUnwrap(checks.first { $0.name == "migrations" })
+        XCTAssertTrue(migrations.ok, migrations.detail)
+        XCTAssertTrue(migrations.detail.contains("newer than this release's"), migrations.detail)
+        XCTAssertTrue(checks.allSatisfy(\.ok), "\(checks)")
     }
 
     /// `GET /openapi.yaml` answers `docs/openapi.yaml` byte for byte as `application/yaml`: the document compiled

@@ -355,6 +355,61 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertTrue(refused.output.contains("callback.clientCertificatePath"), refused.output)
     }
 
+    /// A restart right after serving keep-alive clients: the connections the stopping gateway closed leave its port
+    /// in TIME_WAIT, which the start-up check of a busy port must not take for a listener. Before, the second start
+    /// failed with `server.port: cannot listen on …: Address already in use` (found by tools/package-check.sh), so
+    /// `systemctl restart efgs` failed on a gateway that had served traffic.
+    func testRestartRightAfterServingKeepAliveClients() async throws {
+        try EFGS.requireBinary()
+        let port = try freeLoopbackPort()
+        let fed = try Federation(dir: try temporaryFolder(self, "restart"), settings: ["server.port": String(port)])
+        try fed.addMember("DE")
+        let first = try ServeProcess(config: fed.configPath, in: fed.dir)
+        let de = try GatewayClient(
+            baseURL: "http://127.0.0.1:\(port)",
+            identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
+        do {
+            for _ in 0..<3 { _ = try await de.download(date: UTCDay(Date()).description) }
+            // the client keeps its connection open: the gateway closes it when it stops
+            XCTAssertEqual(first.stop(), 0, "graceful stop, closing the idle keep-alive connection")
+        } catch {
+            first.stop()
+            try? await de.shutdown()
+            throw error
+        }
+        try await de.shutdown()
+        let second = try ServeProcess(config: fed.configPath, in: fed.dir)
+        defer { second.stop() }
+        XCTAssertEqual(second.port, port)
+    }
+
+    /// Version tracking (issue 15): `efgs --version` names the version and the commit (unknown in a developer build),
+    /// every response carries `Server: efgs-swift/VERSION` unless `server.serverHeader` is false, and `/readyz` and
+    /// the `Gateway listening` event name the version.
+    func testVersionInEveryPlaceAndTheServerHeaderSwitch() async throws {
+        try EFGS.requireBinary()
+        let shown = try EFGS.run(["--version"], in: try temporaryFolder(self, "version"))
+        XCTAssertEqual(shown.status, 0)
+        XCTAssertTrue(shown.output.hasPrefix("efgs-swift \(EFGSVersion.current) (commit "), shown.output)
+        for header in [true, false] {
+            let fed = try Federation(
+                dir: try temporaryFolder(self, "server-header-\(header)"),
+                settings: ["admin.port": "0", "server.serverHeader": header ? "true" : "false"])
+            try fed.addMember("DE")
+            let server = try ServeProcess(config: fed.configPath, in: fed.dir)
+            defer { server.stop() }
+            let answer = try Curl.request("http://127.0.0.1:\(server.port)/diagnosiskeys/download/2026-01-01")
+            XCTAssertEqual(answer.status, 406, "no Accept: refused, with or without the header")
+            XCTAssertEqual(answer.header("Server"), header ? "efgs-swift/\(EFGSVersion.current)" : nil)
+            let admin = try XCTUnwrap(server.port(ofEvent: "Admin listening"), server.output)
+            let ready = try Curl.request("http://127.0.0.1:\(admin)/readyz")
+            XCTAssertTrue(
+                ready.body.hasSuffix(#","version":"\#(EFGSVersion.current)","commit":"unknown"}"#), ready.body)
+            let listening = try XCTUnwrap(server.events("Gateway listening").first)
+            XCTAssertTrue(listening.contains(#"version="\#(EFGSVersion.current)""#), String(listening))
+        }
+    }
+
     /// The admin listener (`admin.port`): `/healthz`, `/readyz` and Prometheus `/metrics`, separate from the public
     /// port (which does not serve them, as the admin port does not serve the API).
     func testAdminListenerHealthReadinessAndMetrics() async throws {

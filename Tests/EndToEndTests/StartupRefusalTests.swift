@@ -57,6 +57,14 @@ extension StartupRefusalTests {
             try EFGS.run(["batch", "--config", fed.configPath], in: dir).status, 0, "records the check value")
         let database = dir.appendingPathComponent("efgs.sqlite")
         let before = try Data(contentsOf: database)
+        // a fresh install: nothing migrated yet is no failure, serve migrates at start
+        let fresh = try Federation(dir: try temporaryFolder(self, "config-check-fresh"))
+        let empty = try EFGS.run(["config", "check", "--config", fresh.configPath], in: fresh.dir)
+        XCTAssertEqual(empty.status, 0, empty.output)
+        XCTAssertTrue(
+            empty.output.contains("ok     migrations: empty database: efgs serve (or efgs migrate) applies the 2"),
+            empty.output)
+        XCTAssertTrue(empty.output.contains("ok     storage.keys: nothing stored yet"), empty.output)
         let wrongKey = "k1:" + Base64.encodeString((0..<32).map { _ in UInt8.random(in: 0...255) })
         for command in [["serve"], ["batch"], ["cert", "list"]] {
             let r = try EFGS.run(

@@ -153,7 +153,8 @@ public enum GatewayServer {
             responder: GatewayResponder(api: api),
             server: server,
             configuration: .init(
-                address: .hostname(config.server.host, port: config.server.port), serverName: EFGSVersion.serverName,
+                address: .hostname(config.server.host, port: config.server.port),
+                serverName: config.server.serverHeader ? EFGSVersion.serverName : nil,
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections, logger: logger)),
             services: services,
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },

@@ -31,8 +31,13 @@ public enum AdminServer {
             checks.append(Check(name: "database", ok: true, detail: "reachable"))
             let latest = services.store.latestSchemaVersion
             if let version = try? await services.store.schemaVersion() {
-                checks.append(
-                    Check(name: "migrations", ok: version == latest, detail: "schema version \(version) of \(latest)"))
+                // a newer release's migrations only add (docs/deployment.md, Upgrade): during a rolling upgrade or
+                // after a rollback this instance serves on that schema and stays ready
+                let detail =
+                    version > latest
+                    ? "schema version \(version), newer than this release's \(latest) (migrated by a newer release)"
+                    : "schema version \(version) of \(latest)"
+                checks.append(Check(name: "migrations", ok: version >= latest, detail: detail))
             } else {
                 checks.append(Check(name: "migrations", ok: false, detail: "not migrated (run efgs migrate)"))
             }
@@ -66,18 +71,23 @@ public enum AdminServer {
     /// the document is UTF-8).
     static let openAPIContentType = "application/yaml"
 
-    /// The readiness JSON: `{"status":"ready"|"not ready","checks":{"database":"…",…}}`.
-    static func readinessJSON(_ checks: [Check]) -> String {
+    /// The readiness JSON: `{"status":"ready"|"not ready","checks":{"database":"…",…},"version":"0.5.0",
+    /// "commit":"…"}` — the software version, so a load balancer's or operator's probe tells which release answers
+    /// during a rolling upgrade; `commit` is `unknown` in a build not made by `tools/release.sh`.
+    static func readinessJSON(_ checks: [Check], commit: String? = nil) -> String {
         let ready = checks.allSatisfy(\.ok)
         let items = checks.map { check in
             JSONText.quoted(check.name) + ":" + JSONText.quoted((check.ok ? "ok: " : "FAILED: ") + check.detail)
         }
-        return "{\"status\":\"\(ready ? "ready" : "not ready")\",\"checks\":{\(items.joined(separator: ","))}}"
+        return "{\"status\":\"\(ready ? "ready" : "not ready")\",\"checks\":{\(items.joined(separator: ","))},"
+            + "\"version\":\(JSONText.quoted(EFGSVersion.current)),\"commit\":\(JSONText.quoted(commit ?? "unknown"))}"
     }
 
-    /// The admin application; `registry` is the one swift-metrics was bootstrapped with.
+    /// The admin application; `registry` is the one swift-metrics was bootstrapped with; `commit` is the build's git
+    /// commit for `/readyz`.
     public static func application(
         services: GatewayServices, registry: PrometheusCollectorRegistry, port: Int, logger: Logger,
+        commit: String? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
@@ -91,7 +101,7 @@ public enum AdminServer {
             return Response(
                 status: checks.allSatisfy(\.ok) ? .ok : .serviceUnavailable,
                 headers: [.contentType: "application/json"],
-                body: .init(byteBuffer: ByteBuffer(string: readinessJSON(checks))))
+                body: .init(byteBuffer: ByteBuffer(string: readinessJSON(checks, commit: commit))))
         }
         router.get("metrics") { _, _ in
             // gauges read at scrape time

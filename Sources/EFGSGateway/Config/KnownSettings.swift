@@ -11,6 +11,7 @@ public enum KnownSettings {
     public static let keys: [String] = [
         "server.host", "server.port", "server.basePath", "server.maxConnections", "server.maxConnectionsPerPeer",
         "server.requestHeadTimeout", "server.requestBodyTimeout", "server.idleTimeout", "server.tlsHandshakeTimeout",
+        "server.serverHeader",
         "auth.mode", "auth.trustedProxies", "auth.thumbprintHeader", "auth.dnHeader", "auth.certificateHeader",
         "tls.certificatePath", "tls.privateKeyPath",
         "trustAnchor.certificatePath", "trustAnchor.nextCertificatePath",

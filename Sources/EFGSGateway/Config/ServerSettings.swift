@@ -25,6 +25,9 @@ public struct ServerSettings: Sendable {
     public var idleTimeout: Double = 60
     /// `server.tlsHandshakeTimeout`: seconds for the TLS handshake in mutual-TLS mode.
     public var tlsHandshakeTimeout: Double = 10
+    /// `server.serverHeader`: whether responses carry `Server: efgs-swift/VERSION` (``EFGSVersion/serverName``);
+    /// off, they carry no `Server` header (security scanners flag version disclosure).
+    public var serverHeader = true
 
     /// The defaults of §9.
     public init() {}
@@ -44,5 +47,6 @@ public struct ServerSettings: Sendable {
         requestBodyTimeout = try settings.seconds("requestBodyTimeout", default: requestBodyTimeout)
         idleTimeout = try settings.seconds("idleTimeout", default: idleTimeout)
         tlsHandshakeTimeout = try settings.seconds("tlsHandshakeTimeout", default: tlsHandshakeTimeout)
+        serverHeader = try settings.bool("serverHeader", default: serverHeader)
     }
 }

@@ -99,16 +99,25 @@ public struct ConfigurationCheck: Sendable {
             return results
         }
         results.append(Result(name: "database.url", ok: true, detail: "\(config.database.maskedURL) reachable"))
+        // `efgs serve` applies pending migrations at start, so a database behind this release is no failure (a fresh
+        // install starts with an empty one), and a newer release's schema is one this release runs on (migrations
+        // only add, docs/deployment.md "Upgrade")
+        var version = 0
         await add("migrations") {
-            let version = try await store.schemaVersion()
-            guard version == store.latestSchemaVersion else {
-                throw InvalidSetting(
-                    setting: "migrations",
-                    reason: "schema version \(version) of \(store.latestSchemaVersion): run efgs migrate")
+            version = try await store.schemaVersion()
+            let latest = store.latestSchemaVersion
+            switch version {
+            case 0: return "empty database: efgs serve (or efgs migrate) applies the \(latest) migrations at start"
+            case latest: return "schema version \(version) of \(latest)"
+            case ..<latest:
+                return "schema version \(version) of \(latest): efgs serve (or efgs migrate) applies the rest at start"
+            default:
+                return "schema version \(version), newer than this release's \(latest) (migrated by a newer release)"
             }
-            return "schema version \(version) of \(store.latestSchemaVersion)"
         }
-        if results.last?.ok == true {
+        if results.last?.ok == true && version == 0 {
+            results.append(Result(name: "storage.keys", ok: true, detail: "nothing stored yet"))
+        } else if results.last?.ok == true {
             await add("storage.keys") {
                 if let problem = try await StorageKeyCheck(store: store, keys: config.storage).problems().first {
                     throw InvalidSetting(setting: "storage.keys", reason: problem)

@@ -79,52 +79,58 @@ extension SQLGatewayStore {
         now: Int64, lastTryBefore: Int64, countryRank: @escaping @Sendable (String) -> Int
     ) async throws -> CallbackTask? {
         try await backend.transaction { db in
-            // up to two candidates per country (the second if another executor takes the first meanwhile)
-            let rows = try await db.raw(
-                """
-                SELECT * FROM (
-                    SELECT t.id, t.subscription_id, t.batch_tag, t.batch_created_at, t.retries,
-                           s.country, s.callback_id, s.url,
-                           ROW_NUMBER() OVER (PARTITION BY s.country ORDER BY t.retries, t.id) AS country_rank
-                    FROM callback_tasks t JOIN callback_subscriptions s ON s.id = t.subscription_id
-                    WHERE t.locked_at IS NULL
-                      AND (t.last_try IS NULL OR t.last_try <= \(bind: lastTryBefore))
-                      AND (t.predecessor_id IS NULL
-                           OR NOT EXISTS (SELECT 1 FROM callback_tasks p WHERE p.id = t.predecessor_id))
-                      AND NOT EXISTS (SELECT 1 FROM callback_tasks o
-                                      WHERE o.subscription_id = t.subscription_id AND o.locked_at IS NOT NULL)
-                ) c WHERE c.country_rank <= 2
-                """
-            ).all()
-            let ranked = try rows.map { r in
-                (
-                    row: r, country: countryRank(try r.decode(column: "country", as: String.self)),
-                    retries: try r.decode(column: "retries", as: Int.self),
-                    id: try r.decode(column: "id", as: Int64.self)
-                )
-            }
-            let candidates = ranked.sorted { a, b in
-                (a.country, a.retries, a.id) < (b.country, b.retries, b.id)
-            }.map(\.row)
-            for r in candidates {
-                let id = try r.decode(column: "id", as: Int64.self)
-                // the conditional update is the claim: another executor may have taken the task meanwhile
-                let claimed = try await db.raw(
+            // Up to two candidates per country (the second if another executor takes the first meanwhile). When
+            // other executors took every candidate between the select and the claims, select again: each such round
+            // is progress made by them, so it ends; the bound is only a guard. (Returning nil there ended this
+            // executor's run with eligible tasks left: four tasks, ten concurrent claims, three claimed.)
+            for _ in 0..<64 {
+                let rows = try await db.raw(
                     """
-                    UPDATE callback_tasks SET locked_at = \(bind: now) WHERE id = \(bind: id) AND locked_at IS NULL
-                    RETURNING id
+                    SELECT * FROM (
+                        SELECT t.id, t.subscription_id, t.batch_tag, t.batch_created_at, t.retries,
+                               s.country, s.callback_id, s.url,
+                               ROW_NUMBER() OVER (PARTITION BY s.country ORDER BY t.retries, t.id) AS country_rank
+                        FROM callback_tasks t JOIN callback_subscriptions s ON s.id = t.subscription_id
+                        WHERE t.locked_at IS NULL
+                          AND (t.last_try IS NULL OR t.last_try <= \(bind: lastTryBefore))
+                          AND (t.predecessor_id IS NULL
+                               OR NOT EXISTS (SELECT 1 FROM callback_tasks p WHERE p.id = t.predecessor_id))
+                          AND NOT EXISTS (SELECT 1 FROM callback_tasks o
+                                          WHERE o.subscription_id = t.subscription_id AND o.locked_at IS NOT NULL)
+                    ) c WHERE c.country_rank <= 2
                     """
                 ).all()
-                guard !claimed.isEmpty else { continue }
-                return CallbackTask(
-                    id: id,
-                    subscriptionId: try r.decode(column: "subscription_id", as: Int64.self),
-                    country: try r.decode(column: "country", as: String.self),
-                    callbackId: try r.decode(column: "callback_id", as: String.self),
-                    url: try r.decode(column: "url", as: String.self),
-                    batchTag: try r.decode(column: "batch_tag", as: String.self),
-                    batchCreatedAt: try r.decode(column: "batch_created_at", as: Int64.self),
-                    retries: try r.decode(column: "retries", as: Int.self))
+                let ranked = try rows.map { r in
+                    (
+                        row: r, country: countryRank(try r.decode(column: "country", as: String.self)),
+                        retries: try r.decode(column: "retries", as: Int.self),
+                        id: try r.decode(column: "id", as: Int64.self)
+                    )
+                }
+                let candidates = ranked.sorted { a, b in
+                    (a.country, a.retries, a.id) < (b.country, b.retries, b.id)
+                }.map(\.row)
+                for r in candidates {
+                    let id = try r.decode(column: "id", as: Int64.self)
+                    // the conditional update is the claim: another executor may have taken the task meanwhile
+                    let claimed = try await db.raw(
+                        """
+                        UPDATE callback_tasks SET locked_at = \(bind: now) WHERE id = \(bind: id) AND locked_at IS NULL
+                        RETURNING id
+                        """
+                    ).all()
+                    guard !claimed.isEmpty else { continue }
+                    return CallbackTask(
+                        id: id,
+                        subscriptionId: try r.decode(column: "subscription_id", as: Int64.self),
+                        country: try r.decode(column: "country", as: String.self),
+                        callbackId: try r.decode(column: "callback_id", as: String.self),
+                        url: try r.decode(column: "url", as: String.self),
+                        batchTag: try r.decode(column: "batch_tag", as: String.self),
+                        batchCreatedAt: try r.decode(column: "batch_created_at", as: Int64.self),
+                        retries: try r.decode(column: "retries", as: Int.self))
+                }
+                if candidates.isEmpty { return nil }
             }
             return nil
         }

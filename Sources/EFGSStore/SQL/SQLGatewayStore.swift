@@ -93,10 +93,16 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
         return applied
     }
 
-    /// The highest version in `schema_migrations` (0 when it is empty); throws when the table does not exist.
+    /// The highest version in `schema_migrations`; 0 for a database no migration has touched (no such table, or
+    /// an empty one).
     public func schemaVersion() async throws -> Int {
-        try await backend.read { db in
-            try await db.raw("SELECT MAX(version) AS v FROM schema_migrations").first()?
+        let exists: SQLQueryString =
+            backend.dialect == .postgres
+            ? "SELECT to_regclass('schema_migrations') IS NOT NULL AS e"
+            : "SELECT COUNT(*) > 0 AS e FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"
+        return try await backend.read { db in
+            guard try await db.raw(exists).first()?.decode(column: "e", as: Bool.self) == true else { return 0 }
+            return try await db.raw("SELECT MAX(version) AS v FROM schema_migrations").first()?
                 .decode(column: "v", as: Int?.self) ?? 0
         }
     }
