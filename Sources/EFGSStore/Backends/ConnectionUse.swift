@@ -27,22 +27,22 @@ final class ConnectionUse: Sendable {
         let waited = ContinuousClock.now - requested
         Timer(label: "efgs_db_connection_wait_seconds", dimensions: [("store", store)])
             .recordNanoseconds(waited.nanoseconds)
-        record(
-            inUse.withLock { count in
-                count += 1
-                return count
-            })
+        inUse.withLock { count in
+            count += 1
+            record(count)
+        }
     }
 
     /// Call when the leased connection is given back.
     func released() {
-        record(
-            inUse.withLock { count in
-                count -= 1
-                return count
-            })
+        inUse.withLock { count in
+            count -= 1
+            record(count)
+        }
     }
 
+    /// Called under the lock: the gauge gets the counts in the order they happened (recorded after the lock, two
+    /// releases at once could leave `1` as the last value with every connection given back).
     private func record(_ n: Int) {
         Gauge(label: "efgs_db_connections_in_use", dimensions: [("store", store)]).record(n)
         Gauge(label: "efgs_db_connections_max", dimensions: [("store", store)]).record(maximum)
