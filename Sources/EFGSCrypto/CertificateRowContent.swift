@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: EUPL-1.2
 
 /// The fields of a certificate-table row that the integrity check covers (PROTOCOL.md §7.6).
-public struct CertificateRowContent: Sendable, Equatable {
+public struct CertificateRowContent: Sendable, Hashable {
     /// The stored thumbprint (§1).
     public var thumbprint: String
     /// The stored country code.

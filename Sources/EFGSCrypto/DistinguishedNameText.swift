@@ -27,7 +27,7 @@ public struct DistinguishedNameText: Sendable, Equatable {
         guard let decoded = PercentDecoding.decode(header, plusAsSpace: false),
             var text = String(validating: decoded, as: UTF8.self)
         else { return nil }
-        text = text.trimmingCharacters(in: .whitespaces)
+        text = text.trimmingWhitespaces
         if text.lowercased().hasPrefix("subject=") { text = String(text.dropFirst("subject=".count)) }
         let chars = Array(text.unicodeScalars)
         let components: [[Unicode.Scalar]]
@@ -40,8 +40,7 @@ public struct DistinguishedNameText: Sendable, Equatable {
         for component in components {
             for attribute in Self.split(component, separators: ["+"]) {
                 guard let eq = Self.firstUnescaped(attribute, "=") else { continue }
-                let type = String(String.UnicodeScalarView(attribute[..<eq]))
-                    .trimmingCharacters(in: .whitespaces).uppercased()
+                let type = String(String.UnicodeScalarView(attribute[..<eq])).trimmingWhitespaces.uppercased()
                 let value = Self.unescape(Array(attribute[(eq + 1)...]))
                 if value.isEmpty { continue }
                 attrs.append((type, value))

@@ -14,7 +14,7 @@ public enum Thumbprint {
     /// Normalises an `X-SSL-Client-SHA256` header value (§4.2): 64 hex digits in any case, or (percent-encoded)
     /// standard Base64 of 32 bytes. Nil when the value is unusable (→ 403).
     public static func normalise(header value: String) -> String? {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let trimmed = value.trimmingWhitespaces
         let u = Array(trimmed.utf8)
         if u.count == 64, u.allSatisfy(Hex.isHexDigit) { return trimmed.lowercased() }
         var text = trimmed

@@ -66,7 +66,8 @@ public final class GatewayServices: Sendable {
             store: store, cipher: cipher, signatures: signatures, settings: config.api,
             docLimit: config.batching.docLimit, clock: clock, onDocLimitReached: onDocLimitReached)
         download = DownloadService(
-            store: store, cipher: cipher, maxAgeDays: config.api.downloadMaxAgeDays, clock: clock)
+            store: store, cipher: cipher, maxAgeDays: config.api.downloadMaxAgeDays,
+            cache: DownloadCache(capacityBytes: config.api.downloadCacheMegabytes * 1_048_576), clock: clock)
         audit = AuditService(store: store, maxAgeDays: config.api.downloadMaxAgeDays, clock: clock)
         subscriptions = CallbackSubscriptionService(
             store: store, certificates: certificates,

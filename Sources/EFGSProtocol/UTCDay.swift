@@ -90,13 +90,20 @@ public struct UTCDay: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// `yyyy-MM-dd`.
     public var description: String {
         let c = components
-        return String(format: "%04d-%02d-%02d", c.year, c.month, c.day)
+        return Self.padded(c.year, 4) + "-" + Self.padded(c.month, 2) + "-" + Self.padded(c.day, 2)
     }
 
     /// `yyyyMMdd`.
     public var compact: String {
         let c = components
-        return String(format: "%04d%02d%02d", c.year, c.month, c.day)
+        return Self.padded(c.year, 4) + Self.padded(c.month, 2) + Self.padded(c.day, 2)
+    }
+
+    /// `value` in decimal with leading zeros to `width` digits (`%0*d`).
+    static func padded(_ value: Int, _ width: Int) -> String {
+        let digits = String(value.magnitude)
+        let zeros = String(repeating: "0", count: max(0, width - (value < 0 ? 1 : 0) - digits.count))
+        return (value < 0 ? "-" : "") + zeros + digits
     }
 
     /// 00:00 UTC of this day, in epoch milliseconds.

@@ -155,6 +155,14 @@ enum Migrations {
                     "ALTER TABLE download_batches ADD COLUMN quarantine_reason TEXT",
                 ]
             ),
+            (
+                3,
+                [
+                    // bumped whenever key retention deletes upload batches of the download batch: a gateway that
+                    // keeps a batch's download response (the download cache) knows it from the row it reads anyway
+                    "ALTER TABLE download_batches ADD COLUMN content_version INTEGER NOT NULL DEFAULT 0"
+                ]
+            ),
         ]
     }
 }

@@ -20,7 +20,9 @@ import VaporCSQLite
 /// (b) the baseline: the same rows (same columns, same MACs and sealed payloads) written raw in one transaction —
 /// SQLite: into the same schema with one prepared statement through the SQLite C API; PostgreSQL
 /// (`--database-url`): into the same tables, emptied first, with `COPY … FROM STDIN` — and a/b;
-/// (c) downloads one full batch repeatedly and reports requests/s; (d) times the batching run over all keys.
+/// (c) downloads one full batch repeatedly and reports requests/s; (d) times the batching run over all keys;
+/// (e), with `--http-load`: `wrk` against the gateway's download (protobuf, JSON), an authenticated 404 and an
+/// unauthenticated 405, and against nginx serving the same download bytes, with the ratios (``HTTPLoad``).
 struct Benchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
@@ -32,6 +34,12 @@ struct Benchmark: AsyncParsableCommand {
     @Option(help: "Maximum download requests in (c).") var downloads: Int = 500
     @Option(help: "Maximum seconds for (c).") var seconds: Double = 20
     @Option(help: "Working folder (recreated).") var workDir: String = "bench-work"
+    @Flag(help: "Also run (e): wrk against the gateway and nginx serving the same bytes (needs wrk and nginx).")
+    var httpLoad = false
+    @Option(help: "Seconds of each wrk run in (e).") var loadSeconds: Int = 10
+    @Option(help: "Connections of each wrk run in (e).") var loadConnections: Int = 8
+    @Option(help: "The gateway's download.cacheMegabytes (0: every download decrypts and encodes its batch).")
+    var downloadCacheMegabytes: Int = 256
     @Option(
         help:
             "PostgreSQL database to measure instead of SQLite (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE); needs --reset-database."
@@ -43,10 +51,16 @@ struct Benchmark: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...200).contains(batches), (1...16).contains(concurrency), (1...5000).contains(keysPerBatch),
-            (1...100_000).contains(downloads), seconds > 0, seconds <= 600
+            (1...100_000).contains(downloads), seconds > 0, seconds <= 600, (1...600).contains(loadSeconds),
+            (1...1000).contains(loadConnections), (0...65_536).contains(downloadCacheMegabytes)
         else {
             throw ValidationError(
-                "--batches 1…200, --concurrency 1…16, --keys-per-batch 1…5000, --downloads 1…100000, --seconds 0…600")
+                "--batches 1…200, --concurrency 1…16, --keys-per-batch 1…5000, --downloads 1…100000, --seconds 0…600, "
+                    + "--load-seconds 1…600, --load-connections 1…1000, --download-cache-megabytes 0…65536")
+        }
+        if httpLoad {
+            _ = try HTTPLoad.executable("wrk")
+            _ = try HTTPLoad.executable("nginx")
         }
         if databaseURL != nil && !resetDatabase {
             throw ValidationError("--database-url: the benchmark empties that database; confirm with --reset-database")
@@ -70,6 +84,8 @@ struct Benchmark: AsyncParsableCommand {
         var requests = 0
         var created: [DownloadBatchRecord] = []
         var stages: [(name: String, seconds: Double)] = []
+        /// (e): nginx, protobuf, JSON, authenticated 404, unauthenticated 405.
+        var load: [HTTPLoad.Result] = []
     }
 
     func run() async throws {
@@ -109,6 +125,7 @@ struct Benchmark: AsyncParsableCommand {
         database: {url: "\(databaseURL ?? "sqlite:\(dir)/efgs.sqlite")"}
         storage: {keys: ["b1:\(storageKey)"], activeKeyId: b1}
         batching: {interval: 86400, docLimit: 5000}
+        download: {cacheMegabytes: \(downloadCacheMegabytes)}
         logging: {level: ERROR}
 
         """.write(toFile: dir + "/efgs.yaml", atomically: true, encoding: .utf8)
@@ -160,6 +177,11 @@ struct Benchmark: AsyncParsableCommand {
             figures.created = try await services.batching.run()
             figures.secondsD = Self.elapsed(since: startD)
             (figures.requests, figures.secondsC) = try await downloadRepeatedly(figures.created[0], client: fr)
+            if httpLoad {
+                figures.load = try await loadFigures(
+                    base: base, batch: figures.created[0], thumbprint: auth["FR"]!.thumbprint, client: fr,
+                    settings: services.config.auth)
+            }
         } catch {
             try? await de.shutdown()
             try? await fr.shutdown()
@@ -211,6 +233,41 @@ struct Benchmark: AsyncParsableCommand {
             requests += 1
         }
         return (requests, Self.elapsed(since: start))
+    }
+
+    /// (e): wrk against nginx serving the bytes of FR's protobuf download, then against the gateway's downloads
+    /// (protobuf, JSON), an authenticated 404 (tomorrow) and an unauthenticated 405.
+    func loadFigures(
+        base: String, batch: DownloadBatchRecord, thumbprint: String, client: GatewayClient, settings: AuthSettings
+    ) async throws -> [HTTPLoad.Result] {
+        let today = UTCDay(Date()).description
+        let tomorrow = UTCDay(Date().addingTimeInterval(86_400)).description
+        let identity = [(settings.thumbprintHeader, thumbprint), (settings.dnHeader, "C=FR")]
+        let protobuf = [("Accept", WireFormat.protobuf.acceptHeader()), ("batchTag", batch.tag)]
+        let json = [("Accept", WireFormat.json.acceptHeader()), ("batchTag", batch.tag)]
+        let sample = try await client.send(
+            method: .GET, path: "/diagnosiskeys/download/\(today)", headers: protobuf)
+        guard sample.status == 200 else { throw ValidationError("download answered \(sample.status)") }
+        print("(e) wrk, \(loadConnections) connections, \(loadSeconds) s each …")
+        let nginx = try HTTPLoad.Nginx(serving: sample.body)
+        defer { nginx.stop() }
+        let runs: [(String, String, [(String, String)])] = [
+            ("nginx, the same \(sample.body.count) bytes as a static file", nginx.url, []),
+            ("gateway download, protobuf", base + "/diagnosiskeys/download/\(today)", identity + protobuf),
+            ("gateway download, JSON", base + "/diagnosiskeys/download/\(today)", identity + json),
+            (
+                "gateway authenticated 404 (tomorrow)", base + "/diagnosiskeys/download/\(tomorrow)",
+                identity + [("Accept", WireFormat.protobuf.acceptHeader())]
+            ),
+            ("gateway unauthenticated 405 (GET /diagnosiskeys/upload)", base + "/diagnosiskeys/upload", []),
+        ]
+        var results: [HTTPLoad.Result] = []
+        for (name, url, headers) in runs {
+            results.append(
+                try await HTTPLoad.wrk(
+                    name, url: url, headers: headers, seconds: loadSeconds, connections: loadConnections))
+        }
+        return results
     }
 
     /// (b): the same rows written raw; on SQLite also where (a)'s time goes, step by step, without HTTP.
@@ -265,6 +322,22 @@ struct Benchmark: AsyncParsableCommand {
         print(
             "(d) batching: \(totalKeys) keys into \(f.created.count) download batches in \(Self.fmt(f.secondsD)) s → "
                 + "\(Self.fmt(Double(totalKeys) / f.secondsD, 0)) keys/s")
+        if f.load.count == 5 {
+            let (nginx, protobuf, json, notFound, notAllowed) = (f.load[0], f.load[1], f.load[2], f.load[3], f.load[4])
+            print(
+                "(e) HTTP load, wrk -t 2 -c \(loadConnections) -d \(loadSeconds)s, download.cacheMegabytes "
+                    + "\(downloadCacheMegabytes), in this order:")
+            for result in f.load { print("    " + result.line) }
+            print(
+                "    download protobuf / nginx = \(Self.fmt(protobuf.requestsPerSecond / nginx.requestsPerSecond, 3)) "
+                    + "(target ≥ 0.25), download p99 \(Self.fmt(protobuf.p99Milliseconds, 2)) ms (target < 20)")
+            print(
+                "    download JSON / protobuf = \(Self.fmt(json.requestsPerSecond / protobuf.requestsPerSecond, 3)) "
+                    + "(target ≥ 0.5)")
+            print(
+                "    authenticated 404 / unauthenticated 405 = "
+                    + "\(Self.fmt(notFound.requestsPerSecond / notAllowed.requestsPerSecond, 3)) (target ≥ 0.5)")
+        }
     }
 
     /// Times the steps of the upload path (§5.3 checks 10–18) over the prepared batches, storing into a fresh

@@ -35,12 +35,12 @@ public struct APIRequest: Sendable {
 
     /// The first occurrence of a header (§5.1).
     public func header(_ name: String) -> String? {
-        headerLines.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headerLines.first { HTTPFieldName.matches($0.name, name) }?.value
     }
 
     /// All `Accept` lines joined with `,`.
     public var accept: String? {
-        let lines = headerLines.filter { $0.name.caseInsensitiveCompare("Accept") == .orderedSame }.map(\.value)
+        let lines = headerLines.filter { HTTPFieldName.matches($0.name, "Accept") }.map(\.value)
         return lines.isEmpty ? nil : lines.joined(separator: ",")
     }
 

@@ -36,7 +36,7 @@ public struct APIResponse: Sendable, Equatable {
 
     /// The first header line called `name` (case-insensitive).
     public func header(_ name: String) -> String? {
-        headers.first { $0.0.caseInsensitiveCompare(name) == .orderedSame }?.1
+        headers.first { HTTPFieldName.matches($0.0, name) }?.1
     }
 
     /// The body as UTF-8 text.

@@ -10,12 +10,7 @@ extension GatewayAPI {
         }.get()
         let caller = try await authenticate(request, scope: scope)
         let batch = try await services.download.batch(
-            date: date, batchTag: request.header("batchTag"), for: caller, log: scope)
-        let body: [UInt8]
-        switch format {
-        case .protobuf: body = DiagnosisKeyBatch.protobufBytes(encodedKeys: batch.encodedKeys)
-        case .json: body = DiagnosisKeyJSONEncoder.encode(try batch.encodedKeys.map(DiagnosisKey.fromProtobuf))
-        }
+            date: date, batchTag: request.header("batchTag"), format: format, for: caller, log: scope)
         let headers = [
             ("Content-Type", format.contentType(version: services.config.api.version(of: format))),
             ("batchTag", batch.tag),
@@ -23,7 +18,7 @@ extension GatewayAPI {
             ("X-Protobuf-Schema", "Efgs.proto"),
             ("X-Protobuf-Message", "eu.interop.DiagnosisKeyBatch"),
         ]
-        return APIResponse(status: 200, headers: headers, body: body)
+        return APIResponse(status: 200, headers: headers, body: batch.body)
     }
 
     /// GET /diagnosiskeys/audit/download/{date}/{batchTag} — PROTOCOL.md §5.5 over ``AuditService``.

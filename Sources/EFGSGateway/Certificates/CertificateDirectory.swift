@@ -5,9 +5,12 @@ import EFGSStore
 
 /// Certificate-table lookups with the integrity check on every lookup (PROTOCOL.md §7.6): a row whose operator
 /// signature does not verify under the trust anchor is treated as absent and logged (class CertificateService).
+/// Rows are read from the store on every lookup; the public-key work of a row's check is done once per process
+/// (``IntegrityVerdicts``).
 public struct CertificateDirectory: Sendable {
     let store: any CertificateStore
     let trustAnchor: TrustAnchors
+    let verdicts = IntegrityVerdicts()
 
     /// A directory over `store` checked against `trustAnchor`.
     public init(store: any CertificateStore, trustAnchor: TrustAnchors) {
@@ -36,8 +39,11 @@ public struct CertificateDirectory: Sendable {
 
     /// The row's certificate when it passes the integrity check (§7.6); otherwise nil, and the failure is logged.
     func integrityChecked(_ row: CertificateRow, log: EventScope) -> CertificateFacts? {
+        if let facts = verdicts.facts(of: row) { return facts }
         do {
-            return try trustAnchor.checkIntegrity(of: row)
+            let facts = try trustAnchor.checkIntegrity(of: row)
+            verdicts.remember(row, facts: facts)
+            return facts
         } catch {
             log.component("CertificateService").error(
                 String(describing: error), ["certVerifyThumbprint": row.thumbprint])

@@ -21,6 +21,7 @@ public enum KnownSettings {
         "upload.maxKeys", "upload.maxBodyBytes",
         "signature.allowLegacySha1",
         "download.maxAgeDays",
+        "download.cacheMegabytes",
         "batching.interval", "batching.timeLimit", "batching.docLimit",
         "retention.keyRetentionDays", "retention.interval", "retention.chunkSize", "retention.statisticsRetentionDays",
         "callback.allowLoopback", "callback.executeInterval", "callback.retryWait", "callback.maxRetries",

@@ -16,6 +16,8 @@ public struct ProtocolSettings: Sendable {
     public var allowLegacySha1 = false
     /// `download.maxAgeDays`: how many days back downloads and audits may ask (410 beyond).
     public var downloadMaxAgeDays = 2
+    /// `download.cacheMegabytes`: the most memory (MiB) the download cache holds in response bodies; 0 turns it off.
+    public var downloadCacheMegabytes = 256
 
     /// The defaults of §9.
     public init() {}
@@ -27,6 +29,7 @@ public struct ProtocolSettings: Sendable {
         maxBodyBytes = try upload.int("maxBodyBytes", default: maxBodyBytes, in: 1...1_073_741_824)
         allowLegacySha1 = try signature.bool("allowLegacySha1", default: false)
         downloadMaxAgeDays = try download.int("maxAgeDays", default: downloadMaxAgeDays, in: 0...365)
+        downloadCacheMegabytes = try download.int("cacheMegabytes", default: downloadCacheMegabytes, in: 0...65_536)
     }
 
     /// The configured version of `format`.

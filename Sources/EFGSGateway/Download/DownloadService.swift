@@ -6,7 +6,9 @@ import EFGSStore
 import Foundation
 
 /// Downloading a batch (PROTOCOL.md §5.4): the batch named by `batchTag`, or the first batch of the requested
-/// day, without the caller's own keys, decrypted (§7.1); the download is recorded in the statistics (§7.7).
+/// day, without the caller's own keys, decrypted (§7.1) and encoded in the negotiated format; the download is
+/// recorded in the statistics (§7.7, with group commit: ``DownloadStatisticsWriter``). The body is built once per batch content, caller country and format and then
+/// served from the ``DownloadCache``.
 public struct DownloadService: Sendable {
     /// A downloaded batch.
     public struct Batch: Sendable {
@@ -14,29 +16,36 @@ public struct DownloadService: Sendable {
         public var tag: String
         /// The next batch of the chain, or nil for the newest (`nextBatchTag: null`).
         public var nextTag: String?
-        /// Each key's deterministic protobuf encoding (the stored payload), in download order.
-        public var encodedKeys: [[UInt8]]
+        /// The number of keys in `body`.
+        public var keyCount: Int
+        /// The response body: `DiagnosisKeyBatch` (protobuf) or the JSON key list, keys in download order.
+        public var body: [UInt8]
     }
 
     let store: any DownloadStore & StatisticsStore
     let cipher: StorageCipher
     let requestedDate: RequestedDate
+    let cache: DownloadCache
+    let statistics: DownloadStatisticsWriter
     let clock: @Sendable () -> Date
 
     /// A download service over `store`; `maxAgeDays` is `download.maxAgeDays`.
     public init(
         store: any DownloadStore & StatisticsStore, cipher: StorageCipher, maxAgeDays: Int,
-        clock: @escaping @Sendable () -> Date
+        cache: DownloadCache = DownloadCache(capacityBytes: 0), clock: @escaping @Sendable () -> Date
     ) {
         self.store = store
         self.cipher = cipher
         self.requestedDate = RequestedDate(maxAgeDays: maxAgeDays)
+        self.cache = cache
+        self.statistics = DownloadStatisticsWriter(store: store)
         self.clock = clock
     }
 
-    /// The batch of `date` for `caller`: the one tagged `batchTag` (absent, empty or `null`: the day's first).
+    /// The batch of `date` for `caller` in `format`: the one tagged `batchTag` (absent, empty or `null`: the
+    /// day's first).
     public func batch(
-        date: String, batchTag: String?, for caller: AuthenticatedCountry, log: EventScope
+        date: String, batchTag: String?, format: WireFormat, for caller: AuthenticatedCountry, log: EventScope
     ) async throws -> Batch {
         let log = log.component("DownloadController")
         let now = clock()
@@ -48,14 +57,35 @@ public struct DownloadService: Sendable {
                 [("requestedDate", date)])
         }
         let batch = try await find(day: day, date: date, batchTag: batchTag)
-        if let reason = batch.quarantineReason { throw Self.withdrawn(batch.tag, reason: reason) }
-        let stored = try await store.downloadKeys(batchTag: batch.tag, excludingCountry: caller.country)
-        // each stored payload is its key's deterministic protobuf encoding (§7.1)
-        let payloads = try stored.map { try cipher.open($0.sealedPayload, mac: $0.dedupMAC) }
-        try await store.recordDownloadStatistic(
-            time: UTCTimestamp.millis(now), country: caller.country, batchTag: batch.tag, keyCount: payloads.count)
-        log.info("Successful Batch Download", ["batchTag": batch.tag, "numKeys": String(payloads.count)])
-        return Batch(tag: batch.tag, nextTag: batch.nextTag, encodedKeys: payloads)
+        if let reason = batch.quarantineReason {
+            cache.remove(batchTag: batch.tag)
+            throw Self.withdrawn(batch.tag, reason: reason)
+        }
+        let key = DownloadCache.Key(
+            batchTag: batch.tag, contentVersion: batch.contentVersion, country: caller.country, format: format)
+        let entry: DownloadCache.Entry
+        if let cached = cache.entry(for: key) {
+            entry = cached
+        } else {
+            let stored = try await store.downloadKeys(batchTag: batch.tag, excludingCountry: caller.country)
+            // each stored payload is its key's deterministic protobuf encoding (§7.1)
+            let payloads = try stored.map { try cipher.open($0.sealedPayload, mac: $0.dedupMAC) }
+            entry = DownloadCache.Entry(body: try Self.body(payloads, format: format), keyCount: payloads.count)
+            cache.insert(entry, for: key)
+        }
+        try await statistics.record(
+            DownloadStatistic(
+                time: UTCTimestamp.millis(now), country: caller.country, batchTag: batch.tag, keyCount: entry.keyCount))
+        log.info("Successful Batch Download", ["batchTag": batch.tag, "numKeys": String(entry.keyCount)])
+        return Batch(tag: batch.tag, nextTag: batch.nextTag, keyCount: entry.keyCount, body: entry.body)
+    }
+
+    /// The body of a download of the keys whose protobuf encodings are `encodedKeys`, in `format` (§5.4).
+    static func body(_ encodedKeys: [[UInt8]], format: WireFormat) throws -> [UInt8] {
+        switch format {
+        case .protobuf: return DiagnosisKeyBatch.protobufBytes(encodedKeys: encodedKeys)
+        case .json: return DiagnosisKeyJSONEncoder.encode(try encodedKeys.map(DiagnosisKey.fromProtobuf))
+        }
     }
 
     /// The batch tagged `batchTag` (created on `day` or later), or the first batch created on `day` or later.

@@ -65,7 +65,8 @@ public final class EventLog: Sendable {
 
     /// A logger for one request or job run: a fresh 16-hex trace/span id and the component (`class`) name.
     public func scope(_ component: String, thread: String = "main") -> EventScope {
-        let id = String(format: "%016llx", UInt64.random(in: 1...UInt64.max))
+        let hex = String(UInt64.random(in: 1...UInt64.max), radix: 16)
+        let id = String(repeating: "0", count: 16 - hex.count) + hex
         return EventScope(eventLog: self, component: component, traceId: id, thread: thread)
     }
 

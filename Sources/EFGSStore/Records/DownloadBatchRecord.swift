@@ -16,4 +16,7 @@ public struct DownloadBatchRecord: Sendable, Equatable {
     public var format: WireFormat
     /// Why the operator took the batch out of the chain (`efgs batch quarantine`); nil for a served batch.
     public var quarantineReason: String? = nil
+    /// Starts at 0 and grows by one each time key retention deletes upload batches of this batch: the batch's keys
+    /// are the same for as long as the version is.
+    public var contentVersion: Int = 0
 }

@@ -71,3 +71,23 @@ extension CountryActivity {
         self.init(country: country, lastUpload: nil, lastDownload: nil)
     }
 }
+
+/// One successful download, for the statistics of §7.7.
+public struct DownloadStatistic: Sendable, Equatable {
+    /// When, epoch milliseconds.
+    public var time: Int64
+    /// The downloading country.
+    public var country: String
+    /// The downloaded batch's tag.
+    public var batchTag: String
+    /// The keys delivered.
+    public var keyCount: Int
+
+    /// A download of `keyCount` keys of `batchTag` by `country` at `time`.
+    public init(time: Int64, country: String, batchTag: String, keyCount: Int) {
+        self.time = time
+        self.country = country
+        self.batchTag = batchTag
+        self.keyCount = keyCount
+    }
+}

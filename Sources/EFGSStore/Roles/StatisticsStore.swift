@@ -11,10 +11,18 @@ public protocol StatisticsStore: Sendable {
     /// Deletes statistics, callback tasks and download batches (never the newest) older than `cutoff`; returns
     /// how many rows.
     func purgeStatistics(before cutoff: Int64) async throws -> Int
-    /// Records one successful download (time, country, batch tag, keys delivered).
-    func recordDownloadStatistic(time: Int64, country: String, batchTag: String, keyCount: Int) async throws
+    /// Records successful downloads (time, country, batch tag, keys delivered), all in one transaction.
+    func recordDownloadStatistics(_ downloads: [DownloadStatistic]) async throws
     /// Last upload and download per country, by country.
     func countryActivity() async throws -> [CountryActivity]
     /// Keys stored now.
     func storedKeyCount() async throws -> Int
+}
+
+extension StatisticsStore {
+    /// Records one successful download (time, country, batch tag, keys delivered).
+    public func recordDownloadStatistic(time: Int64, country: String, batchTag: String, keyCount: Int) async throws {
+        try await recordDownloadStatistics(
+            [DownloadStatistic(time: time, country: country, batchTag: batchTag, keyCount: keyCount)])
+    }
 }

@@ -48,7 +48,8 @@ extension SQLGatewayStore {
             nextTag: try r.decode(column: "next_tag", as: String?.self),
             keyCount: try r.decode(column: "key_count", as: Int.self),
             format: try r.decodeStored(WireFormat.self, column: "format", table: "download_batches"),
-            quarantineReason: try r.decode(column: "quarantine_reason", as: String?.self))
+            quarantineReason: try r.decode(column: "quarantine_reason", as: String?.self),
+            contentVersion: try r.decode(column: "content_version", as: Int.self))
     }
 
     /// An `upload_batches` row; an unknown format throws ``StoreError/corrupt(_:)``.

@@ -78,6 +78,13 @@ extension SQLGatewayStore {
         guard !ids.isEmpty else { return (nil, []) }
         var deleted = 0
         for chunk in ids.statementChunks(bindsPerRow: 1) {
+            // the download batches these upload batches belong to change content (DownloadBatchRecord.contentVersion)
+            try await db.raw(
+                """
+                UPDATE download_batches SET content_version = content_version + 1
+                WHERE tag IN (SELECT download_batch_tag FROM upload_batches WHERE id IN (\(binds: Array(chunk))))
+                """
+            ).run()
             deleted += try await db.raw(
                 "DELETE FROM diagnosis_keys WHERE upload_batch_id IN (\(binds: Array(chunk))) RETURNING id"
             ).all().count
@@ -109,14 +116,20 @@ extension SQLGatewayStore {
         }
     }
 
-    public func recordDownloadStatistic(time: Int64, country: String, batchTag: String, keyCount: Int) async throws {
+    public func recordDownloadStatistics(_ downloads: [DownloadStatistic]) async throws {
+        guard !downloads.isEmpty else { return }
         try await backend.transaction { db in
-            try await db.raw(
-                """
-                INSERT INTO statistics_downloads (time, country, batch_tag, key_count)
-                VALUES (\(bind: time), \(bind: country), \(bind: batchTag), \(bind: keyCount))
-                """
-            ).run()
+            for chunk in downloads.statementChunks(bindsPerRow: 4) {
+                let rows = chunk.map {
+                    SQLQueryString(
+                        "(\(bind: $0.time), \(bind: $0.country), \(bind: $0.batchTag), \(bind: $0.keyCount))")
+                }
+                let values = rows.joined(separator: ", ")
+                try await db.raw(
+                    "INSERT INTO statistics_downloads (time, country, batch_tag, key_count) VALUES \(values)"
+                )
+                .run()
+            }
         }
     }
 

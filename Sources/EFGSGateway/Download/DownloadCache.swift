@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+import EFGSProtocol
+import Metrics
+import Synchronization
+
+/// Download responses kept in memory (`download.cacheMegabytes`): the body of one download batch for one caller
+/// country in one format, so that only the first download of each decrypts and encodes the batch's keys.
+///
+/// A download batch's keys never change while its `content_version` stays the same (retention bumps it in the
+/// transaction that deletes keys of the batch, `DownloadBatchRecord.contentVersion`), and every download reads
+/// the batch's row anyway (for `nextBatchTag` and the quarantine state). The entry's key carries the version read
+/// from that row, so an entry is used only while the store still holds exactly the keys it was built from, on every
+/// instance sharing the database. The cache holds at most its capacity in body bytes and drops the least recently
+/// used entries first; an entry of an older version of a batch, and every entry of a withdrawn batch, is dropped as
+/// soon as the newer state is seen.
+public final class DownloadCache: Sendable {
+    /// What a cached body was built from.
+    public struct Key: Hashable, Sendable {
+        /// The download batch's tag.
+        public var batchTag: String
+        /// The batch's `contentVersion` when the body was built.
+        public var contentVersion: Int
+        /// The downloading country (its own keys are left out).
+        public var country: String
+        /// The body's format.
+        public var format: WireFormat
+
+        /// The key of `batchTag` at `contentVersion` for `country` in `format`.
+        public init(batchTag: String, contentVersion: Int, country: String, format: WireFormat) {
+            self.batchTag = batchTag
+            self.contentVersion = contentVersion
+            self.country = country
+            self.format = format
+        }
+    }
+
+    /// A cached response body and how many keys it holds (for the download statistics).
+    public struct Entry: Sendable, Equatable {
+        /// The response body.
+        public var body: [UInt8]
+        /// The number of keys in `body`.
+        public var keyCount: Int
+
+        /// An entry of `body` holding `keyCount` keys.
+        public init(body: [UInt8], keyCount: Int) {
+            self.body = body
+            self.keyCount = keyCount
+        }
+    }
+
+    struct State {
+        var entries: [Key: (entry: Entry, lastUse: UInt64)] = [:]
+        var bytes = 0
+        var clock: UInt64 = 0
+    }
+
+    /// The most body bytes held.
+    public let capacityBytes: Int
+    let state = Mutex(State())
+
+    /// A cache of at most `capacityBytes` body bytes; 0 keeps nothing.
+    public init(capacityBytes: Int) {
+        self.capacityBytes = max(capacityBytes, 0)
+    }
+
+    /// The entry for `key`, counted as a hit or a miss.
+    public func entry(for key: Key) -> Entry? {
+        let entry = state.withLock { state -> Entry? in
+            guard let found = state.entries[key] else { return nil }
+            state.clock += 1
+            state.entries[key]?.lastUse = state.clock
+            return found.entry
+        }
+        Counter(label: entry == nil ? "efgs_download_cache_misses_total" : "efgs_download_cache_hits_total").increment()
+        return entry
+    }
+
+    /// Keeps `entry` for `key`, dropping the entries of older versions of the same batch and then the least
+    /// recently used ones until it fits. A body larger than the capacity is not kept.
+    public func insert(_ entry: Entry, for key: Key) {
+        guard entry.body.count <= capacityBytes else { return }
+        let bytes = state.withLock { state -> Int in
+            for old in state.entries.keys
+            where old.batchTag == key.batchTag && old.contentVersion < key.contentVersion {
+                state.remove(old)
+            }
+            if let replaced = state.entries[key] { state.bytes -= replaced.entry.body.count }
+            state.clock += 1
+            state.entries[key] = (entry, state.clock)
+            state.bytes += entry.body.count
+            if state.bytes > capacityBytes {
+                let byAge = state.entries.sorted { $0.value.lastUse < $1.value.lastUse }.map(\.key)
+                for old in byAge where state.bytes > capacityBytes && old != key { state.remove(old) }
+            }
+            return state.bytes
+        }
+        Gauge(label: "efgs_download_cache_bytes").record(bytes)
+    }
+
+    /// Drops every entry of `batchTag` (a withdrawn or deleted batch).
+    public func remove(batchTag: String) {
+        let bytes = state.withLock { state -> Int in
+            for key in state.entries.keys where key.batchTag == batchTag { state.remove(key) }
+            return state.bytes
+        }
+        Gauge(label: "efgs_download_cache_bytes").record(bytes)
+    }
+
+    /// The number of entries and the body bytes they hold.
+    public var usage: (entries: Int, bytes: Int) {
+        state.withLock { ($0.entries.count, $0.bytes) }
+    }
+}
+
+extension DownloadCache.State {
+    mutating func remove(_ key: DownloadCache.Key) {
+        if let removed = entries.removeValue(forKey: key) { bytes -= removed.entry.body.count }
+    }
+}

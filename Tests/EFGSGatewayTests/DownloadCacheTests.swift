@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+import EFGSCrypto
+import EFGSProtocol
+import EFGSTestSupport
+import Foundation
+import SQLKit
+import XCTest
+
+@testable import EFGSGateway
+@testable import EFGSStore
+
+/// The download cache (`download.cacheMegabytes`, ``DownloadCache``): a batch's body is built once per content,
+/// caller country and format, and what a download serves is always what the store holds now, also when retention or
+/// quarantine ran on another instance sharing the database. Runs on SQLite, and on PostgreSQL when
+/// `EFGS_TEST_POSTGRES_URL` is set.
+final class DownloadCacheTests: XCTestCase {
+    func download(
+        _ api: GatewayAPI, _ f: Fixture, country: String = "FR", tag: String? = nil, format: WireFormat = .protobuf
+    ) async -> APIResponse {
+        var headers = [("Accept", format.acceptHeader())]
+        if let tag { headers.append(("batchTag", tag)) }
+        return await api.handle(
+            method: "GET", path: "/diagnosiskeys/download/\(UTCDay(Date()).description)",
+            request: f.request("GET", country: country, headers: headers))
+    }
+
+    /// The key data of a protobuf download body.
+    func keyData(_ r: APIResponse) throws -> Set<Data> {
+        Set(try WireFormat.protobuf.decodeKeys(r.body).map(\.keyData))
+    }
+
+    /// The key data `country` downloads through `api` (protobuf).
+    func downloadedKeys(_ api: GatewayAPI, _ f: Fixture, country: String = "FR") async throws -> Set<Data> {
+        let r = await download(api, f, country: country)
+        XCTAssertEqual(r.status, 200, r.bodyText)
+        return try keyData(r)
+    }
+
+    /// A second gateway instance on the fixture's database (as in a deployment of several instances).
+    func secondInstance(_ f: Fixture) throws -> GatewayServices {
+        let pem = try String(contentsOf: f.dir.appendingPathComponent("ta.pem"), encoding: .utf8)
+        return try GatewayServices(
+            config: f.services.config, store: f.store, trustAnchor: try TrustAnchor(pem: pem),
+            log: EventLog(minimumLevel: .error, sink: { _ in }))
+    }
+
+    func downloadStatistics(_ f: Fixture) async throws -> [Int] {
+        try await f.store.backend.read { db in
+            try await db.raw("SELECT key_count FROM statistics_downloads ORDER BY id").all().map {
+                try $0.decode(column: "key_count", as: Int.self)
+            }
+        }
+    }
+
+    /// The second download of a batch is served from the cache: the same bytes as the first and as a gateway
+    /// without a cache, in both formats, and every download is still in the statistics.
+    func testRepeatedDownloadsAreServedFromTheCacheWithTheSameBodyAndStatistics() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let keys = f.keys(4, origin: "DE")
+        try await assertEq(try await f.upload(keys).status, 201)
+        let tag = try await f.services.batching.run()[0].tag
+
+        let first = await download(f.api, f)
+        XCTAssertEqual(first.status, 200)
+        XCTAssertEqual(try keyData(first), Set(keys.map(\.keyData)))
+        XCTAssertEqual(f.services.download.cache.usage.entries, 1)
+        let second = await download(f.api, f)
+        XCTAssertEqual(second, first)
+        let json = await download(f.api, f, format: .json)
+        XCTAssertEqual(json.status, 200)
+        XCTAssertEqual(f.services.download.cache.usage.entries, 2, "one body per format")
+        let jsonAgain = await download(f.api, f, format: .json)
+        XCTAssertEqual(jsonAgain, json)
+        try await assertEq(try await downloadStatistics(f), [4, 4, 4, 4], "every download is counted")
+
+        // the same answers from a gateway that keeps nothing
+        var config = f.services.config
+        config.api.downloadCacheMegabytes = 0
+        let uncached = try GatewayServices(
+            config: config, store: f.store, trustAnchor: f.services.trustAnchor,
+            log: EventLog(minimumLevel: .error, sink: { _ in }))
+        let plain = GatewayAPI(services: uncached)
+        let plainProtobuf = await download(plain, f, tag: tag)
+        let plainJSON = await download(plain, f, tag: tag, format: .json)
+        XCTAssertEqual(plainProtobuf, first)
+        XCTAssertEqual(plainJSON, json)
+        XCTAssertEqual(uncached.download.cache.usage.entries, 0)
+    }
+
+    /// Each country gets the batch without its own keys, also when the other country's body is cached.
+    func testEachCountryGetsItsOwnBodyFromTheCache() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let de = f.keys(3, origin: "DE")
+        let fr = f.keys(2, origin: "FR")
+        try await assertEq(try await f.upload(de).status, 201)
+        try await assertEq(try await f.upload(fr, country: "FR").status, 201)
+        _ = try await f.services.batching.run()
+        for _ in 0..<2 {
+            try await assertEq(try await downloadedKeys(f.api, f, country: "FR"), Set(de.map(\.keyData)))
+            try await assertEq(try await downloadedKeys(f.api, f, country: "DE"), Set(fr.map(\.keyData)))
+        }
+        XCTAssertEqual(f.services.download.cache.usage.entries, 2)
+    }
+
+    /// Retention run by another instance deletes one upload batch of a cached download batch: both instances serve
+    /// the remaining keys on the very next download (a cache keyed by the batch alone would serve the deleted keys).
+    func testRetentionOnAnotherInstanceChangesWhatIsServedAtOnce() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let other = try secondInstance(f)
+        let otherAPI = GatewayAPI(services: other)
+        let expiring = f.keys(2, origin: "DE")
+        let staying = f.keys(3, origin: "DE")
+        try await assertEq(try await f.upload(expiring, tag: "expiring").status, 201)
+        try await assertEq(try await f.upload(staying, tag: "staying").status, 201)
+        _ = try await f.services.batching.run()
+        let all = Set((expiring + staying).map(\.keyData))
+        try await assertEq(try await downloadedKeys(f.api, f), all)
+        try await assertEq(try await downloadedKeys(otherAPI, f), all)
+
+        // "expiring" was accepted past the legal limit (14 days): retention deletes it, not "staying"
+        let longAgo = UTCTimestamp.millis(Date()) - 15 * 86_400_000
+        try await f.store.backend.transaction { db in
+            try await db.raw("UPDATE upload_batches SET accepted_at = \(bind: longAgo) WHERE upload_tag = 'expiring'")
+                .run()
+        }
+        let result = try await other.keyRetention.run()
+        XCTAssertEqual(result.keysDeleted, 2)
+
+        try await assertEq(try await downloadedKeys(f.api, f), Set(staying.map(\.keyData)))
+        try await assertEq(try await downloadedKeys(otherAPI, f), Set(staying.map(\.keyData)))
+        XCTAssertEqual(f.services.download.cache.usage.entries, 1, "the older version's body is dropped")
+        try await assertEq(Array(try await downloadStatistics(f).suffix(2)), [3, 3])
+    }
+
+    /// A batch quarantined by another instance answers 410 on this one although its body is cached, and its cached
+    /// bodies are dropped; released, it is served again.
+    func testAQuarantinedBatchIsWithdrawnAlthoughItIsCached() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let other = try secondInstance(f)
+        try await assertEq(try await f.upload(f.keys(2, origin: "DE")).status, 201)
+        let tag = try await f.services.batching.run()[0].tag
+        let served = await download(f.api, f, tag: tag)
+        XCTAssertEqual(served.status, 200)
+
+        try await other.batchQuarantine.quarantine(tag: tag, reason: "test", by: .init(operatorName: "ops"))
+        let withdrawn = await download(f.api, f, tag: tag)
+        XCTAssertEqual(withdrawn.status, 410)
+        XCTAssertEqual(f.services.download.cache.usage.entries, 0)
+
+        try await other.batchQuarantine.release(tag: tag, by: .init(operatorName: "ops"))
+        let again = await download(f.api, f, tag: tag)
+        XCTAssertEqual(again, served)
+    }
+
+    /// The cache holds at most its capacity: least recently used bodies go first, a body larger than the capacity
+    /// is not kept, and a newer version of a batch replaces the older one.
+    func testTheCacheStaysWithinItsCapacity() {
+        let cache = DownloadCache(capacityBytes: 100)
+        func key(_ tag: String, version: Int = 0) -> DownloadCache.Key {
+            DownloadCache.Key(batchTag: tag, contentVersion: version, country: "FR", format: .protobuf)
+        }
+        let body = DownloadCache.Entry(body: [UInt8](repeating: 1, count: 40), keyCount: 1)
+        cache.insert(body, for: key("a"))
+        cache.insert(body, for: key("b"))
+        XCTAssertNotNil(cache.entry(for: key("a")))
+        cache.insert(body, for: key("c"))
+        XCTAssertNil(cache.entry(for: key("b")), "b was used least recently")
+        XCTAssertNotNil(cache.entry(for: key("a")))
+        XCTAssertNotNil(cache.entry(for: key("c")))
+        XCTAssertEqual(cache.usage.bytes, 80)
+
+        cache.insert(DownloadCache.Entry(body: [UInt8](repeating: 2, count: 101), keyCount: 9), for: key("d"))
+        XCTAssertNil(cache.entry(for: key("d")))
+        XCTAssertEqual(cache.usage.bytes, 80)
+
+        cache.insert(DownloadCache.Entry(body: [3], keyCount: 1), for: key("a", version: 1))
+        XCTAssertNil(cache.entry(for: key("a")))
+        XCTAssertEqual(cache.entry(for: key("a", version: 1))?.body, [3])
+        XCTAssertEqual(cache.usage.bytes, 41)
+
+        let off = DownloadCache(capacityBytes: 0)
+        off.insert(DownloadCache.Entry(body: [1], keyCount: 1), for: key("a"))
+        XCTAssertEqual(off.usage.entries, 0)
+    }
+}
