@@ -74,4 +74,30 @@ final class DemoEndToEndTests: XCTestCase {
         let again = try run(args, in: dir)
         XCTAssertEqual(again.status, 0, "its own folder is recreated: \(again.output)")
     }
+
+    /// `efgs benchmark --http-load` (a smoke run): wrk against nginx serving the download's bytes and against the
+    /// gateway, every download answered 200, the 404 and 405 runs answered as such, and the ratios printed.
+    func testBenchmarkHTTPLoadComparesTheGatewayWithNginx() throws {
+        try EFGS.requireBinary()
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-e2e-load-\(UUID())")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try run(
+            [
+                "benchmark", "--batches", "1", "--keys-per-batch", "50", "--downloads", "2", "--http-load",
+                "--load-seconds", "1", "--load-connections", "2", "--work-dir", dir.path,
+            ], in: FileManager.default.temporaryDirectory)
+        XCTAssertEqual(r.status, 0, r.output)
+        let lines = r.output.split(separator: "\n").map(String.init)
+        func line(_ prefix: String) -> String { lines.first { $0.hasPrefix("    " + prefix) } ?? "" }
+        for name in ["nginx, the same", "gateway download, protobuf", "gateway download, JSON"] {
+            XCTAssertTrue(line(name).contains(" requests/s, p50 "), r.output)
+            XCTAssertFalse(line(name).contains("non-2xx"), "every request answered 200: \(line(name))")
+            XCTAssertFalse(line(name).contains(": 0 requests/s"), line(name))
+        }
+        XCTAssertTrue(line("gateway authenticated 404").contains("non-2xx"), r.output)
+        XCTAssertTrue(line("gateway unauthenticated 405").contains("non-2xx"), r.output)
+        for ratio in ["download protobuf / nginx = ", "download JSON / protobuf = ", "authenticated 404 / unauth"] {
+            XCTAssertTrue(lines.contains { $0.contains(ratio) }, r.output)
+        }
+    }
 }
