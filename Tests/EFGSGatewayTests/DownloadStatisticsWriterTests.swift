@@ -38,6 +38,7 @@ final class DownloadStatisticsWriterTests: XCTestCase {
         }
         func countryActivity() async throws -> [CountryActivity] { try await store.countryActivity() }
         func storedKeyCount() async throws -> Int { try await store.storedKeyCount() }
+        func storeFigures() async throws -> StoreFigures { try await store.storeFigures() }
     }
 
     func rows(_ f: Fixture) async throws -> Int {

@@ -91,6 +91,7 @@ public enum AdminServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
+        let health = FederationHealthMetrics(services: services)
         router.get("healthz") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/json"],
@@ -105,7 +106,7 @@ public enum AdminServer {
         }
         router.get("metrics") { _, _ in
             // gauges read at scrape time
-            if let n = try? await services.store.unbatchedKeyCount() { Gauge(label: "efgs_unbatched_keys").record(n) }
+            await health.record(now: services.clock())
             if let n = try? await services.store.pendingCallbackTaskCount() {
                 Gauge(label: "efgs_callback_tasks_pending").record(n)
             }

@@ -4,6 +4,7 @@ import EFGSCrypto
 import EFGSProtocol
 import EFGSStore
 import Foundation
+import Metrics
 
 /// Downloading a batch (PROTOCOL.md §5.4): the batch named by `batchTag`, or the first batch of the requested
 /// day, without the caller's own keys, decrypted (§7.1) and encoded in the negotiated format; the download is
@@ -76,6 +77,9 @@ public struct DownloadService: Sendable {
         try await statistics.record(
             DownloadStatistic(
                 time: UTCTimestamp.millis(now), country: caller.country, batchTag: batch.tag, keyCount: entry.keyCount))
+        Counter(label: "efgs_downloads_total", dimensions: [("country", caller.country)]).increment()
+        Counter(label: "efgs_downloaded_keys_total", dimensions: [("country", caller.country)]).increment(
+            by: entry.keyCount)
         log.info("Successful Batch Download", ["batchTag": batch.tag, "numKeys": String(entry.keyCount)])
         return Batch(tag: batch.tag, nextTag: batch.nextTag, keyCount: entry.keyCount, body: entry.body)
     }

@@ -33,3 +33,23 @@ public struct CallbackTask: Sendable, Equatable {
     /// Failed attempts so far.
     public var retries: Int
 }
+
+/// The callback tasks waiting for one subscription (docs/metrics.md).
+public struct CallbackBacklog: Sendable, Equatable {
+    /// The subscribing country.
+    public var country: String
+    /// The subscription's `callbackId` (§5.6).
+    public var callbackId: String
+    /// Tasks not yet delivered or dropped.
+    public var pending: Int
+    /// Those of them that failed at least once.
+    public var failing: Int
+
+    /// The backlog of `country`'s subscription `callbackId`.
+    public init(country: String, callbackId: String, pending: Int, failing: Int) {
+        self.country = country
+        self.callbackId = callbackId
+        self.pending = pending
+        self.failing = failing
+    }
+}

@@ -91,3 +91,23 @@ public struct DownloadStatistic: Sendable, Equatable {
         self.keyCount = keyCount
     }
 }
+
+/// What the store holds now, for the operator's health metrics (`docs/metrics.md`).
+public struct StoreFigures: Sendable, Equatable {
+    /// Keys stored (the key counts of the stored upload batches: retention deletes upload batches whole).
+    public var keysStored: Int
+    /// Keys of upload batches not yet in a download batch.
+    public var unbatchedKeys: Int
+    /// When the oldest upload batch not yet in a download batch was accepted, epoch milliseconds; nil when none.
+    public var oldestUnbatchedAcceptedAt: Int64?
+    /// The database's size in bytes (SQLite: pages × page size; PostgreSQL: `pg_database_size`).
+    public var databaseBytes: Int64
+
+    /// The figures.
+    public init(keysStored: Int, unbatchedKeys: Int, oldestUnbatchedAcceptedAt: Int64?, databaseBytes: Int64) {
+        self.keysStored = keysStored
+        self.unbatchedKeys = unbatchedKeys
+        self.oldestUnbatchedAcceptedAt = oldestUnbatchedAcceptedAt
+        self.databaseBytes = databaseBytes
+    }
+}

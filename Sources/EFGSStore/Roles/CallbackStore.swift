@@ -37,6 +37,8 @@ public protocol CallbackStore: Sendable {
     func deleteCallbackSubscription(id: Int64) async throws
     /// Tasks not yet delivered or dropped, locked or not.
     func pendingCallbackTaskCount() async throws -> Int
+    /// Every subscription with its pending and failing tasks (0 and 0 for one without tasks), by country and id.
+    func callbackBacklog() async throws -> [CallbackBacklog]
 }
 
 extension CallbackStore {

@@ -17,6 +17,9 @@ public protocol StatisticsStore: Sendable {
     func countryActivity() async throws -> [CountryActivity]
     /// Keys stored now.
     func storedKeyCount() async throws -> Int
+    /// Keys stored, unbatched keys and the oldest unbatched upload, and the database size: cheap enough for every
+    /// metrics scrape (no scan of the key table).
+    func storeFigures() async throws -> StoreFigures
 }
 
 extension StatisticsStore {

@@ -164,6 +164,25 @@ extension SQLGatewayStore {
         }
     }
 
+    public func callbackBacklog() async throws -> [CallbackBacklog] {
+        try await backend.read { db in
+            try await db.raw(
+                """
+                SELECT s.country, s.callback_id, COUNT(t.id) AS pending,
+                       COALESCE(SUM(CASE WHEN t.retries > 0 THEN 1 ELSE 0 END), 0) AS failing
+                FROM callback_subscriptions s LEFT JOIN callback_tasks t ON t.subscription_id = s.id
+                GROUP BY s.id, s.country, s.callback_id ORDER BY s.country, s.callback_id
+                """
+            ).all().map {
+                CallbackBacklog(
+                    country: try $0.decode(column: "country", as: String.self),
+                    callbackId: try $0.decode(column: "callback_id", as: String.self),
+                    pending: try $0.decode(column: "pending", as: Int.self),
+                    failing: try $0.decode(column: "failing", as: Int.self))
+            }
+        }
+    }
+
     public func pendingCallbackTaskCount() async throws -> Int {
         try await backend.read { db in
             try await db.raw("SELECT COUNT(*) AS n FROM callback_tasks").first()?.decode(column: "n", as: Int.self) ?? 0

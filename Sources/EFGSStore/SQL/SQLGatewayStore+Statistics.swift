@@ -10,6 +10,31 @@ extension SQLGatewayStore {
         }
     }
 
+    public func storeFigures() async throws -> StoreFigures {
+        let postgres = backend.dialect == .postgres
+        return try await backend.read { db in
+            let batches = try await db.raw(
+                """
+                SELECT COALESCE(SUM(key_count), 0) AS stored,
+                       COALESCE(SUM(CASE WHEN download_batch_tag IS NULL THEN key_count ELSE 0 END), 0) AS unbatched,
+                       MIN(CASE WHEN download_batch_tag IS NULL THEN accepted_at END) AS oldest
+                FROM upload_batches
+                """
+            ).first()
+            let size =
+                postgres
+                ? try await db.raw("SELECT pg_database_size(current_database()) AS n").first()
+                : try await db.raw(
+                    "SELECT page_count * page_size AS n FROM pragma_page_count(), pragma_page_size()"
+                ).first()
+            return StoreFigures(
+                keysStored: try batches?.decode(column: "stored", as: Int.self) ?? 0,
+                unbatchedKeys: try batches?.decode(column: "unbatched", as: Int.self) ?? 0,
+                oldestUnbatchedAcceptedAt: try batches?.decode(column: "oldest", as: Int64?.self),
+                databaseBytes: try size?.decode(column: "n", as: Int64.self) ?? 0)
+        }
+    }
+
     public func purgeKeys(_ cutoffs: KeyRetentionCutoffs, chunkSize: Int) async throws -> CleanupResult {
         let before = try await storedKeyCount()
         var deleted = 0
