@@ -39,7 +39,17 @@ func runProcess(
     let out = Pipe()
     p.standardOutput = out
     p.standardError = out
+    let input = Pipe()
+    if stdin != nil { p.standardInput = input }
     try p.run()
+    if let stdin {
+        // written on its own thread: a process that answers before reading all its input cannot block us
+        let writer = input.fileHandleForWriting
+        Thread.detachNewThread {
+            try? writer.write(contentsOf: stdin)
+            try? writer.close()
+        }
+    }
     let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return (p.terminationStatus, String(decoding: data, as: UTF8.self))

@@ -460,9 +460,20 @@ final class ServeProcessTests: XCTestCase {
             "efgs_callback_tasks_pending 0", #"efgs_http_request_duration_seconds_count{endpoint="upload"} 2"#,
             #"efgs_db_connections_max{store="sqlite"} 1"#, #"efgs_db_connections_in_use{store="sqlite"} 0"#,
             #"efgs_db_connection_wait_seconds_count{store="sqlite"} "#,
+            // the federation-health gauges read at the scrape (docs/metrics.md)
+            "efgs_keys_stored 3", #"efgs_country_last_upload_age_seconds{country="DE"} "#,
+            #"efgs_certificate_expiry_seconds{country="DE",type="AUTHENTICATION",thumbprint=""#
+                + fed.member("DE").auth.thumbprint.prefix(16) + #""} "#,
+            "efgs_trust_anchor_expiry_seconds{thumbprint=", "efgs_database_size_bytes ",
+            "efgs_oldest_unbatched_upload_age_seconds ",
         ] {
             XCTAssertTrue(metrics.body.contains(expected), "\(expected) in:\n\(metrics.body)")
         }
+        // Prometheus's own linter finds nothing but the missing HELP texts (swift-metrics has no help strings)
+        let lint = try runProcess(
+            URL(fileURLWithPath: "/usr/bin/promtool"), ["check", "metrics"], stdin: Data(metrics.body.utf8))
+        let problems = lint.output.split(separator: "\n").filter { !$0.hasSuffix(" no help text") }
+        XCTAssertEqual(problems, [], lint.output)
         // the ports do not serve each other's paths
         XCTAssertEqual(try Curl.request(base + "/metrics").status, 404)
         XCTAssertEqual(try Curl.request(base + "/healthz").status, 404)
