@@ -43,6 +43,7 @@ for m in $dashboard_metrics; do
   grep -qx "$m" <<<"$doc_metrics" || { echo "check-metrics: $dashboard uses $m, which $doc does not list" >&2; status=1; }
 done
 promtool check rules "$rules" >/dev/null || status=1
+promtool check config deploy/prometheus/prometheus.example.yml >/dev/null || status=1
 (cd "$(dirname "$rules")" && promtool test rules efgs-alerts.test.yml >/dev/null) || status=1
 [ "$status" = 0 ] && echo "check-metrics: $(wc -w <<<"$code_metrics") metrics documented, $(wc -w <<<"$rule_metrics") used by $(grep -c '^ *- alert:' "$rules") alerts, $(wc -w <<<"$dashboard_metrics") by the dashboard's $(grep -c '"refId"' "$dashboard") queries; promtool: rules and queries checked, rules unit-tested"
 exit "$status"
