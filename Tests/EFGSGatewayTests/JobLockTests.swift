@@ -40,6 +40,24 @@ final class JobLockTests: XCTestCase {
 
     /// A lock left by a killed process of this host (`kill -9` of `efgs batch` mid-run) is taken over at once; a
     /// lock of a live process, or of another host, waits for its lease (at most `jobs.lockLease`, 30 s by default).
+    /// A completed run records `efgs_job_last_success_timestamp_seconds{job}`; a failed or skipped run does not.
+    func testACompletedRunRecordsItsTime() async throws {
+        let metrics = CallbackDeliveryTests.metrics
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let lock = f.services.jobLock(JobLock.statisticsRetention, holder: "instance-1")
+        let dims = [("job", JobLock.statisticsRetention)]
+        let before = try? metrics.expectGauge("efgs_job_last_success_timestamp_seconds", dims).lastValue
+        struct Boom: Error {}
+        _ = try? await lock.run { () async throws -> Int in throw Boom() }
+        let afterFailure = try? metrics.expectGauge("efgs_job_last_success_timestamp_seconds", dims).lastValue
+        XCTAssertEqual(afterFailure, before, "a failed run is no success")
+        _ = try await lock.run { 1 }
+        let recorded = try XCTUnwrap(
+            try metrics.expectGauge("efgs_job_last_success_timestamp_seconds", dims).lastValue)
+        XCTAssertEqual(recorded, Date().timeIntervalSince1970, accuracy: 5)
+    }
+
     func testALockOfAGoneProcessIsTakenOverAtOnce() async throws {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }

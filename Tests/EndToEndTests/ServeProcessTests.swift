@@ -465,7 +465,10 @@ final class ServeProcessTests: XCTestCase {
             #"efgs_certificate_expiry_seconds{country="DE",type="AUTHENTICATION",thumbprint=""#
                 + fed.member("DE").auth.thumbprint.prefix(16) + #""} "#,
             "efgs_trust_anchor_expiry_seconds{thumbprint=", "efgs_database_size_bytes ",
-            "efgs_oldest_unbatched_upload_age_seconds ",
+            "efgs_oldest_unbatched_upload_age_seconds ", "efgs_ready 1",
+            // the jobs ran at start
+            #"efgs_job_last_success_timestamp_seconds{job="batching"} "#,
+            #"efgs_job_last_success_timestamp_seconds{job="key-retention"} "#,
         ] {
             XCTAssertTrue(metrics.body.contains(expected), "\(expected) in:\n\(metrics.body)")
         }

@@ -106,6 +106,7 @@ public enum AdminServer {
         }
         router.get("metrics") { _, _ in
             // gauges read at scrape time
+            Gauge(label: "efgs_ready").record(await readiness(services).allSatisfy(\.ok) ? 1 : 0)
             await health.record(now: services.clock())
             if let n = try? await services.store.pendingCallbackTaskCount() {
                 Gauge(label: "efgs_callback_tasks_pending").record(n)

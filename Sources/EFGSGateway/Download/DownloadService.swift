@@ -8,8 +8,8 @@ import Metrics
 
 /// Downloading a batch (PROTOCOL.md §5.4): the batch named by `batchTag`, or the first batch of the requested
 /// day, without the caller's own keys, decrypted (§7.1) and encoded in the negotiated format; the download is
-/// recorded in the statistics (§7.7, with group commit: ``DownloadStatisticsWriter``). The body is built once per batch content, caller country and format and then
-/// served from the ``DownloadCache``.
+/// recorded in the statistics (§7.7, with group commit: ``DownloadStatisticsWriter``). The body is built once per
+/// batch content, caller country and format and then served from the ``DownloadCache``.
 public struct DownloadService: Sendable {
     /// A downloaded batch.
     public struct Batch: Sendable {

@@ -3,6 +3,7 @@
 import EFGSProtocol
 import EFGSStore
 import Foundation
+import Metrics
 
 /// A job lock of PROTOCOL.md §7.8 held in the database, so each job runs on one instance at a time. The lease
 /// (`jobs.lockLease`, 30 s by default) is renewed every third of it while the job runs, so a lock left by a crashed
@@ -83,6 +84,9 @@ public struct JobLock: Sendable {
                 return nil
             }
             try await store.releaseJobLock(name: name, holder: holder)
+            // the alerts' "job not running" (docs/metrics.md): the instance that ran it reports when
+            Gauge(label: "efgs_job_last_success_timestamp_seconds", dimensions: [("job", name)]).record(
+                Date().timeIntervalSince1970)
             return result
         } catch {
             try? await store.releaseJobLock(name: name, holder: holder)
