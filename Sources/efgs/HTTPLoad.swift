@@ -91,7 +91,7 @@ enum HTTPLoad {
                 atPath: dir + "/www", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: dir)
             try Data(body).write(to: URL(fileURLWithPath: dir + "/www/batch.pb"))
-            port = try HTTPLoad.freePort()
+            port = try LoopbackPort.free()
             try """
             worker_processes auto;
             pid \(dir)/nginx.pid;
@@ -114,7 +114,7 @@ enum HTTPLoad {
             try process.run()
             // ready when the port answers (bounded: 5 s)
             for _ in 0..<100 {
-                if HTTPLoad.answers(port: port) { return }
+                if LoopbackPort.accepts(port) { return }
                 usleep(50_000)
             }
             stop()
@@ -161,40 +161,5 @@ enum HTTPLoad {
             throw ValidationError("\(name) exited with status \(process.terminationStatus)")
         }
         return String(decoding: output, as: UTF8.self)
-    }
-
-    /// A TCP port on 127.0.0.1 that is free now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ValidationError("socket() failed") }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw ValidationError("no free loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
-    static func answers(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
     }
 }

@@ -85,7 +85,7 @@ final class SoakRun: Sendable {
         }
         honest = try ["DE", "FR", "PL", "NL", "IT", "ES", "DK", "IE"].prefix(countries).map(country)
         hostile = try country("HU")
-        port = try Self.freeLoopbackPort()
+        port = try LoopbackPort.free()
     }
 
     /// Writes the configuration and the PKI, registers the rows, runs both phases and returns the report.
@@ -238,7 +238,7 @@ final class SoakRun: Sendable {
         try p.run()
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if Self.accepts(port: port) { return p }
+            if LoopbackPort.accepts(port) { return p }
             guard p.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.1)
         }
@@ -246,41 +246,6 @@ final class SoakRun: Sendable {
         throw SoakFailure(
             "efgs serve did not start listening on 127.0.0.1:\(port) (see \(dir)/serve.log: "
                 + "\((try? String(contentsOfFile: dir + "/serve.log", encoding: .utf8))?.suffix(400) ?? ""))")
-    }
-
-    static func freeLoopbackPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SoakFailure("socket: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw SoakFailure("bind 127.0.0.1: \(String(cString: strerror(errno)))") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = loopback(port: port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
-        return address
     }
 }
 

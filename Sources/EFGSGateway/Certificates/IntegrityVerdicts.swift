@@ -25,20 +25,14 @@ final class IntegrityVerdicts: Sendable {
 
     /// The certificate of `row` when its content passed the check before; nil when it was never checked here.
     func facts(of row: CertificateRow) -> CertificateFacts? {
-        passed.withLock { $0[Self.content(of: row)] }
+        passed.withLock { $0[row.checkedContent] }
     }
 
     /// Remembers that `row` passed the check with certificate `facts`.
     func remember(_ row: CertificateRow, facts: CertificateFacts) {
         passed.withLock { passed in
             if passed.count >= capacity { passed.removeAll() }
-            passed[Self.content(of: row)] = facts
+            passed[row.checkedContent] = facts
         }
-    }
-
-    /// The part of `row` the integrity check covers.
-    static func content(of row: CertificateRow) -> CertificateRowContent {
-        CertificateRowContent(
-            thumbprint: row.thumbprint, country: row.country, pem: row.pem, operatorSignature: row.operatorSignature)
     }
 }

@@ -10,9 +10,14 @@ extension TrustAnchor {
     /// - Returns: The row's certificate.
     /// - Throws: The reason the row fails.
     public func checkIntegrity(of row: CertificateRow) throws -> CertificateFacts {
-        try checkIntegrity(
-            of: .init(
-                thumbprint: row.thumbprint, country: row.country, pem: row.pem,
-                operatorSignature: row.operatorSignature))
+        try checkIntegrity(of: row.checkedContent)
+    }
+}
+
+extension CertificateRow {
+    /// The fields the integrity check covers (§7.6): thumbprint, country, PEM and operator signature.
+    var checkedContent: CertificateRowContent {
+        CertificateRowContent(
+            thumbprint: thumbprint, country: country, pem: pem, operatorSignature: operatorSignature)
     }
 }
