@@ -90,6 +90,13 @@ public enum GatewayApplication {
         }
         if let adminPort = config.admin.port {
             try await checkListener(host: config.admin.host, port: adminPort, setting: "admin.port")
+            if let certificate = config.admin.tlsCertificatePath, let key = config.admin.tlsPrivateKeyPath {
+                do {
+                    _ = try ConfigurationCheck.pair(certificate: certificate, key: key)
+                } catch {
+                    throw InvalidSetting(setting: "admin.tlsCertificatePath", reason: "\(error)")
+                }
+            }
         }
         let batchingTrigger = JobTrigger()
         let runtime = try await GatewayRuntime.open(
@@ -102,7 +109,7 @@ public enum GatewayApplication {
         var background = jobs(runtime, batchingTrigger: batchingTrigger)
         if let adminPort = config.admin.port {
             background.append(
-                AdminServer.application(
+                try AdminServer.application(
                     services: services, registry: registry, port: adminPort, logger: logger, commit: commit
                 ) { port in
                     startup.info("Admin listening", ["host": config.admin.host, "port": String(port)])

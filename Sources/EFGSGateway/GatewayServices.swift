@@ -36,6 +36,10 @@ public final class GatewayServices: Sendable {
     public let audit: AuditService
     /// Callback subscriptions (§5.6).
     public let subscriptions: CallbackSubscriptionService
+    /// The public API's requests of the last hour, for the operator console.
+    public let traffic = TrafficRecorder()
+    /// The job runs of this process, for the operator console.
+    public let jobHistory = JobHistory()
 
     /// The services of `config` over `store`.
     ///
@@ -108,10 +112,17 @@ public final class GatewayServices: Sendable {
 
     /// The job lock `name` (§7.8) for this process, or for `holder`.
     public func jobLock(_ name: String, holder: String = JobLock.processHolder) -> JobLock {
-        JobLock(name, store: store, log: log, lease: config.jobs.lockLease, clock: clock, holder: holder)
+        JobLock(
+            name, store: store, log: log, lease: config.jobs.lockLease, clock: clock, holder: holder,
+            history: jobHistory)
     }
 
     // MARK: operator use cases
+
+    /// The usage and retention reports (§7.7).
+    public var reports: OperatorReports {
+        OperatorReports(store: store, retention: config.retention, clock: clock)
+    }
 
     /// The operator audit trail.
     public var operatorAudit: OperatorAudit {

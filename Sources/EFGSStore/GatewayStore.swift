@@ -6,8 +6,8 @@
 ///
 /// A component that needs one concern only can depend on its role instead: ``StoreLifecycle``,
 /// ``CertificateStore`` (§7.6), ``UploadStore`` (§5.3, §7.1, §7.2), ``BatchStore`` (§7.3), ``DownloadStore``
-/// (§5.4, §5.5), ``CallbackStore`` (§5.6, §7.5), ``JobLockStore`` (§7.8) and ``StatisticsStore`` (§7.7).
+/// (§5.4, §5.5), ``CallbackStore`` (§5.6, §7.5), ``JobLockStore`` (§7.8), ``StatisticsStore`` (§7.7) and ``ReportStore`` (§7.7 read back).
 public protocol GatewayStore:
     StoreLifecycle, CertificateStore, UploadStore, BatchStore, DownloadStore, CallbackStore, JobLockStore,
-    StatisticsStore, StorageKeyCheckStore, OperatorEventStore, BatchQuarantineStore
+    StatisticsStore, StorageKeyCheckStore, OperatorEventStore, BatchQuarantineStore, ReportStore
 {}

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: EUPL-1.2
 
 import ArgumentParser
+import EFGSCrypto
 import EFGSGateway
 import Foundation
 
 /// `efgs config check`: the effective configuration and every start-up check, one line each.
 struct ConfigCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "config", abstract: "Check a configuration before serving it.", subcommands: [Check.self])
+        commandName: "config", abstract: "Check a configuration before serving it.",
+        subcommands: [Check.self, HashPassword.self])
 
     struct Check: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -27,6 +29,28 @@ struct ConfigCommand: AsyncParsableCommand {
             let failed = results.filter { !$0.ok }.count
             print(failed == 0 ? "configuration ok" : "\(failed) check(s) failed")
             if failed > 0 { throw ExitCode(1) }
+        }
+    }
+
+    struct HashPassword: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "hash-password",
+            abstract:
+                "Read a password from standard input (its first line) and print the admin.passwordHash for it "
+                + "(PBKDF2-HMAC-SHA256, random salt).")
+        @Option(help: "PBKDF2 rounds (at least 210000).") var rounds: Int = PasswordHash.defaultRounds
+
+        func validate() throws {
+            guard rounds >= PasswordHash.minimumRounds else {
+                throw ValidationError("--rounds: at least \(PasswordHash.minimumRounds)")
+            }
+        }
+
+        func run() async throws {
+            guard let password = readLine(strippingNewline: true), password.count >= 12 else {
+                throw ValidationError("the password (first line of standard input) needs 12 characters or more")
+            }
+            print(try PasswordHash(password: password, rounds: rounds))
         }
     }
 }

@@ -73,7 +73,7 @@ final class AdminServerTests: XCTestCase {
         addTeardownBlock { [store = f.store] in try await store.close() }
         var logger = Logger(label: "efgs.test")
         logger.logLevel = .critical
-        let app = AdminServer.application(
+        let app = try AdminServer.application(
             services: f.services, registry: PrometheusCollectorRegistry(), port: 0, logger: logger)
         try await app.test(.router) { client in
             try await client.execute(uri: "/openapi.yaml", method: .get) { response in

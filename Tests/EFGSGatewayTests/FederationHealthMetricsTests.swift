@@ -49,6 +49,13 @@ final class FederationHealthMetricsTests: XCTestCase {
         XCTAssertEqual(try gauge("efgs_country_last_upload_age_seconds", [("country", "DE")]), 0, accuracy: 60)
         XCTAssertThrowsError(
             try metrics.expectGauge("efgs_country_last_download_age_seconds", [("country", "FR")]), "no download yet")
+        XCTAssertThrowsError(
+            try metrics.expectGauge("efgs_country_upload_interval_seconds", [("country", "DE")]),
+            "one upload: no usual interval yet")
+        try await assertEq(try await f.upload(f.keys(1, origin: "DE")).status, 201)
+        try await assertEq(try await f.upload(f.keys(1, origin: "DE")).status, 201)
+        await health.record(now: Date())
+        XCTAssertEqual(try gauge("efgs_country_upload_interval_seconds", [("country", "DE")]), 0, accuracy: 30)
 
         XCTAssertEqual(
             try gauge("efgs_callback_subscription_tasks_pending", [("country", "FR"), ("callback_id", "fr-main")]), 0)
@@ -70,7 +77,7 @@ final class FederationHealthMetricsTests: XCTestCase {
         _ = try await f.store.revokeCertificates(thumbprint: expiring.thumbprint, country: "FR", type: .callback)
         await health.record(now: Date())
         XCTAssertEqual(try gauge("efgs_unbatched_keys"), 0)
-        XCTAssertEqual(try gauge("efgs_keys_stored"), 3)
+        XCTAssertEqual(try gauge("efgs_keys_stored"), 5)
         XCTAssertEqual(try gauge("efgs_country_last_download_age_seconds", [("country", "FR")]), 0, accuracy: 60)
         XCTAssertThrowsError(
             try metrics.expectGauge("efgs_certificate_expiry_seconds", labels), "a revoked row's series is removed")

@@ -131,6 +131,11 @@ final class GatewayConfigurationTests: XCTestCase {
     /// Values that used to be accepted and broke the service later (a trap in a timer, a listener that cannot bind,
     /// duplicate deliveries, requests that never authenticate, downloads of deleted batches): each is refused at
     /// start with one line naming the setting.
+    /// A well-formed `admin.passwordHash` (of no known password).
+    static let adminHash =
+        "pbkdf2-sha256$210000$" + Base64.encodeString([UInt8](repeating: 1, count: 16)) + "$"
+        + Base64.encodeString([UInt8](repeating: 2, count: 32))
+
     func testValuesThatWouldBreakTheServiceLaterAreRefusedAtStart() async throws {
         let cases: [(env: [String: String], setting: String)] = [
             (["BATCHING_INTERVAL": "inf"], "batching.interval"),
@@ -164,6 +169,18 @@ final class GatewayConfigurationTests: XCTestCase {
                 ], "storage.keys"
             ),
             (["AUTH_TRUSTED_PROXIES": "/"], "auth.trustedProxies"),
+            // the admin listener off loopback without authentication over TLS
+            (["ADMIN_PORT": "8090", "ADMIN_HOST": "0.0.0.0"], "admin.host"),
+            (["ADMIN_PORT": "8090", "ADMIN_HOST": "10.0.0.1", "ADMIN_PASSWORD_HASH": Self.adminHash], "admin.host"),
+            (
+                [
+                    "ADMIN_PORT": "8090", "ADMIN_HOST": "::", "ADMIN_TLS_CERTIFICATE_PATH": "/a.pem",
+                    "ADMIN_TLS_PRIVATE_KEY_PATH": "/a.key",
+                ], "admin.host"
+            ),
+            (["ADMIN_PASSWORD_HASH": "plain-text-password"], "admin.passwordHash"),
+            (["ADMIN_TLS_CERTIFICATE_PATH": "/a.pem"], "admin.tlsPrivateKeyPath"),
+            (["ADMIN_USER": "ops:root"], "admin.user"),
             (["AUTH_TRUSTED_PROXIES": "127.0.0.1/+8"], "auth.trustedProxies"),
         ]
         for (env, setting) in cases {
@@ -176,7 +193,13 @@ final class GatewayConfigurationTests: XCTestCase {
         for env in [
             ["BATCHING_INTERVAL": "31536000"], ["JOBS_LOCK_LEASE": "3s"], ["ADMIN_PORT": "9090"],
             ["ADMIN_HOST": "admin.internal"],
-            ["ADMIN_PORT": "8090", "ADMIN_HOST": "10.0.0.1", "SERVER_HOST": "10.0.0.2"],
+            [
+                "ADMIN_PORT": "8090", "ADMIN_HOST": "10.0.0.1", "SERVER_HOST": "10.0.0.2",
+                "ADMIN_PASSWORD_HASH": Self.adminHash, "ADMIN_TLS_CERTIFICATE_PATH": "/a.pem",
+                "ADMIN_TLS_PRIVATE_KEY_PATH": "/a.key",
+            ],
+            ["ADMIN_PORT": "8091", "ADMIN_HOST": "127.0.0.2"], ["ADMIN_PORT": "8091", "ADMIN_HOST": "::1"],
+            ["ADMIN_PORT": "8091", "ADMIN_HOST": "localhost", "ADMIN_PASSWORD_HASH": Self.adminHash],
             ["DATABASE_URL": "postgresql://efgs@db:5432/efgs"], ["AUTH_TRUSTED_PROXIES": ""],
             ["RETENTION_STATISTICS_RETENTION_DAYS": "4"],
         ] {

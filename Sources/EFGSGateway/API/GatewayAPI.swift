@@ -31,8 +31,10 @@ public struct GatewayAPI: Sendable {
             label: "efgs_http_requests_total", dimensions: [("endpoint", name), ("status", String(response.status))]
         )
         .increment()
+        let nanoseconds = Int64(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds)
         Timer(label: "efgs_http_request_duration_seconds", dimensions: [("endpoint", name)])
-            .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds))
+            .recordNanoseconds(nanoseconds)
+        services.traffic.record(endpoint: name, status: response.status, nanoseconds: nanoseconds, at: Date())
         return response
     }
 

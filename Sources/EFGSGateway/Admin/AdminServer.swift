@@ -4,14 +4,18 @@ import EFGSProtocol
 import EFGSStore
 import Foundation
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import Metrics
+import NIOSSL
 import Prometheus
 
 /// The admin listener (PROTOCOL.md §9 `admin.port`), separate from the public API and bound to loopback by default:
 /// `GET /healthz` (the process is up), `GET /readyz` (database reachable, migrations current, trust anchor loaded;
 /// 503 otherwise), `GET /metrics` (Prometheus text format from swift-metrics through swift-prometheus) and
-/// `GET /openapi.yaml` (the OpenAPI 3.1 document of the public API, `docs/openapi.yaml`).
+/// `GET /openapi.yaml` (the OpenAPI 3.1 document of the public API, `docs/openapi.yaml`) and the read-only
+/// ``OperatorConsole`` (`GET /` and its pages, the reports as CSV).
 public enum AdminServer {
     /// One readiness check and its state.
     public struct Check: Sendable, Equatable {
@@ -89,8 +93,12 @@ public enum AdminServer {
         services: GatewayServices, registry: PrometheusCollectorRegistry, port: Int, logger: Logger,
         commit: String? = nil,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
+    ) throws -> some ApplicationProtocol {
+        let settings = services.config.admin
         let router = Router()
+        if let hash = settings.passwordHash {
+            router.add(middleware: AdminAuthentication(user: settings.user, hash: hash))
+        }
         let health = FederationHealthMetrics(services: services)
         router.get("healthz") { _, _ in
             Response(
@@ -115,13 +123,23 @@ public enum AdminServer {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer())))
         }
+        OperatorConsole(services: services).register(on: router)
         router.get("openapi.yaml") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: openAPIContentType],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
+        var server = HTTPServerBuilder.http1()
+        if let certificate = settings.tlsCertificatePath, let key = settings.tlsPrivateKeyPath {
+            server = try .tls(
+                .http1(),
+                tlsConfiguration: TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(certificate).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))))
+        }
         return Application(
-            router: router, configuration: .init(address: .hostname(services.config.admin.host, port: port)),
+            router: router, server: server,
+            configuration: .init(address: .hostname(settings.host, port: port)),
             onServerRunning: { await onServerRunning($0.localAddress?.port ?? 0) }, logger: logger)
     }
 }

@@ -28,7 +28,8 @@ public enum KnownSettings {
         "callback.timeout", "callback.taskLockTimeout", "callback.parallelism", "callback.deleteSubscriptionOnFailure",
         "callback.maxSubscriptionsPerCountry",
         "callback.clientCertificatePath", "callback.clientKeyPath", "callback.proxyUrl",
-        "admin.port", "admin.host",
+        "admin.port", "admin.host", "admin.user", "admin.passwordHash", "admin.tlsCertificatePath",
+        "admin.tlsPrivateKeyPath",
         "jobs.lockLease",
         "logging.level", "logging.syslog.host", "logging.syslog.port", "logging.syslog.tls", "logging.syslog.caPath",
         "logging.syslog.facility",
@@ -38,7 +39,7 @@ public enum KnownSettings {
     public static let pathKeys: [String] = [
         "trustAnchor.certificatePath", "trustAnchor.nextCertificatePath", "tls.certificatePath", "tls.privateKeyPath",
         "callback.clientCertificatePath",
-        "callback.clientKeyPath", "logging.syslog.caPath",
+        "callback.clientKeyPath", "logging.syslog.caPath", "admin.tlsCertificatePath", "admin.tlsPrivateKeyPath",
     ]
 
     /// The environment variable of a key: `trustAnchor.certificatePath` → `TRUST_ANCHOR_CERTIFICATE_PATH`.

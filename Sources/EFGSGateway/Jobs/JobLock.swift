@@ -18,6 +18,8 @@ public struct JobLock: Sendable {
     let log: EventLog
     let lease: Double
     let clock: @Sendable () -> Date
+    /// Where the runs of this process are recorded for the console, when given.
+    let history: JobHistory?
 
     /// The lock of the batching job.
     public static let batching = "batching"
@@ -33,8 +35,10 @@ public struct JobLock: Sendable {
     /// The lock `name` for `holder` with a lease of `lease` seconds.
     public init(
         _ name: String, store: any JobLockStore, log: EventLog, lease: Double,
-        clock: @escaping @Sendable () -> Date = { Date() }, holder: String = JobLock.processHolder
+        clock: @escaping @Sendable () -> Date = { Date() }, holder: String = JobLock.processHolder,
+        history: JobHistory? = nil
     ) {
+        self.history = history
         self.name = name
         self.store = store
         self.log = log
@@ -63,6 +67,12 @@ public struct JobLock: Sendable {
             log.scope("JobLock").debug("Job lock held by another instance", ["job": name])
             return nil
         }
+        let started = Date()
+        func record(_ failure: String?) {
+            history?.record(
+                JobHistory.Run(
+                    job: name, started: started, seconds: Date().timeIntervalSince(started), failure: failure))
+        }
         do {
             let result = try await withThrowingTaskGroup(of: T?.self, returning: T?.self) { group in
                 group.addTask {
@@ -87,8 +97,10 @@ public struct JobLock: Sendable {
             // the alerts' "job not running" (docs/metrics.md): the instance that ran it reports when
             Gauge(label: "efgs_job_last_success_timestamp_seconds", dimensions: [("job", name)]).record(
                 Date().timeIntervalSince1970)
+            record(nil)
             return result
         } catch {
+            record(String(describing: error).prefix(200).description)
             try? await store.releaseJobLock(name: name, holder: holder)
             throw error
         }

@@ -37,6 +37,8 @@ public final class EventLog: Sendable {
     let sink: @Sendable (String) -> Void
     /// The optional copy to a syslog collector (§7.9, `logging.syslog.*`).
     public let syslog: SyslogForwarder?
+    /// The last WARN and ERROR lines, for the operator console.
+    public let recent = RecentEvents()
     /// Serialises writes: whole lines on stdout, and stdout and the syslog copy in the same order when several
     /// threads log at once.
     let order = NIOLock()
@@ -84,6 +86,12 @@ public final class EventLog: Sendable {
         order.withLock {
             sink(line)
             syslog?.send(level: level, component: component, timestamp: now, line: line)
+        }
+        if level >= .warn {
+            recent.append(
+                RecentEvents.Entry(
+                    time: now, level: level, component: component, message: Self.clean(message),
+                    country: attributes.first { $0.0 == "country" }.map { Self.clean($0.1) }, line: line))
         }
     }
 

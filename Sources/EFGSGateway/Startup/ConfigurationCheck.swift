@@ -42,7 +42,12 @@ public struct ConfigurationCheck: Sendable {
         ]
         if let tls = config.auth.tlsCertificatePath { lines.append("tls.certificatePath: \(tls)") }
         if let cert = config.callback.clientCertificatePath { lines.append("callback.clientCertificatePath: \(cert)") }
-        if let port = config.admin.port { lines.append("admin: \(config.admin.host):\(port)") }
+        if let port = config.admin.port {
+            let tls = config.admin.tlsCertificatePath == nil ? "http" : "https"
+            let auth =
+                config.admin.passwordHash == nil ? "no authentication" : "basic authentication as \(config.admin.user)"
+            lines.append("admin: \(tls)://\(config.admin.host):\(port), \(auth)")
+        }
         if let syslog = config.logging.syslog { lines.append("logging.syslog: \(syslog.host):\(syslog.port)") }
         return lines
     }
@@ -87,6 +92,9 @@ public struct ConfigurationCheck: Sendable {
         }
         if let certificate = config.callback.clientCertificatePath, let key = config.callback.clientKeyPath {
             await add("callback.clientCertificatePath") { try Self.pair(certificate: certificate, key: key) }
+        }
+        if let certificate = config.admin.tlsCertificatePath, let key = config.admin.tlsPrivateKeyPath {
+            await add("admin.tlsCertificatePath") { try Self.pair(certificate: certificate, key: key) }
         }
         let log = EventLog(minimumLevel: .error)
         let store: any GatewayStore

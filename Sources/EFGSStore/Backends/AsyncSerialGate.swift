@@ -1,12 +1,16 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-/// FIFO async mutual exclusion: SQLite has one writer, and a transaction must own its connection.
-actor AsyncSerialGate {
+/// FIFO async mutual exclusion: SQLite has one writer, and a transaction must own its connection (also the admin
+/// listener's one-at-a-time password check).
+public actor AsyncSerialGate {
     private var busy = false
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
+    /// A free gate.
+    public init() {}
+
     /// Waits until the gate is free, then holds it; waiters are served in arrival order.
-    func acquire() async {
+    public func acquire() async {
         if !busy {
             busy = true
             return
@@ -15,7 +19,7 @@ actor AsyncSerialGate {
     }
 
     /// Hands the gate to the next waiter, or frees it.
-    func release() {
+    public func release() {
         if waiters.isEmpty {
             busy = false
         } else {
@@ -24,7 +28,7 @@ actor AsyncSerialGate {
     }
 
     /// Runs `body` holding the gate.
-    func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
+    public func run<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         await acquire()
         defer { release() }
         return try await body()

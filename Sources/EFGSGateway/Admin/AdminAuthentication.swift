@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+import Crypto
+import EFGSCrypto
+import EFGSProtocol
+import EFGSStore
+import Foundation
+import Hummingbird
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// HTTP basic authentication (RFC 7617) of the admin listener against `admin.user` and `admin.passwordHash`: every
+/// path but `/healthz` and `/readyz` (the probes of a load balancer or orchestrator, which show no federation data)
+/// answers 401 with a `WWW-Authenticate` challenge unless the request carries the user and password.
+///
+/// PBKDF2 with hundreds of thousands of rounds is slow on purpose, so it runs on NIO's blocking thread pool, one at a
+/// time, and a header value that verified is remembered (by its SHA-256) so a console that reloads every 30 s and a
+/// Prometheus scraping every 15 s do not pay it per request.
+struct AdminAuthentication<Context: RequestContext>: RouterMiddleware {
+    let user: String
+    let hash: PasswordHash
+    let verified = NIOLockedValueBox(Set<[UInt8]>())
+    /// One verification at a time: a password-guessing peer gets one core at most.
+    let gate = AsyncSerialGate()
+
+    /// Verified header values remembered.
+    static var rememberedLimit: Int { 16 }
+
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
+        if request.uri.path == "/healthz" || request.uri.path == "/readyz" { return try await next(request, context) }
+        guard let header = request.headers[.authorization], await isAuthorized(header) else {
+            return Response(
+                status: .unauthorized,
+                headers: [
+                    .wwwAuthenticate: "Basic realm=\"efgs admin\", charset=\"UTF-8\"",
+                    .contentType: "text/plain; charset=utf-8",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: "Unauthorized: admin.user and its password\n")))
+        }
+        return try await next(request, context)
+    }
+
+    func isAuthorized(_ header: String) async -> Bool {
+        let digest = Array(SHA256.hash(data: Array(header.utf8)))
+        if verified.withLockedValue({ $0.contains(digest) }) { return true }
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "basic", let decoded = Base64.decodeStrict(parts[1]),
+            let text = String(validating: decoded, as: UTF8.self), let colon = text.firstIndex(of: ":"),
+            text[..<colon] == user
+        else { return false }
+        let password = String(text[text.index(after: colon)...])
+        let matches =
+            (try? await gate.run { try await NIOThreadPool.singleton.runIfActive { hash.matches(password) } }) ?? false
+        if matches {
+            verified.withLockedValue { remembered in
+                if remembered.count >= Self.rememberedLimit { remembered.removeAll() }
+                remembered.insert(digest)
+            }
+        }
+        return matches
+    }
+}

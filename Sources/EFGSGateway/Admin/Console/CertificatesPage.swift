@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+import EFGSCrypto
+import EFGSStore
+import Foundation
+
+extension OperatorConsole {
+    /// Days before expiry from which a certificate is shown as a warning (the 30-day alert of docs/monitoring.md).
+    static let expiryWarningDays = 30
+    /// Days before expiry from which it is critical (the 7-day alert).
+    static let expiryCriticalDays = 7
+
+    /// The urgency class of a certificate that expires at `notAfter`: `expired`, `expiry-critical`,
+    /// `expiry-warning` or `expiry-ok`.
+    static func expiryClass(_ notAfter: Date, now: Date) -> String {
+        let days = notAfter.timeIntervalSince(now) / 86_400
+        if days < 0 { return "expired" }
+        if days < Double(expiryCriticalDays) { return "expiry-critical" }
+        if days < Double(expiryWarningDays) { return "expiry-warning" }
+        return "expiry-ok"
+    }
+
+    /// Certificates: every certificate row with its expiry coloured by urgency, its integrity verdict (§7.6) and
+    /// whether it is revoked; then the trust anchors and the gateway's own certificates.
+    func certificates(now: Date) async throws -> String {
+        let rows = try await services.store.certificates(country: nil, type: nil)
+            .sorted { ($0.country, $0.type.rawValue, $0.thumbprint) < ($1.country, $1.type.rawValue, $1.thumbprint) }
+        func expiry(_ notAfter: Date) -> [ConsoleHTML.Cell] {
+            let cssClass = Self.expiryClass(notAfter, now: now)
+            let days = Int((notAfter.timeIntervalSince(now) / 86_400).rounded(.down))
+            return [.text(ConsoleHTML.time(notAfter)), .text(days < 0 ? "expired" : "\(days) days", cssClass)]
+        }
+        var html = "<h2>Certificate rows</h2>"
+        html += ConsoleHTML.table(
+            id: "certificates",
+            columns: ["Country", "Type", "Thumbprint", "Host", "Not after", "Expires in", "Integrity", "Revoked"],
+            rows: rows.map { row in
+                let verdict = Result { try services.anchors.checkIntegrity(of: row) }
+                let facts = try? verdict.get()
+                var classes = [facts.map { Self.expiryClass($0.notAfter, now: now) } ?? "integrity-failed"]
+                if row.revoked { classes.append("revoked") }
+                let integrity: ConsoleHTML.Cell
+                switch verdict {
+                case .success: integrity = .text("verified", "ok")
+                case .failure(let error): integrity = .text(String(describing: error), "bad")
+                }
+                return (
+                    id: "cert-\(row.type.rawValue.lowercased())-\(row.thumbprint.prefix(16))",
+                    cssClass: classes.joined(separator: " "),
+                    cells: [
+                        .text(row.country), .text(row.type.rawValue),
+                        .html("<code title=\"\(row.thumbprint)\">\(row.thumbprint.prefix(16))…</code>"),
+                        .text(row.host ?? ""),
+                    ] + (facts.map { expiry($0.notAfter) } ?? [.text("unknown"), .text("unknown", "bad")])
+                        + [integrity, .text(row.revoked ? "revoked" : "no", row.revoked ? "warn" : nil)]
+                )
+            }, empty: "No certificate row yet: onboard a country with efgs cert import.")
+        html += "<h2>Trust anchors and the gateway's certificates</h2>"
+        var own: [(id: String?, cssClass: String?, cells: [ConsoleHTML.Cell])] = services.anchors.all.enumerated().map {
+            i, anchor in
+            let notAfter = anchor.certificate.notValidAfter
+            return (
+                id: "anchor-\(anchor.thumbprint.prefix(16))", cssClass: Self.expiryClass(notAfter, now: now),
+                cells: [
+                    .text(i == 0 ? "trust anchor" : "next trust anchor"),
+                    .html("<code title=\"\(anchor.thumbprint)\">\(anchor.thumbprint.prefix(16))…</code>"),
+                ] + expiry(notAfter)
+            )
+        }
+        for (setting, path) in [
+            ("callback.clientCertificatePath", services.config.callback.clientCertificatePath),
+            ("auth.tlsCertificatePath", services.config.auth.tlsCertificatePath),
+        ] {
+            guard let path else { continue }
+            guard let pem = try? String(contentsOfFile: path, encoding: .utf8),
+                let der = CanonicalPEM.firstCertificateDER(in: pem), let facts = try? CertificateFacts(der: der)
+            else {
+                own.append(
+                    (
+                        id: nil, cssClass: "bad",
+                        cells: [.text(setting), .text(path), .text("unreadable", "bad"), .text("")]
+                    ))
+                continue
+            }
+            own.append(
+                (
+                    id: "gateway-\(setting)", cssClass: Self.expiryClass(facts.notAfter, now: now),
+                    cells: [.text(setting), .html("<code>\(ConsoleHTML.escape(path))</code>")] + expiry(facts.notAfter)
+                ))
+        }
+        html += ConsoleHTML.table(
+            id: "gateway-certificates", columns: ["Certificate", "Thumbprint or file", "Not after", "Expires in"],
+            rows: own, empty: "")
+        return html
+    }
+}

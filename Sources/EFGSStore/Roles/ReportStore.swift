@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+/// Reads of the statistics of PROTOCOL.md §7.7 for the operator's reports and console: usage per country and day,
+/// the recorded retention runs, and what is held now.
+public protocol ReportStore: Sendable {
+    /// Uploads and downloads per country and UTC day with a statistic time in `[fromMillis, toMillis)`, of `country`
+    /// only when given; sorted by day, then country. A country and day without traffic has no entry.
+    func usage(fromMillis: Int64, toMillis: Int64, country: String?) async throws -> [UsageDay]
+    /// The key-retention runs recorded in `[fromMillis, toMillis)`, oldest first.
+    func cleanupRuns(fromMillis: Int64, toMillis: Int64) async throws -> [CleanupRun]
+    /// The keys and upload batches stored now and the acceptance time of the oldest.
+    func heldKeys() async throws -> HeldKeys
+    /// Each country's usual time between uploads: the mean interval of its uploads accepted since `sinceMillis`, in
+    /// milliseconds, for the countries with at least three such uploads (what "silent for longer than its usual
+    /// cadence" is measured against).
+    func uploadIntervals(sinceMillis: Int64) async throws -> [String: Int64]
+}
