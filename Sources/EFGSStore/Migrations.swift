@@ -163,6 +163,19 @@ enum Migrations {
                     "ALTER TABLE download_batches ADD COLUMN content_version INTEGER NOT NULL DEFAULT 0"
                 ]
             ),
+            (
+                4,
+                [
+                    // the operator's reports and the health gauges read the statistics by time and by country
+                    "CREATE INDEX statistics_uploads_time ON statistics_uploads (time)",
+                    "CREATE INDEX statistics_uploads_country_time ON statistics_uploads (country, time)",
+                    "CREATE INDEX statistics_downloads_time ON statistics_downloads (time)",
+                    "CREATE INDEX statistics_downloads_country_time ON statistics_downloads (country, time)",
+                    // what a retention run kept: the acceptance time of the oldest upload batch left (retention
+                    // report); NULL for runs recorded before this migration and when nothing was left
+                    "ALTER TABLE statistics_cleanups ADD COLUMN oldest_kept BIGINT",
+                ]
+            ),
         ]
     }
 }

@@ -23,7 +23,7 @@ final class AdminServerTests: XCTestCase {
         XCTAssertTrue(ready.allSatisfy(\.ok), "\(ready)")
         XCTAssertTrue(
             AdminServer.readinessJSON(ready).hasPrefix(
-                #"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 3 of 3""#))
+                #"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 4 of 4""#))
         // a database without the schema
         let bare = try await SQLGatewayStore.open(
             url: "sqlite:" + f.dir.appendingPathComponent("bare.sqlite").path, logger: Logger(label: "t"))

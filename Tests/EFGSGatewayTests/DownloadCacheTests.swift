@@ -5,6 +5,7 @@ import EFGSProtocol
 import EFGSTestSupport
 import Foundation
 import SQLKit
+import Synchronization
 import XCTest
 
 @testable import EFGSGateway
@@ -186,5 +187,38 @@ final class DownloadCacheTests: XCTestCase {
         let off = DownloadCache(capacityBytes: 0)
         off.insert(DownloadCache.Entry(body: [1], keyCount: 1), for: key("a"))
         XCTAssertEqual(off.usage.entries, 0)
+    }
+
+    /// Downloads that miss one key at the same time wait for one build (no stampede on a cold entry); a failed build
+    /// fails its waiters and the next caller builds again.
+    func testConcurrentMissesBuildTheBodyOnce() async throws {
+        let cache = DownloadCache(capacityBytes: 1000)
+        let key = DownloadCache.Key(batchTag: "20261201-1", contentVersion: 0, country: "FR", format: .json)
+        final class Builds: Sendable { let count = Mutex(0) }
+        let builds = Builds()
+        let bodies = try await withThrowingTaskGroup(of: [UInt8].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    try await cache.entry(for: key) {
+                        builds.count.withLock { $0 += 1 }
+                        try await Task.sleep(nanoseconds: 200_000_000)
+                        return DownloadCache.Entry(body: [7, 7], keyCount: 1)
+                    }.body
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        XCTAssertEqual(bodies, [[UInt8]](repeating: [7, 7], count: 8))
+        XCTAssertEqual(builds.count.withLock { $0 }, 1, "one build for eight concurrent misses")
+        XCTAssertEqual(cache.usage.entries, 1)
+
+        struct Broken: Error {}
+        let other = DownloadCache.Key(batchTag: "20261201-2", contentVersion: 0, country: "FR", format: .json)
+        do {
+            _ = try await cache.entry(for: other) { throw Broken() }
+            XCTFail("the build's error reaches the caller")
+        } catch is Broken {}
+        let rebuilt = try await cache.entry(for: other) { DownloadCache.Entry(body: [1], keyCount: 1) }
+        XCTAssertEqual(rebuilt.body, [1], "a failed build is not remembered")
     }
 }

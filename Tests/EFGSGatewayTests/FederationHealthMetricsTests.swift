@@ -50,12 +50,12 @@ final class FederationHealthMetricsTests: XCTestCase {
         XCTAssertThrowsError(
             try metrics.expectGauge("efgs_country_last_download_age_seconds", [("country", "FR")]), "no download yet")
         XCTAssertThrowsError(
-            try metrics.expectGauge("efgs_country_upload_interval_seconds", [("country", "DE")]),
-            "one upload: no usual interval yet")
+            try metrics.expectGauge("efgs_country_upload_gap_seconds", [("country", "DE")]),
+            "one upload: no usual cadence yet")
         try await assertEq(try await f.upload(f.keys(1, origin: "DE")).status, 201)
         try await assertEq(try await f.upload(f.keys(1, origin: "DE")).status, 201)
         await health.record(now: Date())
-        XCTAssertEqual(try gauge("efgs_country_upload_interval_seconds", [("country", "DE")]), 0, accuracy: 30)
+        XCTAssertEqual(try gauge("efgs_country_upload_gap_seconds", [("country", "DE")]), 0, accuracy: 30)
 
         XCTAssertEqual(
             try gauge("efgs_callback_subscription_tasks_pending", [("country", "FR"), ("callback_id", "fr-main")]), 0)

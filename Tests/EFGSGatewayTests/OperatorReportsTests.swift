@@ -88,9 +88,13 @@ final class OperatorReportsTests: XCTestCase {
         XCTAssertEqual(report.held, HeldKeys(keys: 0, uploadBatches: 0, oldestAcceptedAt: nil))
         XCTAssertEqual(report.runs.map(\.keysDeleted), [3])
         XCTAssertEqual(report.table.rows.first?[1], "retention run")
-        XCTAssertEqual(report.table.rows.first?[4], "3")
+        XCTAssertEqual(report.table.rows.first?[6], "3")
+        XCTAssertEqual(report.table.rows.first?[4], "", "nothing left after the run")
         XCTAssertEqual(
             report.table.columns,
-            ["time", "event", "oldest_kept", "held_days", "keys_deleted", "keys_before", "keys_after"])
+            [
+                "time", "event", "cutoff", "cutoff_days", "oldest_held", "oldest_held_days", "keys_deleted",
+                "keys_before", "keys_after",
+            ])
     }
 }

@@ -11,7 +11,7 @@ final class BatchStoreTests: StoreTestCase {
     /// §7.3 example: docLimit 9 and upload batches of 5,5,5,5,3 keys give batches of 5,5,5,8; the chain is linked.
     func testBatchingExampleAndChain() async throws {
         try await assertEq(try await store.migrate(), [], "idempotent")
-        try await assertEq(try await store.schemaVersion(), 3)
+        try await assertEq(try await store.schemaVersion(), 4)
         for (i, n) in [5, 5, 5, 5, 3].enumerated() {
             guard case .stored = try await store.storeUpload(uploadRecord(n, tag: "t\(i)"), keys: randomKeys(n))
             else { return XCTFail() }

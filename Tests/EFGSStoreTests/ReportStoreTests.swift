@@ -59,13 +59,15 @@ final class ReportStoreTests: StoreTestCase {
         XCTAssertEqual(runs.first?.keysBefore, 10)
         XCTAssertEqual(runs.first?.keysAfter, 6)
         XCTAssertEqual(runs.first?.cutoff, now - 3 * 86_400_000)
+        XCTAssertEqual(runs.first?.oldestKept, now - 1000, "the oldest upload the run left")
         try await assertEq(try await store.cleanupRuns(fromMillis: 0, toMillis: now - 60_000), [])
         try await assertEq(
             try await store.heldKeys(), HeldKeys(keys: 6, uploadBatches: 1, oldestAcceptedAt: now - 1000))
     }
 
-    /// A country's usual interval between uploads is the mean over its uploads since the cut-off, with three or more.
-    func testUploadIntervals() async throws {
+    /// A country's usual cadence is its longest gap between consecutive uploads since the cut-off, with three
+    /// uploads or more.
+    func testLongestUploadGaps() async throws {
         let start = UTCTimestamp.millis(Date()) - 10 * 3_600_000
         let hour: Int64 = 3_600_000
         for (i, offset) in [0, 1, 2, 4].enumerated() {
@@ -80,8 +82,10 @@ final class ReportStoreTests: StoreTestCase {
         // an old DE upload before the cut-off does not count
         _ = try await store.storeUpload(
             uploadRecord(1, tag: "de-old", acceptedAt: start - 100 * hour), keys: randomKeys(1))
-        try await assertEq(try await store.uploadIntervals(sinceMillis: start - hour), ["DE": 4 * hour / 3])
-        try await assertEq(try await store.uploadIntervals(sinceMillis: start + hour), ["DE": 3 * hour / 2])
-        try await assertEq(try await store.uploadIntervals(sinceMillis: start + 2 * hour), [:], "two uploads: none")
+        try await assertEq(try await store.longestUploadGaps(sinceMillis: start - hour), ["DE": 2 * hour])
+        try await assertEq(try await store.longestUploadGaps(sinceMillis: start + hour), ["DE": 2 * hour])
+        try await assertEq(try await store.longestUploadGaps(sinceMillis: start + 2 * hour), [:], "two uploads: none")
+        // the day's download batches, in creation order
+        try await assertEq(try await store.downloadBatches(createdFromMillis: 0, toMillis: start, limit: 10), [])
     }
 }

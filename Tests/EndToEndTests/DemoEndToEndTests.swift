@@ -35,7 +35,7 @@ final class DemoEndToEndTests: XCTestCase {
         XCTAssertEqual(verify.status, 0, verify.output)
         XCTAssertTrue(verify.output.contains("7 of 7 row(s) pass the integrity check"), verify.output)
         let migrate = try run(["migrate", "--config", config], in: dir)
-        XCTAssertTrue(migrate.output.contains("schema version 3 (applied now: none)"), migrate.output)
+        XCTAssertTrue(migrate.output.contains("schema version 4 (applied now: none)"), migrate.output)
         let batch = try run(["batch", "--config", config], in: dir)
         XCTAssertTrue(batch.output.contains("created 0 download batch(es)"), batch.output)
     }

@@ -427,7 +427,7 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertEqual(ready.status, 200)
         XCTAssertTrue(
             ready.body.hasPrefix(
-                #"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 3 of 3","trustAnchor":"ok: loaded"#
+                #"{"status":"ready","checks":{"database":"ok: reachable","migrations":"ok: schema version 4 of 4","trustAnchor":"ok: loaded"#
             ), ready.body)
 
         let base = "http://127.0.0.1:\(server.port)"

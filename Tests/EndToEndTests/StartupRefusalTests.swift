@@ -62,7 +62,7 @@ extension StartupRefusalTests {
         let empty = try EFGS.run(["config", "check", "--config", fresh.configPath], in: fresh.dir)
         XCTAssertEqual(empty.status, 0, empty.output)
         XCTAssertTrue(
-            empty.output.contains("ok     migrations: empty database: efgs serve (or efgs migrate) applies the 3"),
+            empty.output.contains("ok     migrations: empty database: efgs serve (or efgs migrate) applies the 4"),
             empty.output)
         XCTAssertTrue(empty.output.contains("ok     storage.keys: nothing stored yet"), empty.output)
         let wrongKey = "k1:" + Base64.encodeString((0..<32).map { _ in UInt8.random(in: 0...255) })
@@ -107,7 +107,7 @@ extension StartupRefusalTests {
         for line in [
             "storage.keys: k1:***", "ok     server.port", "ok     trustAnchor.certificatePath: loaded",
             "ok     callback.clientCertificatePath: certificate and key match", "ok     database.url",
-            "ok     migrations: schema version 3 of 3", "ok     storage.keys", "ok     trustAnchor rows: 2 of 2",
+            "ok     migrations: schema version 4 of 4", "ok     storage.keys", "ok     trustAnchor rows: 2 of 2",
             "configuration ok",
         ] {
             XCTAssertTrue(healthy.output.contains(line), "\(line)\n\(healthy.output)")

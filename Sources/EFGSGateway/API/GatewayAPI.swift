@@ -34,7 +34,8 @@ public struct GatewayAPI: Sendable {
         let nanoseconds = Int64(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds)
         Timer(label: "efgs_http_request_duration_seconds", dimensions: [("endpoint", name)])
             .recordNanoseconds(nanoseconds)
-        services.traffic.record(endpoint: name, status: response.status, nanoseconds: nanoseconds, at: Date())
+        services.traffic.record(
+            endpoint: name, status: response.status, nanoseconds: nanoseconds, at: services.clock())
         return response
     }
 

@@ -14,39 +14,40 @@ public final class TrafficRecorder: Sendable {
     static let boundsMicros: [Int64] = (0..<21).map { 100 << $0 }
 
     struct Minute {
-        var minute: Int64
         var counts: [String: Int] = [:]
         var latency = [Int](repeating: 0, count: TrafficRecorder.boundsMicros.count)
     }
 
-    let ring = NIOLockedValueBox([Minute]())
+    /// The minutes kept, by minutes since 1970: a request timed just before a minute ended may be recorded after the
+    /// next one began, so minutes are looked up, not appended.
+    let kept = NIOLockedValueBox([Int64: Minute]())
 
     /// An empty recorder.
     public init() {}
 
     /// Counts one answered request.
     public func record(endpoint: String, status: Int, nanoseconds: Int64, at date: Date) {
-        let minute = Int64(date.timeIntervalSince1970 / 60)
+        let minute = Int64((date.timeIntervalSince1970 / 60).rounded(.down))
         let micros = nanoseconds / 1000
         let bucket = Self.boundsMicros.firstIndex { micros <= $0 } ?? Self.boundsMicros.count - 1
-        ring.withLockedValue { ring in
-            if ring.last?.minute != minute {
-                ring.append(Minute(minute: minute))
-                if ring.count > Self.minutes { ring.removeFirst(ring.count - Self.minutes) }
+        kept.withLockedValue { kept in
+            if kept[minute] == nil {
+                kept[minute] = Minute()
+                // at most one new minute a minute: drop those that left the hour
+                for old in kept.keys where old <= minute - Int64(Self.minutes) { kept[old] = nil }
             }
-            ring[ring.count - 1].counts["\(endpoint) \(status)", default: 0] += 1
-            ring[ring.count - 1].latency[bucket] += 1
+            kept[minute]?.counts["\(endpoint) \(status)", default: 0] += 1
+            kept[minute]?.latency[bucket] += 1
         }
     }
 
     /// The last ``minutes`` minutes before `now`, one entry per minute (empty minutes included).
     public func snapshot(now: Date) -> TrafficSnapshot {
-        let last = Int64(now.timeIntervalSince1970 / 60)
-        let kept = ring.withLockedValue { $0 }
-        let byMinute = Dictionary(kept.map { ($0.minute, $0) }) { $1 }
+        let last = Int64((now.timeIntervalSince1970 / 60).rounded(.down))
+        let byMinute = kept.withLockedValue { $0 }
         var snapshot = TrafficSnapshot()
         for minute in (last - Int64(Self.minutes) + 1)...last {
-            let m = byMinute[minute] ?? Minute(minute: minute)
+            let m = byMinute[minute] ?? Minute()
             let n = m.latency.reduce(0, +)
             func percentile(_ q: Double) -> Double? {
                 guard n > 0 else { return nil }

@@ -15,11 +15,13 @@ import NIOPosix
 ///
 /// PBKDF2 with hundreds of thousands of rounds is slow on purpose, so it runs on NIO's blocking thread pool, one at a
 /// time, and a header value that verified is remembered (by its SHA-256) so a console that reloads every 30 s and a
-/// Prometheus scraping every 15 s do not pay it per request.
+/// Prometheus scraping every 15 s do not pay it per request; at most ``maxPendingChecks`` checks wait or run.
 struct AdminAuthentication<Context: RequestContext>: RouterMiddleware {
     let user: String
     let hash: PasswordHash
     let verified = NIOLockedValueBox(Set<[UInt8]>())
+    /// Password checks waiting or running.
+    let pending = NIOLockedValueBox(0)
     /// One verification at a time: a password-guessing peer gets one core at most.
     let gate = AsyncSerialGate()
 
@@ -42,23 +44,36 @@ struct AdminAuthentication<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 
+    /// Password checks waiting or running at most; a request beyond them is refused without a check, so a peer
+    /// guessing passwords cannot queue work without bound.
+    static var maxPendingChecks: Int { 4 }
+
+    /// Whether `header` carries `user` and the password. The password is checked whatever the user name (a wrong
+    /// name costs the same time as a wrong password, so names cannot be told apart).
     func isAuthorized(_ header: String) async -> Bool {
         let digest = Array(SHA256.hash(data: Array(header.utf8)))
         if verified.withLockedValue({ $0.contains(digest) }) { return true }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "basic", let decoded = Base64.decodeStrict(parts[1]),
-            let text = String(validating: decoded, as: UTF8.self), let colon = text.firstIndex(of: ":"),
-            text[..<colon] == user
+            let text = String(validating: decoded, as: UTF8.self), let colon = text.firstIndex(of: ":")
         else { return false }
+        let userMatches = text[..<colon] == user
         let password = String(text[text.index(after: colon)...])
+        guard
+            pending.withLockedValue({ pending in
+                guard pending < Self.maxPendingChecks else { return false }
+                pending += 1
+                return true
+            })
+        else { return false }
+        defer { pending.withLockedValue { $0 -= 1 } }
         let matches =
             (try? await gate.run { try await NIOThreadPool.singleton.runIfActive { hash.matches(password) } }) ?? false
-        if matches {
-            verified.withLockedValue { remembered in
-                if remembered.count >= Self.rememberedLimit { remembered.removeAll() }
-                remembered.insert(digest)
-            }
+        guard matches && userMatches else { return false }
+        verified.withLockedValue { remembered in
+            if remembered.count >= Self.rememberedLimit { remembered.removeAll() }
+            remembered.insert(digest)
         }
-        return matches
+        return true
     }
 }

@@ -23,7 +23,7 @@ public enum AdminServer {
         public var name: String
         /// Whether the check passed; `/readyz` answers 503 unless all did.
         public var ok: Bool
-        /// Human-readable state, e.g. `schema version 3 of 3` or why the check failed.
+        /// Human-readable state, e.g. `schema version 4 of 4` or why the check failed.
         public var detail: String
     }
 
@@ -95,6 +95,16 @@ public enum AdminServer {
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         let settings = services.config.admin
+        // AdminSettings refuses this when it reads the configuration; a configuration built in code gets the same rule
+        guard
+            AdminSettings.isLoopback(settings.host)
+                || (settings.passwordHash != nil && settings.tlsCertificatePath != nil)
+        else {
+            throw InvalidSetting(
+                setting: "admin.host",
+                reason: "'\(settings.host)' is not loopback: the admin listener needs admin.passwordHash and admin.tls*"
+            )
+        }
         let router = Router()
         if let hash = settings.passwordHash {
             router.add(middleware: AdminAuthentication(user: settings.user, hash: hash))

@@ -10,7 +10,7 @@ import Synchronization
 /// The federation-health gauges (docs/metrics.md), read from the store and the configured certificates each time
 /// Prometheus scrapes the admin listener: certificate expiry (every non-revoked certificate row, the trust anchors,
 /// the gateway's own certificates), keys stored and unbatched, the age of the oldest unbatched upload, each
-/// country's time since its last upload and download and its usual time between uploads, each callback subscription's pending and failing tasks, and
+/// country's time since its last upload and download and its longest gap between uploads, each callback subscription's pending and failing tasks, and
 /// the database size. A gauge whose subject is gone (a
 /// revoked row, a country without statistics any more) is removed at the next scrape, so no stale series remains.
 public final class FederationHealthMetrics: Sendable {
@@ -65,6 +65,7 @@ public final class FederationHealthMetrics: Sendable {
         for (setting, path) in [
             ("callback.clientCertificatePath", services.config.callback.clientCertificatePath),
             ("auth.tlsCertificatePath", services.config.auth.tlsCertificatePath),
+            ("admin.tlsCertificatePath", services.config.admin.tlsCertificatePath),
         ] {
             guard let path, let pem = try? String(contentsOfFile: path, encoding: .utf8),
                 let der = CanonicalPEM.firstCertificateDER(in: pem), let facts = try? CertificateFacts(der: der)
@@ -100,9 +101,9 @@ public final class FederationHealthMetrics: Sendable {
             complete = false
         }
         // the usual cadence over the last 14 days, which EFGSCountrySilent compares the last upload's age with
-        if let intervals = try? await services.store.uploadIntervals(sinceMillis: nowMillis - 14 * 86_400_000) {
-            for (country, millis) in intervals {
-                series[Series(label: "efgs_country_upload_interval_seconds", dimensions: ["country", country])] =
+        if let gaps = try? await services.store.longestUploadGaps(sinceMillis: nowMillis - 14 * 86_400_000) {
+            for (country, millis) in gaps {
+                series[Series(label: "efgs_country_upload_gap_seconds", dimensions: ["country", country])] =
                     Double(millis) / 1000
             }
         } else {

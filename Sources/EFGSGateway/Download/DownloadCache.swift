@@ -58,6 +58,9 @@ public final class DownloadCache: Sendable {
     /// The most body bytes held.
     public let capacityBytes: Int
     let state = Mutex(State())
+    /// The bodies being built: the downloads that miss one key at the same time wait for one build, so a cold entry
+    /// is decrypted and encoded once, not once per waiting connection.
+    let building = Mutex([Key: Task<Entry, any Error>]())
 
     /// A cache of at most `capacityBytes` body bytes; 0 keeps nothing.
     public init(capacityBytes: Int) {
@@ -74,6 +77,25 @@ public final class DownloadCache: Sendable {
         }
         Counter(label: entry == nil ? "efgs_download_cache_misses_total" : "efgs_download_cache_hits_total").increment()
         return entry
+    }
+
+    /// The entry for `key`: a cached one, or the one `build` makes — once for all callers that miss `key` at the
+    /// same time — which is then kept. A failed build fails its waiters and is tried again by the next caller.
+    public func entry(for key: Key, build: @escaping @Sendable () async throws -> Entry) async throws -> Entry {
+        if let cached = entry(for: key) { return cached }
+        let task = building.withLock { underWay -> Task<Entry, any Error> in
+            if let running = underWay[key] { return running }
+            let task = Task {
+                // kept before it stops being "under way", so a caller arriving in between finds it in the cache
+                defer { _ = self.building.withLock { $0.removeValue(forKey: key) } }
+                let entry = try await build()
+                self.insert(entry, for: key)
+                return entry
+            }
+            underWay[key] = task
+            return task
+        }
+        return try await task.value
     }
 
     /// Keeps `entry` for `key`, dropping the entries of older versions of the same batch and then the least

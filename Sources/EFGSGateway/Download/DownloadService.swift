@@ -64,15 +64,12 @@ public struct DownloadService: Sendable {
         }
         let key = DownloadCache.Key(
             batchTag: batch.tag, contentVersion: batch.contentVersion, country: caller.country, format: format)
-        let entry: DownloadCache.Entry
-        if let cached = cache.entry(for: key) {
-            entry = cached
-        } else {
-            let stored = try await store.downloadKeys(batchTag: batch.tag, excludingCountry: caller.country)
+        let (store, cipher, country) = (self.store, self.cipher, caller.country)
+        let entry = try await cache.entry(for: key) {
+            let stored = try await store.downloadKeys(batchTag: key.batchTag, excludingCountry: country)
             // each stored payload is its key's deterministic protobuf encoding (§7.1)
             let payloads = try stored.map { try cipher.open($0.sealedPayload, mac: $0.dedupMAC) }
-            entry = DownloadCache.Entry(body: try Self.body(payloads, format: format), keyCount: payloads.count)
-            cache.insert(entry, for: key)
+            return DownloadCache.Entry(body: try Self.body(payloads, format: format), keyCount: payloads.count)
         }
         try await statistics.record(
             DownloadStatistic(

@@ -32,23 +32,24 @@ public struct RetentionReport: Sendable, Equatable {
     /// The most recent retention run, nil when none is recorded.
     public var lastRun: CleanupRun? { runs.last }
 
-    /// One row per retention run (the limit it applied, how many days of keys it kept, what it deleted), then a
-    /// row `now` with the oldest key held at the time of the report. The terminal rendering ends with the verdict.
+    /// One row per retention run — the retention limit it applied (`cutoff`, `cutoff_days` before the run), the
+    /// oldest upload it left (`oldest_held`, `oldest_held_days` old at the run; empty for runs recorded before schema
+    /// version 4) and the keys it deleted — then a row `now` with the oldest upload held at the time of the report.
+    /// The terminal rendering ends with the verdict.
     public var table: ReportTable {
         func days(_ from: Int64, _ to: Int64) -> String { String((to - from) / 86_400_000) }
+        func time(_ millis: Int64?) -> String { millis.map(UTCTimestamp.format(epochMillis:)) ?? "" }
         let rows =
             runs.map { run in
                 [
-                    UTCTimestamp.format(epochMillis: run.time), "retention run",
-                    UTCTimestamp.format(epochMillis: run.cutoff), days(run.cutoff, run.time), String(run.keysDeleted),
-                    String(run.keysBefore), String(run.keysAfter),
+                    time(run.time), "retention run", time(run.cutoff), days(run.cutoff, run.time), time(run.oldestKept),
+                    run.oldestKept.map { days($0, run.time) } ?? "", String(run.keysDeleted), String(run.keysBefore),
+                    String(run.keysAfter),
                 ]
             } + [
                 [
-                    UTCTimestamp.format(epochMillis: now), "now",
-                    held.oldestAcceptedAt.map(UTCTimestamp.format(epochMillis:)) ?? "",
-                    oldestHeldDays.map(String.init)
-                        ?? "", "", "", String(held.keys),
+                    time(now), "now", "", "", time(held.oldestAcceptedAt), oldestHeldDays.map(String.init) ?? "", "",
+                    "", String(held.keys),
                 ]
             ]
         let verdict =
@@ -62,7 +63,10 @@ public struct RetentionReport: Sendable, Equatable {
             lastRun.map { "last retention run \(UTCTimestamp.format(epochMillis: $0.time))" }
             ?? "no retention run recorded in the period"
         return ReportTable(
-            columns: ["time", "event", "oldest_kept", "held_days", "keys_deleted", "keys_before", "keys_after"],
+            columns: [
+                "time", "event", "cutoff", "cutoff_days", "oldest_held", "oldest_held_days", "keys_deleted",
+                "keys_before", "keys_after",
+            ],
             rows: rows,
             footer: [
                 "",

@@ -5,8 +5,9 @@ import EFGSStore
 
 /// Uploads and downloads per country and UTC day over a period, from the statistics of PROTOCOL.md §7.7: what the
 /// gateway did for each country (`efgs report usage`, the console's usage CSV). Every accepted upload and every
-/// successful download is one statistic row written with it, so the totals match the event log's `Upload accepted`
-/// and `Download served` lines of the same period (while statistics retention has not deleted them).
+/// successful download is one statistic row written with it, so the totals match the event log's
+/// `successfull batch upload` and `Successful Batch Download` lines of the same period (while statistics retention
+/// has not deleted them).
 public struct UsageReport: Sendable, Equatable {
     /// The first day of the period (UTC).
     public var from: UTCDay

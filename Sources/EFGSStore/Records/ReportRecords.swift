@@ -42,14 +42,20 @@ public struct CleanupRun: Sendable, Equatable {
     public var keysBefore: Int
     /// Keys stored when it ended.
     public var keysAfter: Int
+    /// When the oldest upload batch it left was accepted, epoch milliseconds; nil when it left none, or for a run
+    /// recorded before schema version 4.
+    public var oldestKept: Int64?
 
     /// One recorded run.
-    public init(time: Int64, cutoff: Int64, keysDeleted: Int, keysBefore: Int, keysAfter: Int) {
+    public init(
+        time: Int64, cutoff: Int64, keysDeleted: Int, keysBefore: Int, keysAfter: Int, oldestKept: Int64? = nil
+    ) {
         self.time = time
         self.cutoff = cutoff
         self.keysDeleted = keysDeleted
         self.keysBefore = keysBefore
         self.keysAfter = keysAfter
+        self.oldestKept = oldestKept
     }
 }
 

@@ -10,8 +10,11 @@ public protocol ReportStore: Sendable {
     func cleanupRuns(fromMillis: Int64, toMillis: Int64) async throws -> [CleanupRun]
     /// The keys and upload batches stored now and the acceptance time of the oldest.
     func heldKeys() async throws -> HeldKeys
-    /// Each country's usual time between uploads: the mean interval of its uploads accepted since `sinceMillis`, in
-    /// milliseconds, for the countries with at least three such uploads (what "silent for longer than its usual
-    /// cadence" is measured against).
-    func uploadIntervals(sinceMillis: Int64) async throws -> [String: Int64]
+    /// Each country's longest time between two consecutive uploads accepted since `sinceMillis`, in milliseconds,
+    /// for the countries with at least three such uploads: its usual cadence, nights and weekends included (what
+    /// "silent for longer than usual" is measured against).
+    func longestUploadGaps(sinceMillis: Int64) async throws -> [String: Int64]
+    /// The download batches created in `[createdFromMillis, toMillis)`, quarantined ones included, in creation
+    /// order, at most `limit`.
+    func downloadBatches(createdFromMillis: Int64, toMillis: Int64, limit: Int) async throws -> [DownloadBatchRecord]
 }

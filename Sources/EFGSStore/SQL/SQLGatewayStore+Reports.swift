@@ -41,7 +41,7 @@ extension SQLGatewayStore {
         try await backend.read { db in
             try await db.raw(
                 """
-                SELECT time, cutoff, keys_deleted, keys_before, keys_after FROM statistics_cleanups
+                SELECT time, cutoff, keys_deleted, keys_before, keys_after, oldest_kept FROM statistics_cleanups
                 WHERE time >= \(bind: fromMillis) AND time < \(bind: toMillis) ORDER BY time, id
                 """
             ).all().map { row in
@@ -50,26 +50,43 @@ extension SQLGatewayStore {
                     cutoff: try row.decode(column: "cutoff", as: Int64.self),
                     keysDeleted: try row.decode(column: "keys_deleted", as: Int.self),
                     keysBefore: try row.decode(column: "keys_before", as: Int.self),
-                    keysAfter: try row.decode(column: "keys_after", as: Int.self))
+                    keysAfter: try row.decode(column: "keys_after", as: Int.self),
+                    oldestKept: try row.decode(column: "oldest_kept", as: Int64?.self))
             }
         }
     }
 
-    public func uploadIntervals(sinceMillis: Int64) async throws -> [String: Int64] {
+    public func longestUploadGaps(sinceMillis: Int64) async throws -> [String: Int64] {
         try await backend.read { db in
-            var intervals: [String: Int64] = [:]
+            // window functions: SQLite 3.25 and later, PostgreSQL
+            var gaps: [String: Int64] = [:]
             for row in try await db.raw(
                 """
-                SELECT country, COUNT(*) AS n, MIN(time) AS first, MAX(time) AS last FROM statistics_uploads
-                WHERE time >= \(bind: sinceMillis) GROUP BY country
+                SELECT country, MAX(gap) AS longest FROM (
+                  SELECT country, time - LAG(time) OVER (PARTITION BY country ORDER BY time) AS gap
+                  FROM statistics_uploads WHERE time >= \(bind: sinceMillis)
+                ) gaps
+                GROUP BY country HAVING COUNT(gap) >= 2
                 """
             ).all() {
-                let n = try row.decode(column: "n", as: Int64.self)
-                guard n >= 3 else { continue }
-                let span = try row.decode(column: "last", as: Int64.self) - row.decode(column: "first", as: Int64.self)
-                intervals[try row.decode(column: "country", as: String.self)] = span / (n - 1)
+                gaps[try row.decode(column: "country", as: String.self)] = try row.decode(
+                    column: "longest", as: Int64.self)
             }
-            return intervals
+            return gaps
+        }
+    }
+
+    public func downloadBatches(createdFromMillis: Int64, toMillis: Int64, limit: Int) async throws
+        -> [DownloadBatchRecord]
+    {
+        try await backend.read { db in
+            try await db.raw(
+                """
+                SELECT * FROM download_batches
+                WHERE created_at >= \(bind: createdFromMillis) AND created_at < \(bind: toMillis)
+                ORDER BY created_at, tag_number LIMIT \(literal: max(limit, 1))
+                """
+            ).all().map(Self.downloadBatch)
         }
     }
 

@@ -48,6 +48,7 @@ extension SQLGatewayStore {
             early += earlyInChunk
         }
         let after = try await storedKeyCount()
+        let oldestKept = try await heldKeys().oldestAcceptedAt
         let result = CleanupResult(
             cutoff: cutoffs.batchedBefore, keysDeleted: deleted, keysBefore: before, keysAfter: after,
             earlyDeleted: early)
@@ -55,9 +56,9 @@ extension SQLGatewayStore {
         try await backend.transaction { db in
             try await db.raw(
                 """
-                INSERT INTO statistics_cleanups (time, cutoff, keys_deleted, keys_before, keys_after)
+                INSERT INTO statistics_cleanups (time, cutoff, keys_deleted, keys_before, keys_after, oldest_kept)
                 VALUES (\(bind: Self.nowMillis()), \(bind: cutoffs.batchedBefore), \(bind: total), \(bind: before),
-                        \(bind: after))
+                        \(bind: after), \(bind: oldestKept))
                 """
             ).run()
         }

@@ -12,24 +12,28 @@ extension OperatorConsole {
     /// keys, this instance's job runs with durations and the recorded key-retention runs.
     func batches(now: Date) async throws -> String {
         let today = UTCDay(now)
-        var chain: [DownloadBatchRecord] = []
-        var next = try await services.store.firstDownloadBatch(createdAtOrAfter: today.startMillis)
-        while let batch = next, chain.count < Self.maxListedBatches {
-            chain.append(batch)
-            next = try await batch.nextTag.asyncFlatMap { try await services.store.downloadBatch(tag: $0) }
-        }
+        let chain = try await services.store.downloadBatches(
+            createdFromMillis: today.startMillis, toMillis: today.adding(days: 1).startMillis,
+            limit: Self.maxListedBatches + 1)
         let figures = try await services.store.storeFigures()
         let oldest = figures.oldestUnbatchedAcceptedAt.map { Date(timeIntervalSince1970: Double($0) / 1000) }
         var html = ConsoleHTML.cards([
-            ("Download batches today", String(chain.count), nil),
+            (
+                "Download batches today",
+                chain.count > Self.maxListedBatches ? "more than \(Self.maxListedBatches)" : String(chain.count), nil
+            ),
             ("Keys in them", String(chain.reduce(0) { $0 + $1.keyCount }), nil),
             ("Unbatched keys", String(figures.unbatchedKeys), nil),
             ("Oldest unbatched upload", oldest == nil ? "none" : ConsoleHTML.age(oldest, now: now), nil),
         ])
         html += "<h2>Download batches of \(today)</h2>"
+        if chain.count > Self.maxListedBatches {
+            html +=
+                "<p class=\"warn\">The first \(Self.maxListedBatches) are listed (efgs batch inspect shows any).</p>"
+        }
         html += ConsoleHTML.table(
             id: "download-batches", columns: ["Batch tag", "Created", "Keys", "Next batch tag", "State"],
-            rows: chain.map { batch in
+            rows: chain.prefix(Self.maxListedBatches).map { batch in
                 (
                     id: "batch-\(batch.tag)", cssClass: batch.quarantineReason == nil ? nil : "quarantined",
                     cells: [
@@ -68,13 +72,5 @@ extension OperatorConsole {
                 )
             }, empty: "No key-retention run recorded in the last 7 days.")
         return html
-    }
-}
-
-extension Optional {
-    /// `map` with an async throwing transform.
-    func asyncFlatMap<U>(_ transform: (Wrapped) async throws -> U?) async rethrows -> U? {
-        guard let value = self else { return nil }
-        return try await transform(value)
     }
 }

@@ -20,6 +20,12 @@ extension OperatorConsole {
         return "expiry-ok"
     }
 
+    /// A thumbprint shortened to 16 characters, the whole one as its tooltip (escaped: a tampered row may hold
+    /// anything).
+    static func thumbprint(_ text: String) -> String {
+        "<code title=\"\(ConsoleHTML.escape(text))\">\(ConsoleHTML.escape(String(text.prefix(16))))…</code>"
+    }
+
     /// Certificates: every certificate row with its expiry coloured by urgency, its integrity verdict (§7.6) and
     /// whether it is revoked; then the trust anchors and the gateway's own certificates.
     func certificates(now: Date) async throws -> String {
@@ -49,7 +55,7 @@ extension OperatorConsole {
                     cssClass: classes.joined(separator: " "),
                     cells: [
                         .text(row.country), .text(row.type.rawValue),
-                        .html("<code title=\"\(row.thumbprint)\">\(row.thumbprint.prefix(16))…</code>"),
+                        .html(Self.thumbprint(row.thumbprint)),
                         .text(row.host ?? ""),
                     ] + (facts.map { expiry($0.notAfter) } ?? [.text("unknown"), .text("unknown", "bad")])
                         + [integrity, .text(row.revoked ? "revoked" : "no", row.revoked ? "warn" : nil)]
@@ -63,13 +69,14 @@ extension OperatorConsole {
                 id: "anchor-\(anchor.thumbprint.prefix(16))", cssClass: Self.expiryClass(notAfter, now: now),
                 cells: [
                     .text(i == 0 ? "trust anchor" : "next trust anchor"),
-                    .html("<code title=\"\(anchor.thumbprint)\">\(anchor.thumbprint.prefix(16))…</code>"),
+                    .html(Self.thumbprint(anchor.thumbprint)),
                 ] + expiry(notAfter)
             )
         }
         for (setting, path) in [
             ("callback.clientCertificatePath", services.config.callback.clientCertificatePath),
             ("auth.tlsCertificatePath", services.config.auth.tlsCertificatePath),
+            ("admin.tlsCertificatePath", services.config.admin.tlsCertificatePath),
         ] {
             guard let path else { continue }
             guard let pem = try? String(contentsOfFile: path, encoding: .utf8),
