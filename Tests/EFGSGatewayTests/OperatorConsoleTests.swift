@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Prometheus
+import Synchronization
 import XCTest
 
 @testable import EFGSCrypto
@@ -292,5 +293,36 @@ final class OperatorConsoleTests: XCTestCase {
         ] {
             XCTAssertThrowsError(try PasswordHash(parsing: bad), bad)
         }
+    }
+
+    /// A peer guessing passwords cannot queue checks without bound: with checks under way at their limit, a further
+    /// guess is refused at once, without a check; a remembered right password needs no check.
+    func testPasswordChecksPendingAreBounded() async throws {
+        final class Checks: Sendable { let count = Mutex(0) }
+        let checks = Checks()
+        let auth = AdminAuthentication<BasicRequestContext>(user: "ops") { password in
+            checks.count.withLock { $0 += 1 }
+            Thread.sleep(forTimeInterval: 0.3)  // a slow PBKDF2
+            return password == "right one"
+        }
+        let guesses = 3 * AdminAuthentication<BasicRequestContext>.maxPendingChecks
+        let answers = await withTaskGroup(of: Bool.self) { group in
+            for i in 0..<guesses {
+                group.addTask {
+                    await auth.isAuthorized("Basic " + Base64.encodeString(Array("ops:guess \(i)".utf8)))
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        XCTAssertEqual(answers, [Bool](repeating: false, count: guesses))
+        XCTAssertEqual(
+            checks.count.withLock { $0 }, AdminAuthentication<BasicRequestContext>.maxPendingChecks,
+            "the guesses beyond the limit were refused without a check")
+        let right = "Basic " + Base64.encodeString(Array("ops:right one".utf8))
+        let authorized = await auth.isAuthorized(right)
+        XCTAssertTrue(authorized)
+        let again = await auth.isAuthorized(right)
+        XCTAssertTrue(again)
+        XCTAssertEqual(checks.count.withLock { $0 }, AdminAuthentication<BasicRequestContext>.maxPendingChecks + 1)
     }
 }
