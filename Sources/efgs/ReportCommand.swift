@@ -42,10 +42,9 @@ struct ReportCommand: AsyncParsableCommand {
 
         func run() async throws {
             let report = try await GatewayRuntime.with(options) { runtime in
-                let last = to.flatMap { UTCDay(iso: $0) } ?? UTCDay(runtime.services.clock())
-                let first = from.flatMap { UTCDay(iso: $0) } ?? last.adding(days: -13)
                 do {
-                    return try await runtime.services.reports.usage(from: first, to: last, country: country)
+                    return try await runtime.services.reports.usage(
+                        from: from.flatMap { UTCDay(iso: $0) }, to: to.flatMap { UTCDay(iso: $0) }, country: country)
                 } catch let refused as OperatorReports.RefusedPeriod {
                     throw ValidationError(refused.description)
                 }

@@ -36,15 +36,6 @@ final class OperatorConsoleTests: XCTestCase {
         }
     }
 
-    /// The element with `id` (its start tag up to its end tag, for `<tr>` and `<svg>`), or "".
-    static func element(_ html: String, id: String) -> String {
-        guard let start = html.range(of: "id=\"\(id)\"") else { return "" }
-        let open = html[..<start.lowerBound].lastIndex(of: "<") ?? start.lowerBound
-        let tag = html[html.index(after: open)...].prefix { $0.isLetter }
-        guard let end = html.range(of: "</\(tag)>", range: start.upperBound..<html.endIndex) else { return "" }
-        return String(html[open..<end.upperBound])
-    }
-
     func testFederationPageShowsCountriesDailyPlotsAndCallbackState() async throws {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }
@@ -65,16 +56,16 @@ final class OperatorConsoleTests: XCTestCase {
             XCTAssertEqual(page.headers[.contentType], "text/html; charset=utf-8")
             XCTAssertTrue(page.headers[.contentSecurityPolicy]?.hasPrefix("default-src 'none'") ?? false)
             XCTAssertTrue(page.body.contains("<meta http-equiv=\"refresh\" content=\"30\">"))
-            let de = Self.element(page.body, id: "country-DE")
+            let de = htmlElement(page.body, id: "country-DE")
             XCTAssertTrue(de.hasPrefix("<tr id=\"country-DE\" class=\"connected\">"), de)
-            let uploaded = Self.element(page.body, id: "uploaded-DE")
+            let uploaded = htmlElement(page.body, id: "uploaded-DE")
             XCTAssertTrue(uploaded.contains("data-points=\"14\""), uploaded)
             XCTAssertEqual(uploaded.components(separatedBy: "<rect class=\"bar\"").count - 1, 14)
             XCTAssertTrue(uploaded.hasSuffix("<title>5</title></rect></svg>"), "today's bar is the last: \(uploaded)")
-            let fr = Self.element(page.body, id: "country-FR")
+            let fr = htmlElement(page.body, id: "country-FR")
             XCTAssertTrue(fr.contains("<code>fr-main</code> 1 pending, 1 failing"), fr)
             XCTAssertTrue(fr.contains("<div class=\"bad\">"), "a failing subscription is marked: \(fr)")
-            XCTAssertTrue(Self.element(page.body, id: "downloaded-FR").hasSuffix("<title>5</title></rect></svg>"))
+            XCTAssertTrue(htmlElement(page.body, id: "downloaded-FR").hasSuffix("<title>5</title></rect></svg>"))
         }
     }
 
@@ -98,7 +89,7 @@ final class OperatorConsoleTests: XCTestCase {
             let page = try await Self.get(client, "/certificates")
             XCTAssertEqual(page.status, 200)
             func row(_ cert: CertificateFactory.Issued) -> String {
-                Self.element(page.body, id: "cert-callback-\(cert.thumbprint.prefix(16))")
+                htmlElement(page.body, id: "cert-callback-\(cert.thumbprint.prefix(16))")
             }
             XCTAssertTrue(row(critical).contains("class=\"expiry-critical\""), row(critical))
             XCTAssertTrue(row(critical).contains(">4 days<") || row(critical).contains(">5 days<"), row(critical))
@@ -106,7 +97,7 @@ final class OperatorConsoleTests: XCTestCase {
             XCTAssertTrue(row(tampered).contains("class=\"integrity-failed\""), row(tampered))
             XCTAssertTrue(row(tampered).contains("Verification of certificate signature failed!"), row(tampered))
             XCTAssertTrue(row(revoked).contains("class=\"expiry-ok revoked\""), row(revoked))
-            let de = Self.element(page.body, id: "cert-authentication-\(f.countries["DE"]!.auth.thumbprint.prefix(16))")
+            let de = htmlElement(page.body, id: "cert-authentication-\(f.countries["DE"]!.auth.thumbprint.prefix(16))")
             XCTAssertTrue(de.contains("class=\"expiry-ok\"") && de.contains(">verified<"), de)
             XCTAssertTrue(page.body.contains("id=\"anchor-\(f.services.trustAnchor.thumbprint.prefix(16))\""))
         }
@@ -123,11 +114,11 @@ final class OperatorConsoleTests: XCTestCase {
         let day = UTCDay(Date()).compact
         try await withAdmin(f) { client in
             let page = try await Self.get(client, "/batches")
-            let first = Self.element(page.body, id: "batch-\(day)-1")
+            let first = htmlElement(page.body, id: "batch-\(day)-1")
             XCTAssertTrue(first.contains(">3<") && first.contains(">\(day)-2<"), "the chain: \(first)")
-            XCTAssertTrue(Self.element(page.body, id: "batch-\(day)-2").contains("— (latest)"))
+            XCTAssertTrue(htmlElement(page.body, id: "batch-\(day)-2").contains("— (latest)"))
             XCTAssertTrue(page.body.contains("<div class=\"label\">Unbatched keys</div><div class=\"value\">1</div>"))
-            let runs = Self.element(page.body, id: "job-runs")
+            let runs = htmlElement(page.body, id: "job-runs")
             XCTAssertEqual(runs.components(separatedBy: "<td>batching</td>").count - 1, 2, runs)
         }
     }
@@ -141,11 +132,11 @@ final class OperatorConsoleTests: XCTestCase {
         _ = await f.api.handle(method: "PUT", path: "/diagnosiskeys/upload", request: f.request("PUT"))
         try await withAdmin(f) { client in
             let page = try await Self.get(client, "/traffic")
-            let table = Self.element(page.body, id: "requests-by-endpoint")
+            let table = htmlElement(page.body, id: "requests-by-endpoint")
             XCTAssertTrue(table.contains("<td>unknown</td><td class=\"warn\">404</td><td class=\"num\">3</td>"), table)
             XCTAssertTrue(table.contains("<td class=\"warn\">405</td><td class=\"num\">1</td>"), table)
-            XCTAssertTrue(Self.element(page.body, id: "requests-per-minute").contains("data-points=\"60\""))
-            let latency = Self.element(page.body, id: "latency")
+            XCTAssertTrue(htmlElement(page.body, id: "requests-per-minute").contains("data-points=\"60\""))
+            let latency = htmlElement(page.body, id: "latency")
             for series in ["p50", "p95", "p99"] {
                 XCTAssertTrue(latency.contains("data-series=\"\(series)\" data-points=\"1\""), latency)
             }
@@ -191,16 +182,16 @@ final class OperatorConsoleTests: XCTestCase {
             XCTAssertFalse(all.body.contains("<script>alert"), "peer text is escaped")
             XCTAssertFalse(all.body.contains("<img src=x>"))
             XCTAssertTrue(all.body.contains("Callback failed &lt;script&gt;alert(1)&lt;/script&gt;"))
-            XCTAssertTrue(Self.element(all.body, id: "operator-events").contains("<td>alice</td><td>T-1</td>"))
+            XCTAssertTrue(htmlElement(all.body, id: "operator-events").contains("<td>alice</td><td>T-1</td>"))
             let fr = try await Self.get(client, "/events?country=FR")
-            let lines = Self.element(fr.body, id: "recent-events")
+            let lines = htmlElement(fr.body, id: "recent-events")
             XCTAssertTrue(lines.contains("Callback target refused") && !lines.contains("Callback failed"), lines)
             XCTAssertTrue(fr.body.contains("<option value=\"FR\" selected>FR</option>"))
             let other = try await Self.get(client, "/events?class=Other")
-            let otherLines = Self.element(other.body, id: "recent-events")
+            let otherLines = htmlElement(other.body, id: "recent-events")
             XCTAssertTrue(otherLines.contains("Unrelated") && !otherLines.contains("Callback"), otherLines)
             let pl = try await Self.get(client, "/events?country=PL")
-            XCTAssertFalse(Self.element(pl.body, id: "operator-events").contains("alice"))
+            XCTAssertFalse(htmlElement(pl.body, id: "operator-events").contains("alice"))
         }
     }
 

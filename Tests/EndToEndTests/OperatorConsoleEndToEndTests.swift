@@ -3,6 +3,7 @@
 import EFGSClient
 import EFGSCrypto
 import EFGSProtocol
+import EFGSTestSupport
 import Foundation
 import XCTest
 
@@ -45,15 +46,6 @@ final class OperatorConsoleEndToEndTests: XCTestCase {
         struct Output: Decodable { var pages: [RenderedPage] }
         let output = try JSONDecoder().decode(Output.self, from: Data(run.output[start...].utf8))
         return Dictionary(uniqueKeysWithValues: output.pages.map { ($0.path, $0) })
-    }
-
-    /// The element with `id`, from its start tag to its end tag (for `<tr>`, `<svg>`, `<g>`), or "".
-    func element(_ html: String, id: String) -> String {
-        guard let start = html.range(of: "id=\"\(id)\"") else { return "" }
-        let open = html[..<start.lowerBound].lastIndex(of: "<") ?? start.lowerBound
-        let tag = html[html.index(after: open)...].prefix { $0.isLetter }
-        guard let end = html.range(of: "</\(tag)>", range: start.upperBound..<html.endIndex) else { return "" }
-        return String(html[open..<end.upperBound])
     }
 
     /// Three countries upload, one downloads, one has a callback that fails, one has a certificate expiring in five
@@ -123,36 +115,36 @@ final class OperatorConsoleEndToEndTests: XCTestCase {
         let federation = try XCTUnwrap(pages["/"]).html
         XCTAssertEqual(try XCTUnwrap(pages["/"]).title, "EFGS · Federation")
         for country in ["DE", "FR", "PL", "IT"] {
-            XCTAssertTrue(element(federation, id: "country-\(country)").contains("class=\"connected\""), country)
+            XCTAssertTrue(htmlElement(federation, id: "country-\(country)").contains("class=\"connected\""), country)
         }
-        let uploaded = element(federation, id: "uploaded-DE")
+        let uploaded = htmlElement(federation, id: "uploaded-DE")
         XCTAssertTrue(uploaded.contains("data-points=\"14\""), uploaded)
         XCTAssertEqual(uploaded.components(separatedBy: "<rect class=\"bar\"").count - 1, 14, uploaded)
         XCTAssertTrue(uploaded.contains("<title>3</title></rect></svg>"), "today's bar: 3 keys: \(uploaded)")
-        XCTAssertTrue(element(federation, id: "downloaded-FR").contains("<title>3</title></rect></svg>"))
-        XCTAssertTrue(element(federation, id: "country-PL").contains("1 pending, 1 failing"), federation)
+        XCTAssertTrue(htmlElement(federation, id: "downloaded-FR").contains("<title>3</title></rect></svg>"))
+        XCTAssertTrue(htmlElement(federation, id: "country-PL").contains("1 pending, 1 failing"), federation)
 
         let certificates = try XCTUnwrap(pages["/certificates"]).html
-        let it = element(certificates, id: "cert-authentication-\(expiring.thumbprint.prefix(16))")
+        let it = htmlElement(certificates, id: "cert-authentication-\(expiring.thumbprint.prefix(16))")
         XCTAssertTrue(it.contains("class=\"expiry-critical\""), "the expiring certificate is highlighted: \(it)")
         XCTAssertTrue(
-            element(certificates, id: "cert-authentication-\(fed.member("DE").auth.thumbprint.prefix(16))")
+            htmlElement(certificates, id: "cert-authentication-\(fed.member("DE").auth.thumbprint.prefix(16))")
                 .contains("class=\"expiry-ok\""))
 
         let batches = try XCTUnwrap(pages["/batches"]).html
         XCTAssertTrue(batches.contains("id=\"batch-\(UTCDay(Date()).compact)-1\""), batches)
-        XCTAssertTrue(element(batches, id: "job-runs").contains("<td>batching</td>"))
+        XCTAssertTrue(htmlElement(batches, id: "job-runs").contains("<td>batching</td>"))
 
         let traffic = try XCTUnwrap(pages["/traffic"]).html
-        XCTAssertTrue(element(traffic, id: "requests-per-minute").contains("data-points=\"60\""))
-        let latency = element(traffic, id: "latency")
+        XCTAssertTrue(htmlElement(traffic, id: "requests-per-minute").contains("data-points=\"60\""))
+        let latency = htmlElement(traffic, id: "latency")
         let minutesWithTraffic = latency.components(separatedBy: "<circle class=\"p50\"").count - 1
         XCTAssertTrue((1...2).contains(minutesWithTraffic), "one point per minute with requests: \(latency)")
         XCTAssertTrue(latency.contains("data-series=\"p50\" data-points=\"\(minutesWithTraffic)\""), latency)
-        XCTAssertTrue(element(traffic, id: "requests-by-endpoint").contains("<td>upload</td>"))
+        XCTAssertTrue(htmlElement(traffic, id: "requests-by-endpoint").contains("<td>upload</td>"))
 
         let events = try XCTUnwrap(pages["/events"]).html
-        XCTAssertTrue(element(events, id: "recent-events").contains("Callback"), events)
+        XCTAssertTrue(htmlElement(events, id: "recent-events").contains("Callback"), events)
 
         // the reports from the same database
         let usage = try EFGS.run(["report", "usage", "--config", fed.configPath, "--format", "csv"], in: fed.dir)

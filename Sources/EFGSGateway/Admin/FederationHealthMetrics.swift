@@ -62,16 +62,10 @@ public final class FederationHealthMetrics: Sendable {
             series[Series(label: "efgs_trust_anchor_expiry_seconds", dimensions: ["thumbprint", anchor.thumbprint])] =
                 anchor.certificate.notValidAfter.timeIntervalSince(now)
         }
-        for (setting, path) in [
-            ("callback.clientCertificatePath", services.config.callback.clientCertificatePath),
-            ("auth.tlsCertificatePath", services.config.auth.tlsCertificatePath),
-            ("admin.tlsCertificatePath", services.config.admin.tlsCertificatePath),
-        ] {
-            guard let path, let pem = try? String(contentsOfFile: path, encoding: .utf8),
-                let der = CanonicalPEM.firstCertificateDER(in: pem), let facts = try? CertificateFacts(der: der)
-            else { continue }
-            series[Series(label: "efgs_gateway_certificate_expiry_seconds", dimensions: ["setting", setting])] =
-                facts.notAfter.timeIntervalSince(now)
+        for file in GatewayCertificates.files(services.config) {
+            guard let notAfter = file.notAfter else { continue }
+            series[Series(label: "efgs_gateway_certificate_expiry_seconds", dimensions: ["setting", file.setting])] =
+                notAfter.timeIntervalSince(now)
         }
         let nowMillis = UTCTimestamp.millis(now)
         if let figures = try? await services.store.storeFigures() {

@@ -26,8 +26,11 @@ public struct OperatorReports: Sendable {
         public var description: String
     }
 
-    /// Usage from `from` to `to` (UTC days, both included), of `country` only when given.
-    public func usage(from: UTCDay, to: UTCDay, country: String? = nil) async throws -> UsageReport {
+    /// Usage from `from` to `to` (UTC days, both included; by default today and the 13 days before it), of `country`
+    /// only when given.
+    public func usage(from: UTCDay? = nil, to: UTCDay? = nil, country: String? = nil) async throws -> UsageReport {
+        let to = to ?? UTCDay(clock())
+        let from = from ?? to.adding(days: -13)
         guard from <= to else {
             throw RefusedPeriod(description: "--from \(from.description) is after --to \(to.description)")
         }

@@ -73,26 +73,20 @@ extension OperatorConsole {
                 ] + expiry(notAfter)
             )
         }
-        for (setting, path) in [
-            ("callback.clientCertificatePath", services.config.callback.clientCertificatePath),
-            ("auth.tlsCertificatePath", services.config.auth.tlsCertificatePath),
-            ("admin.tlsCertificatePath", services.config.admin.tlsCertificatePath),
-        ] {
-            guard let path else { continue }
-            guard let pem = try? String(contentsOfFile: path, encoding: .utf8),
-                let der = CanonicalPEM.firstCertificateDER(in: pem), let facts = try? CertificateFacts(der: der)
-            else {
+        for file in GatewayCertificates.files(services.config) {
+            guard let notAfter = file.notAfter else {
                 own.append(
                     (
                         id: nil, cssClass: "bad",
-                        cells: [.text(setting), .text(path), .text("unreadable", "bad"), .text("")]
+                        cells: [.text(file.setting), .text(file.path), .text("unreadable", "bad"), .text("")]
                     ))
                 continue
             }
             own.append(
                 (
-                    id: "gateway-\(setting)", cssClass: Self.expiryClass(facts.notAfter, now: now),
-                    cells: [.text(setting), .html("<code>\(ConsoleHTML.escape(path))</code>")] + expiry(facts.notAfter)
+                    id: "gateway-\(file.setting)", cssClass: Self.expiryClass(notAfter, now: now),
+                    cells: [.text(file.setting), .html("<code>\(ConsoleHTML.escape(file.path))</code>")]
+                        + expiry(notAfter)
                 ))
         }
         html += ConsoleHTML.table(

@@ -44,10 +44,9 @@ public struct OperatorConsole: Sendable {
                 }
                 return day
             }
-            let to = try day("to") ?? UTCDay(services.clock())
-            let from = try day("from") ?? to.adding(days: -13)
             let country = query["country"].flatMap { $0.isEmpty ? nil : $0 }
-            return try await services.reports.usage(from: from, to: to, country: country).table.csv
+            return try await services.reports.usage(from: try day("from"), to: try day("to"), country: country).table
+                .csv
         case "retention":
             return try await services.reports.retention().table.csv
         default:
@@ -59,7 +58,7 @@ public struct OperatorConsole: Sendable {
     func register(on router: Router<BasicRequestContext>) {
         for (path, _) in ConsoleHTML.pages {
             router.get(RouterPath(path)) { request, _ in
-                let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }) { $1 }
+                let query = Self.query(of: request)
                 guard let html = try await page(path: path, query: query) else { throw HTTPError(.notFound) }
                 return Self.response(html, contentType: "text/html; charset=utf-8")
             }
@@ -67,7 +66,7 @@ public struct OperatorConsole: Sendable {
         router.get("reports/:name") { request, context in
             let name = context.parameters.get("name") ?? ""
             guard name.hasSuffix(".csv") else { throw HTTPError(.notFound) }
-            let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }) { $1 }
+            let query = Self.query(of: request)
             do {
                 guard let csv = try await csv(report: String(name.dropLast(4)), query: query) else {
                     throw HTTPError(.notFound)
@@ -81,6 +80,11 @@ public struct OperatorConsole: Sendable {
                     body: .init(byteBuffer: ByteBuffer(string: refused.description + "\n")))
             }
         }
+    }
+
+    /// The request's query parameters (the last of a repeated name wins).
+    static func query(of request: Request) -> [String: String] {
+        Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }) { $1 }
     }
 
     static func response(_ text: String, contentType: String) -> Response {
