@@ -75,7 +75,9 @@ public final class GatewayServices: Sendable {
         audit = AuditService(store: store, maxAgeDays: config.api.downloadMaxAgeDays, clock: clock)
         subscriptions = CallbackSubscriptionService(
             store: store, certificates: certificates,
-            policy: CallbackURLPolicy(allowLoopback: config.callback.allowLoopback),
+            policy: CallbackURLPolicy(
+                allowLoopback: config.callback.allowLoopback,
+                resolve: { [resolver = HostResolver.shared(for: config.callback)] in await resolver.resolve($0) }),
             maxSubscriptions: config.callback.maxSubscriptionsPerCountry, clock: clock)
     }
 

@@ -137,6 +137,34 @@ final class HostResolverTests: XCTestCase {
         XCTAssertEqual(f, [[8, 8, 8, 8]])
     }
 
+    /// `callback.dnsTimeout`, `callback.dnsThreads` and `callback.dnsMaxPending` make the gateway's resolver (they
+    /// were fixed at 5 s, 4 and 16); gateways of one process with the same settings share one resolver and its bound.
+    func testTheResolverFollowsTheCallbackSettings() async throws {
+        let config = try await GatewayConfiguration.load(
+            path: nil,
+            environment: [
+                "TRUST_ANCHOR_CERTIFICATE_PATH": "/ta.pem", "CALLBACK_DNS_TIMEOUT": "0.25",
+                "STORAGE_KEYS": "k1:" + Base64.encodeString([UInt8](repeating: 7, count: 32)),
+                "STORAGE_ACTIVE_KEY_ID": "k1",
+                "CALLBACK_DNS_THREADS": "2", "CALLBACK_DNS_MAX_PENDING": "3",
+            ])
+        let resolver = HostResolver.shared(for: config.callback)
+        XCTAssertEqual(resolver.timeout, 0.25)
+        XCTAssertEqual(resolver.maxPending, 3)
+        XCTAssertTrue(resolver === HostResolver.shared(for: config.callback), "one resolver per setting")
+        XCTAssertFalse(resolver === HostResolver.shared, "the defaults have their own")
+        XCTAssertEqual(HostResolver.shared.timeout, 5)
+        let start = ContinuousClock.now
+        let hung = await resolver.resolve(
+            "hang.invalid",
+            lookup: { _ in
+                Thread.sleep(forTimeInterval: 1)
+                return [[8, 8, 8, 8]]
+            })
+        XCTAssertEqual(hung, [])
+        XCTAssertLessThan(ContinuousClock.now - start, .milliseconds(900), "given up at callback.dnsTimeout")
+    }
+
     /// The real resolver: a numeric host resolves without DNS, on the resolver's threads.
     func testTheSystemLookupResolvesNumericHosts() async {
         let addresses = await HostResolver.shared.resolve("8.8.8.8")

@@ -169,6 +169,10 @@ final class GatewayConfigurationTests: XCTestCase {
                 ], "storage.keys"
             ),
             (["AUTH_TRUSTED_PROXIES": "/"], "auth.trustedProxies"),
+            (["CALLBACK_DNS_TIMEOUT": "0"], "callback.dnsTimeout"),
+            (["CALLBACK_DNS_THREADS": "0"], "callback.dnsThreads"),
+            (["CALLBACK_DNS_THREADS": "8", "CALLBACK_DNS_MAX_PENDING": "4"], "callback.dnsMaxPending"),
+            (["SERVER_WRITE_TIMEOUT": "-1"], "server.writeTimeout"),
             // the admin listener off loopback without authentication over TLS
             (["ADMIN_PORT": "8090", "ADMIN_HOST": "0.0.0.0"], "admin.host"),
             (["ADMIN_PORT": "8090", "ADMIN_HOST": "10.0.0.1", "ADMIN_PASSWORD_HASH": Self.adminHash], "admin.host"),

@@ -218,4 +218,41 @@ final class HostilePeerTests: XCTestCase {
         XCTAssertEqual(country.status, 406)
         XCTAssertTrue(f.lines.contains { $0.contains("level=\"ERROR\"") && $0.contains("text/plain") })
     }
+
+    /// A peer that asks for a large download and then reads nothing is disconnected at `server.writeTimeout`: it
+    /// gets what the socket buffers held, then the end of the connection (before: the response task, its buffers
+    /// and the connection were held for as long as the peer liked). A peer that reads gets the whole response.
+    /// Linux's send buffer grows to about 3 MB for a peer that reads nothing, so a response must be larger than
+    /// that to stall the gateway (smaller ones end in the kernel, and the idle deadline closes the connection):
+    /// one download batch of 30 000 keys as JSON, about 6 MB.
+    func testAPeerThatStopsReadingIsDisconnectedAtTheWriteDeadline() async throws {
+        let f = try await fixture([
+            "SERVER_WRITE_TIMEOUT": "1", "SERVER_IDLE_TIMEOUT": "30", "BATCHING_DOC_LIMIT": "30000",
+        ])
+        for _ in 0..<6 { try await assertEq(try await f.upload(f.keys(5000, origin: "DE")).status, 201) }
+        let tag = try await f.services.batching.run()[0].tag
+        let identity = f.request("GET", country: "FR").headerLines.map { "\($0.name): \($0.value)\r\n" }.joined()
+        let get =
+            "GET /diagnosiskeys/download/\(UTCDay(Date()).description) HTTP/1.1\r\nHost: efgs\r\n\(identity)"
+            + "Accept: application/json; version=1.0\r\nbatchTag: \(tag)\r\n\r\n"
+        try await withRunningGateway(f.api) { port in
+            let reader = try RawConnection(port: port)
+            reader.send(get)
+            let whole = reader.receive(seconds: 30)
+            guard case .bytes(let bytes) = whole else { return XCTFail("no response: \(whole)") }
+            XCTAssertTrue(whole.text.hasPrefix("HTTP/1.1 200"))
+            XCTAssertTrue(RawConnection.isCompleteResponse(bytes), "a reading peer gets all \(bytes.count) bytes")
+            XCTAssertGreaterThan(bytes.count, 5_000_000, "larger than the socket buffers")
+
+            let stalled = try RawConnection(port: port, receiveBufferBytes: 4096)
+            stalled.send(get)
+            try await Task.sleep(for: .seconds(4))  // reads nothing for four write deadlines
+            let partial = stalled.receive(seconds: 10)
+            guard case .bytes(let cut) = partial else { return XCTFail("nothing before the close: \(partial)") }
+            XCTAssertTrue(partial.text.hasPrefix("HTTP/1.1 200"))
+            XCTAssertFalse(RawConnection.isCompleteResponse(cut), "cut at the write deadline (\(cut.count) bytes)")
+            XCTAssertTrue(stalled.waitForClose(seconds: 2), "then closed")
+        }
+        XCTAssertFalse(f.lines.contains { $0.contains("level=\"ERROR\"") }, "the peer's fault, not the gateway's")
+    }
 }

@@ -19,10 +19,14 @@ public final class RawConnection: @unchecked Sendable {
         public var description: String
     }
 
-    /// Connects to `127.0.0.1:port`, from `source` (an IPv4 loopback address) when given.
-    public init(port: Int, host: String = "127.0.0.1", source: String? = nil) throws {
+    /// Connects to `127.0.0.1:port`, from `source` (an IPv4 loopback address) when given, with a receive buffer of
+    /// about `receiveBufferBytes` when given (a small one makes a peer that does not read stall the server's writes).
+    public init(port: Int, host: String = "127.0.0.1", source: String? = nil, receiveBufferBytes: Int? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        if var size = receiveBufferBytes.map(Int32.init) {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         if let source {
             var local = Self.address(source, port: 0)
             let bound = withUnsafePointer(to: &local) {
@@ -113,14 +117,16 @@ public final class RawConnection: @unchecked Sendable {
     }
 
     /// Whether `bytes` hold a response head and as many body bytes as its `Content-Length` says.
-    static func isCompleteResponse(_ bytes: [UInt8]) -> Bool {
-        let text = String(decoding: bytes, as: UTF8.self)
-        guard let end = text.range(of: "\r\n\r\n") else { return false }
-        let head = text[..<end.lowerBound].lowercased()
+    public static func isCompleteResponse(_ bytes: [UInt8]) -> Bool {
+        // the head is found from the start (it is short), so a multi-megabyte body is not decoded on every call
+        guard bytes.count >= 4,
+            let end = (0...(bytes.count - 4)).first(where: { bytes[$0..<($0 + 4)].elementsEqual([13, 10, 13, 10]) })
+        else { return false }
+        let head = String(decoding: bytes[..<end], as: UTF8.self).lowercased()
         let length =
             head.split(separator: "\r\n").first { $0.hasPrefix("content-length:") }
             .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
-        return text.utf8.count - text[..<end.upperBound].utf8.count >= length
+        return bytes.count - (end + 4) >= length
     }
 
     /// Waits up to `seconds` for the peer to close; true when it did (bytes it sent first are skipped).

@@ -67,9 +67,11 @@ final class PeerConnectionCounts: Sendable {
 
 /// Guards one connection of the public listener against peers that hold it without using it (issue 12):
 /// the per-peer cap, the TLS handshake deadline, the request-head deadline of a new connection, the request-body
-/// deadline, and a bound on the body still read after the response was sent (a refused request's body is not
-/// drained without limit). Each closing is counted in `efgs_http_connections_closed_total{reason}`. The keep-alive
-/// idle time between requests is Hummingbird's `idleTimeout`.
+/// deadline, a bound on the body still read after the response was sent (a refused request's body is not
+/// drained without limit), and the write deadline of a peer that stops reading its response (the connection's
+/// output stays above NIO's high-water mark for `server.writeTimeout`). Each closing is counted in
+/// `efgs_http_connections_closed_total{reason}`. The keep-alive idle time between requests is Hummingbird's
+/// `idleTimeout`.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -81,6 +83,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         var tlsHandshake: TimeAmount?
         var requestHead: TimeAmount
         var requestBody: TimeAmount
+        /// How long the output may stay unwritable (the peer reads nothing, or too little to drain it).
+        var write: TimeAmount = .seconds(30)
         /// Body bytes still read after the response to an unfinished request before the connection is closed.
         var drainAfterResponse = 64 * 1024
     }
@@ -91,6 +95,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case tlsHandshakeTimeout = "tls_handshake_timeout"
         case requestHeadTimeout = "request_head_timeout"
         case requestBodyTimeout = "request_body_timeout"
+        case writeTimeout = "write_timeout"
         case bodyAfterResponse = "body_after_response"
         case malformedRequest = "malformed_request"
     }
@@ -101,6 +106,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var peer: [UInt8]?
     private var counted = false
     private var deadline: Scheduled<Void>?
+    private var writeDeadline: Scheduled<Void>?
     private var readingBody = false
     private var responded = false
     private var drained = 0
@@ -126,6 +132,22 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         finish()
         context.fireChannelInactive()
+    }
+
+    /// The output went above the high-water mark (unwritable): the peer has until the write deadline to read it
+    /// below the low-water mark again. A peer reading slowly but steadily toggles writability and is not cut.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            cancelWriteDeadline()
+        } else if writeDeadline == nil {
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            writeDeadline = context.eventLoop.scheduleTask(in: limits.write) {
+                let (handler, context) = loopBound.value
+                handler.writeDeadline = nil
+                handler.close(context, .writeTimeout)
+            }
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -230,14 +252,21 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         deadline = nil
     }
 
+    private func cancelWriteDeadline() {
+        writeDeadline?.cancel()
+        writeDeadline = nil
+    }
+
     private func close(_ context: ChannelHandlerContext, _ reason: Reason) {
         cancelDeadline()
+        cancelWriteDeadline()
         Counter(label: "efgs_http_connections_closed_total", dimensions: [("reason", reason.rawValue)]).increment()
         context.close(promise: nil)
     }
 
     private func finish() {
         cancelDeadline()
+        cancelWriteDeadline()
         if counted {
             counted = false
             peers.close(peer)

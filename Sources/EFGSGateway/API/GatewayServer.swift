@@ -126,7 +126,7 @@ public enum GatewayServer {
         let guardLimits = ConnectionGuard.Limits(
             tlsHandshake: mutualTLS ? .seconds(exactly: limits.tlsHandshakeTimeout) : nil,
             requestHead: .seconds(exactly: limits.requestHeadTimeout),
-            requestBody: .seconds(exactly: limits.requestBodyTimeout))
+            requestBody: .seconds(exactly: limits.requestBodyTimeout), write: .seconds(exactly: limits.writeTimeout))
         // Hummingbird's decoder limits sit above §5.1's 16 KiB value / 32 KiB section (which the responder checks
         // with the spec's 431); a head beyond them is refused by the parser and answered by ConnectionGuard.
         let http1 = HTTP1Channel.Configuration(

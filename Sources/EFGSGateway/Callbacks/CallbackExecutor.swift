@@ -45,9 +45,9 @@ public struct CallbackExecutor: Sendable {
         self.settings = settings
         self.log = log
         self.clock = clock
-        policy =
-            resolve.map { CallbackURLPolicy(allowLoopback: settings.allowLoopback, resolve: $0) }
-            ?? CallbackURLPolicy(allowLoopback: settings.allowLoopback)
+        let resolver = HostResolver.shared(for: settings)
+        policy = CallbackURLPolicy(
+            allowLoopback: settings.allowLoopback, resolve: resolve ?? { await resolver.resolve($0) })
     }
 
     /// One executor run: delivers until no task is eligible, with `callback.parallelism` workers.

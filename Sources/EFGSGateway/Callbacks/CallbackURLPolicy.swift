@@ -11,7 +11,8 @@ public struct CallbackURLPolicy: Sendable {
     /// Resolves a host to address bytes (A and AAAA), off the request path. Replaceable in tests.
     public var resolve: @Sendable (String) async -> [[UInt8]]
 
-    /// A policy resolving through ``HostResolver/shared`` unless another resolver is given.
+    /// A policy resolving through ``HostResolver/shared`` (the `callback.dns*` defaults) unless another resolver is
+    /// given; the gateway passes the resolver of its settings (``HostResolver/shared(for:)``).
     public init(
         allowLoopback: Bool,
         resolve: @escaping @Sendable (String) async -> [[UInt8]] = { await HostResolver.shared.resolve($0) }

@@ -18,8 +18,25 @@ public final class HostResolver: Sendable {
     let pool: NIOThreadPool
     private let pending = NIOLockedValueBox(0)
 
-    /// The resolver of the callback URL rules (§7.5): four threads, 16 lookups under way, 5 s each.
-    public static let shared = HostResolver(threads: 4, maxPending: 16, timeout: 5)
+    /// The resolver of the callback URL rules (§7.5) with the defaults of `callback.dns*`: four threads, 16 lookups
+    /// under way, 5 s each.
+    public static var shared: HostResolver { shared(for: CallbackSettings()) }
+
+    private static let resolvers = NIOLockedValueBox<[String: HostResolver]>([:])
+
+    /// The process's resolver for `callback.dnsThreads`, `callback.dnsMaxPending` and `callback.dnsTimeout`: one per
+    /// distinct setting, made on first use and kept for the life of the process (its pool is never stopped), so
+    /// every gateway of the process with these settings shares the bound on lookups and threads.
+    public static func shared(for settings: CallbackSettings) -> HostResolver {
+        let key = "\(settings.dnsThreads) \(settings.dnsMaxPending) \(settings.dnsTimeout)"
+        return resolvers.withLockedValue { resolvers in
+            if let resolver = resolvers[key] { return resolver }
+            let resolver = HostResolver(
+                threads: settings.dnsThreads, maxPending: settings.dnsMaxPending, timeout: settings.dnsTimeout)
+            resolvers[key] = resolver
+            return resolver
+        }
+    }
 
     /// A resolver on a pool of `threads` threads, started here and living as long as the process.
     public init(threads: Int, maxPending: Int, timeout: Double) {

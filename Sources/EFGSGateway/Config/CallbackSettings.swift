@@ -23,6 +23,16 @@ public struct CallbackSettings: Sendable {
     /// `callback.maxSubscriptionsPerCountry`: subscriptions one country may hold; a PUT of a new callbackId beyond
     /// it is refused with 400 `Too many callback subscriptions` (one country cannot crowd out delivery to others).
     public var maxSubscriptionsPerCountry = 10
+    /// `callback.dnsTimeout`: seconds a host-name lookup of a callback URL may take (at a subscription PUT and before
+    /// each delivery); a host that has not answered by then is unresolvable (`Callback URL is invalid`, a failed
+    /// attempt).
+    public var dnsTimeout: Double = 5
+    /// `callback.dnsThreads`: threads of the lookup pool (1…64). Lookups block their thread for as long as DNS
+    /// takes, so they never run on the threads that serve requests and jobs.
+    public var dnsThreads = 4
+    /// `callback.dnsMaxPending`: lookups under way at most (queued or running; `dnsThreads`…1024); one beyond it is
+    /// unresolvable at once, so a peer naming hosts whose DNS never answers ties up nothing else.
+    public var dnsMaxPending = 16
     /// `callback.deleteSubscriptionOnFailure`: drop the subscription, not only the task, after the last retry.
     public var deleteSubscriptionOnFailure = false
     /// `callback.clientCertificatePath`: the identity presented to callback servers (PEM); required by the
@@ -54,6 +64,14 @@ public struct CallbackSettings: Sendable {
         parallelism = try settings.int("parallelism", default: parallelism, in: 1...64)
         maxSubscriptionsPerCountry = try settings.int(
             "maxSubscriptionsPerCountry", default: maxSubscriptionsPerCountry, in: 1...1000)
+        dnsTimeout = try settings.seconds("dnsTimeout", default: dnsTimeout)
+        dnsThreads = try settings.int("dnsThreads", default: dnsThreads, in: 1...64)
+        dnsMaxPending = try settings.int("dnsMaxPending", default: dnsMaxPending, in: 1...1024)
+        guard dnsMaxPending >= dnsThreads else {
+            throw settings.invalid(
+                "dnsMaxPending",
+                "\(dnsMaxPending) is below callback.dnsThreads (\(dnsThreads)): threads would stay idle")
+        }
         deleteSubscriptionOnFailure = try settings.bool("deleteSubscriptionOnFailure", default: false)
         clientCertificatePath = settings.string("clientCertificatePath")
         clientKeyPath = settings.string("clientKeyPath")

@@ -10,7 +10,8 @@ public enum KnownSettings {
     /// The full keys, section by section.
     public static let keys: [String] = [
         "server.host", "server.port", "server.basePath", "server.maxConnections", "server.maxConnectionsPerPeer",
-        "server.requestHeadTimeout", "server.requestBodyTimeout", "server.idleTimeout", "server.tlsHandshakeTimeout",
+        "server.requestHeadTimeout", "server.requestBodyTimeout", "server.idleTimeout", "server.writeTimeout",
+        "server.tlsHandshakeTimeout",
         "server.serverHeader",
         "auth.mode", "auth.trustedProxies", "auth.thumbprintHeader", "auth.dnHeader", "auth.certificateHeader",
         "tls.certificatePath", "tls.privateKeyPath",
@@ -26,7 +27,7 @@ public enum KnownSettings {
         "retention.keyRetentionDays", "retention.interval", "retention.chunkSize", "retention.statisticsRetentionDays",
         "callback.allowLoopback", "callback.executeInterval", "callback.retryWait", "callback.maxRetries",
         "callback.timeout", "callback.taskLockTimeout", "callback.parallelism", "callback.deleteSubscriptionOnFailure",
-        "callback.maxSubscriptionsPerCountry",
+        "callback.maxSubscriptionsPerCountry", "callback.dnsTimeout", "callback.dnsThreads", "callback.dnsMaxPending",
         "callback.clientCertificatePath", "callback.clientKeyPath", "callback.proxyUrl",
         "admin.port", "admin.host", "admin.user", "admin.passwordHash", "admin.tlsCertificatePath",
         "admin.tlsPrivateKeyPath",

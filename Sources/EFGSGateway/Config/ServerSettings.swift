@@ -23,6 +23,10 @@ public struct ServerSettings: Sendable {
     public var requestBodyTimeout: Double = 60
     /// `server.idleTimeout`: seconds a keep-alive connection may wait for (and send) its next request head.
     public var idleTimeout: Double = 60
+    /// `server.writeTimeout`: seconds a response may wait for a peer that does not read it (the connection's output
+    /// stays above NIO's high-water mark, past the few MB the kernel's socket buffers take); the peer is
+    /// disconnected. A slow but steady reader is not cut.
+    public var writeTimeout: Double = 30
     /// `server.tlsHandshakeTimeout`: seconds for the TLS handshake in mutual-TLS mode.
     public var tlsHandshakeTimeout: Double = 10
     /// `server.serverHeader`: whether responses carry `Server: efgs-swift/VERSION` (``EFGSVersion/serverName``);
@@ -46,6 +50,7 @@ public struct ServerSettings: Sendable {
         requestHeadTimeout = try settings.seconds("requestHeadTimeout", default: requestHeadTimeout)
         requestBodyTimeout = try settings.seconds("requestBodyTimeout", default: requestBodyTimeout)
         idleTimeout = try settings.seconds("idleTimeout", default: idleTimeout)
+        writeTimeout = try settings.seconds("writeTimeout", default: writeTimeout)
         tlsHandshakeTimeout = try settings.seconds("tlsHandshakeTimeout", default: tlsHandshakeTimeout)
         serverHeader = try settings.bool("serverHeader", default: serverHeader)
     }
