@@ -75,11 +75,11 @@ for t in "${targets[@]}"; do
   # almost every input and ran LeakSanitizer each time (21 inputs/s against 150 without). The file is the
   # operator's, read once at start; memory errors are still caught by the address sanitizer.
   [ "$t" = FuzzConfigYAML ] && options+=(-detect_leaks=0)
-  log="$fuzz/.build/$t.log"
+  log="$fuzz/.build/$t-$configuration.log"
   before=$(ls "$artifacts" | wc -l)
   echo "fuzz.sh: $t for $seconds s"
   status=0
-  # The first folder receives the new inputs; the committed seeds are only read.
+  # New inputs go into the first folder; the seeds are only read.
   "$bin/$t" "${options[@]}" "$work" "$seeds" > "$log" 2>&1 || status=$?
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -n 1 | cut -d' ' -f2 || true)

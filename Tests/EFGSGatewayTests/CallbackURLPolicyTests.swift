@@ -154,6 +154,15 @@ final class HostResolverTests: XCTestCase {
         XCTAssertTrue(resolver === HostResolver.shared(for: config.callback), "one resolver per setting")
         XCTAssertFalse(resolver === HostResolver.shared, "the defaults have their own")
         XCTAssertEqual(HostResolver.shared.timeout, 5)
+        // unset, the bound follows the threads and the delivery parallelism
+        let derived = try await GatewayConfiguration.load(
+            path: nil,
+            environment: [
+                "TRUST_ANCHOR_CERTIFICATE_PATH": "/ta.pem", "CALLBACK_PARALLELISM": "20", "CALLBACK_DNS_THREADS": "32",
+                "STORAGE_KEYS": "k1:" + Base64.encodeString([UInt8](repeating: 7, count: 32)),
+                "STORAGE_ACTIVE_KEY_ID": "k1",
+            ])
+        XCTAssertEqual(derived.callback.dnsMaxPending, 40)
         let start = ContinuousClock.now
         let hung = await resolver.resolve(
             "hang.invalid",

@@ -219,22 +219,14 @@ final class HostilePeerTests: XCTestCase {
         XCTAssertTrue(f.lines.contains { $0.contains("level=\"ERROR\"") && $0.contains("text/plain") })
     }
 
-    /// A peer that asks for a large download and then reads nothing is disconnected at `server.writeTimeout`: it
-    /// gets what the socket buffers held, then the end of the connection (before: the response task, its buffers
-    /// and the connection were held for as long as the peer liked). A peer that reads gets the whole response.
-    /// Linux's send buffer grows to about 3 MB for a peer that reads nothing, so a response must be larger than
-    /// that to stall the gateway (smaller ones end in the kernel, and the idle deadline closes the connection):
-    /// one download batch of 30 000 keys as JSON, about 6 MB.
+    /// A peer that stops reading a large download is disconnected at `server.writeTimeout`, however many requests
+    /// it queued behind it: it gets what the socket buffers held, then the end of the connection. Before, a request
+    /// pipelined behind the stalled response kept its task, its buffers and the connection for as long as the peer
+    /// liked (the idle deadline does not apply while a request is under way). Linux's send buffer grows to about
+    /// 3 MB for a peer that reads nothing, so the response must be larger than that to stall the gateway: one
+    /// download batch of 30 000 keys as JSON, about 6 MB.
     func testAPeerThatStopsReadingIsDisconnectedAtTheWriteDeadline() async throws {
-        let f = try await fixture([
-            "SERVER_WRITE_TIMEOUT": "1", "SERVER_IDLE_TIMEOUT": "30", "BATCHING_DOC_LIMIT": "30000",
-        ])
-        for _ in 0..<6 { try await assertEq(try await f.upload(f.keys(5000, origin: "DE")).status, 201) }
-        let tag = try await f.services.batching.run()[0].tag
-        let identity = f.request("GET", country: "FR").headerLines.map { "\($0.name): \($0.value)\r\n" }.joined()
-        let get =
-            "GET /diagnosiskeys/download/\(UTCDay(Date()).description) HTTP/1.1\r\nHost: efgs\r\n\(identity)"
-            + "Accept: application/json; version=1.0\r\nbatchTag: \(tag)\r\n\r\n"
+        let (f, get) = try await largeDownload()
         try await withRunningGateway(f.api) { port in
             let reader = try RawConnection(port: port)
             reader.send(get)
@@ -245,8 +237,8 @@ final class HostilePeerTests: XCTestCase {
             XCTAssertGreaterThan(bytes.count, 5_000_000, "larger than the socket buffers")
 
             let stalled = try RawConnection(port: port, receiveBufferBytes: 4096)
-            stalled.send(get)
-            try await Task.sleep(for: .seconds(4))  // reads nothing for four write deadlines
+            stalled.send(get + get)  // a second request queued behind the first response
+            try await Task.sleep(for: .seconds(5))  // reads nothing for five write deadlines (and the 2 s idle one)
             let partial = stalled.receive(seconds: 10)
             guard case .bytes(let cut) = partial else { return XCTFail("nothing before the close: \(partial)") }
             XCTAssertTrue(partial.text.hasPrefix("HTTP/1.1 200"))
@@ -254,5 +246,44 @@ final class HostilePeerTests: XCTestCase {
             XCTAssertTrue(stalled.waitForClose(seconds: 2), "then closed")
         }
         XCTAssertFalse(f.lines.contains { $0.contains("level=\"ERROR\"") }, "the peer's fault, not the gateway's")
+    }
+
+    /// A peer that reads a large download slowly but steadily gets all of it, though that takes several write
+    /// deadlines (3 s here): the deadline counts only while the connection stays unwritable, and the reader frees a
+    /// third of the kernel's send buffer well within each.
+    func testASlowButSteadyReaderGetsTheWholeDownload() async throws {
+        let (f, get) = try await largeDownload(writeTimeout: 3, idleTimeout: 30)
+        try await withRunningGateway(f.api) { port in
+            // at most 64 KiB every 50 ms (about 1.2 MiB/s): the kernel takes more from the gateway (a third of its
+            // 4 MB send buffer freed) well within every 3 s
+            let steady = try RawConnection(port: port, receiveBufferBytes: 65536)
+            steady.send(get)
+            var taken: [UInt8] = []
+            let start = Date()
+            while !RawConnection.isCompleteResponse(taken), Date().timeIntervalSince(start) < 60,
+                let chunk = steady.readOnce(limit: 65536, seconds: 2)
+            {
+                taken += chunk
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            XCTAssertTrue(RawConnection.isCompleteResponse(taken), "not cut (\(taken.count) bytes)")
+            XCTAssertGreaterThan(Date().timeIntervalSince(start), 3, "longer than the write deadline")
+        }
+    }
+
+    /// A gateway with the write and idle deadlines given holding one download batch of 30 000 keys, and FR's
+    /// request for it as JSON (about 6 MB).
+    func largeDownload(writeTimeout: Double = 1, idleTimeout: Double = 2) async throws -> (Fixture, String) {
+        let f = try await fixture([
+            "SERVER_WRITE_TIMEOUT": "\(writeTimeout)", "SERVER_IDLE_TIMEOUT": "\(idleTimeout)",
+            "BATCHING_DOC_LIMIT": "30000",
+        ])
+        for _ in 0..<6 { try await assertEq(try await f.upload(f.keys(5000, origin: "DE")).status, 201) }
+        let tag = try await f.services.batching.run()[0].tag
+        let identity = f.request("GET", country: "FR").headerLines.map { "\($0.name): \($0.value)\r\n" }.joined()
+        let get =
+            "GET /diagnosiskeys/download/\(UTCDay(Date()).description) HTTP/1.1\r\nHost: efgs\r\n\(identity)"
+            + "Accept: application/json; version=1.0\r\nbatchTag: \(tag)\r\n\r\n"
+        return (f, get)
     }
 }

@@ -116,6 +116,16 @@ public final class RawConnection: @unchecked Sendable {
         }
     }
 
+    /// One read of at most `limit` bytes, waiting up to `seconds` for the first of them: nil when the peer closed,
+    /// empty when nothing came (for a reader that takes a response slowly).
+    public func readOnce(limit: Int, seconds: Double) -> [UInt8]? {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&pfd, 1, Int32(max(1, seconds * 1000))) > 0 else { return [] }
+        var buffer = [UInt8](repeating: 0, count: limit)
+        let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        return n <= 0 ? nil : Array(buffer[..<n])
+    }
+
     /// Whether `bytes` hold a response head and as many body bytes as its `Content-Length` says.
     public static func isCompleteResponse(_ bytes: [UInt8]) -> Bool {
         // the head is found from the start (it is short), so a multi-megabyte body is not decoded on every call

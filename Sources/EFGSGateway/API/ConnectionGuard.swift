@@ -68,8 +68,8 @@ final class PeerConnectionCounts: Sendable {
 /// Guards one connection of the public listener against peers that hold it without using it (issue 12):
 /// the per-peer cap, the TLS handshake deadline, the request-head deadline of a new connection, the request-body
 /// deadline, a bound on the body still read after the response was sent (a refused request's body is not
-/// drained without limit), and the write deadline of a peer that stops reading its response (the connection's
-/// output stays above NIO's high-water mark for `server.writeTimeout`). Each closing is counted in
+/// drained without limit), and the write deadline of a peer that stops reading its response (the connection stays
+/// unwritable for `server.writeTimeout`). Each closing is counted in
 /// `efgs_http_connections_closed_total{reason}`. The keep-alive idle time between requests is Hummingbird's
 /// `idleTimeout`.
 final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
@@ -83,7 +83,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         var tlsHandshake: TimeAmount?
         var requestHead: TimeAmount
         var requestBody: TimeAmount
-        /// How long the output may stay unwritable (the peer reads nothing, or too little to drain it).
+        /// How long the connection may stay unwritable.
         var write: TimeAmount = .seconds(30)
         /// Body bytes still read after the response to an unfinished request before the connection is closed.
         var drainAfterResponse = 64 * 1024
@@ -134,8 +134,12 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         context.fireChannelInactive()
     }
 
-    /// The output went above the high-water mark (unwritable): the peer has until the write deadline to read it
-    /// below the low-water mark again. A peer reading slowly but steadily toggles writability and is not cut.
+    /// The connection became unwritable: NIO holds more than its high-water mark (64 KiB) because the kernel's send
+    /// buffer is full. It turns writable again once the peer has read enough for the kernel to take more (Linux
+    /// wakes a writer when about a third of a full send buffer is free: up to about 1.3 MB of a 4 MB buffer). A
+    /// peer that does not read that much within `server.writeTimeout` is disconnected; at the default 30 s that is
+    /// a peer reading slower than about 45 KB/s. Responses are written in pieces of 64 KiB
+    /// (``GatewayResponder/bodyPieceBytes``), so a stalled response never holds more than that in the gateway.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             cancelWriteDeadline()

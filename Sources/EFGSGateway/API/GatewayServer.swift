@@ -84,13 +84,29 @@ struct GatewayResponder: HTTPResponder {
         return Self.response(await self.api.handle(method: request.method.rawValue, path: path, request: apiRequest))
     }
 
+    /// Bodies larger than this are written in pieces of this size (NIO's high-water mark), each once the connection
+    /// takes it. The response then stays under way until its last byte, so the idle deadline (`server.idleTimeout`)
+    /// never cuts a slow but steady download, and a peer that stops reading meets the write deadline
+    /// (`server.writeTimeout`, ``ConnectionGuard``) instead of holding a whole batch in the gateway's buffers.
+    static let bodyPieceBytes = 64 * 1024
+
     static func response(_ r: APIResponse) -> Response {
         var fields = HTTPFields()
         for (name, value) in r.headers where name != "Content-Length" {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
         }
-        return Response(
-            status: .init(code: r.status), headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: r.body)))
+        let buffer = ByteBuffer(bytes: r.body)
+        guard buffer.readableBytes > bodyPieceBytes else {
+            return Response(status: .init(code: r.status), headers: fields, body: .init(byteBuffer: buffer))
+        }
+        let body = ResponseBody(contentLength: buffer.readableBytes) { writer in
+            var rest = buffer
+            while let piece = rest.readSlice(length: min(bodyPieceBytes, rest.readableBytes)), piece.readableBytes > 0 {
+                try await writer.write(piece)
+            }
+            try await writer.finish(nil)
+        }
+        return Response(status: .init(code: r.status), headers: fields, body: body)
     }
 
     static func addressBytes(_ a: SocketAddress) -> [UInt8]? {

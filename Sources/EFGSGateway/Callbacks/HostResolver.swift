@@ -71,15 +71,16 @@ public final class HostResolver: Sendable {
         return await withCheckedContinuation { continuation in
             waiter.withLockedValue { $0 = continuation }
             let pending = self.pending
+            let timeout = self.timeout
+            let deadline = Task {
+                try? await Task.sleep(for: .seconds(timeout))
+                finish([])
+            }
             pool.submit { state in
                 let addresses = state == .active ? lookup(host) : []
                 pending.withLockedValue { $0 -= 1 }
                 finish(addresses)
-            }
-            let timeout = self.timeout
-            Task {
-                try? await Task.sleep(for: .seconds(timeout))
-                finish([])
+                deadline.cancel()  // no timer left asleep for the rest of the timeout
             }
         }
     }

@@ -24,14 +24,17 @@ public struct CallbackSettings: Sendable {
     /// it is refused with 400 `Too many callback subscriptions` (one country cannot crowd out delivery to others).
     public var maxSubscriptionsPerCountry = 10
     /// `callback.dnsTimeout`: seconds a host-name lookup of a callback URL may take (at a subscription PUT and before
-    /// each delivery); a host that has not answered by then is unresolvable (`Callback URL is invalid`, a failed
-    /// attempt).
+    /// each delivery; at most 60); a host that has not answered by then is unresolvable (`Callback URL is invalid`
+    /// at a PUT, a failed attempt at delivery).
     public var dnsTimeout: Double = 5
     /// `callback.dnsThreads`: threads of the lookup pool (1…64). Lookups block their thread for as long as DNS
     /// takes, so they never run on the threads that serve requests and jobs.
     public var dnsThreads = 4
-    /// `callback.dnsMaxPending`: lookups under way at most (queued or running; `dnsThreads`…1024); one beyond it is
-    /// unresolvable at once, so a peer naming hosts whose DNS never answers ties up nothing else.
+    /// `callback.dnsMaxPending`: lookups under way at most, queued or running, shared by every country's PUTs and
+    /// every delivery. One beyond it is unresolvable at once, so hosts whose DNS never answers cost a bounded number
+    /// of threads and nothing else — but while they hold every slot, other lookups fail too, so keep it well above
+    /// `callback.parallelism`. Unset: the largest of 16, `dnsThreads` and twice `parallelism`; set, it must be at
+    /// least `dnsThreads` and `parallelism`.
     public var dnsMaxPending = 16
     /// `callback.deleteSubscriptionOnFailure`: drop the subscription, not only the task, after the last retry.
     public var deleteSubscriptionOnFailure = false
@@ -65,12 +68,22 @@ public struct CallbackSettings: Sendable {
         maxSubscriptionsPerCountry = try settings.int(
             "maxSubscriptionsPerCountry", default: maxSubscriptionsPerCountry, in: 1...1000)
         dnsTimeout = try settings.seconds("dnsTimeout", default: dnsTimeout)
-        dnsThreads = try settings.int("dnsThreads", default: dnsThreads, in: 1...64)
-        dnsMaxPending = try settings.int("dnsMaxPending", default: dnsMaxPending, in: 1...1024)
-        guard dnsMaxPending >= dnsThreads else {
+        guard dnsTimeout <= 60 else {
             throw settings.invalid(
-                "dnsMaxPending",
-                "\(dnsMaxPending) is below callback.dnsThreads (\(dnsThreads)): threads would stay idle")
+                "dnsTimeout", "\(dnsTimeout) s is more than 60 s (a subscription PUT waits for the lookup)")
+        }
+        dnsThreads = try settings.int("dnsThreads", default: dnsThreads, in: 1...64)
+        if settings.string("dnsMaxPending") == nil {
+            dnsMaxPending = max(16, dnsThreads, 2 * parallelism)
+        } else {
+            dnsMaxPending = try settings.int("dnsMaxPending", default: dnsMaxPending, in: 1...1024)
+            for (name, floor) in [("dnsThreads", dnsThreads), ("parallelism", parallelism)] where dnsMaxPending < floor
+            {
+                throw settings.invalid(
+                    "dnsMaxPending",
+                    "\(dnsMaxPending) is below callback.\(name) (\(floor)): lookups would fail while work waits for them"
+                )
+            }
         }
         deleteSubscriptionOnFailure = try settings.bool("deleteSubscriptionOnFailure", default: false)
         clientCertificatePath = settings.string("clientCertificatePath")

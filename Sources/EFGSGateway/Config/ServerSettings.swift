@@ -23,9 +23,10 @@ public struct ServerSettings: Sendable {
     public var requestBodyTimeout: Double = 60
     /// `server.idleTimeout`: seconds a keep-alive connection may wait for (and send) its next request head.
     public var idleTimeout: Double = 60
-    /// `server.writeTimeout`: seconds a response may wait for a peer that does not read it (the connection's output
-    /// stays above NIO's high-water mark, past the few MB the kernel's socket buffers take); the peer is
-    /// disconnected. A slow but steady reader is not cut.
+    /// `server.writeTimeout`: seconds a response may wait for a peer that does not read it (the connection stays
+    /// unwritable: the kernel's send buffer is full); the peer is disconnected. A peer must read about a third of
+    /// that buffer (up to about 1.3 MB) within this time: at 30 s, any peer reading faster than about 45 KB/s is
+    /// served, however long the download takes.
     public var writeTimeout: Double = 30
     /// `server.tlsHandshakeTimeout`: seconds for the TLS handshake in mutual-TLS mode.
     public var tlsHandshakeTimeout: Double = 10
