@@ -173,7 +173,8 @@ final class GatewayConfigurationTests: XCTestCase {
             (["CALLBACK_DNS_THREADS": "0"], "callback.dnsThreads"),
             (["CALLBACK_DNS_THREADS": "8", "CALLBACK_DNS_MAX_PENDING": "4"], "callback.dnsMaxPending"),
             (["CALLBACK_PARALLELISM": "32", "CALLBACK_DNS_MAX_PENDING": "16"], "callback.dnsMaxPending"),
-            (["CALLBACK_DNS_TIMEOUT": "120"], "callback.dnsTimeout"),
+            (["CALLBACK_DNS_TIMEOUT": "31"], "callback.dnsTimeout"),
+            (["CALLBACK_TASK_LOCK_TIMEOUT": "14", "CALLBACK_TIMEOUT": "10"], "callback.taskLockTimeout"),
             (["SERVER_WRITE_TIMEOUT": "-1"], "server.writeTimeout"),
             // the admin listener off loopback without authentication over TLS
             (["ADMIN_PORT": "8090", "ADMIN_HOST": "0.0.0.0"], "admin.host"),

@@ -62,7 +62,8 @@ final class CrashRun: @unchecked Sendable {
             settings: [
                 "database.url": databaseURL, "batching.interval": "3600", "batching.docLimit": "100",
                 "upload.maxKeys": "80", "callback.allowLoopback": "true", "callback.executeInterval": "3600",
-                "callback.timeout": "2", "callback.taskLockTimeout": "3", "jobs.lockLease": "3",
+                "callback.timeout": "2", "callback.dnsTimeout": "0.5", "callback.taskLockTimeout": "3",
+                "jobs.lockLease": "3",
                 "retention.chunkSize": "60",
             ])
         self.fed = fed

@@ -96,6 +96,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         case requestHeadTimeout = "request_head_timeout"
         case requestBodyTimeout = "request_body_timeout"
         case writeTimeout = "write_timeout"
+        case shutdown = "shutdown"
         case bodyAfterResponse = "body_after_response"
         case malformedRequest = "malformed_request"
     }
@@ -107,6 +108,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private var counted = false
     private var deadline: Scheduled<Void>?
     private var writeDeadline: Scheduled<Void>?
+    private var shutdownDeadline: Scheduled<Void>?
     private var readingBody = false
     private var responded = false
     private var drained = 0
@@ -139,7 +141,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// wakes a writer when about a third of a full send buffer is free: up to about 1.3 MB of a 4 MB buffer). A
     /// peer that does not read that much within `server.writeTimeout` is disconnected; at the default 30 s that is
     /// a peer reading slower than about 45 KB/s. Responses are written in pieces of 64 KiB
-    /// (``GatewayResponder/bodyPieceBytes``), so a stalled response never holds more than that in the gateway.
+    /// (``GatewayResponder/bodyPieceBytes``), so NIO holds at most about two of them for a stalled peer; the
+    /// deadline bounds how long the response (its body stays in memory until then) is held.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             cancelWriteDeadline()
@@ -157,6 +160,17 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .handshakeCompleted = event as? TLSUserEvent {
             schedule(context, in: limits.requestHead, .requestHeadTimeout)
+        }
+        // The server is stopping: Hummingbird closes an idle connection at once and waits for a response under
+        // way. That response gets one write deadline to finish, so a slow reader cannot hold the stop past
+        // systemd's TimeoutStopSec (the jobs stop after the server).
+        if event is ChannelShouldQuiesceEvent, shutdownDeadline == nil {
+            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            shutdownDeadline = context.eventLoop.scheduleTask(in: limits.write) {
+                let (handler, context) = loopBound.value
+                handler.shutdownDeadline = nil
+                handler.close(context, .shutdown)
+            }
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -271,6 +285,8 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     private func finish() {
         cancelDeadline()
         cancelWriteDeadline()
+        shutdownDeadline?.cancel()
+        shutdownDeadline = nil
         if counted {
             counted = false
             peers.close(peer)

@@ -81,28 +81,33 @@ struct GatewayResponder: HTTPResponder {
             })
         // the raw path keeps percent-escapes for the router to decode per segment
         let path = request.uri.path
-        return Self.response(await self.api.handle(method: request.method.rawValue, path: path, request: apiRequest))
+        return Self.response(
+            await self.api.handle(method: request.method.rawValue, path: path, request: apiRequest),
+            channel: context.channel)
     }
 
     /// Bodies larger than this are written in pieces of this size (NIO's high-water mark), each once the connection
-    /// takes it. The response then stays under way until its last byte, so the idle deadline (`server.idleTimeout`)
-    /// never cuts a slow but steady download, and a peer that stops reading meets the write deadline
-    /// (`server.writeTimeout`, ``ConnectionGuard``) instead of holding a whole batch in the gateway's buffers.
+    /// takes it: after each piece the writer waits for the event loop to have handed it to the channel, so the
+    /// channel's writability is current before the next one (the async writer alone would queue the whole body at
+    /// once). NIO then holds at most about two pieces of a response the peer is not reading, the response stays
+    /// under way until its last piece (the idle deadline, `server.idleTimeout`, does not run under a download), and
+    /// a peer that stops reading meets the write deadline (`server.writeTimeout`, ``ConnectionGuard``).
     static let bodyPieceBytes = 64 * 1024
 
-    static func response(_ r: APIResponse) -> Response {
+    static func response(_ r: APIResponse, channel: (any Channel)? = nil) -> Response {
         var fields = HTTPFields()
         for (name, value) in r.headers where name != "Content-Length" {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
         }
         let buffer = ByteBuffer(bytes: r.body)
-        guard buffer.readableBytes > bodyPieceBytes else {
+        guard buffer.readableBytes > bodyPieceBytes, let eventLoop = channel?.eventLoop else {
             return Response(status: .init(code: r.status), headers: fields, body: .init(byteBuffer: buffer))
         }
         let body = ResponseBody(contentLength: buffer.readableBytes) { writer in
             var rest = buffer
-            while let piece = rest.readSlice(length: min(bodyPieceBytes, rest.readableBytes)), piece.readableBytes > 0 {
-                try await writer.write(piece)
+            while rest.readableBytes > 0 {
+                try await writer.write(rest.readSlice(length: min(bodyPieceBytes, rest.readableBytes))!)
+                try await eventLoop.submit {}.get()
             }
             try await writer.finish(nil)
         }

@@ -24,7 +24,7 @@ public struct CallbackSettings: Sendable {
     /// it is refused with 400 `Too many callback subscriptions` (one country cannot crowd out delivery to others).
     public var maxSubscriptionsPerCountry = 10
     /// `callback.dnsTimeout`: seconds a host-name lookup of a callback URL may take (at a subscription PUT and before
-    /// each delivery; at most 60); a host that has not answered by then is unresolvable (`Callback URL is invalid`
+    /// each delivery; at most 30, and `callback.taskLockTimeout` must exceed it plus `callback.timeout`); a host that has not answered by then is unresolvable (`Callback URL is invalid`
     /// at a PUT, a failed attempt at delivery).
     public var dnsTimeout: Double = 5
     /// `callback.dnsThreads`: threads of the lookup pool (1…64). Lookups block their thread for as long as DNS
@@ -68,21 +68,34 @@ public struct CallbackSettings: Sendable {
         maxSubscriptionsPerCountry = try settings.int(
             "maxSubscriptionsPerCountry", default: maxSubscriptionsPerCountry, in: 1...1000)
         dnsTimeout = try settings.seconds("dnsTimeout", default: dnsTimeout)
-        guard dnsTimeout <= 60 else {
+        guard dnsTimeout <= 30 else {
             throw settings.invalid(
-                "dnsTimeout", "\(dnsTimeout) s is more than 60 s (a subscription PUT waits for the lookup)")
+                "dnsTimeout",
+                "\(dnsTimeout) s is more than 30 s (a subscription PUT waits for the lookup, and a proxy in front "
+                    + "gives up after 60 s)")
+        }
+        // a delivery holds its task's lock through the lookup and the request
+        guard taskLockTimeout > timeout + dnsTimeout else {
+            throw settings.invalid(
+                "taskLockTimeout",
+                "\(taskLockTimeout) s must be longer than callback.timeout plus callback.dnsTimeout "
+                    + "(\(timeout + dnsTimeout) s), or running deliveries are released and repeated")
         }
         dnsThreads = try settings.int("dnsThreads", default: dnsThreads, in: 1...64)
         if settings.string("dnsMaxPending") == nil {
             dnsMaxPending = max(16, dnsThreads, 2 * parallelism)
         } else {
             dnsMaxPending = try settings.int("dnsMaxPending", default: dnsMaxPending, in: 1...1024)
-            for (name, floor) in [("dnsThreads", dnsThreads), ("parallelism", parallelism)] where dnsMaxPending < floor
-            {
+            guard dnsMaxPending >= dnsThreads else {
+                throw settings.invalid(
+                    "dnsMaxPending", "\(dnsMaxPending) is below callback.dnsThreads (\(dnsThreads)): threads would idle"
+                )
+            }
+            guard dnsMaxPending >= parallelism else {
                 throw settings.invalid(
                     "dnsMaxPending",
-                    "\(dnsMaxPending) is below callback.\(name) (\(floor)): lookups would fail while work waits for them"
-                )
+                    "\(dnsMaxPending) is below callback.parallelism (\(parallelism)): deliveries would fail for want of "
+                        + "a lookup")
             }
         }
         deleteSubscriptionOnFailure = try settings.bool("deleteSubscriptionOnFailure", default: false)
