@@ -147,12 +147,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         if context.channel.isWritable {
             cancelWriteDeadline()
         } else if writeDeadline == nil {
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            writeDeadline = context.eventLoop.scheduleTask(in: limits.write) {
-                let (handler, context) = loopBound.value
-                handler.writeDeadline = nil
-                handler.close(context, .writeTimeout)
-            }
+            writeDeadline = closing(context, in: limits.write, .writeTimeout)
         }
         context.fireChannelWritabilityChanged()
     }
@@ -165,12 +160,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         // way. That response gets one write deadline to finish, so a slow reader cannot hold the stop past
         // systemd's TimeoutStopSec (the jobs stop after the server).
         if event is ChannelShouldQuiesceEvent, shutdownDeadline == nil {
-            let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-            shutdownDeadline = context.eventLoop.scheduleTask(in: limits.write) {
-                let (handler, context) = loopBound.value
-                handler.shutdownDeadline = nil
-                handler.close(context, .shutdown)
-            }
+            shutdownDeadline = closing(context, in: limits.write, .shutdown)
         }
         context.fireUserInboundEventTriggered(event)
     }
@@ -255,12 +245,18 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The request deadline (head, body or TLS handshake), replacing the one running.
     private func schedule(_ context: ChannelHandlerContext, in delay: TimeAmount, _ reason: Reason) {
         cancelDeadline()
+        deadline = closing(context, in: delay, reason)
+    }
+
+    /// Closes the connection for `reason` after `delay` unless the returned task is cancelled first (``close(_:_:)``
+    /// and ``finish()`` cancel every deadline; cancelling one that has fired does nothing).
+    private func closing(_ context: ChannelHandlerContext, in delay: TimeAmount, _ reason: Reason) -> Scheduled<Void> {
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        deadline = context.eventLoop.scheduleTask(in: delay) {
+        return context.eventLoop.scheduleTask(in: delay) {
             let (handler, context) = loopBound.value
-            handler.deadline = nil
             handler.close(context, reason)
         }
     }
