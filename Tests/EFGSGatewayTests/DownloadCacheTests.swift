@@ -106,6 +106,27 @@ final class DownloadCacheTests: XCTestCase {
         XCTAssertEqual(f.services.download.cache.usage.entries, 2)
     }
 
+    /// The countries that uploaded none of a batch's keys share one cached body with every key; a country that
+    /// uploaded some gets its own, without them (a cache keyed by the caller alone builds one body per country).
+    func testCountriesThatUploadedNothingShareOneBody() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let pl = try CertificateFactory.selfSigned(country: "PL", commonName: "auth-PL", key: .p256)
+        try await f.register(pl, "PL", .authentication)
+        f.countries["PL"] = (pl, pl)
+        let de = f.keys(3, origin: "DE")
+        try await assertEq(try await f.upload(de).status, 201)
+        _ = try await f.services.batching.run()
+        for country in ["FR", "PL", "FR"] {
+            try await assertEq(try await downloadedKeys(f.api, f, country: country), Set(de.map(\.keyData)))
+        }
+        XCTAssertEqual(f.services.download.cache.usage.entries, 1, "FR and PL share the body with every key")
+        let own = await download(f.api, f, country: "DE")
+        XCTAssertEqual(own.status, 200, own.bodyText)
+        XCTAssertEqual(try keyData(own), [], "DE never receives its own keys")
+        XCTAssertEqual(f.services.download.cache.usage.entries, 2)
+    }
+
     /// Retention run by another instance deletes one upload batch of a cached download batch: both instances serve
     /// the remaining keys on the very next download (a cache keyed by the batch alone would serve the deleted keys).
     func testRetentionOnAnotherInstanceChangesWhatIsServedAtOnce() async throws {

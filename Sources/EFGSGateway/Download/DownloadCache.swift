@@ -4,8 +4,11 @@ import EFGSProtocol
 import Metrics
 import Synchronization
 
-/// Download responses kept in memory (`download.cacheMegabytes`): the body of one download batch for one caller
-/// country in one format, so that only the first download of each decrypts and encodes the batch's keys.
+/// Download responses kept in memory (`download.cacheMegabytes`): the body of one download batch in one format,
+/// so that only the first download of each decrypts and encodes the batch's keys. A caller never receives its own
+/// country's keys (PROTOCOL.md §5.4), so a country that uploaded some of the batch's keys gets a body of its own;
+/// every other caller shares the body with every key (``Key/everyKey``). Which countries uploaded to a batch is
+/// remembered per batch and content version (``uploaderCountries(batchTag:contentVersion:load:)``).
 ///
 /// A download batch's keys never change while its `content_version` stays the same (retention bumps it in the
 /// transaction that deletes keys of the batch, `DownloadBatchRecord.contentVersion`), and every download reads
@@ -21,8 +24,12 @@ public final class DownloadCache: Sendable {
         public var batchTag: String
         /// The batch's `contentVersion` when the body was built.
         public var contentVersion: Int
-        /// The downloading country (its own keys are left out).
+        /// The country whose keys the body leaves out: the downloading country when it uploaded some of the batch's
+        /// keys, else ``everyKey`` — one body with every key, shared by every caller that uploaded none of them.
         public var country: String
+
+        /// The ``country`` of the body that leaves no key out.
+        public static let everyKey = ""
         /// The body's format.
         public var format: WireFormat
 
@@ -62,6 +69,13 @@ public final class DownloadCache: Sendable {
     /// is decrypted and encoded once, not once per waiting connection.
     let building = Mutex([Key: Task<Entry, any Error>]())
 
+    /// The countries that uploaded each recently downloaded batch's keys, with the content version they were read
+    /// at. Upload batches join a download batch only when it is created, so the set can only shrink (retention,
+    /// which bumps the version); it is read again when the version changes.
+    let uploaders = Mutex([String: (contentVersion: Int, countries: Set<String>)]())
+    /// The most batches whose uploader countries are remembered (all are forgotten when it is reached).
+    static let uploaderBatchLimit = 65_536
+
     /// A cache of at most `capacityBytes` body bytes; 0 keeps nothing.
     public init(capacityBytes: Int) {
         self.capacityBytes = max(capacityBytes, 0)
@@ -98,6 +112,24 @@ public final class DownloadCache: Sendable {
         return try await task.value
     }
 
+    /// The countries that uploaded keys of `batchTag` at `contentVersion`: remembered ones, or the ones `load` reads
+    /// (then remembered).
+    public func uploaderCountries(
+        batchTag: String, contentVersion: Int, load: () async throws -> Set<String>
+    ) async throws -> Set<String> {
+        if let known = uploaders.withLock({ $0[batchTag] }), known.contentVersion == contentVersion {
+            return known.countries
+        }
+        let countries = try await load()
+        uploaders.withLock { known in
+            if known.count >= Self.uploaderBatchLimit { known.removeAll() }
+            if (known[batchTag]?.contentVersion ?? .min) <= contentVersion {
+                known[batchTag] = (contentVersion, countries)
+            }
+        }
+        return countries
+    }
+
     /// Keeps `entry` for `key`, dropping the entries of older versions of the same batch and then the least
     /// recently used ones until it fits. A body larger than the capacity is not kept.
     public func insert(_ entry: Entry, for key: Key) {
@@ -126,6 +158,7 @@ public final class DownloadCache: Sendable {
             for key in state.entries.keys where key.batchTag == batchTag { state.remove(key) }
             return state.bytes
         }
+        _ = uploaders.withLock { $0.removeValue(forKey: batchTag) }
         Gauge(label: "efgs_download_cache_bytes").record(bytes)
     }
 

@@ -63,10 +63,11 @@ public struct DownloadService: Sendable {
             throw Self.withdrawn(batch.tag, reason: reason)
         }
         let key = DownloadCache.Key(
-            batchTag: batch.tag, contentVersion: batch.contentVersion, country: caller.country, format: format)
-        let (store, cipher, country) = (self.store, self.cipher, caller.country)
+            batchTag: batch.tag, contentVersion: batch.contentVersion,
+            country: try await leftOutCountry(batch, caller: caller.country), format: format)
+        let (store, cipher) = (self.store, self.cipher)
         let entry = try await cache.entry(for: key) {
-            let stored = try await store.downloadKeys(batchTag: key.batchTag, excludingCountry: country)
+            let stored = try await store.downloadKeys(batchTag: key.batchTag, excludingCountry: key.country)
             // each stored payload is its key's deterministic protobuf encoding (§7.1)
             let payloads = try stored.map { try cipher.open($0.sealedPayload, mac: $0.dedupMAC) }
             return DownloadCache.Entry(body: try Self.body(payloads, format: format), keyCount: payloads.count)
@@ -79,6 +80,17 @@ public struct DownloadService: Sendable {
             by: entry.keyCount)
         log.info("Successful Batch Download", ["batchTag": batch.tag, "numKeys": String(entry.keyCount)])
         return Batch(tag: batch.tag, nextTag: batch.nextTag, keyCount: entry.keyCount, body: entry.body)
+    }
+
+    /// The country whose keys `caller`'s download of `batch` leaves out: `caller` when it uploaded some of them,
+    /// else none (``DownloadCache/Key/everyKey``), so the callers that uploaded nothing share one cached body.
+    func leftOutCountry(_ batch: DownloadBatchRecord, caller: String) async throws -> String {
+        guard cache.capacityBytes > 0 else { return caller }
+        let store = self.store
+        let uploaders = try await cache.uploaderCountries(batchTag: batch.tag, contentVersion: batch.contentVersion) {
+            try await store.uploaderCountries(batchTag: batch.tag)
+        }
+        return uploaders.contains(caller) ? caller : DownloadCache.Key.everyKey
     }
 
     /// The body of a download of the keys whose protobuf encodings are `encodedKeys`, in `format` (§5.4).

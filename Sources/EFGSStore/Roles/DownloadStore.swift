@@ -7,9 +7,12 @@ public protocol DownloadStore: Sendable {
     func downloadBatch(tag: String) async throws -> DownloadBatchRecord?
     /// The oldest download batch created at or after `millis` (epoch milliseconds): the head of a day's chain.
     func firstDownloadBatch(createdAtOrAfter millis: Int64) async throws -> DownloadBatchRecord?
-    /// Sealed payloads and MACs of the batch's keys not uploaded by `excludingCountry`, in download order
-    /// (upload batch, then position).
+    /// Sealed payloads and MACs of the batch's keys not uploaded by `excludingCountry` (`""`: every key), in download
+    /// order (upload batch, then position).
     func downloadKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey]
+    /// The countries whose upload batches the download batch tagged `batchTag` holds: the callers whose download of
+    /// it leaves keys out.
+    func uploaderCountries(batchTag: String) async throws -> Set<String>
     /// Upload batches of other countries in the batch whose keys are still stored, in download order (§7.4).
     func auditEntries(batchTag: String, excludingCountry: String) async throws -> [UploadBatchRecord]
 }

@@ -27,6 +27,15 @@ extension SQLGatewayStore {
         try await backend.fetchKeys(batchTag: batchTag, excludingCountry: excludingCountry)
     }
 
+    public func uploaderCountries(batchTag: String) async throws -> Set<String> {
+        try await backend.read { db in
+            Set(
+                try await db.raw(
+                    "SELECT DISTINCT country FROM upload_batches WHERE download_batch_tag = \(bind: batchTag)"
+                ).all().map { try $0.decode(column: "country", as: String.self) })
+        }
+    }
+
     public func auditEntries(batchTag: String, excludingCountry: String) async throws -> [UploadBatchRecord] {
         try await backend.read { db in
             try await db.raw(
