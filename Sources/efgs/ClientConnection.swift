@@ -34,24 +34,36 @@ struct ClientConnection: ParsableArguments {
 
     func client() throws -> GatewayClient {
         let certPEM = try readText(cert, "--cert")
-        guard let der = CanonicalPEM.firstCertificateDER(in: certPEM), let facts = try? CertificateFacts(der: der)
-        else {
+        guard CanonicalPEM.firstCertificateDER(in: certPEM) != nil else {
             throw ValidationError("--cert: \(cert) holds no X.509 certificate")
         }
-        let id: ClientIdentity
-        switch identity {
-        case .mtls:
-            guard let key else { throw ValidationError("--key: required with --identity mtls") }
-            id = .mutualTLS(certificatePEM: certPEM, privateKeyPEM: try readText(key, "--key"))
-        case .headers:
-            id = .proxyHeaders(thumbprint: facts.thumbprint, dn: facts.certificate.subject.description)
-        case .certificateHeader:
-            id = .proxyCertificate(certificatePEM: CanonicalPEM.encode(der: der))
-        }
+        if identity == .mtls, key == nil { throw ValidationError("--key: required with --identity mtls") }
+        let id = try Self.clientIdentity(
+            identity, certificatePEM: certPEM, privateKeyPEM: try key.map { try readText($0, "--key") })
         let trust: ServerTrust =
             try gatewayCa.map { .certificates(pem: try readText($0, "--gateway-ca")) } ?? .systemRoots
         do { return try GatewayClient(baseURL: gateway, identity: id, serverTrust: trust) } catch {
             throw ValidationError("cannot set up the connection: \(error)")
+        }
+    }
+
+    /// The identity `kind` made of an authentication certificate (PEM) and, for `mtls`, its private key (PEM).
+    static func clientIdentity(
+        _ kind: Identity, certificatePEM: String, privateKeyPEM: String?
+    ) throws -> ClientIdentity {
+        guard let der = CanonicalPEM.firstCertificateDER(in: certificatePEM),
+            let facts = try? CertificateFacts(der: der)
+        else {
+            throw ValidationError("the authentication certificate holds no X.509 certificate")
+        }
+        switch kind {
+        case .mtls:
+            guard let privateKeyPEM else { throw ValidationError("--identity mtls needs the private key") }
+            return .mutualTLS(certificatePEM: certificatePEM, privateKeyPEM: privateKeyPEM)
+        case .headers:
+            return .proxyHeaders(thumbprint: facts.thumbprint, dn: facts.certificate.subject.description)
+        case .certificateHeader:
+            return .proxyCertificate(certificatePEM: CanonicalPEM.encode(der: der))
         }
     }
 

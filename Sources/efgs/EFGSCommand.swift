@@ -23,7 +23,7 @@ struct EFGSCommand: AsyncParsableCommand {
             ClientCommand.self,
             Readiness.self, Batch.self, PurgeKeys.self,
             PurgeStatistics.self, DeliverCallbacks.self, ReleaseCallbackLocks.self, CountryCommand.self,
-            OperatorEventsCommand.self, ReportCommand.self, Benchmark.self, Soak.self,
+            OperatorEventsCommand.self, ReportCommand.self, Benchmark.self, Soak.self, LoadCommand.self,
         ])
 }
 

@@ -93,10 +93,7 @@ struct ReadinessReport {
     }
 
     func html() -> String {
-        func e(_ t: String) -> String {
-            t.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
-        }
+        func e(_ t: String) -> String { HTMLText.escape(t) }
         var rows = ""
         for (i, step) in steps.enumerated() {
             rows +=

@@ -9,19 +9,19 @@ import Foundation
 enum WorkFolder {
     /// Empties (or creates) `path` for `command` and marks it; returns its absolute path.
     ///
-    /// - Throws: `ValidationError` naming `--work-dir` when the folder holds files the command did not make.
-    static func prepare(_ path: String, for command: String) throws -> String {
+    /// - Throws: `ValidationError` naming `option` when the folder holds files the command did not make.
+    static func prepare(_ path: String, for command: String, option: String = "--work-dir") throws -> String {
         let fm = FileManager.default
         let marker = ".efgs-\(command)-work-dir"
         var isFolder: ObjCBool = false
         if fm.fileExists(atPath: path, isDirectory: &isFolder) {
             guard isFolder.boolValue else {
-                throw ValidationError("--work-dir \(path) is a file; give a new or empty folder")
+                throw ValidationError("\(option) \(path) is a file; give a new or empty folder")
             }
             let contents = try fm.contentsOfDirectory(atPath: path)
             guard contents.isEmpty || contents.contains(marker) else {
                 throw ValidationError(
-                    "--work-dir \(path) is not empty and was not made by efgs \(command); give a new or empty folder "
+                    "\(option) \(path) is not empty and was not made by efgs \(command); give a new or empty folder "
                         + "(nothing was deleted)")
             }
             try fm.removeItem(atPath: path)

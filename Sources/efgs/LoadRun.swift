@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+import EFGSClient
+import EFGSCrypto
+import EFGSProtocol
+import Foundation
+
+/// One `efgs load run`: every country of a ``LoadFederation`` as a national backend against one gateway URL, for a
+/// bounded time — uploading signed batches at its share of the rate, polling the day's downloads and following
+/// `nextBatchTag`, auditing and verifying each new batch, and receiving callbacks on its own HTTPS endpoint.
+final class LoadRun: Sendable {
+    struct Settings: Sendable {
+        var gateway: String
+        var identity: ClientConnection.Identity
+        var gatewayCAPEM: String?
+        var seconds: Double
+        /// Uploads per minute, the whole federation together.
+        var uploadsPerMinute: Double
+        var keys: ClosedRange<Int>
+        var pollSeconds: Double
+        var callbacks: Bool
+        var progressSeconds: Double
+    }
+
+    /// One simulated national backend, ready to run.
+    struct Backend: Sendable {
+        var country: String
+        var client: GatewayClient
+        var signer: BatchSigner
+        var callback: (certificatePEM: String, privateKeyPEM: String)
+    }
+
+    let dir: String
+    let federation: LoadFederation
+    let settings: Settings
+    let verifier: AuditVerifier?
+    let runID = String(Int(Date().timeIntervalSince1970), radix: 36)
+    let day = UTCDay(Date()).description
+
+    init(dir: String, federation: LoadFederation, settings: Settings) throws {
+        self.dir = dir
+        self.federation = federation
+        self.settings = settings
+        let anchorPath = dir + "/" + LoadFederation.trustAnchorFile
+        if FileManager.default.fileExists(atPath: anchorPath) {
+            verifier = AuditVerifier(trustAnchor: try TrustAnchor(pem: try readText(anchorPath, "--federation")))
+        } else {
+            verifier = nil
+        }
+    }
+
+    func backends() throws -> [Backend] {
+        let trust: ServerTrust = settings.gatewayCAPEM.map { .certificates(pem: $0) } ?? .systemRoots
+        return try federation.countries.map { c in
+            let auth = try LoadFederation.identity(dir, c.authentication)
+            let signing = try LoadFederation.identity(dir, c.signing)
+            return Backend(
+                country: c.country,
+                client: try GatewayClient(
+                    baseURL: settings.gateway,
+                    identity: try ClientConnection.clientIdentity(
+                        settings.identity, certificatePEM: auth.certificatePEM, privateKeyPEM: auth.privateKeyPEM),
+                    serverTrust: trust),
+                signer: try BatchSigner(certificatePEM: signing.certificatePEM, privateKeyPEM: signing.privateKeyPEM),
+                callback: try LoadFederation.identity(dir, c.callback))
+        }
+    }
+
+    /// Runs the federation and returns what was measured.
+    func run() async throws -> LoadReport {
+        let backends = try backends()
+        let recorder = LoadRecorder(start: .now)
+        var endpoints: [String: CallbackEndpoint] = [:]
+        if settings.callbacks {
+            for b in backends {
+                guard let der = CanonicalPEM.firstCertificateDER(in: b.callback.certificatePEM) else { continue }
+                let endpoint = try await CallbackEndpoint.start(
+                    certificateDER: der, privateKeyPEM: b.callback.privateKeyPEM)
+                endpoints[b.country] = endpoint
+                let url = "https://localhost:\(await endpoint.port)/efgs/callback"
+                let status = await recorder.measure(.subscribe, country: b.country) {
+                    try await b.client.subscribe(callbackId: "efgs-load-\(self.runID)", url: url).status
+                }
+                if let status, status != 200 { recorder.problem("\(b.country) subscription answered \(status)") }
+            }
+        }
+        let end = ContinuousClock.now + .milliseconds(Int64(settings.seconds * 1000))
+        let seen = await withTaskGroup(of: (String, Set<String>).self) { group in
+            for b in backends {
+                group.addTask {
+                    await self.uploads(b, recorder: recorder, until: end)
+                    return (b.country, [])
+                }
+                group.addTask { (b.country, await self.downloads(b, recorder: recorder, until: end)) }
+            }
+            group.addTask {
+                await self.progress(recorder, until: end)
+                return ("", [])
+            }
+            var seen: [String: Set<String>] = [:]
+            for await (country, tags) in group where !country.isEmpty { seen[country, default: []].formUnion(tags) }
+            return seen
+        }
+        var notified: [String: Set<String>] = [:]
+        for b in backends {
+            if let endpoint = endpoints[b.country] {
+                notified[b.country] = Set(await endpoint.notices.map(\.batchTag))
+                _ = await recorder.measure(.unsubscribe, country: b.country) {
+                    try await b.client.unsubscribe(callbackId: "efgs-load-\(self.runID)").status
+                }
+                try? await endpoint.stop()
+            }
+            try? await b.client.shutdown()
+        }
+        return LoadReport(
+            settings: settings, countries: backends.map(\.country), state: recorder.snapshot,
+            elapsed: recorder.seconds(.now), downloadedBatches: seen, notifiedBatches: notified,
+            auditsVerified: verifier != nil)
+    }
+
+    /// Uploads of `b` on a fixed schedule (its share of the federation's rate, first one at a random offset); a
+    /// late upload is sent at once, so a slow gateway shows as uploads behind the schedule at the end.
+    func uploads(_ b: Backend, recorder: LoadRecorder, until end: ContinuousClock.Instant) async {
+        let interval = 60 * Double(federation.countries.count) / settings.uploadsPerMinute
+        var next = ContinuousClock.now + .milliseconds(Int64(Double.random(in: 0..<interval) * 1000))
+        var n = 0
+        while next < end {
+            recorder.update { $0.uploadsScheduled += 1 }
+            try? await Task.sleep(until: next)
+            next += .milliseconds(Int64(interval * 1000))
+            if ContinuousClock.now >= end { break }
+            n += 1
+            let keys = Demo.randomKeys(count: Int.random(in: settings.keys), origin: b.country)
+            let signature: String
+            do { signature = try b.signer.sign(keys: keys) } catch {
+                recorder.problem("\(b.country): cannot sign a batch: \(error)")
+                return
+            }
+            let body = WireFormat.protobuf.encodeKeys(keys)
+            let tag = "load-\(runID)-\(n)"
+            let status = await recorder.measure(.upload, country: b.country) {
+                try await b.client.upload(body: body, format: .protobuf, batchTag: tag, batchSignature: signature)
+                    .status
+            }
+            if status == 201 { recorder.update { $0.keysUploaded += keys.count } }
+        }
+    }
+
+    /// Polls the day's download batches every `pollSeconds`: from the last batch seen (or the day's first), following
+    /// `nextBatchTag`; each new batch is checked (none of `b`'s own keys) and audited. Returns the tags seen.
+    func downloads(_ b: Backend, recorder: LoadRecorder, until end: ContinuousClock.Instant) async -> Set<String> {
+        var seen = Set<String>()
+        var last: String?
+        while ContinuousClock.now < end {
+            var tag = last
+            while ContinuousClock.now < end {
+                var response: GatewayResponse?
+                let asked = tag
+                let status = await recorder.measure(.download, country: b.country, askedBatchTag: asked != nil) {
+                    let r = try await b.client.send(
+                        method: .GET, path: "/diagnosiskeys/download/\(self.day)",
+                        headers: [("Accept", WireFormat.protobuf.acceptHeader())]
+                            + (asked.map { [("batchTag", $0)] } ?? []))
+                    response = r
+                    return r.status
+                }
+                guard status == 200, let response, let current = response.header("batchTag") else { break }
+                last = current
+                if !seen.contains(current) {
+                    seen.insert(current)
+                    await check(b, batchTag: current, body: response.body, recorder: recorder)
+                }
+                guard let next = response.header("nextBatchTag"), !next.isEmpty, next != "null" else { break }
+                tag = next
+            }
+            try? await Task.sleep(until: min(end, .now + .milliseconds(Int64(settings.pollSeconds * 1000))))
+        }
+        return seen
+    }
+
+    /// A new batch: decoded, free of `b`'s own keys, and (with the trust anchor) every key verified against the
+    /// batch's audit (§7.4).
+    func check(_ b: Backend, batchTag: String, body: [UInt8], recorder: LoadRecorder) async {
+        let keys: [DiagnosisKey]
+        do { keys = try WireFormat.protobuf.decodeKeys(body) } catch {
+            recorder.problem("\(b.country) download \(batchTag): the body does not decode: \(error)")
+            return
+        }
+        recorder.update {
+            $0.keysDownloaded += keys.count
+            $0.batchesDownloaded += 1
+        }
+        if keys.contains(where: { $0.origin == b.country }) {
+            recorder.problem("\(b.country) download \(batchTag): holds keys of \(b.country) itself (§5.4)")
+        }
+        var entries: [AuditEntry]?
+        _ = await recorder.measure(.audit, country: b.country) {
+            let (r, e) = try await b.client.audit(date: self.day, batchTag: batchTag)
+            entries = e
+            return r.status
+        }
+        guard let entries, let verifier else { return }
+        do {
+            let verified = try verifier.verify(keys: keys, entries: entries)
+            recorder.update { $0.keysVerified += verified }
+        } catch {
+            recorder.problem("\(b.country) audit \(batchTag): \(error)")
+        }
+    }
+
+    /// Writes `text` to standard output at once (not buffered: the progress shows live, also into a pipe).
+    static func say(_ text: String, terminator: String = "\n") {
+        FileHandle.standardOutput.write(Data((text + terminator).utf8))
+    }
+
+    /// One line every `progressSeconds` until `end`.
+    func progress(_ recorder: LoadRecorder, until end: ContinuousClock.Instant) async {
+        while ContinuousClock.now < end {
+            try? await Task.sleep(
+                until: min(end, .now + .milliseconds(Int64(settings.progressSeconds * 1000))))
+            Self.say(LoadReport.progressLine(recorder.snapshot, elapsed: recorder.seconds(.now)))
+        }
+    }
+}
