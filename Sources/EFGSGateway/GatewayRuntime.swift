@@ -90,7 +90,8 @@ public struct GatewayRuntime: Sendable {
         let store: any GatewayStore
         do {
             store = try await SQLGatewayStore.open(
-                url: settings.url, leaseTimeout: .milliseconds(Int64(settings.leaseTimeout * 1000)), logger: logger)
+                url: settings.url, leaseTimeout: .milliseconds(Int64(settings.leaseTimeout * 1000)),
+                sqliteCacheMegabytes: settings.sqliteCacheMegabytes, logger: logger)
         } catch {
             throw unreachable("\(error)")
         }

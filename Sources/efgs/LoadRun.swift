@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+import Crypto
 import EFGSClient
 import EFGSCrypto
 import EFGSProtocol
 import Foundation
+import Synchronization
 
 /// One `efgs load run`: every country of a ``LoadFederation`` as a national backend against one gateway URL, for a
 /// bounded time — uploading signed batches at its share of the rate, polling the day's downloads and following
@@ -35,6 +37,11 @@ final class LoadRun: Sendable {
     let settings: Settings
     let verifier: AuditVerifier?
     let runID = String(Int(Date().timeIntervalSince1970), radix: 36)
+    /// Batch contents already checked, by the SHA-256 of the download body and of the audit body: the number of
+    /// keys, their origins, and the verification's outcome. The countries that receive the same bytes share one
+    /// decode and one verification (each distinct content is still verified), so the generator's own CPU does not
+    /// grow with the number of countries times the batches.
+    let checked = Mutex([String: (keys: Int, origins: Set<String>, verified: Int?)]())
     let day = UTCDay(Date()).description
 
     init(dir: String, federation: LoadFederation, settings: Settings) throws {
@@ -178,33 +185,48 @@ final class LoadRun: Sendable {
         return seen
     }
 
-    /// A new batch: decoded, free of `b`'s own keys, and (with the trust anchor) every key verified against the
-    /// batch's audit (§7.4).
+    /// A new batch: audited, decoded, free of `b`'s own keys, and (with the trust anchor) every key verified against
+    /// the batch's audit (§7.4); a content another country already checked is not decoded and verified again.
     func check(_ b: Backend, batchTag: String, body: [UInt8], recorder: LoadRecorder) async {
-        let keys: [DiagnosisKey]
-        do { keys = try WireFormat.protobuf.decodeKeys(body) } catch {
-            recorder.problem("\(b.country) download \(batchTag): the body does not decode: \(error)")
-            return
-        }
-        recorder.update {
-            $0.keysDownloaded += keys.count
-            $0.batchesDownloaded += 1
-        }
-        if keys.contains(where: { $0.origin == b.country }) {
-            recorder.problem("\(b.country) download \(batchTag): holds keys of \(b.country) itself (§5.4)")
-        }
-        var entries: [AuditEntry]?
+        var audit: GatewayResponse?
         _ = await recorder.measure(.audit, country: b.country) {
-            let (r, e) = try await b.client.audit(date: self.day, batchTag: batchTag)
-            entries = e
+            let r = try await b.client.send(
+                method: .GET, path: "/diagnosiskeys/audit/download/\(self.day)/\(batchTag)",
+                headers: [("Accept", WireFormat.jsonAccept)])
+            audit = r
             return r.status
         }
-        guard let entries, let verifier else { return }
-        do {
-            let verified = try verifier.verify(keys: keys, entries: entries)
-            recorder.update { $0.keysVerified += verified }
-        } catch {
-            recorder.problem("\(b.country) audit \(batchTag): \(error)")
+        let content = Hex.encode(SHA256.hash(data: body)) + (audit.map { Hex.encode(SHA256.hash(data: $0.body)) } ?? "")
+        let outcome: (keys: Int, origins: Set<String>, verified: Int?)
+        if let known = checked.withLock({ $0[content] }) {
+            outcome = known
+        } else {
+            let keys: [DiagnosisKey]
+            do { keys = try WireFormat.protobuf.decodeKeys(body) } catch {
+                recorder.problem("\(b.country) download \(batchTag): the body does not decode: \(error)")
+                return
+            }
+            var verified: Int?
+            if let audit, audit.status == 200, let verifier {
+                do {
+                    verified = try verifier.verify(keys: keys, entries: try AuditEntry.decodeList(audit.body))
+                } catch {
+                    recorder.problem("\(b.country) audit \(batchTag): \(error)")
+                }
+            }
+            outcome = (keys.count, Set(keys.map(\.origin)), verified)
+            checked.withLock { $0[content] = outcome }
+        }
+        recorder.update {
+            $0.keysDownloaded += outcome.keys
+            $0.batchesDownloaded += 1
+            $0.keysVerified += outcome.verified ?? 0
+        }
+        if outcome.origins.contains(b.country) {
+            recorder.problem("\(b.country) download \(batchTag): holds keys of \(b.country) itself (§5.4)")
+        }
+        if verifier != nil, audit?.status == 200, outcome.verified == nil {
+            recorder.problem("\(b.country) audit \(batchTag): a content that failed verification before")
         }
     }
 

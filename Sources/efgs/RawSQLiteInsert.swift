@@ -41,8 +41,9 @@ enum RawSQLiteInsert {
         }
         // the gateway's own connection settings (SQLiteBackend)
         try exec("PRAGMA journal_mode=WAL")
-        try exec("PRAGMA foreign_keys=ON")
-        try exec("PRAGMA synchronous=NORMAL")
+        for pragma in SQLiteBackend.pragmas(cacheMegabytes: DatabaseSettings().sqliteCacheMegabytes) {
+            try exec(pragma)
+        }
         let batchInsert = try prepare(
             """
             INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature, auth_thumbprint, auth_pem,

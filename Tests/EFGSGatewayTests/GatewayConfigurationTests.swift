@@ -161,6 +161,7 @@ final class GatewayConfigurationTests: XCTestCase {
             (["DATABASE_URL": "mysql://db/efgs"], "database.url"),
             (["DATABASE_URL": "postgres:///efgs"], "database.url"),
             (["DATABASE_URL": "sqlite:"], "database.url"),
+            (["DATABASE_SQLITE_CACHE_MEGABYTES": "0"], "database.sqliteCacheMegabytes"),
             (["RETENTION_STATISTICS_RETENTION_DAYS": "3"], "retention.statisticsRetentionDays"),
             (
                 [

@@ -23,6 +23,10 @@ final class DownloadStoreTests: StoreTestCase {
         try await assertEq(try await store.downloadKeys(batchTag: batch.tag, excludingCountry: "DE"), fr + it)
         try await assertEq(try await store.downloadKeys(batchTag: batch.tag, excludingCountry: "NL"), de + fr + it)
         try await assertEq(try await store.downloadKeys(batchTag: "20000101-1", excludingCountry: "NL"), [])
+        // "" leaves no key out: the body every country that uploaded none of the batch's keys shares
+        try await assertEq(try await store.downloadKeys(batchTag: batch.tag, excludingCountry: ""), de + fr + it)
+        try await assertEq(try await store.uploaderCountries(batchTag: batch.tag), ["DE", "FR", "IT"])
+        try await assertEq(try await store.uploaderCountries(batchTag: "20000101-1"), [])
         let audit = try await store.auditEntries(batchTag: batch.tag, excludingCountry: "FR")
         XCTAssertEqual(audit.map(\.country), ["DE", "IT"])
         XCTAssertEqual(audit.map(\.uploadTag), ["de", "it"])

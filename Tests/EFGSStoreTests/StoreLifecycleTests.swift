@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-import EFGSStore
 import EFGSTestSupport
 import Foundation
+import SQLKit
 import XCTest
+
+@testable import EFGSStore
 
 /// The schema and connection role (PROTOCOL.md §7.1 migrations, the admin listener's readiness).
 final class StoreLifecycleTests: StoreTestCase {
@@ -15,6 +17,31 @@ final class StoreLifecycleTests: StoreTestCase {
         try await assertEq(try await store.isSchemaCurrent(), true)
         let role: any StoreLifecycle = store
         XCTAssertEqual(role.latestSchemaVersion, 4)
+    }
+
+    /// SQLite writes every commit's WAL to disk before the commit returns (`synchronous=FULL`: an upload's 201 holds
+    /// through a power loss, `NORMAL` would not) and keeps the page cache `database.sqliteCacheMegabytes` asks for.
+    func testSQLiteSyncsEveryCommitAndHasTheConfiguredPageCache() async throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-pragmas-\(UUID()).sqlite").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let sqlite = try await SQLGatewayStore.open(
+            url: "sqlite:\(file)", sqliteCacheMegabytes: 48, logger: .init(label: "t"))
+        do {
+            func pragma(_ name: String) async throws -> Int {
+                try await sqlite.backend.read { db in
+                    try await db.raw(SQLQueryString("PRAGMA \(unsafeRaw: name)")).first()!.decode(
+                        column: name, as: Int.self)
+                }
+            }
+            try await assertEq(try await pragma("synchronous"), 2, "FULL")
+            try await assertEq(try await pragma("cache_size"), -48 * 1024)
+            try await assertEq(try await pragma("foreign_keys"), 1)
+            try await assertEq(try await pragma("wal_autocheckpoint"), 16384)
+        } catch {
+            try await sqlite.close()
+            throw error
+        }
+        try await sqlite.close()
     }
 
     /// A new database has no schema version until `migrate` applies every migration.

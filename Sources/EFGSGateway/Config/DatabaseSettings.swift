@@ -11,6 +11,10 @@ public struct DatabaseSettings: Sendable {
     /// `database.leaseTimeout`: seconds an operation waits for a PostgreSQL connection before it gives up and the
     /// API answers 503 (the database is away: stopped, restarting, unreachable).
     public var leaseTimeout: Double = 5
+    /// `database.sqliteCacheMegabytes`: SQLite only, the most memory (MiB) its page cache holds. The dedup-MAC
+    /// index takes one random leaf page per uploaded key, so a cache much smaller than the index means page reads
+    /// and mid-transaction spills on every upload; the memory is taken only as pages are used.
+    public var sqliteCacheMegabytes = 64
 
     /// The defaults of §9.
     public init() {}
@@ -30,6 +34,7 @@ public struct DatabaseSettings: Sendable {
         }
         connectTimeout = try settings.seconds("connectTimeout", default: connectTimeout)
         leaseTimeout = try settings.seconds("leaseTimeout", default: leaseTimeout)
+        sqliteCacheMegabytes = try settings.int("sqliteCacheMegabytes", default: sqliteCacheMegabytes, in: 1...65_536)
     }
 
     /// The URL with its password replaced by `***`, for messages and logs.

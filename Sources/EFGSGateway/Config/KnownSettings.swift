@@ -16,7 +16,7 @@ public enum KnownSettings {
         "auth.mode", "auth.trustedProxies", "auth.thumbprintHeader", "auth.dnHeader", "auth.certificateHeader",
         "tls.certificatePath", "tls.privateKeyPath",
         "trustAnchor.certificatePath", "trustAnchor.nextCertificatePath",
-        "database.url", "database.connectTimeout", "database.leaseTimeout",
+        "database.url", "database.connectTimeout", "database.leaseTimeout", "database.sqliteCacheMegabytes",
         "storage.keys", "storage.activeKeyId", "storage.dedupKeyId",
         "content.protobufVersion", "content.jsonVersion",
         "upload.maxKeys", "upload.maxBodyBytes",

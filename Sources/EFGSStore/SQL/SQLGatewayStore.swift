@@ -20,9 +20,9 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
 
     /// Opens the store a `database.url` names: `postgres://USER:PASSWORD@HOST:PORT/DATABASE` or `sqlite:PATH`
     /// (or a bare path). On PostgreSQL an operation that waits longer than `leaseTimeout` for a connection fails
-    /// with ``StoreError/unavailable(_:)``.
+    /// with ``StoreError/unavailable(_:)``; on SQLite the page cache holds at most `sqliteCacheMegabytes`.
     public static func open(
-        url: String, leaseTimeout: Duration = .seconds(5), logger: Logger
+        url: String, leaseTimeout: Duration = .seconds(5), sqliteCacheMegabytes: Int = 64, logger: Logger
     ) async throws -> SQLGatewayStore {
         if url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") {
             return SQLGatewayStore(
@@ -30,7 +30,8 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
         }
         let path = url.hasPrefix("sqlite:") ? String(url.dropFirst("sqlite:".count)) : url
         guard !path.isEmpty else { throw StoreError.unsupported("database.url names no SQLite file") }
-        return SQLGatewayStore(backend: try await SQLiteBackend.open(path: path, logger: logger))
+        return SQLGatewayStore(
+            backend: try await SQLiteBackend.open(path: path, cacheMegabytes: sqliteCacheMegabytes, logger: logger))
     }
 
     /// Closes the backend's connections; the store is unusable afterwards.
