@@ -10,11 +10,12 @@
 #   tools/load-scenario.sh [--efgs PATH] [--work-dir DIR] [--countries N] [--seconds S] [--uploads-per-minute U]
 #                          [--keys K] [--batching-interval S] [--database-url URL]
 #
-# Defaults: --efgs .build/release/efgs (build it with `swift build -c release`), --work-dir load-scenario-work
-# (recreated), 30 countries, 600 s, 100 uploads per minute, 5000 keys per upload, batching every 300 s, SQLite.
+# Defaults: --efgs .build/release/efgs of this checkout (build it with `swift build -c release`), --work-dir
+# load-scenario-work in the current folder (recreated), 30 countries, 600 s, 100 uploads per minute, 5000 keys per
+# upload, batching every 300 s, SQLite.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-efgs=.build/release/efgs
+root=$(cd "$(dirname "$0")/.." && pwd)
+efgs=$root/.build/release/efgs
 work=load-scenario-work
 countries=30
 seconds=600
@@ -93,11 +94,13 @@ EOF
 "$efgs" serve --config efgs.yaml > serve.log 2>&1 &
 serve=$!
 trap 'kill $serve 2> /dev/null; wait $serve 2> /dev/null || true' EXIT
+listening=0
 for _ in $(seq 1 300); do
-  (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && break
+  (exec 3<> "/dev/tcp/127.0.0.1/$port") 2> /dev/null && { listening=1; break; }
   kill -0 $serve 2> /dev/null || { echo "efgs serve exited:" >&2; tail -20 serve.log >&2; exit 1; }
   sleep 0.1
 done
+[ $listening = 1 ] || { echo "efgs serve is not listening on 127.0.0.1:$port after 30 s:" >&2; tail -20 serve.log >&2; exit 1; }
 echo "efgs serve (pid $serve) on https://localhost:$port, $url; batching every $interval s"
 status=0
 "$efgs" load run --gateway "https://localhost:$port" --gateway-ca server.pem --federation "$work/federation" \

@@ -94,7 +94,7 @@ struct CertCommand: AsyncParsableCommand {
             // for the out-of-band fingerprint confirmation; stdout stays the signature alone
             FileHandle.standardError.write(
                 Data("certificate \(facts.certificate.subject), SHA-256 thumbprint \(facts.thumbprint)\n".utf8))
-            let signer = try OperatorSigner(pem: try String(contentsOfFile: taKey, encoding: .utf8))
+            let signer = try OperatorSigner(pem: try readText(taKey, "--ta-key"))
             if let out { try canonical.write(toFile: out, atomically: true, encoding: .utf8) }
             print(try signer.sign(canonical))
         }

@@ -38,7 +38,7 @@ extension CertCommand {
         @Option(help: "Folder written by `efgs cert export`.") var dir: String
 
         func run() async throws {
-            let signer = try OperatorSigner(pem: try String(contentsOfFile: taKey, encoding: .utf8))
+            let signer = try OperatorSigner(pem: try readText(taKey, "--ta-key"))
             let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".pem") }
                 .sorted()
             for file in files {

@@ -99,6 +99,8 @@ extension LoadCommand {
         @Option(help: "Seconds between a country's download polls.") var pollSeconds: Double = 10
         @Flag(inversion: .prefixedNo, help: "Subscribe a callback endpoint per country.") var callbacks = true
         @Option(help: "Seconds between progress lines.") var progressSeconds: Double = 10
+        @Option(help: "Seconds a request may take before it counts as unanswered (1…600).") var requestTimeout: Double =
+            30
         @Option(help: "Write the HTML report here.") var report: String?
 
         func validate() throws {
@@ -113,6 +115,9 @@ extension LoadCommand {
                 throw ValidationError("--poll-seconds must be at least 0.1 and --progress-seconds at least 1")
             }
             if let countries, countries < 1 { throw ValidationError("--countries must be at least 1") }
+            guard requestTimeout >= 1, requestTimeout <= 600 else {
+                throw ValidationError("--request-timeout must be within 1…600")
+            }
         }
 
         func run() async throws {
@@ -127,7 +132,7 @@ extension LoadCommand {
                 gateway: gateway, identity: identity,
                 gatewayCAPEM: try gatewayCa.map { try readText($0, "--gateway-ca") }, seconds: seconds,
                 uploadsPerMinute: uploadsPerMinute, keys: minKeys...maxKeys, pollSeconds: pollSeconds,
-                callbacks: callbacks, progressSeconds: progressSeconds)
+                callbacks: callbacks, progressSeconds: progressSeconds, requestTimeout: requestTimeout)
             let load = try LoadRun(dir: federation, federation: folder, settings: settings)
             LoadRun.say("efgs load: \(folder.countries.count) countries against \(gateway) for \(Int(seconds)) s")
             let result = try await load.run()

@@ -116,8 +116,10 @@ struct LoadFederation: Codable, Sendable {
             for (name, type) in [
                 (c.authentication, "AUTHENTICATION"), (c.signing, "SIGNING"), (c.callback, "CALLBACK"),
             ] {
+                // the signature first, on its own line: under `set -e` a failed `cert sign` stops the script
+                s += "sig=$(efgs cert sign --ta-key \"$TA_KEY\" --pem \(name).pem)\n"
                 s += "efgs cert import --config \"$CONFIG\" --type \(type) --country \(c.country) --pem \(name).pem "
-                s += "--signature \"$(efgs cert sign --ta-key \"$TA_KEY\" --pem \(name).pem | tail -n 1)\"\n"
+                s += "--signature \"$(printf '%s\\n' \"$sig\" | tail -n 1)\"\n"
             }
         }
         return s

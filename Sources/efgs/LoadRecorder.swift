@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+import EFGSClient
 import Foundation
 import Synchronization
 
@@ -47,9 +48,27 @@ final class LoadRecorder: Sendable {
     /// The most problems kept in full.
     static let problemsKept = 50
     let start: ContinuousClock.Instant
+    let requestTimeout: Double
     let state = Mutex(State())
 
-    init(start: ContinuousClock.Instant) { self.start = start }
+    /// A recorder measuring from `start`; with `takingOver`, that recorder's samples (counted as sent at `start`)
+    /// and problems are kept.
+    init(start: ContinuousClock.Instant, requestTimeout: Double, takingOver earlier: LoadRecorder? = nil) {
+        self.start = start
+        self.requestTimeout = requestTimeout
+        if let earlier {
+            let before = earlier.snapshot
+            state.withLock { state in
+                state.samples = before.samples.map { sample in
+                    var moved = sample
+                    moved.at = 0
+                    return moved
+                }
+                state.problems = before.problems
+                state.problemCount = before.problemCount
+            }
+        }
+    }
 
     /// Seconds from the start to `instant`.
     func seconds(_ instant: ContinuousClock.Instant) -> Double {
@@ -57,30 +76,63 @@ final class LoadRecorder: Sendable {
         return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
-    /// Sends `request` and records how long it took and what it answered; returns the status (nil: no answer).
+    /// Sends `request` and records how long it took and what it answered; returns the answer (nil: none, also when
+    /// none came within `requestTimeout`: the request is then cancelled).
     func measure(
-        _ endpoint: LoadEndpoint, country: String, askedBatchTag: Bool = false, _ request: () async throws -> Int
-    ) async -> Int? {
+        _ endpoint: LoadEndpoint, country: String, askedBatchTag: Bool = false,
+        _ request: @escaping @Sendable () async throws -> GatewayResponse
+    ) async -> GatewayResponse? {
         let sent = ContinuousClock.now
-        var status: Int?
+        var response: GatewayResponse?
         var failure: String?
-        do { status = try await request() } catch { failure = "\(error)" }
+        let timeout = requestTimeout
+        do {
+            response = try await withThrowingTaskGroup(of: GatewayResponse?.self) { group in
+                group.addTask { try await request() }
+                group.addTask {
+                    try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let answered = first else {
+                    throw Unanswered(seconds: timeout)
+                }
+                return answered
+            }
+        } catch {
+            failure = "\(error)"
+        }
         let done = ContinuousClock.now
+        let status = response?.status
         let sample = LoadSample(
             endpoint: endpoint, status: status,
             expected: status.map { endpoint.expects($0, askedBatchTag: askedBatchTag) } ?? false, at: seconds(sent),
             milliseconds: (seconds(done) - seconds(sent)) * 1000)
         state.withLock { $0.samples.append(sample) }
         if let failure { problem("\(country) \(endpoint.rawValue): no answer: \(failure)") }
-        return status
+        return response
     }
 
-    /// Records a failure that is not an HTTP status.
+    /// Records a failure that is not an HTTP status; control characters (text from the gateway can be in it) are
+    /// shown as `\u{…}`, so they cannot act on the terminal.
     func problem(_ text: String) {
+        var shown = ""
+        for scalar in text.unicodeScalars {
+            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+                shown += "\\u{" + String(scalar.value, radix: 16) + "}"
+            } else {
+                shown.unicodeScalars.append(scalar)
+            }
+        }
         state.withLock { state in
             state.problemCount += 1
-            if state.problems.count < Self.problemsKept { state.problems.append(text) }
+            if state.problems.count < Self.problemsKept { state.problems.append(shown) }
         }
+    }
+
+    struct Unanswered: Error, CustomStringConvertible {
+        var seconds: Double
+        var description: String { "no answer within \(String(format: "%g", seconds)) s (--request-timeout)" }
     }
 
     func update(_ change: (inout State) -> Void) { state.withLock { change(&$0) } }

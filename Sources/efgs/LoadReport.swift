@@ -56,7 +56,8 @@ struct LoadReport: Sendable {
     var uploadsSent: Int { state.samples.filter { $0.endpoint == .upload }.count }
 
     /// Why the run failed; empty when it passed: an unexpected status or no answer, a 5xx, a failed check of a
-    /// downloaded batch or its audit, uploads left behind the schedule (one in flight per country is allowed).
+    /// downloaded batch or its audit, uploads left behind the schedule (one in flight per country is allowed), or,
+    /// with callbacks on, batches downloaded but not one callback received.
     var failures: [String] {
         var out: [String] = []
         for f in figures where f.errors > 0 {
@@ -72,6 +73,9 @@ struct LoadReport: Sendable {
             out.append("no upload was sent")
         } else if uploadsSent < state.uploadsScheduled - countries.count {
             out.append("uploads behind the schedule: \(uploadsSent) sent of \(state.uploadsScheduled) due")
+        }
+        if settings.callbacks, state.batchesDownloaded > 0, notifiedBatches.values.allSatisfy(\.isEmpty) {
+            out.append("callbacks on, \(state.batchesDownloaded) batches downloaded, but not one callback received")
         }
         return out
     }

@@ -22,6 +22,8 @@ final class LoadRun: Sendable {
         var pollSeconds: Double
         var callbacks: Bool
         var progressSeconds: Double
+        /// Seconds a request may take before it counts as unanswered (so a run ends at most this long after its end).
+        var requestTimeout: Double
     }
 
     /// One simulated national backend, ready to run.
@@ -36,7 +38,10 @@ final class LoadRun: Sendable {
     let federation: LoadFederation
     let settings: Settings
     let verifier: AuditVerifier?
-    let runID = String(Int(Date().timeIntervalSince1970), radix: 36)
+    /// Unique per run (upload tags and the callback id carry it): the start in seconds and a random part.
+    let runID =
+        String(Int(Date().timeIntervalSince1970), radix: 36) + "-"
+        + String(UInt32.random(in: 0...UInt32.max), radix: 36)
     /// Batch contents already checked, by the SHA-256 of the download body and of the audit body: the number of
     /// keys, their origins, and the verification's outcome. The countries that receive the same bytes share one
     /// decode and one verification (each distinct content is still verified), so the generator's own CPU does not
@@ -76,7 +81,7 @@ final class LoadRun: Sendable {
     /// Runs the federation and returns what was measured.
     func run() async throws -> LoadReport {
         let backends = try backends()
-        let recorder = LoadRecorder(start: .now)
+        let setup = LoadRecorder(start: .now, requestTimeout: settings.requestTimeout)
         var endpoints: [String: CallbackEndpoint] = [:]
         if settings.callbacks {
             for b in backends {
@@ -85,13 +90,18 @@ final class LoadRun: Sendable {
                     certificateDER: der, privateKeyPEM: b.callback.privateKeyPEM)
                 endpoints[b.country] = endpoint
                 let url = "https://localhost:\(await endpoint.port)/efgs/callback"
-                let status = await recorder.measure(.subscribe, country: b.country) {
-                    try await b.client.subscribe(callbackId: "efgs-load-\(self.runID)", url: url).status
+                let callbackID = "efgs-load-\(runID)"
+                let answer = await setup.measure(.subscribe, country: b.country) {
+                    try await b.client.subscribe(callbackId: callbackID, url: url)
                 }
-                if let status, status != 200 { recorder.problem("\(b.country) subscription answered \(status)") }
+                if let answer, answer.status != 200 {
+                    setup.problem("\(b.country) subscription answered \(answer.status): \(answer.text.prefix(200))")
+                }
             }
         }
-        let end = ContinuousClock.now + .milliseconds(Int64(settings.seconds * 1000))
+        // the measured run starts here; the subscriptions count as sent at its start
+        let recorder = LoadRecorder(start: .now, requestTimeout: settings.requestTimeout, takingOver: setup)
+        let end = recorder.start + .milliseconds(Int64(settings.seconds * 1000))
         let seen = await withTaskGroup(of: (String, Set<String>).self) { group in
             for b in backends {
                 group.addTask {
@@ -108,12 +118,14 @@ final class LoadRun: Sendable {
             for await (country, tags) in group where !country.isEmpty { seen[country, default: []].formUnion(tags) }
             return seen
         }
+        let elapsed = recorder.seconds(.now)
         var notified: [String: Set<String>] = [:]
         for b in backends {
             if let endpoint = endpoints[b.country] {
                 notified[b.country] = Set(await endpoint.notices.map(\.batchTag))
+                let callbackID = "efgs-load-\(runID)"
                 _ = await recorder.measure(.unsubscribe, country: b.country) {
-                    try await b.client.unsubscribe(callbackId: "efgs-load-\(self.runID)").status
+                    try await b.client.unsubscribe(callbackId: callbackID)
                 }
                 try? await endpoint.stop()
             }
@@ -121,12 +133,13 @@ final class LoadRun: Sendable {
         }
         return LoadReport(
             settings: settings, countries: backends.map(\.country), state: recorder.snapshot,
-            elapsed: recorder.seconds(.now), downloadedBatches: seen, notifiedBatches: notified,
+            elapsed: elapsed, downloadedBatches: seen, notifiedBatches: notified,
             auditsVerified: verifier != nil)
     }
 
-    /// Uploads of `b` on a fixed schedule (its share of the federation's rate, first one at a random offset); a
-    /// late upload is sent at once, so a slow gateway shows as uploads behind the schedule at the end.
+    /// Uploads of `b` on a fixed schedule (its share of the federation's rate, first one at a random offset), one
+    /// at a time: a late upload is sent at once, and the slots that fall due while an upload is under way at the end
+    /// are counted too, so a slow gateway shows as uploads behind the schedule.
     func uploads(_ b: Backend, recorder: LoadRecorder, until end: ContinuousClock.Instant) async {
         let interval = 60 * Double(federation.countries.count) / settings.uploadsPerMinute
         var next = ContinuousClock.now + .milliseconds(Int64(Double.random(in: 0..<interval) * 1000))
@@ -145,11 +158,14 @@ final class LoadRun: Sendable {
             }
             let body = WireFormat.protobuf.encodeKeys(keys)
             let tag = "load-\(runID)-\(n)"
-            let status = await recorder.measure(.upload, country: b.country) {
+            let answer = await recorder.measure(.upload, country: b.country) {
                 try await b.client.upload(body: body, format: .protobuf, batchTag: tag, batchSignature: signature)
-                    .status
             }
-            if status == 201 { recorder.update { $0.keysUploaded += keys.count } }
+            if answer?.status == 201 { recorder.update { $0.keysUploaded += keys.count } }
+        }
+        while next < end {
+            recorder.update { $0.uploadsScheduled += 1 }
+            next += .milliseconds(Int64(interval * 1000))
         }
     }
 
@@ -161,17 +177,18 @@ final class LoadRun: Sendable {
         while ContinuousClock.now < end {
             var tag = last
             while ContinuousClock.now < end {
-                var response: GatewayResponse?
                 let asked = tag
-                let status = await recorder.measure(.download, country: b.country, askedBatchTag: asked != nil) {
-                    let r = try await b.client.send(
-                        method: .GET, path: "/diagnosiskeys/download/\(self.day)",
-                        headers: [("Accept", WireFormat.protobuf.acceptHeader())]
-                            + (asked.map { [("batchTag", $0)] } ?? []))
-                    response = r
-                    return r.status
+                let path = "/diagnosiskeys/download/\(day)"
+                let headers =
+                    [("Accept", WireFormat.protobuf.acceptHeader())] + (asked.map { [("batchTag", $0)] } ?? [])
+                let response = await recorder.measure(.download, country: b.country, askedBatchTag: asked != nil) {
+                    try await b.client.send(method: .GET, path: path, headers: headers)
                 }
-                guard status == 200, let response, let current = response.header("batchTag") else { break }
+                guard let response, response.status == 200, let current = response.header("batchTag") else {
+                    // the batch asked for is gone (withdrawn 410, deleted 404): the next poll starts at the day's first
+                    if asked != nil, asked == last { last = nil }
+                    break
+                }
                 last = current
                 if !seen.contains(current) {
                     seen.insert(current)
@@ -188,13 +205,9 @@ final class LoadRun: Sendable {
     /// A new batch: audited, decoded, free of `b`'s own keys, and (with the trust anchor) every key verified against
     /// the batch's audit (§7.4); a content another country already checked is not decoded and verified again.
     func check(_ b: Backend, batchTag: String, body: [UInt8], recorder: LoadRecorder) async {
-        var audit: GatewayResponse?
-        _ = await recorder.measure(.audit, country: b.country) {
-            let r = try await b.client.send(
-                method: .GET, path: "/diagnosiskeys/audit/download/\(self.day)/\(batchTag)",
-                headers: [("Accept", WireFormat.jsonAccept)])
-            audit = r
-            return r.status
+        let path = "/diagnosiskeys/audit/download/\(day)/\(batchTag)"
+        let audit = await recorder.measure(.audit, country: b.country) {
+            try await b.client.send(method: .GET, path: path, headers: [("Accept", WireFormat.jsonAccept)])
         }
         let content = Hex.encode(SHA256.hash(data: body)) + (audit.map { Hex.encode(SHA256.hash(data: $0.body)) } ?? "")
         let outcome: (keys: Int, origins: Set<String>, verified: Int?)

@@ -179,6 +179,26 @@ final class DownloadCacheTests: XCTestCase {
         XCTAssertEqual(again, served)
     }
 
+    /// A set of uploader countries is used only for the content version it was read at. Retention committing between
+    /// a download's read of the batch row (version 1) and of the set (version 2, DE's upload batch gone) must not
+    /// make DE share the body with every key, which may have been built at version 1 and hold DE's keys; the set
+    /// was once kept under the version asked for.
+    func testUploaderCountriesAreUsedOnlyForTheVersionTheyWereReadAt() async throws {
+        let cache = DownloadCache(capacityBytes: 1 << 20)
+        let tag = "20261201-1"
+        let raced = try await cache.uploaderCountries(batchTag: tag, contentVersion: 1) { (2, ["FR"]) }
+        XCTAssertNil(raced, "read at version 2: nothing known of version 1")
+        let v1 = try await cache.uploaderCountries(batchTag: tag, contentVersion: 1) { (1, ["DE", "FR"]) }
+        XCTAssertEqual(v1, ["DE", "FR"])
+        let v2 = try await cache.uploaderCountries(batchTag: tag, contentVersion: 2) {
+            XCTFail("version 2 was remembered")
+            return nil
+        }
+        XCTAssertEqual(v2, ["FR"])
+        let gone = try await cache.uploaderCountries(batchTag: "20261201-2", contentVersion: 1) { nil }
+        XCTAssertNil(gone)
+    }
+
     /// The cache holds at most its capacity: least recently used bodies go first, a body larger than the capacity
     /// is not kept, and a newer version of a batch replaces the older one.
     func testTheCacheStaysWithinItsCapacity() {

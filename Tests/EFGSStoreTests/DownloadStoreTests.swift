@@ -25,8 +25,11 @@ final class DownloadStoreTests: StoreTestCase {
         try await assertEq(try await store.downloadKeys(batchTag: "20000101-1", excludingCountry: "NL"), [])
         // "" leaves no key out: the body every country that uploaded none of the batch's keys shares
         try await assertEq(try await store.downloadKeys(batchTag: batch.tag, excludingCountry: ""), de + fr + it)
-        try await assertEq(try await store.uploaderCountries(batchTag: batch.tag), ["DE", "FR", "IT"])
-        try await assertEq(try await store.uploaderCountries(batchTag: "20000101-1"), [])
+        let uploaders = try await store.uploaderCountries(batchTag: batch.tag)
+        XCTAssertEqual(uploaders?.countries, ["DE", "FR", "IT"])
+        XCTAssertEqual(uploaders?.contentVersion, batch.contentVersion)
+        let none = try await store.uploaderCountries(batchTag: "20000101-1")
+        XCTAssertNil(none)
         let audit = try await store.auditEntries(batchTag: batch.tag, excludingCountry: "FR")
         XCTAssertEqual(audit.map(\.country), ["DE", "IT"])
         XCTAssertEqual(audit.map(\.uploadTag), ["de", "it"])

@@ -62,7 +62,15 @@ final class LoadCommandTests: XCTestCase {
         // every new batch was checked and its keys verified against the audit; callbacks arrived
         let downloads = try XCTUnwrap(lines.first { $0.hasPrefix("  downloads: ") })
         XCTAssertFalse(downloads.hasPrefix("  downloads: 0 batches"), downloads)
-        XCTAssertTrue(downloads.contains("keys verified against their audit"), downloads)
+        // "downloads: B batches new to their country, K keys; V keys verified against their audit"
+        func count(before suffix: String) throws -> Int {
+            let head = try XCTUnwrap(downloads.range(of: suffix), downloads)
+            let digits = downloads[..<head.lowerBound].split { $0 == "," || $0 == ";" }.last ?? ""
+            return Int(digits.filter(\.isNumber)) ?? 0
+        }
+        let downloaded = try count(before: " keys; ")
+        XCTAssertGreaterThan(downloaded, 0, downloads)
+        XCTAssertEqual(try count(before: " keys verified against their audit"), downloaded, downloads)
         let callbacks = try XCTUnwrap(lines.first { $0.hasPrefix("  callbacks: ") })
         XCTAssertFalse(callbacks.hasPrefix("  callbacks: 0 "), callbacks)
         XCTAssertTrue(r.output.contains("  RESULT: PASSED"), r.output)
@@ -70,6 +78,40 @@ final class LoadCommandTests: XCTestCase {
         XCTAssertTrue(html.contains("<p class=\"verdict ok\">PASSED</p>"), html)
         XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 4, "latency of 3 endpoints and throughput")
         XCTAssertFalse(html.contains("<script"), "self-contained, no script")
+    }
+
+    /// Without a configuration, `load prepare` writes `onboard.sh`: the operator commands that onboard the countries
+    /// where the gateway is. A `cert sign` that fails stops it with the option named (it went on to `cert import`
+    /// with an empty signature); run right, it onboards every row and the countries authenticate.
+    func testOnboardingScriptOnboardsWithTheOperatorCommands() throws {
+        try EFGS.requireBinary()
+        let dir = try temporaryFolder(self, "load-onboard")
+        let fed = try Federation(dir: dir)
+        let folder = dir.appendingPathComponent("load-federation").path
+        let prepare = try EFGS.run(["load", "prepare", "--countries", "2", "--federation", folder], in: dir)
+        XCTAssertEqual(prepare.status, 0, prepare.output)
+        XCTAssertTrue(prepare.output.contains("onboard.sh"), prepare.output)
+        let path =
+            EFGS.binary.deletingLastPathComponent().path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+        let wrongKey = try runProcess(
+            URL(fileURLWithPath: "/bin/sh"), [folder + "/onboard.sh"], in: dir,
+            environment: [
+                "PATH": path, "TA_KEY": dir.appendingPathComponent("missing.key").path, "CONFIG": fed.configPath,
+            ])
+        XCTAssertNotEqual(wrongKey.status, 0, wrongKey.output)
+        XCTAssertTrue(wrongKey.output.contains("--ta-key: cannot read "), wrongKey.output)
+        XCTAssertFalse(wrongKey.output.contains("imported "), wrongKey.output)
+        let onboard = try runProcess(
+            URL(fileURLWithPath: "/bin/sh"), [folder + "/onboard.sh"], in: dir,
+            environment: ["PATH": path, "TA_KEY": dir.appendingPathComponent("ta.key").path, "CONFIG": fed.configPath])
+        XCTAssertEqual(onboard.status, 0, onboard.output)
+        for type in ["AUTHENTICATION", "SIGNING", "CALLBACK"] {
+            XCTAssertEqual(onboard.output.components(separatedBy: "imported \(type) certificate for ").count - 1, 2)
+        }
+        let list = try EFGS.run(["cert", "list", "--config", fed.configPath], in: dir)
+        XCTAssertEqual(list.status, 0, list.output)
+        let rows = list.output.split(separator: "\n").filter { $0.hasPrefix("DE ") || $0.hasPrefix("FR ") }
+        XCTAssertEqual(rows.count, 6, list.output)
     }
 
     /// Countries the gateway does not accept (identity headers from an address that is no trusted proxy, on a
@@ -87,5 +129,16 @@ final class LoadCommandTests: XCTestCase {
         XCTAssertTrue(r.output.contains("  RESULT: FAILED: "), r.output)
         XCTAssertTrue(r.output.contains(" upload errors ("), r.output)
         XCTAssertTrue(try String(contentsOf: report, encoding: .utf8).contains("FAILED: "))
+
+        // a gateway slower than the schedule: 100 uploads a second per country, one at a time, cannot all be sent
+        let behind = try EFGS.run(
+            [
+                "load", "run", "--gateway", "https://localhost:\(g.serve.port)", "--gateway-ca", g.serverPEM,
+                "--federation", g.federation, "--seconds", "2", "--uploads-per-minute", "18000", "--max-keys", "20",
+                "--poll-seconds", "5", "--no-callbacks",
+            ], in: g.dir)
+        XCTAssertEqual(behind.status, 1, behind.output)
+        XCTAssertTrue(behind.output.contains("uploads behind the schedule: "), behind.output)
+        XCTAssertFalse(behind.output.contains(" upload errors ("), behind.output)
     }
 }

@@ -113,21 +113,24 @@ public final class DownloadCache: Sendable {
     }
 
     /// The countries that uploaded keys of `batchTag` at `contentVersion`: remembered ones, or the ones `load` reads
-    /// (then remembered).
+    /// with the version they belong to (then remembered under that version). Nil when `load` read another version
+    /// (retention changed the batch in between): a set is only ever used for the version it was read at, so it
+    /// names every country whose keys a body built at that version can hold.
     public func uploaderCountries(
-        batchTag: String, contentVersion: Int, load: () async throws -> Set<String>
-    ) async throws -> Set<String> {
+        batchTag: String, contentVersion: Int,
+        load: () async throws -> (contentVersion: Int, countries: Set<String>)?
+    ) async throws -> Set<String>? {
         if let known = uploaders.withLock({ $0[batchTag] }), known.contentVersion == contentVersion {
             return known.countries
         }
-        let countries = try await load()
+        guard let read = try await load() else { return nil }
         uploaders.withLock { known in
             if known.count >= Self.uploaderBatchLimit { known.removeAll() }
-            if (known[batchTag]?.contentVersion ?? .min) <= contentVersion {
-                known[batchTag] = (contentVersion, countries)
+            if (known[batchTag]?.contentVersion ?? .min) <= read.contentVersion {
+                known[batchTag] = (read.contentVersion, read.countries)
             }
         }
-        return countries
+        return read.contentVersion == contentVersion ? read.countries : nil
     }
 
     /// Keeps `entry` for `key`, dropping the entries of older versions of the same batch and then the least

@@ -90,6 +90,7 @@ public struct DownloadService: Sendable {
         let uploaders = try await cache.uploaderCountries(batchTag: batch.tag, contentVersion: batch.contentVersion) {
             try await store.uploaderCountries(batchTag: batch.tag)
         }
+        guard let uploaders else { return caller }  // the batch changed since its row was read: its own body
         return uploaders.contains(caller) ? caller : DownloadCache.Key.everyKey
     }
 

@@ -10,9 +10,9 @@ public protocol DownloadStore: Sendable {
     /// Sealed payloads and MACs of the batch's keys not uploaded by `excludingCountry` (`""`: every key), in download
     /// order (upload batch, then position).
     func downloadKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey]
-    /// The countries whose upload batches the download batch tagged `batchTag` holds: the callers whose download of
-    /// it leaves keys out.
-    func uploaderCountries(batchTag: String) async throws -> Set<String>
+    /// The countries whose upload batches the download batch tagged `batchTag` holds (the callers whose download of
+    /// it leaves keys out), with the batch's `contentVersion` read in the same statement; nil for no such batch.
+    func uploaderCountries(batchTag: String) async throws -> (contentVersion: Int, countries: Set<String>)?
     /// Upload batches of other countries in the batch whose keys are still stored, in download order (§7.4).
     func auditEntries(batchTag: String, excludingCountry: String) async throws -> [UploadBatchRecord]
 }

@@ -27,12 +27,21 @@ extension SQLGatewayStore {
         try await backend.fetchKeys(batchTag: batchTag, excludingCountry: excludingCountry)
     }
 
-    public func uploaderCountries(batchTag: String) async throws -> Set<String> {
+    public func uploaderCountries(batchTag: String) async throws -> (contentVersion: Int, countries: Set<String>)? {
+        // one statement, so the set and the version are of the same moment (retention may commit in between two)
         try await backend.read { db in
-            Set(
-                try await db.raw(
-                    "SELECT DISTINCT country FROM upload_batches WHERE download_batch_tag = \(bind: batchTag)"
-                ).all().map { try $0.decode(column: "country", as: String.self) })
+            let rows = try await db.raw(
+                """
+                SELECT d.content_version, u.country FROM download_batches d
+                LEFT JOIN upload_batches u ON u.download_batch_tag = d.tag
+                WHERE d.tag = \(bind: batchTag)
+                """
+            ).all()
+            guard let first = rows.first else { return nil }
+            return (
+                try first.decode(column: "content_version", as: Int.self),
+                Set(try rows.compactMap { try $0.decode(column: "country", as: String?.self) })
+            )
         }
     }
 
