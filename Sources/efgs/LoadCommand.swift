@@ -99,14 +99,14 @@ extension LoadCommand {
         @Option(help: "Seconds between a country's download polls.") var pollSeconds: Double = 10
         @Flag(inversion: .prefixedNo, help: "Subscribe a callback endpoint per country.") var callbacks = true
         @Option(help: "Seconds between progress lines.") var progressSeconds: Double = 10
-        @Option(help: "Seconds a request may take before it counts as unanswered (1…600).") var requestTimeout: Double =
+        @Option(help: "Seconds a request may take before it counts as unanswered (1…60).") var requestTimeout: Double =
             30
         @Option(help: "Write the HTML report here.") var report: String?
 
         func validate() throws {
             guard seconds >= 1, seconds <= 86_400 else { throw ValidationError("--seconds must be within 1…86400") }
-            guard uploadsPerMinute > 0, uploadsPerMinute <= 60_000 else {
-                throw ValidationError("--uploads-per-minute must be within 0…60000 (more than 0)")
+            guard uploadsPerMinute > 0, uploadsPerMinute <= 1_000_000 else {
+                throw ValidationError("--uploads-per-minute must be more than 0 and at most 1000000")
             }
             guard minKeys >= 1, minKeys <= maxKeys else {
                 throw ValidationError("--min-keys must be at least 1 and at most --max-keys")
@@ -115,8 +115,8 @@ extension LoadCommand {
                 throw ValidationError("--poll-seconds must be at least 0.1 and --progress-seconds at least 1")
             }
             if let countries, countries < 1 { throw ValidationError("--countries must be at least 1") }
-            guard requestTimeout >= 1, requestTimeout <= 600 else {
-                throw ValidationError("--request-timeout must be within 1…600")
+            guard requestTimeout >= 1, requestTimeout <= 60 else {
+                throw ValidationError("--request-timeout must be within 1…60 (the client's own limit is 60 s)")
             }
         }
 

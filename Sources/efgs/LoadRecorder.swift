@@ -39,6 +39,8 @@ final class LoadRecorder: Sendable {
         var keysDownloaded = 0
         var keysVerified = 0
         var batchesDownloaded = 0
+        /// Batches a country first saw after its first poll: made during the run, so a callback was due for them.
+        var batchesAppeared = 0
         var uploadsScheduled = 0
         /// Failures that are not an HTTP status (no answer, a bad audit, own keys served), the first ones in full.
         var problems: [String] = []
@@ -118,7 +120,9 @@ final class LoadRecorder: Sendable {
     func problem(_ text: String) {
         var shown = ""
         for scalar in text.unicodeScalars {
-            if scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) {
+            // C0, DEL and C1 controls, the line and paragraph separators, and the bidirectional controls
+            let v = scalar.value
+            if v < 0x20 || (0x7F...0x9F).contains(v) || (0x2028...0x202E).contains(v) || (0x2066...0x2069).contains(v) {
                 shown += "\\u{" + String(scalar.value, radix: 16) + "}"
             } else {
                 shown.unicodeScalars.append(scalar)

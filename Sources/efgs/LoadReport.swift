@@ -57,7 +57,7 @@ struct LoadReport: Sendable {
 
     /// Why the run failed; empty when it passed: an unexpected status or no answer, a 5xx, a failed check of a
     /// downloaded batch or its audit, uploads left behind the schedule (one in flight per country is allowed), or,
-    /// with callbacks on, batches downloaded but not one callback received.
+    /// with callbacks on, batches made during the run downloaded but not one callback received.
     var failures: [String] {
         var out: [String] = []
         for f in figures where f.errors > 0 {
@@ -74,8 +74,10 @@ struct LoadReport: Sendable {
         } else if uploadsSent < state.uploadsScheduled - countries.count {
             out.append("uploads behind the schedule: \(uploadsSent) sent of \(state.uploadsScheduled) due")
         }
-        if settings.callbacks, state.batchesDownloaded > 0, notifiedBatches.values.allSatisfy(\.isEmpty) {
-            out.append("callbacks on, \(state.batchesDownloaded) batches downloaded, but not one callback received")
+        if settings.callbacks, state.batchesAppeared > 0, notifiedBatches.values.allSatisfy(\.isEmpty) {
+            out.append(
+                "callbacks on, \(state.batchesAppeared) batches made during the run downloaded, but not one callback "
+                    + "received")
         }
         return out
     }

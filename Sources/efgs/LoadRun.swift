@@ -22,7 +22,7 @@ final class LoadRun: Sendable {
         var pollSeconds: Double
         var callbacks: Bool
         var progressSeconds: Double
-        /// Seconds a request may take before it counts as unanswered (so a run ends at most this long after its end).
+        /// Seconds a request may take before it counts as unanswered (at most 60, the client's own limit).
         var requestTimeout: Double
     }
 
@@ -141,13 +141,15 @@ final class LoadRun: Sendable {
     /// at a time: a late upload is sent at once, and the slots that fall due while an upload is under way at the end
     /// are counted too, so a slow gateway shows as uploads behind the schedule.
     func uploads(_ b: Backend, recorder: LoadRecorder, until end: ContinuousClock.Instant) async {
-        let interval = 60 * Double(federation.countries.count) / settings.uploadsPerMinute
-        var next = ContinuousClock.now + .milliseconds(Int64(Double.random(in: 0..<interval) * 1000))
+        // in nanoseconds, never 0: at the highest rates a slot is well under a millisecond
+        let interval = Duration.nanoseconds(
+            max(1_000, Int64(60e9 * Double(federation.countries.count) / settings.uploadsPerMinute)))
+        var next = ContinuousClock.now + interval * Double.random(in: 0..<1)
         var n = 0
         while next < end {
             recorder.update { $0.uploadsScheduled += 1 }
             try? await Task.sleep(until: next)
-            next += .milliseconds(Int64(interval * 1000))
+            next += interval
             if ContinuousClock.now >= end { break }
             n += 1
             let keys = Demo.randomKeys(count: Int.random(in: settings.keys), origin: b.country)
@@ -163,9 +165,9 @@ final class LoadRun: Sendable {
             }
             if answer?.status == 201 { recorder.update { $0.keysUploaded += keys.count } }
         }
-        while next < end {
-            recorder.update { $0.uploadsScheduled += 1 }
-            next += .milliseconds(Int64(interval * 1000))
+        if next < end {  // the slots left, counted without a loop (at a microsecond apart there may be millions)
+            let left = Int(((end - next) / interval).rounded(.up))
+            recorder.update { $0.uploadsScheduled += left }
         }
     }
 
@@ -174,6 +176,7 @@ final class LoadRun: Sendable {
     func downloads(_ b: Backend, recorder: LoadRecorder, until end: ContinuousClock.Instant) async -> Set<String> {
         var seen = Set<String>()
         var last: String?
+        var polls = 0  // batches seen in the first poll existed before the run (no callback is due for them)
         while ContinuousClock.now < end {
             var tag = last
             while ContinuousClock.now < end {
@@ -186,17 +189,19 @@ final class LoadRun: Sendable {
                 }
                 guard let response, response.status == 200, let current = response.header("batchTag") else {
                     // the batch asked for is gone (withdrawn 410, deleted 404): the next poll starts at the day's first
-                    if asked != nil, asked == last { last = nil }
+                    if asked != nil, asked == last, [404, 410].contains(response?.status) { last = nil }
                     break
                 }
                 last = current
                 if !seen.contains(current) {
                     seen.insert(current)
+                    if polls > 0 { recorder.update { $0.batchesAppeared += 1 } }
                     await check(b, batchTag: current, body: response.body, recorder: recorder)
                 }
                 guard let next = response.header("nextBatchTag"), !next.isEmpty, next != "null" else { break }
                 tag = next
             }
+            polls += 1
             try? await Task.sleep(until: min(end, .now + .milliseconds(Int64(settings.pollSeconds * 1000))))
         }
         return seen

@@ -179,6 +179,45 @@ final class DownloadCacheTests: XCTestCase {
         XCTAssertEqual(again, served)
     }
 
+    /// Retention commits between a download's read of the batch row and its read of the batch's uploader countries,
+    /// deleting DE's upload batch: DE must still never get the shared body with every key, built before by a country
+    /// that uploaded nothing and holding DE's keys (with the set kept under the version asked for, it did; checked
+    /// by mutation: with the fallback to the shared body the test fails).
+    func testRetentionBetweenTheTwoReadsNeverServesACountryItsOwnKeys() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let de = f.keys(3, origin: "DE")
+        try await assertEq(try await f.upload(de).status, 201)
+        try await Task.sleep(for: .milliseconds(20))
+        let between = UTCTimestamp.millis(Date())
+        try await Task.sleep(for: .milliseconds(20))
+        let fr = f.keys(2, origin: "FR")
+        try await assertEq(try await f.upload(fr, country: "FR").status, 201)
+        _ = try await f.services.batching.run()
+        let racing = RetentionBetweenReads(store: f.store)
+        let cache = DownloadCache(capacityBytes: 1 << 24)
+        let service = DownloadService(
+            store: racing, cipher: f.services.cipher, maxAgeDays: f.services.config.api.downloadMaxAgeDays,
+            cache: cache, clock: { Date() })
+        func download(_ country: String) async throws -> Set<Data> {
+            let row = CertificateRow(
+                createdAt: 0, thumbprint: "t", country: country, type: .authentication, pem: "", operatorSignature: "")
+            let batch = try await service.batch(
+                date: UTCDay(Date()).description, batchTag: nil, format: .protobuf,
+                for: AuthenticatedCountry(country: country, thumbprint: "t", row: row),
+                log: f.services.log.scope("DownloadCacheTests"))
+            return Set(try WireFormat.protobuf.decodeKeys(batch.body).map(\.keyData))
+        }
+        // PL uploaded nothing: it gets the body with every key, DE's among them
+        try await assertEq(try await download("PL"), Set((de + fr).map(\.keyData)))
+        // the uploader sets are forgotten (as when 65 536 batches are remembered), so DE's download reads its own
+        racing.arm(KeyRetentionCutoffs(batchedBefore: 0, acceptedBefore: between))
+        cache.uploaders.withLock { $0.removeAll() }
+        let own = try await download("DE")
+        XCTAssertTrue(own.isDisjoint(with: de.map(\.keyData)), "DE received its own keys")
+        XCTAssertEqual(own, Set(fr.map(\.keyData)))
+    }
+
     /// A set of uploader countries is used only for the content version it was read at. Retention committing between
     /// a download's read of the batch row (version 1) and of the set (version 2, DE's upload batch gone) must not
     /// make DE share the body with every key, which may have been built at version 1 and hold DE's keys; the set
@@ -262,4 +301,46 @@ final class DownloadCacheTests: XCTestCase {
         let rebuilt = try await cache.entry(for: other) { DownloadCache.Entry(body: [1], keyCount: 1) }
         XCTAssertEqual(rebuilt.body, [1], "a failed build is not remembered")
     }
+}
+
+/// The fixture's store with one retention run, once armed, right before a read of a batch's uploader countries:
+/// retention committing between a download's two reads.
+final class RetentionBetweenReads: DownloadStore, StatisticsStore {
+    let store: SQLGatewayStore
+    let armed = Mutex<KeyRetentionCutoffs?>(nil)
+
+    init(store: SQLGatewayStore) { self.store = store }
+
+    func arm(_ cutoffs: KeyRetentionCutoffs) { armed.withLock { $0 = cutoffs } }
+
+    func uploaderCountries(batchTag: String) async throws -> (contentVersion: Int, countries: Set<String>)? {
+        if let cutoffs = armed.withLock({ armed in
+            defer { armed = nil }
+            return armed
+        }) {
+            _ = try await store.purgeKeys(cutoffs, chunkSize: 100)
+        }
+        return try await store.uploaderCountries(batchTag: batchTag)
+    }
+
+    func downloadBatch(tag: String) async throws -> DownloadBatchRecord? { try await store.downloadBatch(tag: tag) }
+    func firstDownloadBatch(createdAtOrAfter millis: Int64) async throws -> DownloadBatchRecord? {
+        try await store.firstDownloadBatch(createdAtOrAfter: millis)
+    }
+    func downloadKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey] {
+        try await store.downloadKeys(batchTag: batchTag, excludingCountry: excludingCountry)
+    }
+    func auditEntries(batchTag: String, excludingCountry: String) async throws -> [UploadBatchRecord] {
+        try await store.auditEntries(batchTag: batchTag, excludingCountry: excludingCountry)
+    }
+    func purgeKeys(_ cutoffs: KeyRetentionCutoffs, chunkSize: Int) async throws -> CleanupResult {
+        try await store.purgeKeys(cutoffs, chunkSize: chunkSize)
+    }
+    func purgeStatistics(before cutoff: Int64) async throws -> Int { try await store.purgeStatistics(before: cutoff) }
+    func recordDownloadStatistics(_ downloads: [DownloadStatistic]) async throws {
+        try await store.recordDownloadStatistics(downloads)
+    }
+    func countryActivity() async throws -> [CountryActivity] { try await store.countryActivity() }
+    func storedKeyCount() async throws -> Int { try await store.storedKeyCount() }
+    func storeFigures() async throws -> StoreFigures { try await store.storeFigures() }
 }

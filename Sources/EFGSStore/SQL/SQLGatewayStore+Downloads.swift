@@ -32,7 +32,7 @@ extension SQLGatewayStore {
         try await backend.read { db in
             let rows = try await db.raw(
                 """
-                SELECT d.content_version, u.country FROM download_batches d
+                SELECT DISTINCT d.content_version, u.country FROM download_batches d
                 LEFT JOIN upload_batches u ON u.download_batch_tag = d.tag
                 WHERE d.tag = \(bind: batchTag)
                 """
