@@ -4,6 +4,7 @@ import ArgumentParser
 import Crypto
 import EFGSClient
 import EFGSCrypto
+import EFGSGateway
 import EFGSProtocol
 import Foundation
 import SwiftASN1

@@ -17,21 +17,7 @@ enum ConsoleHTML {
     static let refreshSeconds = 30
 
     /// `text` safe in HTML text and in quoted attribute values.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for ch in text.unicodeScalars {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(ch)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { HTMLText.escape(text) }
 
     /// A whole page: `body` under the navigation with `path` marked current.
     static func page(path: String, now: Date, body: String) -> String {

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-/// Text for the HTML reports the CLI writes (`efgs readiness`, `efgs load`).
-enum HTMLText {
-    /// `text` safe in HTML text and in double-quoted attribute values.
-    static func escape(_ text: String) -> String {
+/// Text in HTML: the operator console's pages and the reports the CLI writes (`efgs readiness`, `efgs load`).
+public enum HTMLText {
+    /// `text` safe in HTML text and in quoted attribute values.
+    public static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for ch in text.unicodeScalars {
@@ -12,6 +12,7 @@ enum HTMLText {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
+            case "'": out += "&#39;"
             default: out.unicodeScalars.append(ch)
             }
         }
