@@ -100,7 +100,7 @@ struct Benchmark: AsyncParsableCommand {
         try writeConfiguration(dir: dir, trustAnchor: ta)
         let runtime = try await GatewayRuntime.open(ConfigOption.parse(["--config", dir + "/efgs.yaml"]))
         let services = runtime.services
-        let (auth, signing) = try await register(services, trustAnchor: ta)
+        let (auth, signing) = try await Self.register(services, trustAnchor: ta)
 
         print("preparing \(batches) signed batches of \(keysPerBatch) keys …")
         let signer = try BatchSigner(certificate: signing.certificate, privateKey: signing.privateKey)
@@ -131,8 +131,8 @@ struct Benchmark: AsyncParsableCommand {
         """.write(toFile: dir + "/efgs.yaml", atomically: true, encoding: .utf8)
     }
 
-    /// DE's and FR's AUTHENTICATION rows and DE's SIGNING row.
-    func register(
+    /// DE's and FR's AUTHENTICATION rows and DE's SIGNING row (RSA-3072).
+    static func register(
         _ services: GatewayServices, trustAnchor: CertificateFactory.Issued
     ) async throws -> (auth: [String: CertificateFactory.Issued], signing: CertificateFactory.Issued) {
         let operatorSigner = try OperatorSigner(pem: trustAnchor.privateKeyPEM)

@@ -23,7 +23,8 @@ struct EFGSCommand: AsyncParsableCommand {
             ClientCommand.self,
             Readiness.self, Batch.self, PurgeKeys.self,
             PurgeStatistics.self, DeliverCallbacks.self, ReleaseCallbackLocks.self, CountryCommand.self,
-            OperatorEventsCommand.self, ReportCommand.self, Benchmark.self, Soak.self, LoadCommand.self,
+            OperatorEventsCommand.self, ReportCommand.self, Benchmark.self, ScaleBenchmark.self, Soak.self,
+            LoadCommand.self,
         ])
 }
 

@@ -20,21 +20,40 @@ enum RawPostgresCopy {
     static func run(url: String, uploads: [(tag: String, signature: String)], rows: [[StoredKey]]) async throws
         -> Double
     {
-        let logger = Logger(label: "bench")
-        let backend = try PostgresBackend(url: url, logger: logger)
+        let backend = try PostgresBackend(url: url, logger: Logger(label: "bench"))
         do {
-            let seconds = try await backend.withConnection { conn in
+            let seconds = try await run(backend: backend, uploads: uploads, rows: rows, emptyFirst: true)
+            try await backend.close()
+            return seconds
+        } catch {
+            try? await backend.close()
+            throw error
+        }
+    }
+
+    /// Writes on one connection of `backend`; returns the seconds from BEGIN to COMMIT. The upload batches are
+    /// `country`'s, accepted at `acceptedAt` (epoch milliseconds; nil: now); with `emptyFirst` false the tables are
+    /// not emptied (`efgs benchmark-scale`'s fill).
+    static func run(
+        backend: PostgresBackend, uploads: [(tag: String, signature: String)], rows: [[StoredKey]],
+        country: String = "DE", acceptedAt: Int64? = nil, emptyFirst: Bool
+    ) async throws -> Double {
+        let logger = Logger(label: "bench")
+        return try await backend.withConnection { conn in
+            if emptyFirst {
                 try await conn.query(
                     "TRUNCATE upload_tags, upload_batches, diagnosis_keys, download_batches, statistics_uploads CASCADE",
                     logger: logger)
-                let start = DispatchTime.now()
-                try await conn.query("BEGIN", logger: logger)
+            }
+            let start = DispatchTime.now()
+            try await conn.query("BEGIN", logger: logger)
+            do {
                 for (upload, keys) in zip(uploads, rows) {
                     let inserted = try await conn.query(
                         """
                         INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature, auth_thumbprint, auth_pem,
                           auth_operator_signature, signer_thumbprint, signer_pem, signer_operator_signature)
-                        VALUES ('DE', \(upload.tag), \(UTCTimestamp.millis(Date())), \(keys.count), 'protobuf', \(upload.signature), '', '', '', '', '', '')
+                        VALUES (\(country), \(upload.tag), \(acceptedAt ?? UTCTimestamp.millis(Date())), \(keys.count), 'protobuf', \(upload.signature), '', '', '', '', '', '')
                         RETURNING id
                         """, logger: logger)
                     var id: Int64?
@@ -42,13 +61,11 @@ enum RawPostgresCopy {
                     try await PostgresBackend.copyKeys(keys, uploadBatchId: id!, connection: conn, logger: logger)
                 }
                 try await conn.query("COMMIT", logger: logger)
-                return Benchmark.elapsed(since: start)
+            } catch {
+                _ = try? await conn.query("ROLLBACK", logger: logger)
+                throw error
             }
-            try await backend.close()
-            return seconds
-        } catch {
-            try? await backend.close()
-            throw error
+            return Benchmark.elapsed(since: start)
         }
     }
 }

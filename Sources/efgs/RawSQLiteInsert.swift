@@ -17,10 +17,11 @@ import VaporCSQLite
 enum RawSQLiteInsert {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    /// Returns the seconds spent from BEGIN to COMMIT.
+    /// Returns the seconds spent from BEGIN to COMMIT. The upload batches are `country`'s, accepted at `acceptedAt`
+    /// (epoch milliseconds; nil: now).
     static func run(
         path: String, uploads: [(tag: String, signature: String)],
-        rows: [[StoredKey]]
+        rows: [[StoredKey]], country: String = "DE", acceptedAt: Int64? = nil
     ) throws -> Double {
         var db: OpaquePointer?
         guard sqlite_nio_sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let db else {
@@ -47,7 +48,7 @@ enum RawSQLiteInsert {
         let batchInsert = try prepare(
             """
             INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature, auth_thumbprint, auth_pem,
-              auth_operator_signature, signer_thumbprint, signer_pem, signer_operator_signature) VALUES ('DE', ?, ?, ?, 'protobuf', ?, '', '', '', '', '', '')
+              auth_operator_signature, signer_thumbprint, signer_pem, signer_operator_signature) VALUES (?, ?, ?, ?, 'protobuf', ?, '', '', '', '', '', '')
             """)
         let keyInsert = try prepare(
             "INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload) VALUES (?, ?, ?, ?)")
@@ -65,10 +66,11 @@ enum RawSQLiteInsert {
         let start = DispatchTime.now()
         try exec("BEGIN IMMEDIATE")
         for (upload, keys) in zip(uploads, rows) {
-            sqlite_nio_sqlite3_bind_text(batchInsert, 1, upload.tag, -1, transient)
-            sqlite_nio_sqlite3_bind_int64(batchInsert, 2, UTCTimestamp.millis(Date()))
-            sqlite_nio_sqlite3_bind_int64(batchInsert, 3, Int64(keys.count))
-            sqlite_nio_sqlite3_bind_text(batchInsert, 4, upload.signature, -1, transient)
+            sqlite_nio_sqlite3_bind_text(batchInsert, 1, country, -1, transient)
+            sqlite_nio_sqlite3_bind_text(batchInsert, 2, upload.tag, -1, transient)
+            sqlite_nio_sqlite3_bind_int64(batchInsert, 3, acceptedAt ?? UTCTimestamp.millis(Date()))
+            sqlite_nio_sqlite3_bind_int64(batchInsert, 4, Int64(keys.count))
+            sqlite_nio_sqlite3_bind_text(batchInsert, 5, upload.signature, -1, transient)
             try step(batchInsert)
             let batchId = sqlite_nio_sqlite3_last_insert_rowid(db)
             for k in keys {

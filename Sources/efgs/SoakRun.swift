@@ -98,11 +98,8 @@ final class SoakRun: Sendable {
             rows, trustAnchorKeyPEM: trustAnchor.privateKeyPEM, services: runtime.services)
         try await runtime.close()
 
-        let serve = try startServe()
-        defer {
-            serve.terminate()
-            serve.waitUntilExit()
-        }
+        let serve = try ServeChild.start(config: dir + "/efgs.yaml", port: port, logPath: dir + "/serve.log")
+        defer { serve.stop() }
         let clients = try honest.map { try client($0) }
         let hostileClient = try client(hostile)
         let peer = try HostilePeer(
@@ -223,29 +220,6 @@ final class SoakRun: Sendable {
 
             """
         try yaml.write(toFile: dir + "/efgs.yaml", atomically: true, encoding: .utf8)
-    }
-
-    /// `efgs serve` as a child process of this binary, its output in `serve.log`; returns once it accepts
-    /// connections.
-    private func startServe() throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        p.arguments = ["serve", "--config", dir + "/efgs.yaml"]
-        _ = FileManager.default.createFile(atPath: dir + "/serve.log", contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: dir + "/serve.log"))
-        p.standardOutput = log
-        p.standardError = log
-        try p.run()
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
-            if LoopbackPort.accepts(port) { return p }
-            guard p.isRunning else { break }
-            Thread.sleep(forTimeInterval: 0.1)
-        }
-        p.terminate()
-        throw SoakFailure(
-            "efgs serve did not start listening on 127.0.0.1:\(port) (see \(dir)/serve.log: "
-                + "\((try? String(contentsOfFile: dir + "/serve.log", encoding: .utf8))?.suffix(400) ?? ""))")
     }
 }
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: EUPL-1.2
 
 import EFGSProtocol
-import EFGSStore
 import EFGSTestSupport
 import Foundation
 import XCTest
+
+@testable import EFGSStore
 
 /// Retention and statistics (PROTOCOL.md §7.7).
 final class StatisticsStoreTests: StoreTestCase {
@@ -69,6 +70,50 @@ final class StatisticsStoreTests: StoreTestCase {
         XCTAssertEqual(r.keysDeleted, n)
         XCTAssertEqual(r.earlyDeleted.count, n)
         try await assertEq(try await store.storedKeyCount(), 0)
+    }
+
+    /// On PostgreSQL, retention deleting an unbatched upload batch at the legal limit while a batching run assigns
+    /// it to a new download batch, the batching transaction committing while retention waits for the upload
+    /// batch's row: the new batch's content version goes up, so no download cache goes on serving the deleted
+    /// keys. Before, the version was raised through a SELECT that ran before the wait and saw no batch.
+    func testRetentionRacingABatchingRunRaisesTheNewBatchsContentVersion() async throws {
+        try XCTSkipUnless(onPostgres, "a race of two PostgreSQL transactions (SQLite runs one at a time)")
+        let now = UTCTimestamp.millis(Date())
+        _ = try await store.storeUpload(
+            uploadRecord(3, tag: "old", acceptedAt: now - 15 * 86_400_000), keys: randomKeys(3))
+        let (store, cutoffs) = (self.store!, self.cutoffs)
+        let day = UTCDay(epochMillis: now)
+        let tag = "\(day)-1"
+        let purge = try await store.backend.transaction { db in
+            // the batching run's writes, not committed yet
+            try await db.raw(
+                """
+                INSERT INTO download_batches (tag, tag_day, tag_number, created_at, next_tag, key_count, format)
+                VALUES (\(bind: tag), \(bind: day.epochDay), 1, \(bind: now), NULL, 3, 'protobuf')
+                """
+            ).run()
+            try await db.raw("UPDATE upload_batches SET download_batch_tag = \(bind: tag) WHERE upload_tag = 'old'")
+                .run()
+            let purge = Task { try await store.purgeKeys(cutoffs, chunkSize: 1000) }
+            for _ in 0..<200 {
+                let waiting = try await store.backend.read { db in
+                    try await db.raw(
+                        """
+                        SELECT count(*) AS n FROM pg_stat_activity
+                        WHERE wait_event_type = 'Lock' AND datname = current_database()
+                        """
+                    ).first()!.decode(column: "n", as: Int.self)
+                }
+                if waiting > 0 { return purge }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            XCTFail("retention never waited for the upload batch being batched")
+            return purge
+        }
+        let r = try await purge.value
+        XCTAssertEqual(r.keysDeleted, 3)
+        try await assertEq(
+            try await store.downloadBatch(tag: tag)?.contentVersion, 1, "the new batch lost keys: its version goes up")
     }
 
     /// Uploads and downloads show as the countries' last activity.

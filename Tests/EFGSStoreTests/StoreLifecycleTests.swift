@@ -37,6 +37,7 @@ final class StoreLifecycleTests: StoreTestCase {
             try await assertEq(try await pragma("cache_size"), -48 * 1024)
             try await assertEq(try await pragma("foreign_keys"), 1)
             try await assertEq(try await pragma("wal_autocheckpoint"), 16384)
+            try await assertEq(try await pragma("temp_store"), 2, "MEMORY: statement journals never go to a file")
         } catch {
             try await sqlite.close()
             throw error

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: EUPL-1.2
 
 import EFGSProtocol
+import EFGSTestSupport
 import Foundation
 import XCTest
 
@@ -98,6 +99,37 @@ final class DemoEndToEndTests: XCTestCase {
         XCTAssertTrue(line("gateway unauthenticated 405").contains("non-2xx"), r.output)
         for ratio in ["download protobuf / nginx = ", "download JSON / protobuf = ", "authenticated 404 / unauth"] {
             XCTAssertTrue(lines.contains { $0.contains(ratio) }, r.output)
+        }
+    }
+
+    /// `efgs benchmark-scale` (a smoke run with small batches): a real `efgs serve` measured at two store sizes, the
+    /// store filled the fast way in between, then a second gateway whose key retention deletes exactly the fill
+    /// (accepted 20 days ago) and keeps every measured upload. On SQLite, and on PostgreSQL when
+    /// `EFGS_TEST_POSTGRES_URL` is set.
+    func testBenchmarkScaleFillsMeasuresAndRetentionDeletesTheFill() throws {
+        try EFGS.requireBinary()
+        for database in [nil] + (TestDatabase.postgresURL.map { [$0] } ?? []) {
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-e2e-scale-\(UUID())")
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let r = try run(
+                [
+                    "benchmark-scale", "--levels", "200,1000", "--keys-per-batch", "50", "--uploads", "2",
+                    "--downloads", "3", "--work-dir", dir.path,
+                ] + (database.map { ["--database-url", $0, "--reset-database"] } ?? []),
+                in: FileManager.default.temporaryDirectory)
+            XCTAssertEqual(r.status, 0, r.output)
+            let lines = r.output.split(separator: "\n").map(String.init)
+            // one warm-up upload of 50 keys; each level fills up to its size, then uploads 2 × 50 keys
+            XCTAssertTrue(lines.contains { $0.hasPrefix("  200 stored keys (filled 150 in ") }, r.output)
+            XCTAssertTrue(lines.contains { $0.hasPrefix("  1000 stored keys (filled 700 in ") }, r.output)
+            XCTAssertTrue(lines.contains { $0.contains("largest / smallest across levels: ingest p50 ×") }, r.output)
+            XCTAssertTrue(
+                lines.contains { $0.hasPrefix("  retention: 850 keys deleted in ") && $0.contains("(250 left)") },
+                "the fill goes, the 5 measured uploads stay: \(r.output)")
+            XCTAssertTrue(lines.contains { $0.contains("on the empty store → peak / idle = ") }, r.output)
+            let log = try String(contentsOf: dir.appendingPathComponent("serve-retention.log"), encoding: .utf8)
+            XCTAssertFalse(log.contains("level=\"ERROR\""), "no error in the retention gateway's log")
+            XCTAssertFalse(log.contains("never batched"), "the fill was batched when it was written")
         }
     }
 }

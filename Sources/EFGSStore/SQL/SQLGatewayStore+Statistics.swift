@@ -104,19 +104,26 @@ extension SQLGatewayStore {
         guard !ids.isEmpty else { return (nil, []) }
         var deleted = 0
         for chunk in ids.statementChunks(bindsPerRow: 1) {
-            // the download batches these upload batches belong to change content (DownloadBatchRecord.contentVersion)
-            try await db.raw(
-                """
-                UPDATE download_batches SET content_version = content_version + 1
-                WHERE tag IN (SELECT download_batch_tag FROM upload_batches WHERE id IN (\(binds: Array(chunk))))
-                """
-            ).run()
             deleted += try await db.raw(
                 "DELETE FROM diagnosis_keys WHERE upload_batch_id IN (\(binds: Array(chunk))) RETURNING id"
             ).all().count
             // the upload-batch records (signature and certificate snapshots) go with their keys; tags and
-            // statistics stay
-            try await db.raw("DELETE FROM upload_batches WHERE id IN (\(binds: Array(chunk)))").run()
+            // statistics stay. The download batches they belong to change content
+            // (DownloadBatchRecord.contentVersion): their tags come from the DELETE itself, which on PostgreSQL
+            // waits for a batching run assigning one of these upload batches and then returns its new tag (a
+            // SELECT before it would read the tag from before that run: the new batch would lose keys while
+            // keeping its version, and a download cache would go on serving them)
+            let tags = try await db.raw(
+                "DELETE FROM upload_batches WHERE id IN (\(binds: Array(chunk))) RETURNING download_batch_tag"
+            ).all().compactMap { try $0.decode(column: "download_batch_tag", as: String?.self) }
+            for tagChunk in Array(Set(tags)).sorted().statementChunks(bindsPerRow: 1) {
+                try await db.raw(
+                    """
+                    UPDATE download_batches SET content_version = content_version + 1
+                    WHERE tag IN (\(binds: Array(tagChunk)))
+                    """
+                ).run()
+            }
         }
         return (deleted, early)
     }
