@@ -40,14 +40,7 @@ struct Benchmark: AsyncParsableCommand {
     @Option(help: "Connections of each wrk run in (e).") var loadConnections: Int = 8
     @Option(help: "The gateway's download.cacheMegabytes (0: every download decrypts and encodes its batch).")
     var downloadCacheMegabytes: Int = 256
-    @Option(
-        help:
-            "PostgreSQL database to measure instead of SQLite (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE); needs --reset-database."
-    )
-    var databaseURL: String?
-    @Flag(
-        help: "Allow the benchmark to drop every table of --database-url's public schema (a throw-away database only).")
-    var resetDatabase = false
+    @OptionGroup var database: BenchmarkDatabase
 
     func validate() throws {
         guard (1...200).contains(batches), (1...16).contains(concurrency), (1...5000).contains(keysPerBatch),
@@ -61,9 +54,6 @@ struct Benchmark: AsyncParsableCommand {
         if httpLoad {
             _ = try HTTPLoad.executable("wrk")
             _ = try HTTPLoad.executable("nginx")
-        }
-        if databaseURL != nil && !resetDatabase {
-            throw ValidationError("--database-url: the benchmark empties that database; confirm with --reset-database")
         }
     }
 
@@ -90,11 +80,7 @@ struct Benchmark: AsyncParsableCommand {
 
     func run() async throws {
         let dir = try WorkFolder.prepare(workDir, for: "benchmark")
-        if let databaseURL {
-            let store = try await SQLGatewayStore.open(url: databaseURL, logger: Logger(label: "bench"))
-            try await store.resetSchema()
-            try await store.close()
-        }
+        try await database.reset()
         // trust anchor, DE uploads (RSA-3072 signer, the common case A-RSA), FR downloads
         let ta = try CertificateFactory.selfSigned(country: nil, commonName: "Bench TA", key: .p256)
         try writeConfiguration(dir: dir, trustAnchor: ta)
@@ -122,7 +108,7 @@ struct Benchmark: AsyncParsableCommand {
         try """
         server: {host: 127.0.0.1, port: 0}
         trustAnchor: {certificatePath: \(dir)/ta.pem}
-        database: {url: "\(databaseURL ?? "sqlite:\(dir)/efgs.sqlite")"}
+        database: {url: "\(database.url(in: dir))"}
         storage: {keys: ["b1:\(storageKey)"], activeKeyId: b1}
         batching: {interval: 86400, docLimit: 5000}
         download: {cacheMegabytes: \(downloadCacheMegabytes)}
@@ -278,7 +264,7 @@ struct Benchmark: AsyncParsableCommand {
             try services.upload.sealedKeys($0.keys, records: services.upload.canonicalRecords($0.keys))
         }
         let uploads = prepared.map { ($0.tag, $0.signature) }
-        if let databaseURL {
+        if let databaseURL = database.databaseURL {
             figures.secondsB = try await RawPostgresCopy.run(url: databaseURL, uploads: uploads, rows: rows)
             return
         }
@@ -301,8 +287,8 @@ struct Benchmark: AsyncParsableCommand {
         #else
         let build = "release"
         #endif
-        let store = databaseURL != nil ? "PostgreSQL" : "SQLite WAL"
-        let baseline = databaseURL != nil ? "raw COPY into the same tables" : "raw prepared insert"
+        let store = database.storeName
+        let baseline = database.databaseURL != nil ? "raw COPY into the same tables" : "raw prepared insert"
         let perBatch = f.stages.map { "\($0.name) \(Self.fmt($0.seconds * 1000 / Double(batches), 1)) ms" }
         let first = f.created[0]
         print("efgs benchmark (\(build) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, \(store))")

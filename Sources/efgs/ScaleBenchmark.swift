@@ -39,14 +39,7 @@ struct ScaleBenchmark: AsyncParsableCommand {
     @Option(help: "Keys per upload batch and per download batch (batching.docLimit), also of the fill.")
     var keysPerBatch: Int = 5000
     @Option(help: "Working folder (recreated).") var workDir: String = "bench-scale-work"
-    @Option(
-        help:
-            "PostgreSQL database to measure instead of SQLite (postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE); needs --reset-database."
-    )
-    var databaseURL: String?
-    @Flag(
-        help: "Allow the benchmark to drop every table of --database-url's public schema (a throw-away database only).")
-    var resetDatabase = false
+    @OptionGroup var database: BenchmarkDatabase
     @Flag(help: "Skip the retention run and its memory figures.") var noRetention = false
     @Option(help: "Maximum seconds for the retention run.") var retentionSeconds: Double = 3600
 
@@ -65,9 +58,6 @@ struct ScaleBenchmark: AsyncParsableCommand {
         else {
             throw ValidationError(
                 "--uploads 1…200, --downloads 1…100000, --keys-per-batch 1…5000, --retention-seconds above 0")
-        }
-        if databaseURL != nil && !resetDatabase {
-            throw ValidationError("--database-url: the benchmark empties that database; confirm with --reset-database")
         }
     }
 
@@ -95,39 +85,41 @@ struct ScaleBenchmark: AsyncParsableCommand {
 
     func run() async throws {
         let dir = try WorkFolder.prepare(workDir, for: "benchmark-scale")
-        if let databaseURL {
-            let store = try await SQLGatewayStore.open(url: databaseURL, logger: Logger(label: "bench"))
-            try await store.resetSchema()
-            try await store.close()
-        }
+        try await database.reset()
         let ta = try CertificateFactory.selfSigned(country: nil, commonName: "Scale TA", key: .p256)
         let port = try LoopbackPort.free()
         try writeConfiguration(dir: dir, trustAnchor: ta, port: port)
         let runtime = try await GatewayRuntime.open(ConfigOption.parse(["--config", dir + "/efgs.yaml"]))
-        let (auth, signing) = try await Benchmark.register(runtime.services, trustAnchor: ta)
-        let signer = try BatchSigner(certificate: signing.certificate, privateKey: signing.privateKey)
-        let base = "http://127.0.0.1:\(port)"
-        let de = try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: auth["DE"]!.thumbprint, dn: "C=DE"))
-        let fr = try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: auth["FR"]!.thumbprint, dn: "C=FR"))
-        var fill = try ScaleFill(
-            runtime: runtime, databaseURL: databaseURL, sqlitePath: dir + "/efgs.sqlite",
-            keysPerBatch: keysPerBatch,
-            acceptedAt: UTCTimestamp.millis(Date()) - Int64(Self.fillAgeDays) * 86_400_000)
+        var clients: [GatewayClient] = []
+        var fill: ScaleFill?
         var serve: ServeChild?
         do {
-            serve = try ServeChild.start(config: dir + "/efgs.yaml", port: port, logPath: dir + "/serve.log")
+            let (auth, signing) = try await Benchmark.register(runtime.services, trustAnchor: ta)
+            let signer = try BatchSigner(certificate: signing.certificate, privateKey: signing.privateKey)
+            let base = "http://127.0.0.1:\(port)"
+            let de = try GatewayClient(
+                baseURL: base, identity: .proxyHeaders(thumbprint: auth["DE"]!.thumbprint, dn: "C=DE"))
+            clients.append(de)
+            let fr = try GatewayClient(
+                baseURL: base, identity: .proxyHeaders(thumbprint: auth["FR"]!.thumbprint, dn: "C=FR"))
+            clients.append(fr)
+            let filler = try ScaleFill(
+                runtime: runtime, databaseURL: database.databaseURL, sqlitePath: dir + "/efgs.sqlite",
+                keysPerBatch: keysPerBatch,
+                acceptedAt: UTCTimestamp.millis(Date()) - Int64(Self.fillAgeDays) * 86_400_000)
+            fill = filler
+            let first = try ServeChild.start(config: dir + "/efgs.yaml", port: port, logPath: dir + "/serve.log")
+            serve = first
             // warm: one upload, its batch and a few downloads, then the idle size on the empty store
             _ = try await measure(runtime.services, de: de, fr: fr, signer: signer, uploads: 1, downloads: 5)
-            let idleEmpty = try await idleSize(serve!)
+            let idleEmpty = try await idleSize(first)
             var results: [Level] = []
             for level in storedKeyLevels {
                 let stored = try await runtime.services.store.storedKeyCount()
                 let start = DispatchTime.now()
                 if level > stored {
                     Self.progress("filling the store from \(stored) to \(level) keys …")
-                    try await fill.add(level - stored)
+                    try await filler.add(level - stored)
                 }
                 let fillSeconds = Benchmark.elapsed(since: start)
                 let storedNow = try await runtime.services.store.storedKeyCount()
@@ -139,24 +131,22 @@ struct ScaleBenchmark: AsyncParsableCommand {
                         ingest: ingest, download: download))
                 Self.progress(Self.line(results.last!, first: results[0]))
             }
-            let idleFull = try await idleSize(serve!)
-            serve!.stop()
+            let idleFull = try await idleSize(first)
+            first.stop()
             serve = nil
             var retention: Retention?
             if !noRetention {
                 retention = try await measureRetention(
                     runtime.services, dir: dir, port: port, idleEmpty: idleEmpty, idleFull: idleFull)
             }
-            try await fill.close()
-            try await de.shutdown()
-            try await fr.shutdown()
+            try await filler.close()
+            for client in clients { try await client.shutdown() }
             try await runtime.close()
             report(results, retention: retention)
         } catch {
             serve?.stop()
-            try? await fill.close()
-            try? await de.shutdown()
-            try? await fr.shutdown()
+            try? await fill?.close()
+            for client in clients { try? await client.shutdown() }
             try? await runtime.close()
             throw error
         }
@@ -175,7 +165,7 @@ struct ScaleBenchmark: AsyncParsableCommand {
         # generated by `efgs benchmark-scale`: test only
         server: {host: 127.0.0.1, port: \(port)}
         trustAnchor: {certificatePath: \(dir)/ta.pem}
-        database: {url: "\(databaseURL ?? "sqlite:\(dir)/efgs.sqlite")"}
+        database: {url: "\(database.url(in: dir))"}
         storage: {keys: ["s1:\(storageKey)"], activeKeyId: s1}
         upload: {maxKeys: \(keysPerBatch)}
         batching: {interval: 86400, docLimit: \(keysPerBatch)}
@@ -253,6 +243,9 @@ struct ScaleBenchmark: AsyncParsableCommand {
         defer { serve.stop() }
         var peak = 0
         while serve.occurrences(of: "DB Cleanup finished") == 0 {
+            guard serve.occurrences(of: "Failed to execute DB Cleanup Job") == 0 else {
+                throw ValidationError("the gateway's key retention failed (see \(serve.logPath))")
+            }
             guard serve.process.isRunning else {
                 throw ValidationError("the gateway stopped during retention (see \(serve.logPath))")
             }
@@ -296,7 +289,7 @@ struct ScaleBenchmark: AsyncParsableCommand {
         let build = "release"
         #endif
         let p = LoadReport.percentile
-        let store = databaseURL != nil ? "PostgreSQL" : "SQLite WAL"
+        let store = database.storeName
         print(
             "efgs benchmark-scale (\(build) build, \(ProcessInfo.processInfo.activeProcessorCount) cores, \(store), "
                 + "efgs serve with the download cache off; \(uploads) uploads and \(downloads) downloads of "

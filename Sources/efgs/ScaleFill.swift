@@ -14,7 +14,7 @@ import Logging
 /// Marked as such: the upload batches are country `NL`'s, tagged `scale-fill-N`, with the batch signature
 /// ``unsignedMarker`` (no CMS signature: an audit of them does not verify), accepted ``ScaleBenchmark/fillAgeDays``
 /// days ago, so one key-retention run deletes them all at the legal limit.
-struct ScaleFill {
+final class ScaleFill {
     /// The batch signature of every fill upload batch.
     static let unsignedMarker = "not signed: efgs benchmark-scale fill"
     /// Upload batches written per transaction.
@@ -45,7 +45,7 @@ struct ScaleFill {
     }
 
     /// Writes `count` more keys (in upload batches of `keysPerBatch`, the last one smaller) and batches them.
-    mutating func add(_ count: Int) async throws {
+    func add(_ count: Int) async throws {
         var remaining = count
         while remaining > 0 {
             var sizes: [Int] = []

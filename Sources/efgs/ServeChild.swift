@@ -18,14 +18,16 @@ struct ServeChild {
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         p.standardOutput = log
         p.standardError = log
+        defer { try? log.close() }  // the child has its own descriptor
         try p.run()
+        let child = ServeChild(process: p, logPath: logPath)
         let deadline = Date().addingTimeInterval(30)
         while Date() < deadline {
-            if LoopbackPort.accepts(port) { return ServeChild(process: p, logPath: logPath) }
+            if LoopbackPort.accepts(port) { return child }
             guard p.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.1)
         }
-        p.terminate()
+        child.stop()
         throw SoakFailure(
             "efgs serve did not start listening on 127.0.0.1:\(port) (see \(logPath): "
                 + "\((try? String(contentsOfFile: logPath, encoding: .utf8))?.suffix(400) ?? ""))")

@@ -112,6 +112,7 @@ final class StatisticsStoreTests: StoreTestCase {
         }
         let r = try await purge.value
         XCTAssertEqual(r.keysDeleted, 3)
+        XCTAssertEqual(r.earlyDeleted.map(\.downloadBatchTag), [tag], "reported as batched (just now), not as never")
         try await assertEq(
             try await store.downloadBatch(tag: tag)?.contentVersion, 1, "the new batch lost keys: its version goes up")
     }

@@ -114,7 +114,7 @@ final class DemoEndToEndTests: XCTestCase {
             let r = try run(
                 [
                     "benchmark-scale", "--levels", "200,1000", "--keys-per-batch", "50", "--uploads", "2",
-                    "--downloads", "3", "--work-dir", dir.path,
+                    "--downloads", "3", "--retention-seconds", "120", "--work-dir", dir.path,
                 ] + (database.map { ["--database-url", $0, "--reset-database"] } ?? []),
                 in: FileManager.default.temporaryDirectory)
             XCTAssertEqual(r.status, 0, r.output)

@@ -37,10 +37,12 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     ///   a 5000-key upload into a 500 000-key store: 201 ms at 1000 pages, 135 ms at 16384). The commit that crosses
     ///   the mark runs the whole checkpoint before it returns: one slower upload now and then instead of every one;
     /// - `temp_store=MEMORY`: statement journals stay in memory. An upload's multi-row key INSERT (and retention's
-    ///   DELETE) needs one, because the foreign key to `upload_batches` may abort the statement halfway; SQLite copies
-    ///   every page the statement changes into it and, past 64 KiB, spills it into a temporary file. Into a store of
-    ///   10 million keys, a 5000-key upload changes about 5000 random pages of the dedup index: about 20 MB written
-    ///   to a file and thrown away per upload (17 % of the gateway's CPU while uploading, `perf record`);
+    ///   DELETE) needs one, because its constraints (the unique dedup MAC, the foreign key to `upload_batches`) may
+    ///   abort the statement halfway; SQLite copies every page the statement changes into it and, past 64 KiB,
+    ///   spills it into a temporary file. Into a store of 10 million keys, a 5000-key upload changes about 5000
+    ///   random pages of the dedup index: about 20 MB written to a file and thrown away per upload (17 % of the
+    ///   gateway's CPU while uploading, `perf record`). SQLite's sorter stays in memory too: no query here sorts
+    ///   more than one batch, but an index added to `diagnosis_keys` by a future migration is built in memory;
     /// - foreign keys on, and a writer of another process waited for up to 10 s.
     public static func pragmas(cacheMegabytes: Int) -> [String] {
         [

@@ -86,14 +86,17 @@ extension SQLGatewayStore {
         var ids: [Int64] = []
         var keys = 0
         var early: [EarlyDeletedUploadBatch] = []
+        var earlyById: [Int64: Int] = [:]
         for row in due {
             let count = try row.decode(column: "key_count", as: Int.self)
             guard ids.isEmpty || keys + count <= chunkSize else { break }
-            ids.append(try row.decode(column: "id", as: Int64.self))
+            let id = try row.decode(column: "id", as: Int64.self)
+            ids.append(id)
             keys += count
             let downloadBatchTag = try row.decode(column: "download_batch_tag", as: String?.self)
             let batchedAt = try row.decode(column: "batched_at", as: Int64?.self)
             if downloadBatchTag == nil || batchedAt.map({ $0 >= cutoffs.batchedBefore }) == true {
+                earlyById[id] = early.count
                 early.append(
                     EarlyDeletedUploadBatch(
                         country: try row.decode(column: "country", as: String.self),
@@ -104,19 +107,37 @@ extension SQLGatewayStore {
         guard !ids.isEmpty else { return (nil, []) }
         var deleted = 0
         for chunk in ids.statementChunks(bindsPerRow: 1) {
+            // the download batches these upload batches belong to change content
+            // (DownloadBatchRecord.contentVersion); updated first, so that retention, like batching, locks
+            // download batches before upload batches (the other order could deadlock with a batching run)
+            let bumped = Set(
+                try await db.raw(
+                    """
+                    UPDATE download_batches SET content_version = content_version + 1
+                    WHERE tag IN (SELECT download_batch_tag FROM upload_batches WHERE id IN (\(binds: Array(chunk))))
+                    RETURNING tag
+                    """
+                ).all().map { try $0.decode(column: "tag", as: String.self) })
             deleted += try await db.raw(
                 "DELETE FROM diagnosis_keys WHERE upload_batch_id IN (\(binds: Array(chunk))) RETURNING id"
             ).all().count
             // the upload-batch records (signature and certificate snapshots) go with their keys; tags and
-            // statistics stay. The download batches they belong to change content
-            // (DownloadBatchRecord.contentVersion): their tags come from the DELETE itself, which on PostgreSQL
-            // waits for a batching run assigning one of these upload batches and then returns its new tag (a
-            // SELECT before it would read the tag from before that run: the new batch would lose keys while
-            // keeping its version, and a download cache would go on serving them)
-            let tags = try await db.raw(
-                "DELETE FROM upload_batches WHERE id IN (\(binds: Array(chunk))) RETURNING download_batch_tag"
-            ).all().compactMap { try $0.decode(column: "download_batch_tag", as: String?.self) }
-            for tagChunk in Array(Set(tags)).sorted().statementChunks(bindsPerRow: 1) {
+            // statistics stay. On PostgreSQL this DELETE waits for a batching run that is assigning one of these
+            // upload batches to a new download batch, and returns that tag, which the UPDATE above (its snapshot
+            // taken before the run committed) did not see: that batch loses keys too, so its version goes up
+            let gone = try await db.raw(
+                "DELETE FROM upload_batches WHERE id IN (\(binds: Array(chunk))) RETURNING id, download_batch_tag"
+            ).all()
+            var late = Set<String>()
+            for row in gone {
+                guard let tag = try row.decode(column: "download_batch_tag", as: String?.self) else { continue }
+                if !bumped.contains(tag) { late.insert(tag) }
+                // batched while retention waited: its keys were downloadable for moments, not never
+                if let i = earlyById[try row.decode(column: "id", as: Int64.self)], early[i].downloadBatchTag == nil {
+                    early[i].downloadBatchTag = tag
+                }
+            }
+            for tagChunk in late.sorted().statementChunks(bindsPerRow: 1) {
                 try await db.raw(
                     """
                     UPDATE download_batches SET content_version = content_version + 1
