@@ -83,7 +83,7 @@ final class StatisticsStoreTests: StoreTestCase {
             uploadRecord(3, tag: "old", acceptedAt: now - 15 * 86_400_000), keys: randomKeys(3))
         let (store, cutoffs) = (self.store!, self.cutoffs)
         let day = UTCDay(epochMillis: now)
-        let tag = "\(day)-1"
+        let tag = BatchTag(day: day, number: 1).description
         let purge = try await store.backend.transaction { db in
             // the batching run's writes, not committed yet
             try await db.raw(
@@ -115,6 +115,51 @@ final class StatisticsStoreTests: StoreTestCase {
         XCTAssertEqual(r.earlyDeleted.map(\.downloadBatchTag), [tag], "reported as batched (just now), not as never")
         try await assertEq(
             try await store.downloadBatch(tag: tag)?.contentVersion, 1, "the new batch lost keys: its version goes up")
+    }
+
+    /// On PostgreSQL, a retention chunk waits for a batching run in progress (one advisory lock serialises the two
+    /// writers of upload batches; before, they interleaved under READ COMMITTED and could deadlock) and then deletes
+    /// the upload batch that run batched, raising its new batch's content version.
+    func testRetentionWaitsForABatchingRunInProgress() async throws {
+        try XCTSkipUnless(onPostgres, "SQLite runs one transaction at a time")
+        let now = UTCTimestamp.millis(Date())
+        _ = try await store.storeUpload(
+            uploadRecord(2, tag: "old", acceptedAt: now - 15 * 86_400_000), keys: randomKeys(2))
+        let (store, cutoffs) = (self.store!, self.cutoffs)
+        let day = UTCDay(epochMillis: now)
+        let tag = BatchTag(day: day, number: 1).description
+        let purge = try await store.backend.transaction { db in
+            // a batching run that has taken its lock
+            try await SQLGatewayStore.serialiseUploadBatchChanges(db, dialect: .postgres)
+            let purge = Task { try await store.purgeKeys(cutoffs, chunkSize: 1000) }
+            var waited = false
+            for _ in 0..<200 where !waited {
+                waited = try await store.backend.read { db in
+                    try await db.raw(
+                        """
+                        SELECT count(*) AS n FROM pg_stat_activity
+                        WHERE wait_event = 'advisory' AND datname = current_database()
+                        """
+                    ).first()!.decode(column: "n", as: Int.self) > 0
+                }
+                if !waited { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            XCTAssertTrue(waited, "retention waits for the batching run")
+            // … and batches the upload batch while retention waits
+            try await db.raw(
+                """
+                INSERT INTO download_batches (tag, tag_day, tag_number, created_at, next_tag, key_count, format)
+                VALUES (\(bind: tag), \(bind: day.epochDay), 1, \(bind: now), NULL, 2, 'protobuf')
+                """
+            ).run()
+            try await db.raw("UPDATE upload_batches SET download_batch_tag = \(bind: tag) WHERE upload_tag = 'old'")
+                .run()
+            return purge
+        }
+        let r = try await purge.value
+        XCTAssertEqual(r.keysDeleted, 2)
+        XCTAssertEqual(r.earlyDeleted.map(\.downloadBatchTag), [tag], "deleted as batched (just now)")
+        try await assertEq(try await store.downloadBatch(tag: tag)?.contentVersion, 1)
     }
 
     /// Uploads and downloads show as the countries' last activity.

@@ -41,8 +41,8 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     ///   abort the statement halfway; SQLite copies every page the statement changes into it and, past 64 KiB,
     ///   spills it into a temporary file. Into a store of 10 million keys, a 5000-key upload changes about 5000
     ///   random pages of the dedup index: about 20 MB written to a file and thrown away per upload (17 % of the
-    ///   gateway's CPU while uploading, `perf record`). SQLite's sorter stays in memory too: no query here sorts
-    ///   more than one batch, but an index added to `diagnosis_keys` by a future migration is built in memory;
+    ///   gateway's CPU while uploading, `perf record`). SQLite's sorter stays in memory too: the reports' grouping
+    ///   of the statistics rows of a range, and an index a future migration adds to `diagnosis_keys`, sort in memory;
     /// - foreign keys on, and a writer of another process waited for up to 10 s.
     public static func pragmas(cacheMegabytes: Int) -> [String] {
         [

@@ -7,7 +7,9 @@ import SQLKit
 /// ``BatchStore``: batching and the download chain (PROTOCOL.md §7.3).
 extension SQLGatewayStore {
     public func createDownloadBatch(now: Date, docLimit: Int) async throws -> DownloadBatchRecord? {
-        try await backend.transaction { db in
+        let dialect = backend.dialect
+        return try await backend.transaction { db in
+            try await Self.serialiseUploadBatchChanges(db, dialect: dialect)
             let candidates = try await db.raw(
                 """
                 SELECT id, key_count, format FROM upload_batches WHERE download_batch_tag IS NULL ORDER BY id \
@@ -77,5 +79,19 @@ extension SQLGatewayStore {
                 """
             ).first()?.decode(column: "n", as: Int.self) ?? 0
         }
+    }
+
+    /// The advisory lock of ``serialiseUploadBatchChanges(_:dialect:)``.
+    static let uploadBatchChangesLock: Int64 = 0x4546_4753_0001  // "EFGS" 1
+
+    /// On PostgreSQL, a transaction-scoped advisory lock that serialises the two kinds of transaction that change
+    /// upload batches: a batching run assigning them to a new download batch, and a key-retention chunk deleting
+    /// them. Under READ COMMITTED the two could interleave: retention could miss the download batch a batching run
+    /// just gave its upload batches (keeping that batch's content version), a batching run could count the keys of
+    /// an upload batch retention just deleted, and the two could deadlock (batching locks the newest download batch
+    /// before its upload batches; retention meets them in either order). SQLite runs one transaction at a time.
+    static func serialiseUploadBatchChanges(_ db: any SQLDatabase, dialect: SQLStoreDialect) async throws {
+        guard dialect == .postgres else { return }
+        try await db.raw("SELECT pg_advisory_xact_lock(\(literal: uploadBatchChangesLock))").run()
     }
 }

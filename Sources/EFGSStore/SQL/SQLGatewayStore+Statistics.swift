@@ -39,9 +39,11 @@ extension SQLGatewayStore {
         let before = try await storedKeyCount()
         var deleted = 0
         var early: [EarlyDeletedUploadBatch] = []
+        let dialect = backend.dialect
         while true {
             let (keys, earlyInChunk) = try await backend.transaction { db in
-                try await Self.purgeUploadBatchChunk(cutoffs, chunkSize: chunkSize, db: db)
+                try await Self.serialiseUploadBatchChanges(db, dialect: dialect)
+                return try await Self.purgeUploadBatchChunk(cutoffs, chunkSize: chunkSize, db: db)
             }
             guard let keys else { break }
             deleted += keys
@@ -108,8 +110,7 @@ extension SQLGatewayStore {
         var deleted = 0
         for chunk in ids.statementChunks(bindsPerRow: 1) {
             // the download batches these upload batches belong to change content
-            // (DownloadBatchRecord.contentVersion); updated first, so that retention, like batching, locks
-            // download batches before upload batches (the other order could deadlock with a batching run)
+            // (DownloadBatchRecord.contentVersion)
             let bumped = Set(
                 try await db.raw(
                     """
@@ -122,9 +123,9 @@ extension SQLGatewayStore {
                 "DELETE FROM diagnosis_keys WHERE upload_batch_id IN (\(binds: Array(chunk))) RETURNING id"
             ).all().count
             // the upload-batch records (signature and certificate snapshots) go with their keys; tags and
-            // statistics stay. On PostgreSQL this DELETE waits for a batching run that is assigning one of these
-            // upload batches to a new download batch, and returns that tag, which the UPDATE above (its snapshot
-            // taken before the run committed) did not see: that batch loses keys too, so its version goes up
+            // statistics stay. A batching run cannot interleave (serialiseUploadBatchChanges), but should one
+            // writer of upload batches not take that lock, this DELETE waits for it and returns the tag it gave,
+            // which the UPDATE above did not see: that batch loses keys too, so its version goes up
             let gone = try await db.raw(
                 "DELETE FROM upload_batches WHERE id IN (\(binds: Array(chunk))) RETURNING id, download_batch_tag"
             ).all()
