@@ -45,6 +45,8 @@ enum RawSQLiteInsert {
         for pragma in SQLiteBackend.pragmas(cacheMegabytes: DatabaseSettings().sqliteCacheMegabytes) {
             try exec(pragma)
         }
+        // no background checkpointer here (SQLiteCheckpointer): the commit that finds 16384 WAL pages copies them back
+        try exec("PRAGMA wal_autocheckpoint=16384")
         let batchInsert = try prepare(
             """
             INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature, auth_thumbprint, auth_pem,

@@ -13,29 +13,54 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     let connection: SQLiteConnection
     let gate = AsyncSerialGate()
     let use = ConnectionUse(store: "sqlite", maximum: 1)
+    /// Checkpoints the WAL off the commit path (not for `:memory:`, which has no WAL); set once by ``open``.
+    private(set) var checkpointer: SQLiteCheckpointer?
 
     /// Opens (creating if needed) the database file at `path`, or an in-memory database for `:memory:`, with a page
-    /// cache of at most `cacheMegabytes` and the settings of ``pragmas(cacheMegabytes:)``.
+    /// cache of at most `cacheMegabytes` and the settings of ``pragmas(cacheMegabytes:)``, and starts the file's
+    /// ``SQLiteCheckpointer`` (tests lower its marks with `checkpointPages`: new pages, and pages for holding writers).
     public static func open(path: String, cacheMegabytes: Int = 64, logger: Logger) async throws -> SQLiteBackend {
+        try await open(
+            path: path, cacheMegabytes: cacheMegabytes,
+            checkpointPages: (
+                SQLiteCheckpointer.defaultPagesPerCheckpoint, SQLiteCheckpointer.defaultPagesBeforeHoldingWriters
+            ), logger: logger)
+    }
+
+    static func open(
+        path: String, cacheMegabytes: Int, checkpointPages: (new: Int, holdingWriters: Int), logger: Logger
+    ) async throws -> SQLiteBackend {
         let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
         let conn = try await SQLiteConnection.open(storage: storage, logger: logger)
         let backend = SQLiteBackend(connection: conn)
-        let db = conn.sql()
-        if path != ":memory:" { try await db.raw("PRAGMA journal_mode=WAL").run() }
-        for pragma in pragmas(cacheMegabytes: cacheMegabytes) { try await db.raw(SQLQueryString(pragma)).run() }
+        do {
+            let db = conn.sql()
+            if path != ":memory:" { try await db.raw("PRAGMA journal_mode=WAL").run() }
+            for pragma in pragmas(cacheMegabytes: cacheMegabytes) { try await db.raw(SQLQueryString(pragma)).run() }
+            if path != ":memory:" {
+                backend.checkpointer = try await SQLiteCheckpointer.start(
+                    path: path, gate: backend.gate, pagesPerCheckpoint: checkpointPages.new,
+                    pagesBeforeHoldingWriters: checkpointPages.holdingWriters, logger: logger)
+            }
+        } catch {
+            try? await conn.close()
+            throw error
+        }
         return backend
     }
 
-    /// The connection settings, also used by `efgs benchmark`'s raw baseline so both write the same way:
+    /// The connection settings, also used by `efgs benchmark`'s raw baseline so both write the same way (the baseline
+    /// has no checkpointer, and checkpoints in its commits from 16384 pages):
     /// - `synchronous=FULL`: in WAL mode every commit syncs the WAL, so an upload is on disk before its 201 — also
     ///   through a power loss or an operating-system crash (`NORMAL` syncs only at checkpoints: a commit survives a
     ///   crash of the gateway, not of the machine);
     /// - `cache_size`: `cacheMegabytes` of page cache (`database.sqliteCacheMegabytes`);
-    /// - `wal_autocheckpoint=16384`: the WAL is copied back into the database once it holds 16384 pages (64 MiB at
-    ///   4 KiB pages), not 1000: an upload dirties one random leaf page of the dedup index per key, mostly the same
-    ///   pages as the uploads before it, so a rarer checkpoint copies each page once for many uploads (store time of
-    ///   a 5000-key upload into a 500 000-key store: 201 ms at 1000 pages, 135 ms at 16384). The commit that crosses
-    ///   the mark runs the whole checkpoint before it returns: one slower upload now and then instead of every one;
+    /// - `wal_autocheckpoint=262144`: a commit copies the WAL back into the database itself only once the WAL holds
+    ///   262144 pages (1 GiB at 4 KiB pages): the safety net, should the ``SQLiteCheckpointer`` fail. That one copies
+    ///   the WAL in the background from 16384 new pages (64 MiB), not SQLite's 1000: an upload dirties one random
+    ///   leaf page of the dedup index per key, mostly the same pages as the uploads before it, so a rarer checkpoint
+    ///   copies each page once for many uploads (store time of a 5000-key upload into a 500 000-key store: 201 ms at
+    ///   1000 pages, 135 ms at 16384, when the commit still ran the checkpoint);
     /// - `temp_store=MEMORY`: statement journals stay in memory. An upload's multi-row key INSERT (and retention's
     ///   DELETE) needs one, because its constraints (the unique dedup MAC, the foreign key to `upload_batches`) may
     ///   abort the statement halfway; SQLite copies every page the statement changes into it and, past 64 KiB,
@@ -47,7 +72,7 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     public static func pragmas(cacheMegabytes: Int) -> [String] {
         [
             "PRAGMA foreign_keys=ON", "PRAGMA busy_timeout=10000", "PRAGMA synchronous=FULL",
-            "PRAGMA cache_size=-\(cacheMegabytes * 1024)", "PRAGMA wal_autocheckpoint=16384",
+            "PRAGMA cache_size=-\(cacheMegabytes * 1024)", "PRAGMA wal_autocheckpoint=262144",
             "PRAGMA temp_store=MEMORY",
         ]
     }
@@ -62,7 +87,9 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     ) async throws -> T {
         let db = connection.sql()
         // IMMEDIATE: take the write lock at BEGIN, so a transaction never fails half-way on lock upgrade
-        return try await exclusive { try await inTransaction(db, begin: "BEGIN IMMEDIATE", body) }
+        let result = try await exclusive { try await inTransaction(db, begin: "BEGIN IMMEDIATE", body) }
+        checkpointer?.committed()
+        return result
     }
 
     /// Runs `body` while holding the connection exclusively, without an explicit transaction.
@@ -83,9 +110,13 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
         String(describing: error).contains("UNIQUE constraint failed")
     }
 
-    /// Closes the connection.
+    /// Stops the checkpointer, then closes the connection (the last connection of the file copies the whole WAL
+    /// back and removes it).
     public func close() async throws {
+        var checkpointerFailure: (any Error)?
+        do { try await checkpointer?.close() } catch { checkpointerFailure = error }
         try await connection.close()
+        if let checkpointerFailure { throw checkpointerFailure }
     }
 
     /// SQLiteNIO with native binds: skips SQLKit's per-bind encoding (20 000 binds per 5000-key upload). Called
