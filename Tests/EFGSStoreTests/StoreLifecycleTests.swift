@@ -95,7 +95,7 @@ final class StoreLifecycleTests: StoreTestCase {
             let restarted = try await wal()
             XCTAssertLessThan(restarted.log, copied.log, "the next transaction restarted the WAL")
 
-            try await fill(2_000_000)  // about 490 pages: the checkpoint holds the serving connection's gate
+            try await fill(2_000_000)  // about 490 pages: copied again after the restart
             let held = try await copiedEverything()
             XCTAssertGreaterThanOrEqual(held.log, 400)
             XCTAssertEqual(held.checkpointed, held.log)

@@ -15,12 +15,13 @@ import SQLiteNIO
 /// copied. Checkpoints stay rare, so a page that many uploads change (a leaf of the dedup index) is copied once for
 /// all of them.
 ///
-/// The WAL starts again from its beginning only when a writer begins a transaction after a checkpoint copied every
-/// page. Under uploads without pause, each checkpoint leaves the pages committed while it ran, and the WAL would only
-/// grow; so once it holds `pagesBeforeHoldingWriters` (``defaultPagesBeforeHoldingWriters``), a second pass copies
-/// the pages committed during the first one while holding the serving connection's gate (a short wait for the
-/// uploads, not a whole checkpoint), and the next upload restarts the WAL. The serving connection's own
-/// `wal_autocheckpoint` is the safety net, should this one fail (``SQLiteBackend/pragmas(cacheMegabytes:)``).
+/// The WAL starts again from its beginning only at a writer's first page write after a checkpoint copied every
+/// page, and only when no other connection reads from the WAL. Under uploads without pause, each pass leaves the
+/// pages committed while it ran, and the WAL would only grow. So further passes follow while each leaves much behind,
+/// and once the WAL holds `pagesBeforeHoldingWriters` (``defaultPagesBeforeHoldingWriters``) a last pass copies the
+/// rest while holding the serving connection's gate (the uploads wait for that pass only); the next upload restarts
+/// the WAL. The serving connection's own `wal_autocheckpoint` is the safety net, should this one fail
+/// (``SQLiteBackend/pragmas(cacheMegabytes:)``).
 final class SQLiteCheckpointer: Sendable {
     /// WAL pages not yet copied that start a checkpoint: 16384 (64 MiB at 4 KiB pages), the mark at which the
     /// serving connection's commits checkpointed before.
@@ -41,19 +42,22 @@ final class SQLiteCheckpointer: Sendable {
     ) async throws -> SQLiteCheckpointer {
         let threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
-        let connection: SQLiteConnection
+        var opened: SQLiteConnection?
         do {
-            connection = try await SQLiteConnection.open(
+            let connection = try await SQLiteConnection.open(
                 storage: .file(path: path), threadPool: threadPool, logger: logger,
                 on: MultiThreadedEventLoopGroup.singleton.any())
+            opened = connection
             // a checkpoint syncs the database file before it lets the WAL restart; never wait on the writer
             for pragma in ["PRAGMA synchronous=FULL", "PRAGMA busy_timeout=0"] {
                 _ = try await connection.query(pragma)
             }
         } catch {
+            try? await opened?.close()
             try? await threadPool.shutdownGracefully()
             throw error
         }
+        guard let connection = opened else { preconditionFailure("opened above") }
         return SQLiteCheckpointer(
             connection: connection, threadPool: threadPool, gate: gate, pagesPerCheckpoint: pagesPerCheckpoint,
             pagesBeforeHoldingWriters: pagesBeforeHoldingWriters, logger: logger)
@@ -68,21 +72,42 @@ final class SQLiteCheckpointer: Sendable {
         let (commits, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wake = wake
         self.loop = Task {
+            var failing = false
             for await _ in commits {
+                if Task.isCancelled { break }
                 do {
-                    let wal = try await Self.checkpoint("NOOP", on: connection)
-                    guard wal.log - wal.checkpointed >= pagesPerCheckpoint else { continue }
-                    _ = try await Self.checkpoint("PASSIVE", on: connection)
-                    let rest = try await Self.checkpoint("NOOP", on: connection)
-                    if rest.checkpointed < rest.log, rest.log >= pagesBeforeHoldingWriters {
-                        // only the pages committed during the first pass: a short wait for the uploads
-                        _ = try await gate.run { try await Self.checkpoint("PASSIVE", on: connection) }
-                    }
+                    try await Self.copyBack(
+                        on: connection, gate: gate, pagesPerCheckpoint: pagesPerCheckpoint,
+                        pagesBeforeHoldingWriters: pagesBeforeHoldingWriters)
+                    failing = false
                 } catch {
-                    logger.warning(
-                        "background checkpoint failed (commits checkpoint the WAL themselves from 1 GiB): \(error)")
+                    // one line until a checkpoint succeeds again, not one per commit
+                    if !failing {
+                        logger.warning(
+                            "background checkpoint failed (commits checkpoint the WAL themselves from 1 GiB): \(error)")
+                    }
+                    failing = true
                 }
             }
+        }
+    }
+
+    /// One round after a commit: nothing under `pagesPerCheckpoint` new pages; otherwise passes without the gate, as
+    /// long as each leaves more than an eighth of that behind (the pages committed while it ran) and at most three;
+    /// then, if pages are left and the WAL holds `pagesBeforeHoldingWriters`, one pass holding the gate.
+    static func copyBack(
+        on connection: SQLiteConnection, gate: AsyncSerialGate, pagesPerCheckpoint: Int, pagesBeforeHoldingWriters: Int
+    ) async throws {
+        var wal = try await checkpoint("NOOP", on: connection)
+        guard wal.log - wal.checkpointed >= pagesPerCheckpoint else { return }
+        var passes = 0
+        repeat {
+            _ = try await checkpoint("PASSIVE", on: connection)
+            wal = try await checkpoint("NOOP", on: connection)
+            passes += 1
+        } while wal.log - wal.checkpointed > pagesPerCheckpoint / 8 && passes < 3 && !Task.isCancelled
+        if wal.checkpointed < wal.log, wal.log >= pagesBeforeHoldingWriters, !Task.isCancelled {
+            _ = try await gate.run { try await checkpoint("PASSIVE", on: connection) }
         }
     }
 
@@ -91,12 +116,16 @@ final class SQLiteCheckpointer: Sendable {
         wake.yield()
     }
 
-    /// Stops waiting for commits, lets a checkpoint in progress finish and closes the connection and its thread.
+    /// Stops waiting for commits, lets a checkpoint in progress finish (without starting another: the serving
+    /// connection's close copies what is left) and closes the connection and its thread.
     func close() async throws {
         wake.finish()
+        loop.cancel()
         await loop.value
-        try await connection.close()
+        var failure: (any Error)?
+        do { try await connection.close() } catch { failure = error }
         try await threadPool.shutdownGracefully()
+        if let failure { throw failure }
     }
 
     /// `PRAGMA wal_checkpoint(mode)`: the pages in the WAL and how many of them are copied into the database file.
