@@ -61,42 +61,63 @@ final class LoadRun: Sendable {
         }
     }
 
-    func backends() throws -> [Backend] {
+    /// One simulated backend per country of the federation; when one cannot be made, the clients made before it
+    /// are shut down before the error is thrown.
+    func backends() async throws -> [Backend] {
         let trust: ServerTrust = settings.gatewayCAPEM.map { .certificates(pem: $0) } ?? .systemRoots
-        return try federation.countries.map { c in
-            let auth = try LoadFederation.identity(dir, c.authentication)
-            let signing = try LoadFederation.identity(dir, c.signing)
-            return Backend(
-                country: c.country,
-                client: try GatewayClient(
+        var made: [Backend] = []
+        do {
+            for c in federation.countries {
+                let auth = try LoadFederation.identity(dir, c.authentication)
+                let signing = try LoadFederation.identity(dir, c.signing)
+                let callback = try LoadFederation.identity(dir, c.callback)
+                let signer = try BatchSigner(
+                    certificatePEM: signing.certificatePEM, privateKeyPEM: signing.privateKeyPEM)
+                let client = try GatewayClient(
                     baseURL: settings.gateway,
                     identity: try ClientConnection.clientIdentity(
                         settings.identity, certificatePEM: auth.certificatePEM, privateKeyPEM: auth.privateKeyPEM),
-                    serverTrust: trust),
-                signer: try BatchSigner(certificatePEM: signing.certificatePEM, privateKeyPEM: signing.privateKeyPEM),
-                callback: try LoadFederation.identity(dir, c.callback))
+                    serverTrust: trust)
+                made.append(Backend(country: c.country, client: client, signer: signer, callback: callback))
+            }
+            return made
+        } catch {
+            await Self.close(made, endpoints: [:])
+            throw error
         }
+    }
+
+    /// Stops the callback endpoints and shuts the clients down.
+    static func close(_ backends: [Backend], endpoints: [String: CallbackEndpoint]) async {
+        for endpoint in endpoints.values { try? await endpoint.stop() }
+        for b in backends { try? await b.client.shutdown() }
     }
 
     /// Runs the federation and returns what was measured.
     func run() async throws -> LoadReport {
-        let backends = try backends()
+        let backends = try await backends()
         let setup = LoadRecorder(start: .now, requestTimeout: settings.requestTimeout)
         var endpoints: [String: CallbackEndpoint] = [:]
         if settings.callbacks {
-            for b in backends {
-                guard let der = CanonicalPEM.firstCertificateDER(in: b.callback.certificatePEM) else { continue }
-                let endpoint = try await CallbackEndpoint.start(
-                    certificateDER: der, privateKeyPEM: b.callback.privateKeyPEM)
-                endpoints[b.country] = endpoint
-                let url = "https://localhost:\(await endpoint.port)/efgs/callback"
-                let callbackID = "efgs-load-\(runID)"
-                let answer = await setup.measure(.subscribe, country: b.country) {
-                    try await b.client.subscribe(callbackId: callbackID, url: url)
+            do {
+                for b in backends {
+                    guard let der = CanonicalPEM.firstCertificateDER(in: b.callback.certificatePEM) else { continue }
+                    let endpoint = try await CallbackEndpoint.start(
+                        certificateDER: der, privateKeyPEM: b.callback.privateKeyPEM)
+                    endpoints[b.country] = endpoint
+                    let url = "https://localhost:\(await endpoint.port)/efgs/callback"
+                    let callbackID = "efgs-load-\(runID)"
+                    let answer = await setup.measure(.subscribe, country: b.country) {
+                        try await b.client.subscribe(callbackId: callbackID, url: url)
+                    }
+                    if let answer, answer.status != 200 {
+                        setup.problem(
+                            "\(b.country) subscription answered \(answer.status): \(answer.text.prefix(200))")
+                    }
                 }
-                if let answer, answer.status != 200 {
-                    setup.problem("\(b.country) subscription answered \(answer.status): \(answer.text.prefix(200))")
-                }
+            } catch {
+                await Self.close(backends, endpoints: endpoints)
+                throw error
             }
         }
         // the measured run starts here; the subscriptions count as sent at its start

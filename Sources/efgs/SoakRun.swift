@@ -23,11 +23,7 @@ final class SoakRun: Sendable {
     struct Phase: Sendable, CustomStringConvertible {
         var samples: [Sample]
         var sorted: [Double] { samples.map(\.milliseconds).sorted() }
-        func percentile(_ p: Double) -> Double {
-            let s = sorted
-            guard !s.isEmpty else { return 0 }
-            return s[min(s.count - 1, Int((Double(s.count) * p).rounded(.up)) - 1)]
-        }
+        func percentile(_ p: Double) -> Double { LoadReport.percentile(sorted, p) }
         var serverErrors: Int { samples.filter { ($0.status ?? 0) >= 500 }.count }
         var unanswered: Int { samples.filter { $0.status == nil }.count }
         var description: String {

@@ -95,19 +95,8 @@ final class StatisticsStoreTests: StoreTestCase {
             try await db.raw("UPDATE upload_batches SET download_batch_tag = \(bind: tag) WHERE upload_tag = 'old'")
                 .run()
             let purge = Task { try await store.purgeKeys(cutoffs, chunkSize: 1000) }
-            for _ in 0..<200 {
-                let waiting = try await store.backend.read { db in
-                    try await db.raw(
-                        """
-                        SELECT count(*) AS n FROM pg_stat_activity
-                        WHERE wait_event_type = 'Lock' AND datname = current_database()
-                        """
-                    ).first()!.decode(column: "n", as: Int.self)
-                }
-                if waiting > 0 { return purge }
-                try await Task.sleep(for: .milliseconds(50))
-            }
-            XCTFail("retention never waited for the upload batch being batched")
+            let waited = try await Self.sessionWaits(in: store, "wait_event_type", "Lock")
+            XCTAssertTrue(waited, "retention waits for the upload batch being batched")
             return purge
         }
         let r = try await purge.value
@@ -132,18 +121,7 @@ final class StatisticsStoreTests: StoreTestCase {
             // a batching run that has taken its lock
             try await SQLGatewayStore.serialiseUploadBatchChanges(db, dialect: .postgres)
             let purge = Task { try await store.purgeKeys(cutoffs, chunkSize: 1000) }
-            var waited = false
-            for _ in 0..<200 where !waited {
-                waited = try await store.backend.read { db in
-                    try await db.raw(
-                        """
-                        SELECT count(*) AS n FROM pg_stat_activity
-                        WHERE wait_event = 'advisory' AND datname = current_database()
-                        """
-                    ).first()!.decode(column: "n", as: Int.self) > 0
-                }
-                if !waited { try await Task.sleep(for: .milliseconds(50)) }
-            }
+            let waited = try await Self.sessionWaits(in: store, "wait_event", "advisory")
             XCTAssertTrue(waited, "retention waits for the batching run")
             // … and batches the upload batch while retention waits
             try await db.raw(

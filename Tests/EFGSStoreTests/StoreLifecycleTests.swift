@@ -49,13 +49,7 @@ final class StoreLifecycleTests: StoreTestCase {
     /// under the mark of new pages, everything once a commit crosses it, and the next transaction starts the WAL
     /// again from its beginning (it does not grow while uploads go on).
     func testSQLiteCheckpointsTheWALInTheBackground() async throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-wal-\(UUID()).sqlite").path
-        defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
-        }
-        let backend = try await SQLiteBackend.open(
-            path: file, cacheMegabytes: 8, checkpointPages: (new: 100, holdingWriters: 400), logger: .init(label: "t"))
-        do {
+        let file = try await withSmallCheckpointMarks { backend in
             func wal() async throws -> (log: Int, checkpointed: Int) {
                 try await backend.read { db in
                     let row = try await db.raw("PRAGMA wal_checkpoint(NOOP)").first()!
@@ -104,24 +98,14 @@ final class StoreLifecycleTests: StoreTestCase {
                     try await db.raw("SELECT count(*) AS n FROM filler").first()!.decode(
                         column: "n", as: Int.self), 4)
             }
-        } catch {
-            try await backend.close()
-            throw error
         }
-        try await backend.close()
         XCTAssertFalse(FileManager.default.fileExists(atPath: file + "-wal"), "the last connection removed the WAL")
     }
 
     /// Under commits without pause (each checkpoint pass overlapped by commits) the WAL still restarts: it stays
     /// near the mark for holding writers instead of growing with every commit.
     func testSQLiteWALStaysBoundedUnderCommitsWithoutPause() async throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-wal-\(UUID()).sqlite").path
-        defer {
-            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
-        }
-        let backend = try await SQLiteBackend.open(
-            path: file, cacheMegabytes: 8, checkpointPages: (new: 100, holdingWriters: 400), logger: .init(label: "t"))
-        do {
+        _ = try await withSmallCheckpointMarks { backend in
             try await backend.transaction { db in try await db.raw("CREATE TABLE filler (x BLOB)").run() }
             var largest = 0
             for _ in 0..<200 {  // about 75 pages each: 15000 pages in all
@@ -136,11 +120,26 @@ final class StoreLifecycleTests: StoreTestCase {
             XCTAssertGreaterThanOrEqual(largest, 100)
             // the mark (400) plus what commits add while a pass runs: 1300–2200 pages seen on this machine
             XCTAssertLessThan(largest, 7_500, "the WAL restarted (15000 pages without)")
+        }
+    }
+
+    /// Runs `body` on a new SQLite file whose checkpointer starts from 100 new pages and holds the writers from 400,
+    /// closes the backend (also when `body` throws) and returns the file's path (removed when the test ends).
+    private func withSmallCheckpointMarks(_ body: (SQLiteBackend) async throws -> Void) async throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-wal-\(UUID()).sqlite").path
+        addTeardownBlock {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
+        }
+        let backend = try await SQLiteBackend.open(
+            path: file, cacheMegabytes: 8, checkpointPages: (new: 100, holdingWriters: 400), logger: .init(label: "t"))
+        do {
+            try await body(backend)
         } catch {
             try await backend.close()
             throw error
         }
         try await backend.close()
+        return file
     }
 
     /// A new database has no schema version until `migrate` applies every migration.

@@ -10,6 +10,24 @@ extension StoreTestCase {
         try await store.backend.transaction { db in try await db.raw(sql).run() }
     }
 
+    /// PostgreSQL only: waits up to 10 s (every 50 ms) until a session of `store`'s database waits with
+    /// `pg_stat_activity` column `column` equal to `value` (`wait_event_type` `Lock`, a row lock; `wait_event`
+    /// `advisory`, an advisory lock); true once one does.
+    static func sessionWaits(in store: SQLGatewayStore, _ column: String, _ value: String) async throws -> Bool {
+        let query: SQLQueryString = """
+            SELECT count(*) AS n FROM pg_stat_activity
+            WHERE \(ident: column) = \(bind: value) AND datname = current_database()
+            """
+        for _ in 0..<200 {
+            let n = try await store.backend.read { db in
+                try await db.raw(query).first()!.decode(column: "n", as: Int.self)
+            }
+            if n > 0 { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+
     /// The integer column `column` of the rows `sql` selects.
     func integers(_ sql: SQLQueryString, column: String) async throws -> [Int64] {
         try await store.backend.read { db in
