@@ -99,6 +99,27 @@ final class UploadTests: XCTestCase {
             try await f.upload(f.keys(1, origin: "FR"), country: "FR", tag: "t2").status, 201, "tags are per country")
     }
 
+    /// A batch large enough to be sealed in two halves at once keeps each key's request position: a duplicate in
+    /// the second half is named at its own position, and a download returns the keys in request order.
+    func testALargeBatchSealedInTwoHalvesKeepsItsPositions() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let keys = f.keys(1200, origin: "DE")
+        XCTAssertGreaterThanOrEqual(keys.count, 2 * UploadService.keysPerSealingTask)
+        try await assertEq(try await f.upload([keys[1100]], tag: "first").status, 201)
+        let r = try await f.upload(keys, tag: "large")
+        XCTAssertEqual(r.status, 207)
+        XCTAssertTrue(r.bodyText.hasSuffix(#""409":[1100]}"#), r.bodyText)
+        let rest = keys.enumerated().filter { $0.offset != 1100 }.map(\.element)
+        try await assertEq(try await f.upload(rest, tag: "large").status, 201)
+        _ = try await f.services.batching.run()
+        let d = await f.api.handle(
+            method: "GET", path: "/diagnosiskeys/download/\(UTCDay(Date()))",
+            request: f.request("GET", country: "FR", headers: [("Accept", "application/json; version=1.0")]))
+        XCTAssertEqual(d.status, 200)
+        XCTAssertEqual(try DiagnosisKeyJSONDecoder.decode(d.body), [keys[1100]] + rest)
+    }
+
     func testCheckOrderAndMessages() async throws {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }

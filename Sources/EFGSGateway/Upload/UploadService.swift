@@ -117,6 +117,24 @@ public struct UploadService: Sendable {
         return keys.indices.map { StoredKey(position: $0, dedupMAC: macs[$0], sealedPayload: sealed[$0]) }
     }
 
+    /// ``sealedKeys(_:records:)`` of a large batch in two halves at once, each on a thread of the cooperative pool:
+    /// with one upload under way the second core would otherwise idle through the MAC and the seal of every key.
+    func sealedKeysInParallel(_ keys: [DiagnosisKey], records: [[UInt8]]) async throws -> [StoredKey] {
+        guard keys.count >= 2 * Self.keysPerSealingTask else { return try sealedKeys(keys, records: records) }
+        let middle = keys.count / 2
+        async let firstHalf = sealedKeys(Array(keys[..<middle]), records: Array(records[..<middle]))
+        let secondHalf = try sealedKeys(Array(keys[middle...]), records: Array(records[middle...]))
+        return try await firstHalf
+            + secondHalf.map { key in
+                var key = key
+                key.position += middle
+                return key
+            }
+    }
+
+    /// The fewest keys worth a task of their own.
+    static let keysPerSealingTask = 500
+
     /// Checks 17–18: the batch, its keys and the tag reservation in one transaction (§7.2).
     func persist(
         _ upload: Upload, records: [[UInt8]], caller: AuthenticatedCountry, signer: CertificateRow, log: EventScope
@@ -129,7 +147,8 @@ public struct UploadService: Sendable {
             authOperatorSignature: caller.row.operatorSignature, signerThumbprint: signer.thumbprint,
             signerPEM: signer.pem, signerOperatorSignature: signer.operatorSignature)
         let log = log.component("UploadController")
-        switch try await store.storeUpload(record, keys: try sealedKeys(upload.keys, records: records)) {
+        let keys = try await sealedKeysInParallel(upload.keys, records: records)
+        switch try await store.storeUpload(record, keys: keys) {
         case .tagExists:
             throw Self.refusal(
                 409, "BatchTag already exists.", "batchtag already exists",
