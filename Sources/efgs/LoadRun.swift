@@ -116,6 +116,10 @@ final class LoadRun: Sendable {
                     }
                 }
             } catch {
+                // the subscriptions made so far would point at endpoints that are gone (best effort)
+                for b in backends where endpoints[b.country] != nil {
+                    _ = try? await b.client.unsubscribe(callbackId: "efgs-load-\(runID)")
+                }
                 await Self.close(backends, endpoints: endpoints)
                 throw error
             }

@@ -26,7 +26,7 @@ final class SQLiteCheckpointer: Sendable {
     /// WAL pages not yet copied that start a checkpoint: 16384 (64 MiB at 4 KiB pages), the mark at which the
     /// serving connection's commits checkpointed before.
     static let defaultPagesPerCheckpoint = 16384
-    /// WAL pages from which a second pass holds the serving connection's gate (128 MiB at 4 KiB pages).
+    /// WAL pages from which the last pass of a round holds the serving connection's gate (128 MiB at 4 KiB pages).
     static let defaultPagesBeforeHoldingWriters = 32768
 
     private let connection: SQLiteConnection
@@ -81,6 +81,7 @@ final class SQLiteCheckpointer: Sendable {
                         pagesBeforeHoldingWriters: pagesBeforeHoldingWriters)
                     failing = false
                 } catch {
+                    if Task.isCancelled { break }  // closing: SQLiteNIO refuses a query of a cancelled task
                     // one line until a checkpoint succeeds again, not one per commit
                     if !failing {
                         logger.warning(
