@@ -15,13 +15,15 @@ import SQLiteNIO
 /// copied. Checkpoints stay rare, so a page that many uploads change (a leaf of the dedup index) is copied once for
 /// all of them.
 ///
-/// The WAL starts again from its beginning only at a writer's first page write after a checkpoint copied every
-/// page, and only when no other connection reads from the WAL. Under uploads without pause, each pass leaves the
-/// pages committed while it ran, and the WAL would only grow. So further passes follow while each leaves much behind,
-/// and once the WAL holds `pagesBeforeHoldingWriters` (``defaultPagesBeforeHoldingWriters``) a last pass copies the
-/// rest while holding the serving connection's gate (the uploads wait for that pass only); the next upload restarts
-/// the WAL. The serving connection's own `wal_autocheckpoint` is the safety net, should this one fail
-/// (``SQLiteBackend/pragmas(cacheMegabytes:)``).
+/// The WAL starts again from its beginning only at a writer whose transaction *began* after a checkpoint had copied
+/// every page, and only when no other connection reads from the WAL. Under uploads without pause neither holds by
+/// itself: a pass leaves the pages committed while it ran, and when it copies everything, the next upload has mostly
+/// begun already (it starts as soon as the commit that woke the checkpointer returns) — the WAL would only grow. So
+/// further passes follow while each leaves much behind, and a round ends with a `RESTART` checkpoint holding the
+/// serving connection's gate (no transaction of it in progress; the uploads wait for that pass only) once every
+/// page is copied, which then costs no copying, or once the WAL holds `pagesBeforeHoldingWriters`
+/// (``defaultPagesBeforeHoldingWriters``); the next upload restarts the WAL. The serving connection's own
+/// `wal_autocheckpoint` is the safety net, should this one fail (``SQLiteBackend/pragmas(cacheMegabytes:)``).
 final class SQLiteCheckpointer: Sendable {
     /// WAL pages not yet copied that start a checkpoint: 16384 (64 MiB at 4 KiB pages), the mark at which the
     /// serving connection's commits checkpointed before.
@@ -94,8 +96,9 @@ final class SQLiteCheckpointer: Sendable {
     }
 
     /// One round after a commit: nothing under `pagesPerCheckpoint` new pages; otherwise passes without the gate, as
-    /// long as each leaves more than an eighth of that behind (the pages committed while it ran) and at most three;
-    /// then, if pages are left and the WAL holds `pagesBeforeHoldingWriters`, one pass holding the gate.
+    /// long as each leaves more than an eighth of that behind (the pages committed while it ran), the WAL holds
+    /// fewer than `pagesBeforeHoldingWriters` and at most three; then, if every page is copied or the WAL holds
+    /// `pagesBeforeHoldingWriters`, a `RESTART` pass holding the gate, after which the next writer restarts the WAL.
     static func copyBack(
         on connection: SQLiteConnection, gate: AsyncSerialGate, pagesPerCheckpoint: Int, pagesBeforeHoldingWriters: Int
     ) async throws {
@@ -106,9 +109,12 @@ final class SQLiteCheckpointer: Sendable {
             _ = try await checkpoint("PASSIVE", on: connection)
             wal = try await checkpoint("NOOP", on: connection)
             passes += 1
-        } while wal.log - wal.checkpointed > pagesPerCheckpoint / 8 && passes < 3 && !Task.isCancelled
-        if wal.checkpointed < wal.log, wal.log >= pagesBeforeHoldingWriters, !Task.isCancelled {
-            _ = try await gate.run { try await checkpoint("PASSIVE", on: connection) }
+        } while wal.log - wal.checkpointed > pagesPerCheckpoint / 8 && wal.log < pagesBeforeHoldingWriters
+            && passes < 3 && !Task.isCancelled
+        if wal.checkpointed == wal.log || wal.log >= pagesBeforeHoldingWriters, !Task.isCancelled {
+            // RESTART: copies what is left, then waits for no reader (none: the gate is held; another process
+            // reading makes it a PASSIVE pass, answered `busy`, not an error)
+            _ = try await gate.run { try await checkpoint("RESTART", on: connection) }
         }
     }
 
