@@ -165,6 +165,7 @@ let package = Package(
             name: "EFGSStoreTests",
             dependencies: [
                 "EFGSStore", "EFGSProtocol", "EFGSTestSupport", .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
             ]
         ),
         .testTarget(

@@ -3,6 +3,7 @@
 import EFGSTestSupport
 import Foundation
 import SQLKit
+import SQLiteNIO
 import XCTest
 
 @testable import EFGSStore
@@ -108,6 +109,8 @@ final class StoreLifecycleTests: StoreTestCase {
         _ = try await withSmallCheckpointMarks { backend in
             try await backend.transaction { db in try await db.raw("CREATE TABLE filler (x BLOB)").run() }
             var largest = 0
+            var previous = 0
+            var restarts = 0
             for _ in 0..<200 {  // about 75 pages each: 15000 pages in all
                 try await backend.transaction { db in
                     try await db.raw("INSERT INTO filler VALUES (randomblob(300000))").run()
@@ -115,24 +118,96 @@ final class StoreLifecycleTests: StoreTestCase {
                 let log = try await backend.read { db in
                     try await db.raw("PRAGMA wal_checkpoint(NOOP)").first()!.decode(column: "log", as: Int.self)
                 }
+                if log < previous { restarts += 1 }
+                previous = log
                 largest = max(largest, log)
             }
             XCTAssertGreaterThanOrEqual(largest, 100)
-            // the mark (400) plus what commits add while a pass runs: 1300–2200 pages seen on a busy machine, 250 on a
-            // quiet one (where each pass copies everything, but the next commit began before it ended)
+            XCTAssertGreaterThanOrEqual(restarts, 5, "the WAL restarted again and again")
+            // at most the mark (400), plus what commits add during one pass without the gate and one with it: 227–376
+            // pages seen on this machine, quiet or busy (before 8701171: 15069 quiet, never restarted; 1300–2200 busy)
             XCTAssertLessThan(largest, 7_500, "the WAL restarted (15000 pages without)")
         }
     }
 
-    /// Runs `body` on a new SQLite file whose checkpointer starts from 100 new pages and holds the writers from 400,
-    /// closes the backend (also when `body` throws) and returns the file's path (removed when the test ends).
-    private func withSmallCheckpointMarks(_ body: (SQLiteBackend) async throws -> Void) async throws -> String {
+    /// The case that kept the WAL from growing back to its beginning on a quiet machine, step by step: a round's pass
+    /// copies every page while the serving connection's next transaction has already begun (such a transaction
+    /// cannot restart the WAL). The round must then end with a pass holding the gate, after that transaction, so
+    /// that the one after it restarts the WAL.
+    func testARoundEndsHoldingTheWritersWhenATransactionBeganDuringItsPass() async throws {
+        // the backend's own checkpointer never reaches its marks: only the round this test runs checkpoints
+        let file = try await withSmallCheckpointMarks((new: 1_000_000, holdingWriters: 1_000_000)) { backend in
+            let path = try await backend.read { db in
+                try await db.raw("PRAGMA database_list").first()!.decode(column: "file", as: String.self)
+            }
+            let checkpointing = try await SQLiteConnection.open(storage: .file(path: path), logger: .init(label: "t"))
+            let probe = try await SQLiteConnection.open(storage: .file(path: path), logger: .init(label: "t"))
+            func wal() async throws -> (log: Int, checkpointed: Int) {
+                try await SQLiteCheckpointer.checkpoint("NOOP", on: probe)
+            }
+            do {
+                try await backend.transaction { db in try await db.raw("CREATE TABLE filler (x BLOB)").run() }
+                try await backend.transaction { db in
+                    try await db.raw("INSERT INTO filler VALUES (randomblob(600000))").run()
+                }
+                let (began, beganNow) = AsyncStream.makeStream(of: Void.self)
+                let (proceed, proceedNow) = AsyncStream.makeStream(of: Void.self)
+                let writer = Task {
+                    try await backend.transaction { db in
+                        beganNow.yield()
+                        for await _ in proceed { break }
+                        try await db.raw("INSERT INTO filler VALUES (randomblob(300000))").run()
+                    }
+                }
+                for await _ in began { break }
+                let round = Task {
+                    try await SQLiteCheckpointer.copyBack(
+                        on: checkpointing, gate: backend.gate, pagesPerCheckpoint: 100, pagesBeforeHoldingWriters: 400)
+                }
+                let deadline = ContinuousClock.now + .seconds(10)
+                var copied = try await wal()
+                while copied.checkpointed < copied.log, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                    copied = try await wal()
+                }
+                XCTAssertGreaterThanOrEqual(copied.log, 100, "over the mark of new pages")
+                XCTAssertEqual(copied.checkpointed, copied.log, "the pass copied every page while the writer waited")
+                // time for the round to see that and come to its end, so that the writer commits after it (before
+                // 8701171 the round then ended without the gate, and the WAL did not restart)
+                try await Task.sleep(for: .milliseconds(200))
+                proceedNow.yield()
+                try await writer.value
+                try await round.value
+                let before = try await wal()
+                XCTAssertGreaterThan(before.log, copied.log, "the writer's commit appended to the WAL")
+                try await backend.transaction { db in
+                    try await db.raw("INSERT INTO filler VALUES (randomblob(4000))").run()
+                }
+                let after = try await wal()
+                XCTAssertLessThan(after.log, before.log, "the transaction after the round restarted the WAL")
+            } catch {
+                try? await checkpointing.close()
+                try? await probe.close()
+                throw error
+            }
+            try await checkpointing.close()
+            try await probe.close()
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file + "-wal"))
+    }
+
+    /// Runs `body` on a new SQLite file whose checkpointer starts from `marks.new` new pages (100) and holds the
+    /// writers from `marks.holdingWriters` (400), closes the backend (also when `body` throws) and returns the file's
+    /// path (removed when the test ends).
+    private func withSmallCheckpointMarks(
+        _ marks: (new: Int, holdingWriters: Int) = (100, 400), _ body: (SQLiteBackend) async throws -> Void
+    ) async throws -> String {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-wal-\(UUID()).sqlite").path
         addTeardownBlock {
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: file + suffix) }
         }
         let backend = try await SQLiteBackend.open(
-            path: file, cacheMegabytes: 8, checkpointPages: (new: 100, holdingWriters: 400), logger: .init(label: "t"))
+            path: file, cacheMegabytes: 8, checkpointPages: marks, logger: .init(label: "t"))
         do {
             try await body(backend)
         } catch {

@@ -16,14 +16,16 @@ import SQLiteNIO
 /// all of them.
 ///
 /// The WAL starts again from its beginning only at a writer whose transaction *began* after a checkpoint had copied
-/// every page, and only when no other connection reads from the WAL. Under uploads without pause neither holds by
-/// itself: a pass leaves the pages committed while it ran, and when it copies everything, the next upload has mostly
-/// begun already (it starts as soon as the commit that woke the checkpointer returns) — the WAL would only grow. So
-/// further passes follow while each leaves much behind, and a round ends with a `RESTART` checkpoint holding the
-/// serving connection's gate (no transaction of it in progress; the uploads wait for that pass only) once every
-/// page is copied, which then costs no copying, or once the WAL holds `pagesBeforeHoldingWriters`
-/// (``defaultPagesBeforeHoldingWriters``); the next upload restarts the WAL. The serving connection's own
-/// `wal_autocheckpoint` is the safety net, should this one fail (``SQLiteBackend/pragmas(cacheMegabytes:)``).
+/// every page, and only when no other connection reads from the WAL. Under uploads without pause the first does not
+/// hold by itself: a pass leaves the pages committed while it ran, and when it copies everything, the next upload has
+/// mostly begun already (it starts as soon as the commit that woke the checkpointer returns) — the WAL would only
+/// grow. So further passes follow while each leaves much behind (as long as the WAL holds fewer than
+/// `pagesBeforeHoldingWriters`, ``defaultPagesBeforeHoldingWriters``), and a round ends with a `RESTART` checkpoint
+/// holding the serving connection's gate — the uploads wait for that pass only — once every page is copied (it then
+/// copies only what was committed since the last pass, mostly one upload) or once the WAL holds
+/// `pagesBeforeHoldingWriters` (it then copies all that is left, a longer wait that bounds the WAL). The next upload
+/// restarts the WAL. The serving connection's own `wal_autocheckpoint` is the safety net, should this one fail
+/// (``SQLiteBackend/pragmas(cacheMegabytes:)``).
 final class SQLiteCheckpointer: Sendable {
     /// WAL pages not yet copied that start a checkpoint: 16384 (64 MiB at 4 KiB pages), the mark at which the
     /// serving connection's commits checkpointed before.
@@ -112,8 +114,9 @@ final class SQLiteCheckpointer: Sendable {
         } while wal.log - wal.checkpointed > pagesPerCheckpoint / 8 && wal.log < pagesBeforeHoldingWriters
             && passes < 3 && !Task.isCancelled
         if wal.checkpointed == wal.log || wal.log >= pagesBeforeHoldingWriters, !Task.isCancelled {
-            // RESTART: copies what is left, then waits for no reader (none: the gate is held; another process
-            // reading makes it a PASSIVE pass, answered `busy`, not an error)
+            // RESTART: takes the write lock (free: the gate is held), copies what is left and checks that no reader
+            // uses the WAL. With busy_timeout=0 it never waits: another process reading or writing leaves it partial,
+            // answered `busy=1`, not an error
             _ = try await gate.run { try await checkpoint("RESTART", on: connection) }
         }
     }
