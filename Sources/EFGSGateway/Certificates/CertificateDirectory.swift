@@ -5,12 +5,20 @@ import EFGSStore
 
 /// Certificate-table lookups with the integrity check on every lookup (PROTOCOL.md §7.6): a row whose operator
 /// signature does not verify under the trust anchor is treated as absent and logged (class CertificateService).
-/// Rows are read from the store on every lookup; the public-key work of a row's check is done once per process
-/// (``IntegrityVerdicts``).
+/// Rows are read from the store for every lookup (concurrent lookups of one thumbprint share a query that began
+/// after each of them asked, ``SharedFreshReads``: a revocation counts from the next request on); the public-key
+/// work of a row's check is done once per process (``IntegrityVerdicts``).
 public struct CertificateDirectory: Sendable {
     let store: any CertificateStore
     let trustAnchor: TrustAnchors
     let verdicts = IntegrityVerdicts()
+    let rowReads = SharedFreshReads<RowsKey, [CertificateRow]>()
+
+    /// The rows of one thumbprint and type.
+    struct RowsKey: Hashable, Sendable {
+        var thumbprint: String
+        var type: CertificateType
+    }
 
     /// A directory over `store` checked against `trustAnchor`.
     public init(store: any CertificateStore, trustAnchor: TrustAnchors) {
@@ -22,8 +30,11 @@ public struct CertificateDirectory: Sendable {
     public func verifiedRow(
         thumbprint: String, country: String, type: CertificateType, log: EventScope
     ) async throws -> CertificateRow? {
-        let rows = try await store.certificates(thumbprint: thumbprint, type: type).filter { $0.country == country }
-        return rows.first { integrityChecked($0, log: log) != nil }
+        let store = self.store
+        let rows = try await rowReads.read(RowsKey(thumbprint: thumbprint, type: type)) {
+            try await store.certificates(thumbprint: thumbprint, type: type)
+        }
+        return rows.filter { $0.country == country }.first { integrityChecked($0, log: log) != nil }
     }
 
     /// The non-revoked CALLBACK rows of `country` that pass the integrity check and whose `host`, when set, is

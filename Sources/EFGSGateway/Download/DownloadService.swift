@@ -9,7 +9,8 @@ import Metrics
 /// Downloading a batch (PROTOCOL.md §5.4): the batch named by `batchTag`, or the first batch of the requested
 /// day, without the caller's own keys, decrypted (§7.1) and encoded in the negotiated format; the download is
 /// recorded in the statistics (§7.7, with group commit: ``DownloadStatisticsWriter``). The body is built once per
-/// batch content, caller country and format and then served from the ``DownloadCache``.
+/// batch content, caller country and format and then served from the ``DownloadCache``; concurrent downloads share
+/// the read of the batch row (``SharedFreshReads``).
 public struct DownloadService: Sendable {
     /// A downloaded batch.
     public struct Batch: Sendable {
@@ -28,7 +29,15 @@ public struct DownloadService: Sendable {
     let requestedDate: RequestedDate
     let cache: DownloadCache
     let statistics: DownloadStatisticsWriter
+    /// Batch rows read for concurrent downloads at once (each from a query that began after it asked).
+    let batchReads = SharedFreshReads<BatchLookup, DownloadBatchRecord?>()
     let clock: @Sendable () -> Date
+
+    /// A batch row asked for by tag, or as the first batch created from a moment on.
+    enum BatchLookup: Hashable, Sendable {
+        case tag(String)
+        case firstCreated(atOrAfterMillis: Int64)
+    }
 
     /// A download service over `store`; `maxAgeDays` is `download.maxAgeDays`.
     public init(
@@ -106,7 +115,10 @@ public struct DownloadService: Sendable {
     func find(day: UTCDay, date: String, batchTag: String?) async throws -> DownloadBatchRecord {
         if let tag = batchTag?.trimmingCharacters(in: .whitespaces), !tag.isEmpty, tag.lowercased() != "null" {
             // a text that is no `yyyyMMdd-N` names no batch, and is never sent to the store (NUL on PostgreSQL)
-            guard BatchTag(tag) != nil, let batch = try await store.downloadBatch(tag: tag) else {
+            let store = self.store
+            guard BatchTag(tag) != nil,
+                let batch = try await batchReads.read(.tag(tag), { try await store.downloadBatch(tag: tag) })
+            else {
                 throw Self.notFound(
                     "Could not find batch with given BatchTag", "Could not find batch with given batchTag",
                     [("batchTag", tag), ("requestedDate", date)])
@@ -120,7 +132,11 @@ public struct DownloadService: Sendable {
             }
             return batch
         }
-        guard let batch = try await store.firstDownloadBatch(createdAtOrAfter: day.startMillis) else {
+        let (store, start) = (self.store, day.startMillis)
+        guard
+            let batch = try await batchReads.read(
+                .firstCreated(atOrAfterMillis: start), { try await store.firstDownloadBatch(createdAtOrAfter: start) })
+        else {
             throw Self.notFound(
                 "Could not find any batches for given date", "Could not find any batches for given date",
                 [("requestedDate", date)])
