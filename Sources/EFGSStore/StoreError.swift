@@ -43,6 +43,11 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         StoreError(code: .unavailable, reason: reason)
     }
 
+    /// Whether `error` is ``unavailable(_:)`` (the database is away).
+    public static func isUnavailable(_ error: any Error) -> Bool {
+        (error as? StoreError)?.code == .unavailable
+    }
+
     /// ``corrupt(_:)`` for the value `value` found in `table`.`column`.
     static func corruptValue(_ value: String, table: String, column: String) -> StoreError {
         corrupt("\(table).\(column) holds an unknown value '\(value.prefix(64))'")

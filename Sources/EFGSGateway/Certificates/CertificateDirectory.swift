@@ -12,7 +12,7 @@ public struct CertificateDirectory: Sendable {
     let store: any CertificateStore
     let trustAnchor: TrustAnchors
     let verdicts = IntegrityVerdicts()
-    let rowReads = SharedFreshReads<RowsKey, [CertificateRow]>()
+    let rowReads = SharedFreshReads<RowsKey, [CertificateRow]>(sharesFailure: StoreError.isUnavailable)
 
     /// The rows of one thumbprint and type.
     struct RowsKey: Hashable, Sendable {

@@ -30,7 +30,7 @@ public struct DownloadService: Sendable {
     let cache: DownloadCache
     let statistics: DownloadStatisticsWriter
     /// Batch rows read for concurrent downloads at once (each from a query that began after it asked).
-    let batchReads = SharedFreshReads<BatchLookup, DownloadBatchRecord?>()
+    let batchReads = SharedFreshReads<BatchLookup, DownloadBatchRecord?>(sharesFailure: StoreError.isUnavailable)
     let clock: @Sendable () -> Date
 
     /// A batch row asked for by tag, or as the first batch created from a moment on.

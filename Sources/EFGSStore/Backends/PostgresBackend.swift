@@ -81,6 +81,17 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
         }
     }
 
+    /// ``transaction(_:)`` with `SET LOCAL synchronous_commit = off`: the commit does not wait for the WAL flush (a
+    /// server crash may lose the last transactions, at most about three times `wal_writer_delay`, never half of one).
+    public func transactionWithAsynchronousCommit<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await transaction { db in
+            try await db.raw("SET LOCAL synchronous_commit = off").run()
+            return try await body(db)
+        }
+    }
+
     /// Runs `body` on one leased connection in autocommit mode (each statement its own transaction).
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
         try await withConnection { connection in try await body(connection.sql()) }

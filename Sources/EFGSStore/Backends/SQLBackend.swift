@@ -12,6 +12,15 @@ public protocol SQLBackend: Sendable {
     func transaction<T: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T
+    /// Like ``transaction(_:)``, but the commit returns without waiting for the database to make it durable
+    /// (asynchronous commit: PostgreSQL `synchronous_commit = off` for this transaction, SQLite `synchronous=NORMAL`
+    /// for this commit). The commit is atomic and survives a crash of the gateway; a crash of the database server or
+    /// of the machine may lose it (never half of it), until the next durable commit or a moment later. Only for
+    /// records whose loss acknowledges nothing to anybody: the download statistics (§7.7), whose many small commits
+    /// would otherwise each wait for a disk sync.
+    func transactionWithAsynchronousCommit<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T
     /// Runs `body` on a connection without an explicit transaction.
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// Whether `error` is a unique-constraint violation (a duplicate key or upload tag, §5.3).

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import SQLKit
 import SQLiteKit
+import Synchronization
 
 /// The embedded default (PROTOCOL.md §7.1): one SQLite file, one connection, WAL journal, serialized access.
 public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
@@ -13,22 +14,28 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     let connection: SQLiteConnection
     let gate = AsyncSerialGate()
     let use = ConnectionUse(store: "sqlite", maximum: 1)
+    /// Whether the connection runs with `synchronous=FULL` (``pragmas(cacheMegabytes:)``): false only inside
+    /// ``transactionWithAsynchronousCommit(_:)``, or after it failed to set `FULL` again, in which case the next
+    /// ``transaction(_:)`` sets it before it begins. Read and written only while holding the gate.
+    let synchronousIsFull = Mutex(true)
     /// Checkpoints the WAL off the commit path (not for `:memory:`, which has no WAL); set once by ``open``.
     private(set) var checkpointer: SQLiteCheckpointer?
 
     /// Opens (creating if needed) the database file at `path`, or an in-memory database for `:memory:`, with a page
     /// cache of at most `cacheMegabytes` and the settings of ``pragmas(cacheMegabytes:)``, and starts the file's
-    /// ``SQLiteCheckpointer`` (tests lower its marks with `checkpointPages`: new pages, and pages for holding writers).
+    /// ``SQLiteCheckpointer`` (tests lower its marks with `checkpointPages`: new pages, and pages for holding writers;
+    /// and its pause between rounds with `checkpointPause`).
     public static func open(path: String, cacheMegabytes: Int = 64, logger: Logger) async throws -> SQLiteBackend {
         try await open(
             path: path, cacheMegabytes: cacheMegabytes,
             checkpointPages: (
                 SQLiteCheckpointer.defaultPagesPerCheckpoint, SQLiteCheckpointer.defaultPagesBeforeHoldingWriters
-            ), logger: logger)
+            ), checkpointPause: SQLiteCheckpointer.defaultPauseBetweenRounds, logger: logger)
     }
 
     static func open(
-        path: String, cacheMegabytes: Int, checkpointPages: (new: Int, holdingWriters: Int), logger: Logger
+        path: String, cacheMegabytes: Int, checkpointPages: (new: Int, holdingWriters: Int),
+        checkpointPause: Duration, logger: Logger
     ) async throws -> SQLiteBackend {
         let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
         let conn = try await SQLiteConnection.open(storage: storage, logger: logger)
@@ -40,7 +47,8 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
             if path != ":memory:" {
                 backend.checkpointer = try await SQLiteCheckpointer.start(
                     path: path, gate: backend.gate, pagesPerCheckpoint: checkpointPages.new,
-                    pagesBeforeHoldingWriters: checkpointPages.holdingWriters, logger: logger)
+                    pagesBeforeHoldingWriters: checkpointPages.holdingWriters, pauseBetweenRounds: checkpointPause,
+                    logger: logger)
             }
         } catch {
             try? await conn.close()
@@ -87,7 +95,39 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     ) async throws -> T {
         let db = connection.sql()
         // IMMEDIATE: take the write lock at BEGIN, so a transaction never fails half-way on lock upgrade
-        let result = try await exclusive { try await inTransaction(db, begin: "BEGIN IMMEDIATE", body) }
+        let result = try await exclusive {
+            if !self.synchronousIsFull.withLock({ $0 }) {
+                try await db.raw("PRAGMA synchronous=FULL").run()
+                self.synchronousIsFull.withLock { $0 = true }
+            }
+            return try await inTransaction(db, begin: "BEGIN IMMEDIATE", body)
+        }
+        checkpointer?.committed()
+        return result
+    }
+
+    /// ``transaction(_:)`` committed with `synchronous=NORMAL`: in WAL mode the commit is appended to the WAL without
+    /// a sync (it survives a crash of the gateway; the next durable commit's sync, or a checkpoint's, makes it
+    /// durable). `FULL` is set again before the gate is released (or, should that fail, before the next
+    /// ``transaction(_:)``).
+    public func transactionWithAsynchronousCommit<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        let db = connection.sql()
+        let result = try await exclusive {
+            self.synchronousIsFull.withLock { $0 = false }
+            try await db.raw("PRAGMA synchronous=NORMAL").run()
+            let outcome: Result<T, any Error>
+            do {
+                outcome = .success(try await inTransaction(db, begin: "BEGIN IMMEDIATE", body))
+            } catch {
+                outcome = .failure(error)
+            }
+            if (try? await db.raw("PRAGMA synchronous=FULL").run()) != nil {
+                self.synchronousIsFull.withLock { $0 = true }
+            }
+            return try outcome.get()
+        }
         checkpointer?.committed()
         return result
     }

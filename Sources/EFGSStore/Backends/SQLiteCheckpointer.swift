@@ -9,11 +9,11 @@ import SQLiteNIO
 /// upload's commit only appends to the WAL and never runs a checkpoint (https://sqlite.org/wal.html#ckpt).
 ///
 /// The serving connection wakes it after each commit (``committed()``; at most one round per
-/// ``pauseBetweenRounds``). It then asks how many WAL pages are not yet copied (`PRAGMA wal_checkpoint(NOOP)`: `log` pages in the WAL, `checkpointed` of them copied) and, from
-/// `pagesPerCheckpoint` on (``defaultPagesPerCheckpoint``), runs a `PASSIVE` checkpoint. A passive checkpoint takes
-/// only the checkpoint lock, never the writer's: commits go on meanwhile, their pages appended after the ones being
-/// copied. Checkpoints stay rare, so a page that many uploads change (a leaf of the dedup index) is copied once for
-/// all of them.
+/// ``defaultPauseBetweenRounds``). It then asks how many WAL pages are not yet copied (`PRAGMA
+/// wal_checkpoint(NOOP)`: `log` pages in the WAL, `checkpointed` of them copied) and, from `pagesPerCheckpoint` on
+/// (``defaultPagesPerCheckpoint``), runs a `PASSIVE` checkpoint. A passive checkpoint takes only the checkpoint
+/// lock, never the writer's: commits go on meanwhile, their pages appended after the ones being copied. Checkpoints
+/// stay rare, so a page that many uploads change (a leaf of the dedup index) is copied once for all of them.
 ///
 /// The WAL starts again from its beginning only at a writer whose transaction *began* after a checkpoint had copied
 /// every page, and only when no other connection reads from the WAL. Under uploads without pause the first does not
@@ -36,7 +36,7 @@ final class SQLiteCheckpointer: Sendable {
     /// Downloads commit their statistics in small groups, hundreds of commits a second, and a round per commit
     /// (its `NOOP` query, two thread hops) cost about 15 % of their throughput (`efgs benchmark --http-load`); in
     /// 100 ms even a fast writer adds far fewer pages than the marks.
-    static let pauseBetweenRounds = Duration.milliseconds(100)
+    static let defaultPauseBetweenRounds = Duration.milliseconds(100)
 
     private let connection: SQLiteConnection
     private let threadPool: NIOThreadPool
@@ -47,7 +47,8 @@ final class SQLiteCheckpointer: Sendable {
     /// commits; `gate` is the serving connection's.
     static func start(
         path: String, gate: AsyncSerialGate, pagesPerCheckpoint: Int = defaultPagesPerCheckpoint,
-        pagesBeforeHoldingWriters: Int = defaultPagesBeforeHoldingWriters, logger: Logger
+        pagesBeforeHoldingWriters: Int = defaultPagesBeforeHoldingWriters,
+        pauseBetweenRounds: Duration = defaultPauseBetweenRounds, logger: Logger
     ) async throws -> SQLiteCheckpointer {
         let threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
@@ -69,12 +70,13 @@ final class SQLiteCheckpointer: Sendable {
         guard let connection = opened else { preconditionFailure("opened above") }
         return SQLiteCheckpointer(
             connection: connection, threadPool: threadPool, gate: gate, pagesPerCheckpoint: pagesPerCheckpoint,
-            pagesBeforeHoldingWriters: pagesBeforeHoldingWriters, logger: logger)
+            pagesBeforeHoldingWriters: pagesBeforeHoldingWriters, pauseBetweenRounds: pauseBetweenRounds,
+            logger: logger)
     }
 
     private init(
         connection: SQLiteConnection, threadPool: NIOThreadPool, gate: AsyncSerialGate, pagesPerCheckpoint: Int,
-        pagesBeforeHoldingWriters: Int, logger: Logger
+        pagesBeforeHoldingWriters: Int, pauseBetweenRounds: Duration, logger: Logger
     ) {
         self.connection = connection
         self.threadPool = threadPool
@@ -98,7 +100,7 @@ final class SQLiteCheckpointer: Sendable {
                     }
                     failing = true
                 }
-                do { try await Task.sleep(for: Self.pauseBetweenRounds) } catch { break }  // cancelled: closing
+                do { try await Task.sleep(for: pauseBetweenRounds) } catch { break }  // cancelled: closing
             }
         }
     }

@@ -173,7 +173,8 @@ extension SQLGatewayStore {
 
     public func recordDownloadStatistics(_ downloads: [DownloadStatistic]) async throws {
         guard !downloads.isEmpty else { return }
-        try await backend.transaction { db in
+        // a statistic acknowledges nothing to anybody: its commit does not wait for a disk sync
+        try await backend.transactionWithAsynchronousCommit { db in
             for chunk in downloads.statementChunks(bindsPerRow: 4) {
                 let rows = chunk.map {
                     SQLQueryString(
