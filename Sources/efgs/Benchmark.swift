@@ -166,7 +166,7 @@ struct Benchmark: AsyncParsableCommand {
             if httpLoad {
                 figures.load = try await loadFigures(
                     base: base, batch: figures.created[0], thumbprint: auth["FR"]!.thumbprint, client: fr,
-                    settings: services.config.auth)
+                    settings: services.config.auth, store: services.store)
             }
         } catch {
             try? await de.shutdown()
@@ -222,9 +222,11 @@ struct Benchmark: AsyncParsableCommand {
     }
 
     /// (e): wrk against nginx serving the bytes of FR's protobuf download, then against the gateway's downloads
-    /// (protobuf, JSON), an authenticated 404 (tomorrow) and an unauthenticated 405.
+    /// (protobuf, JSON), an authenticated 404 (tomorrow) and an unauthenticated 405; for each gateway run, how busy
+    /// `store`'s connections were on average (SQLite: 0 to 2, its writing and its reading connection together).
     func loadFigures(
-        base: String, batch: DownloadBatchRecord, thumbprint: String, client: GatewayClient, settings: AuthSettings
+        base: String, batch: DownloadBatchRecord, thumbprint: String, client: GatewayClient, settings: AuthSettings,
+        store: any StoreLifecycle
     ) async throws -> [HTTPLoad.Result] {
         let today = UTCDay(Date()).description
         let tomorrow = UTCDay(Date().addingTimeInterval(86_400)).description
@@ -249,9 +251,14 @@ struct Benchmark: AsyncParsableCommand {
         ]
         var results: [HTTPLoad.Result] = []
         for (name, url, headers) in runs {
-            results.append(
-                try await HTTPLoad.wrk(
-                    name, url: url, headers: headers, seconds: loadSeconds, connections: loadConnections))
+            let busyBefore = store.connectionBusyTime
+            var result = try await HTTPLoad.wrk(
+                name, url: url, headers: headers, seconds: loadSeconds, connections: loadConnections)
+            if url != nginx.url {
+                let busy = (store.connectionBusyTime - busyBefore).components
+                result.databaseBusy = (Double(busy.seconds) + Double(busy.attoseconds) / 1e18) / result.seconds
+            }
+            results.append(result)
         }
         return results
     }

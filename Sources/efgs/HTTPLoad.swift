@@ -18,13 +18,17 @@ enum HTTPLoad {
         var non2xx: Int
         /// Connect, read, write and timeout errors.
         var socketErrors: Int
+        /// Database connections in use on average during the run (SQLite: 0 to 2, its writing and its reading
+        /// connection together), when measured.
+        var databaseBusy: Double? = nil
 
         /// One line for the report.
         var line: String {
             let errors = non2xx + socketErrors > 0 ? ", non-2xx \(non2xx), socket errors \(socketErrors)" : ""
             let rate = Benchmark.fmt(requestsPerSecond, 0)
+            let database = databaseBusy.map { ", database connections busy \(Benchmark.fmt($0, 2))" } ?? ""
             return "\(name): \(rate) requests/s, p50 \(Benchmark.fmt(p50Milliseconds, 2)) ms, "
-                + "p99 \(Benchmark.fmt(p99Milliseconds, 2)) ms (\(requests) requests\(errors))"
+                + "p99 \(Benchmark.fmt(p99Milliseconds, 2)) ms (\(requests) requests\(errors)\(database))"
         }
     }
 

@@ -23,4 +23,21 @@ final class StorageCipherTests: XCTestCase {
             XCTAssertEqual($0 as? StorageCipher.Error, .unknownKeyId("k1"))
         }
     }
+
+    /// A batch's values each get their own random nonce, all read at once (issue 14: one system call for the batch).
+    func testBatchSealingGivesEveryValueItsOwnNonceAndOpens() throws {
+        let cipher = try StorageCipher(.init(keys: ["k1": [UInt8](repeating: 1, count: 32)], activeKeyId: "k1"))
+        let payloads = (0..<5000).map { [UInt8(truncatingIfNeeded: $0), 7, 7] }
+        let macs = payloads.map { cipher.dedupMAC(record: $0) }
+        let sealed = try cipher.seal(payloads: payloads, macs: macs)
+        XCTAssertEqual(sealed.count, 5000)
+        let nonces = sealed.map { Array($0[4..<16]) }  // 0x01 ‖ 2 ‖ "k1" ‖ nonce(12)
+        XCTAssertEqual(Set(nonces).count, 5000, "a nonce was used twice")
+        for i in [0, 1, 4999] { XCTAssertEqual(try cipher.open(sealed[i], mac: macs[i]), payloads[i]) }
+        // random bytes, not a constant or a counter: about 1 in 256 bytes is zero, and both halves differ
+        let bytes = StorageCipher.systemRandomBytes(count: 60000)
+        XCTAssertEqual(bytes.count, 60000)
+        XCTAssertLessThan(bytes.filter { $0 == 0 }.count, 600)
+        XCTAssertNotEqual(bytes[0..<30000], bytes[30000...])
+    }
 }

@@ -20,6 +20,51 @@ final class StoreLifecycleTests: StoreTestCase {
         XCTAssertEqual(role.latestSchemaVersion, 4)
     }
 
+    /// A read neither waits for a transaction under way nor sees its uncommitted rows, and sees them once committed
+    /// (SQLite: its reading connection; PostgreSQL: the pool). On SQLite's one connection the read waited until the
+    /// transaction ended: a download's certificate and batch rows waited for every upload's commit (issue 14).
+    func testAReadDoesNotWaitForATransactionUnderWay() async throws {
+        let backend = store.backend
+        @Sendable func rows() async throws -> Int {
+            try await backend.read { db in
+                try await db.raw("SELECT COUNT(*) AS n FROM statistics_downloads").first()!.decode(
+                    column: "n", as: Int.self)
+            }
+        }
+        let (inserted, insertedNow) = AsyncStream<Void>.makeStream()
+        let writer = Task {
+            defer { insertedNow.finish() }  // a failed insert ends the wait below instead of hanging the test
+            try await backend.transaction { db in
+                try await db.raw(
+                    "INSERT INTO statistics_downloads (time, country, batch_tag, key_count) VALUES (1, 'DE', 'x', 1)"
+                ).run()
+                insertedNow.yield()
+                try await Task.sleep(for: .seconds(3))  // the transaction stays open
+            }
+        }
+        for await _ in inserted { break }
+        let start = ContinuousClock.now
+        let during = try await rows()
+        let waited = ContinuousClock.now - start
+        XCTAssertLessThan(waited, .seconds(2), "the read waited for the transaction")
+        XCTAssertEqual(during, 0, "an uncommitted row was read")
+        try await writer.value
+        try await assertEq(try await rows(), 1, "the committed row is read")
+    }
+
+    /// The connections' busy time (`efgs benchmark`'s "database connections busy") counts the time a transaction
+    /// holds a connection, and nothing while none is used.
+    func testConnectionBusyTimeCountsTheTimeAConnectionIsHeld() async throws {
+        let idleStart = store.connectionBusyTime
+        try await Task.sleep(for: .milliseconds(50))
+        XCTAssertEqual(store.connectionBusyTime - idleStart, .zero, "no connection was used")
+        let start = store.connectionBusyTime
+        try await store.backend.transaction { _ in try await Task.sleep(for: .milliseconds(150)) }
+        let held = store.connectionBusyTime - start
+        XCTAssertGreaterThanOrEqual(held, .milliseconds(150))
+        XCTAssertLessThan(held, .seconds(5))
+    }
+
     /// SQLite writes every commit's WAL to disk before the commit returns (`synchronous=FULL`: an upload's 201 holds
     /// through a power loss, `NORMAL` would not) and keeps the page cache `database.sqliteCacheMegabytes` asks for.
     func testSQLiteSyncsEveryCommitAndHasTheConfiguredPageCache() async throws {
@@ -28,17 +73,28 @@ final class StoreLifecycleTests: StoreTestCase {
         let sqlite = try await SQLGatewayStore.open(
             url: "sqlite:\(file)", sqliteCacheMegabytes: 48, logger: .init(label: "t"))
         do {
-            func pragma(_ name: String) async throws -> Int {
-                try await sqlite.backend.read { db in
+            // on the writing connection (inside a transaction) and on the reading one
+            func pragma(_ name: String) async throws -> (writing: Int, reading: Int) {
+                @Sendable func value(_ db: any SQLDatabase) async throws -> Int {
                     try await db.raw(SQLQueryString("PRAGMA \(unsafeRaw: name)")).first()!.decode(
                         column: name, as: Int.self)
                 }
+                return (try await sqlite.backend.transaction(value), try await sqlite.backend.read(value))
             }
-            try await assertEq(try await pragma("synchronous"), 2, "FULL")
-            try await assertEq(try await pragma("cache_size"), -48 * 1024)
-            try await assertEq(try await pragma("foreign_keys"), 1)
-            try await assertEq(try await pragma("wal_autocheckpoint"), 262144, "the safety net of the checkpointer")
-            try await assertEq(try await pragma("temp_store"), 2, "MEMORY: statement journals never go to a file")
+            for (name, expected, why) in [
+                ("synchronous", 2, "FULL"), ("foreign_keys", 1, ""),
+                ("wal_autocheckpoint", 262144, "the safety net of the checkpointer"),
+                ("temp_store", 2, "MEMORY: statement journals never go to a file"),
+            ] {
+                let (writing, reading) = try await pragma(name)
+                XCTAssertEqual(writing, expected, "\(name): \(why)")
+                XCTAssertEqual(reading, expected, "\(name) of the reading connection")
+            }
+            let cache = try await pragma("cache_size")
+            XCTAssertEqual(cache.writing, -48 * 1024, "the configured page cache")
+            XCTAssertEqual(cache.reading, -12 * 1024, "a quarter of it for the reading connection")
+            try await assertEq(try await pragma("query_only").reading, 1, "the reading connection cannot write")
+            try await assertEq(try await pragma("query_only").writing, 0)
         } catch {
             try await sqlite.close()
             throw error

@@ -458,7 +458,7 @@ final class ServeProcessTests: XCTestCase {
             #"efgs_uploads_total{country="DE"} 1"#, #"efgs_uploaded_keys_total{country="DE"} 3"#,
             #"efgs_signature_failures_total{reason="error verifying batch signature"} 1"#, "efgs_unbatched_keys 3",
             "efgs_callback_tasks_pending 0", #"efgs_http_request_duration_seconds_count{endpoint="upload"} 2"#,
-            #"efgs_db_connections_max{store="sqlite"} 1"#, #"efgs_db_connections_in_use{store="sqlite"} 0"#,
+            #"efgs_db_connections_max{store="sqlite"} 2"#, #"efgs_db_connections_in_use{store="sqlite"} 0"#,
             #"efgs_db_connection_wait_seconds_count{store="sqlite"} "#,
             // the federation-health gauges read at the scrape (docs/metrics.md)
             "efgs_keys_stored 3", #"efgs_country_last_upload_age_seconds{country="DE"} "#,

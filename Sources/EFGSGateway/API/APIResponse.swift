@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: EUPL-1.2
 
 import EFGSProtocol
+import NIOCore
 
 /// A response: status, headers in the exact spelling of the spec, body.
 public struct APIResponse: Sendable, Equatable {
@@ -8,19 +9,31 @@ public struct APIResponse: Sendable, Equatable {
     public var status: Int
     /// Header lines in order, spelled as the spec spells them (`batchTag`, `nextBatchTag`).
     public var headers: [(String, String)]
-    /// The body bytes.
-    public var body: [UInt8]
+    /// The body, sent as it is: a download's body is the ``DownloadCache``'s buffer, written to the connection
+    /// without a copy.
+    public var content: ByteBuffer
+
+    /// The body bytes (a copy of ``content``).
+    public var body: [UInt8] {
+        get { Array(content.readableBytesView) }
+        set { content = ByteBuffer(bytes: newValue) }
+    }
 
     /// A response with `status`, `headers` and `body`.
     public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.init(status: status, headers: headers, content: ByteBuffer(bytes: body))
+    }
+
+    /// A response with `status`, `headers` and the body `content`.
+    public init(status: Int, headers: [(String, String)], content: ByteBuffer) {
         self.status = status
         self.headers = headers
-        self.body = body
+        self.content = content
     }
 
     /// Equal status, body and header lines in the same order.
     public static func == (a: Self, b: Self) -> Bool {
-        a.status == b.status && a.body == b.body && a.headers.count == b.headers.count
+        a.status == b.status && a.content == b.content && a.headers.count == b.headers.count
             && zip(a.headers, b.headers).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     }
 
@@ -40,5 +53,5 @@ public struct APIResponse: Sendable, Equatable {
     }
 
     /// The body as UTF-8 text.
-    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+    public var bodyText: String { String(buffer: content) }
 }

@@ -18,7 +18,7 @@ extension GatewayAPI {
             ("X-Protobuf-Schema", "Efgs.proto"),
             ("X-Protobuf-Message", "eu.interop.DiagnosisKeyBatch"),
         ]
-        return APIResponse(status: 200, headers: headers, body: batch.body)
+        return APIResponse(status: 200, headers: headers, content: batch.body)
     }
 
     /// GET /diagnosiskeys/audit/download/{date}/{batchTag} — PROTOCOL.md §5.5 over ``AuditService``.

@@ -99,7 +99,7 @@ struct GatewayResponder: HTTPResponder {
         for (name, value) in r.headers where name != "Content-Length" {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
         }
-        let buffer = ByteBuffer(bytes: r.body)
+        let buffer = r.content
         guard buffer.readableBytes > bodyPieceBytes, let eventLoop = channel?.eventLoop else {
             return Response(status: .init(code: r.status), headers: fields, body: .init(byteBuffer: buffer))
         }

@@ -11,9 +11,11 @@ public struct DatabaseSettings: Sendable {
     /// `database.leaseTimeout`: seconds an operation waits for a PostgreSQL connection before it gives up and the
     /// API answers 503 (the database is away: stopped, restarting, unreachable).
     public var leaseTimeout: Double = 5
-    /// `database.sqliteCacheMegabytes`: SQLite only, the most memory (MiB) its page cache holds. The dedup-MAC
-    /// index takes one random leaf page per uploaded key, so a cache much smaller than the index means page reads
-    /// and mid-transaction spills on every upload; the memory is taken only as pages are used.
+    /// `database.sqliteCacheMegabytes`: SQLite only, the most memory (MiB) the writing connection's page cache
+    /// holds (the reading connection's: a quarter of it, at least 2; SQLite empties a reader's cache whenever the
+    /// WAL changed, so a large one gains little under uploads). The dedup-MAC index takes one random leaf page per
+    /// uploaded key, so a cache much smaller than the index means page reads and mid-transaction spills on every
+    /// upload; the memory is taken only as pages are used.
     public var sqliteCacheMegabytes = 64
 
     /// The defaults of §9.

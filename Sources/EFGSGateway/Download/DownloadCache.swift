@@ -2,6 +2,7 @@
 
 import EFGSProtocol
 import Metrics
+import NIOCore
 import Synchronization
 
 /// Download responses kept in memory (`download.cacheMegabytes`): the body of one download batch in one format,
@@ -44,14 +45,16 @@ public final class DownloadCache: Sendable {
 
     /// A cached response body and how many keys it holds (for the download statistics).
     public struct Entry: Sendable, Equatable {
-        /// The response body.
-        public var body: [UInt8]
+        /// The response body, shared by every response that sends it: a response writes slices of this buffer to
+        /// its connection, so a download copies none of the body's bytes in the gateway (issue 14). The cache counts
+        /// the buffer's capacity (NIO allocates the next power of two: 256 KiB for a 228 KB body).
+        public var body: ByteBuffer
         /// The number of keys in `body`.
         public var keyCount: Int
 
         /// An entry of `body` holding `keyCount` keys.
         public init(body: [UInt8], keyCount: Int) {
-            self.body = body
+            self.body = ByteBuffer(bytes: body)
             self.keyCount = keyCount
         }
     }
@@ -136,16 +139,16 @@ public final class DownloadCache: Sendable {
     /// Keeps `entry` for `key`, dropping the entries of older versions of the same batch and then the least
     /// recently used ones until it fits. A body larger than the capacity is not kept.
     public func insert(_ entry: Entry, for key: Key) {
-        guard entry.body.count <= capacityBytes else { return }
+        guard entry.body.capacity <= capacityBytes else { return }
         let bytes = state.withLock { state -> Int in
             for old in state.entries.keys
             where old.batchTag == key.batchTag && old.contentVersion < key.contentVersion {
                 state.remove(old)
             }
-            if let replaced = state.entries[key] { state.bytes -= replaced.entry.body.count }
+            if let replaced = state.entries[key] { state.bytes -= replaced.entry.body.capacity }
             state.clock += 1
             state.entries[key] = (entry, state.clock)
-            state.bytes += entry.body.count
+            state.bytes += entry.body.capacity
             if state.bytes > capacityBytes {
                 let byAge = state.entries.sorted { $0.value.lastUse < $1.value.lastUse }.map(\.key)
                 for old in byAge where state.bytes > capacityBytes && old != key { state.remove(old) }
@@ -173,6 +176,6 @@ public final class DownloadCache: Sendable {
 
 extension DownloadCache.State {
     mutating func remove(_ key: DownloadCache.Key) {
-        if let removed = entries.removeValue(forKey: key) { bytes -= removed.entry.body.count }
+        if let removed = entries.removeValue(forKey: key) { bytes -= removed.entry.body.capacity }
     }
 }

@@ -5,6 +5,7 @@ import EFGSProtocol
 import EFGSStore
 import Foundation
 import Metrics
+import NIOCore
 
 /// Downloading a batch (PROTOCOL.md §5.4): the batch named by `batchTag`, or the first batch of the requested
 /// day, without the caller's own keys, decrypted (§7.1) and encoded in the negotiated format; the download is
@@ -20,8 +21,9 @@ public struct DownloadService: Sendable {
         public var nextTag: String?
         /// The number of keys in `body`.
         public var keyCount: Int
-        /// The response body: `DiagnosisKeyBatch` (protobuf) or the JSON key list, keys in download order.
-        public var body: [UInt8]
+        /// The response body: `DiagnosisKeyBatch` (protobuf) or the JSON key list, keys in download order; the
+        /// ``DownloadCache``'s buffer itself, not a copy.
+        public var body: ByteBuffer
     }
 
     let store: any DownloadStore & StatisticsStore

@@ -4,7 +4,8 @@ import Metrics
 import Synchronization
 
 /// Database connection use, exported through swift-metrics (Prometheus on the admin listener):
-/// - `efgs_db_connections_in_use{store}`: connections leased now (SQLite: 0 or 1, its one serialised connection);
+/// - `efgs_db_connections_in_use{store}`: connections leased now (SQLite: 0 to 2, its writing and its reading
+///   connection, each serialised);
 /// - `efgs_db_connections_max{store}`: the pool's limit;
 /// - `efgs_db_connection_wait_seconds{store}`: time from asking for a connection to getting it — a growing wait
 ///   says the pool (or SQLite's single writer) is the bottleneck.
@@ -15,6 +16,7 @@ final class ConnectionUse: Sendable {
     let store: String
     let maximum: Int
     private let inUse = Mutex(0)
+    private let busyNanoseconds = Atomic<Int64>(0)
 
     init(store: String, maximum: Int) {
         self.store = store
@@ -51,9 +53,18 @@ final class ConnectionUse: Sendable {
     /// Runs `body` as the user of a leased connection (`requested` = when the lease was asked for).
     func using<T>(since requested: ContinuousClock.Instant, _ body: () async throws -> T) async throws -> T {
         leased(since: requested)
-        defer { released() }
+        let start = ContinuousClock.now
+        defer {
+            busyNanoseconds.add((ContinuousClock.now - start).nanoseconds, ordering: .relaxed)
+            released()
+        }
         return try await body()
     }
+
+    /// The time connections were leased since the process started, summed over the connections: over an interval,
+    /// its growth divided by the interval's length is how many connections were busy on average (SQLite: 0 to 2, its
+    /// writing and its reading connection together).
+    var busyTime: Duration { .nanoseconds(busyNanoseconds.load(ordering: .relaxed)) }
 }
 
 extension Duration {

@@ -202,6 +202,9 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
         return PostgresQuery(unsafeSQL: serializer.sql, binds: binds)
     }
 
+    /// The pool's connection-seconds leased since it was opened.
+    public var connectionBusyTime: Duration { use.busyTime }
+
     /// SQLSTATE 23505 unique_violation.
     public func isUniqueViolation(_ error: any Error) -> Bool {
         (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"

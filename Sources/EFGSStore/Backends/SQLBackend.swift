@@ -23,6 +23,9 @@ public protocol SQLBackend: Sendable {
     ) async throws -> T
     /// Runs `body` on a connection without an explicit transaction.
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
+    /// The time the connections were leased, summed over them, since the backend was opened (``ConnectionUse``):
+    /// `efgs benchmark` divides its growth over a load run by the run's length.
+    var connectionBusyTime: Duration { get }
     /// Whether `error` is a unique-constraint violation (a duplicate key or upload tag, §5.3).
     func isUniqueViolation(_ error: any Error) -> Bool
     /// Closes the connections.

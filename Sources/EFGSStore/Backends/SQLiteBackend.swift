@@ -7,20 +7,32 @@ import SQLKit
 import SQLiteKit
 import Synchronization
 
-/// The embedded default (PROTOCOL.md §7.1): one SQLite file, one connection, WAL journal, serialized access.
+/// The embedded default (PROTOCOL.md §7.1): one SQLite file in WAL mode, one connection that writes (every
+/// transaction, serialized), and for a file a second one that only reads (every ``read(_:)``, serialized too).
+///
+/// In WAL mode a read sees the last commit made before it began and neither waits for a writer nor holds one up
+/// (https://sqlite.org/wal.html#concurrency), so on the reading connection the certificate row of a request, the
+/// batch row of a download and a download's keys are read while an upload's commit or the download statistics are
+/// written. On one connection they waited for those: each download waited for the statistics commits of the
+/// downloads before it, and every request for the transaction of an upload under way (issue 14). A read begun after
+/// a commit returned sees it, so a revocation still counts from the next request.
 public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     /// SQLite DDL spellings for the migrations.
     public let dialect = SQLStoreDialect.sqlite
+    /// The connection of every transaction (and of every read for `:memory:`).
     let connection: SQLiteConnection
     let gate = AsyncSerialGate()
-    let use = ConnectionUse(store: "sqlite", maximum: 1)
-    /// Whether the connection runs with `synchronous=FULL` (``pragmas(cacheMegabytes:)``): false only inside
+    /// The connection of ``read(_:)`` for a file (`PRAGMA query_only`); nil for `:memory:`, whose database belongs to
+    /// its one connection.
+    let reader: SQLiteConnection?
+    let readerGate = AsyncSerialGate()
+    let use: ConnectionUse
+    /// Whether the writing connection runs with `synchronous=FULL` (``pragmas(cacheMegabytes:)``): false only inside
     /// ``transactionWithAsynchronousCommit(_:)``, or after it failed to set `FULL` again, in which case the next
     /// ``transaction(_:)`` sets it before it begins. Read and written only while holding the gate.
     let synchronousIsFull = Mutex(true)
     /// Checkpoints the WAL off the commit path (not for `:memory:`, which has no WAL); set once by ``open``.
     private(set) var checkpointer: SQLiteCheckpointer?
-
     /// Opens (creating if needed) the database file at `path`, or an in-memory database for `:memory:`, with a page
     /// cache of at most `cacheMegabytes` and the settings of ``pragmas(cacheMegabytes:)``, and starts the file's
     /// ``SQLiteCheckpointer`` (tests lower its marks with `checkpointPages`: new pages, and pages for holding writers;
@@ -39,18 +51,34 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     ) async throws -> SQLiteBackend {
         let storage: SQLiteConnection.Storage = path == ":memory:" ? .memory : .file(path: path)
         let conn = try await SQLiteConnection.open(storage: storage, logger: logger)
-        let backend = SQLiteBackend(connection: conn)
+        var reader: SQLiteConnection?
         do {
             let db = conn.sql()
             if path != ":memory:" { try await db.raw("PRAGMA journal_mode=WAL").run() }
             for pragma in pragmas(cacheMegabytes: cacheMegabytes) { try await db.raw(SQLQueryString(pragma)).run() }
             if path != ":memory:" {
+                // opened after WAL mode is set, which the file keeps: this connection reads the WAL as well
+                reader = try await SQLiteConnection.open(storage: storage, logger: logger)
+                for pragma in pragmas(cacheMegabytes: readerCacheMegabytes(cacheMegabytes)) + ["PRAGMA query_only=ON"] {
+                    try await reader!.sql().raw(SQLQueryString(pragma)).run()
+                }
+            }
+        } catch {
+            try? await reader?.close()
+            try? await conn.close()
+            throw error
+        }
+        let backend = SQLiteBackend(connection: conn, reader: reader)
+        do {
+            if path != ":memory:" {
                 backend.checkpointer = try await SQLiteCheckpointer.start(
-                    path: path, gate: backend.gate, pagesPerCheckpoint: checkpointPages.new,
+                    path: path, gate: backend.gate, readerGate: backend.readerGate,
+                    pagesPerCheckpoint: checkpointPages.new,
                     pagesBeforeHoldingWriters: checkpointPages.holdingWriters, pauseBetweenRounds: checkpointPause,
                     logger: logger)
             }
         } catch {
+            try? await reader?.close()
             try? await conn.close()
             throw error
         }
@@ -85,8 +113,15 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
         ]
     }
 
-    init(connection: SQLiteConnection) {
+    /// The reading connection's page cache: a quarter of the writing connection's, at least 2 MiB. SQLite empties a
+    /// reading connection's cache whenever it finds the WAL changed since its last read (every commit of the other
+    /// connection), so under uploads and download statistics a large one would gain little.
+    static func readerCacheMegabytes(_ cacheMegabytes: Int) -> Int { max(2, cacheMegabytes / 4) }
+
+    init(connection: SQLiteConnection, reader: SQLiteConnection?) {
         self.connection = connection
+        self.reader = reader
+        use = ConnectionUse(store: "sqlite", maximum: reader == nil ? 1 : 2)
     }
 
     /// `BEGIN IMMEDIATE` … `COMMIT` (`ROLLBACK` on throw) while holding the connection exclusively.
@@ -132,31 +167,43 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
         return result
     }
 
-    /// Runs `body` while holding the connection exclusively, without an explicit transaction.
+    /// Runs `body` without an explicit transaction on the reading connection (for `:memory:` the one connection),
+    /// holding it exclusively: each statement sees the commits made before it began, never waits for a
+    /// transaction, and cannot write (`query_only`).
     public func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
-        let db = connection.sql()
-        return try await exclusive { try await body(db) }
+        guard let reader else {
+            let db = connection.sql()
+            return try await exclusive { try await body(db) }
+        }
+        let db = reader.sql()
+        let requested = ContinuousClock.now
+        let use = self.use
+        return try await readerGate.run { try await use.using(since: requested) { try await body(db) } }
     }
 
-    /// Runs `body` as the only user of the connection, recording the wait and the use.
+    /// Runs `body` as the only user of the writing connection, recording the wait and the use.
     func exclusive<T: Sendable>(_ body: @Sendable () async throws -> T) async throws -> T {
         let requested = ContinuousClock.now
         let use = self.use
         return try await gate.run { try await use.using(since: requested, body) }
     }
 
+    /// The time the connections were held (by a transaction or a read), summed over both, since they were opened.
+    public var connectionBusyTime: Duration { use.busyTime }
+
     /// Recognised by SQLite's `UNIQUE constraint failed` message.
     public func isUniqueViolation(_ error: any Error) -> Bool {
         String(describing: error).contains("UNIQUE constraint failed")
     }
 
-    /// Stops the checkpointer, then closes the connection (the last connection of the file copies the whole WAL
-    /// back and removes it).
+    /// Stops the checkpointer, then closes the reading and the writing connection (the last connection of the file
+    /// copies the whole WAL back and removes it).
     public func close() async throws {
-        var checkpointerFailure: (any Error)?
-        do { try await checkpointer?.close() } catch { checkpointerFailure = error }
+        var failure: (any Error)?
+        do { try await checkpointer?.close() } catch { failure = error }
+        do { try await reader?.close() } catch { failure = failure ?? error }
         try await connection.close()
-        if let checkpointerFailure { throw checkpointerFailure }
+        if let failure { throw failure }
     }
 
     /// SQLiteNIO with native binds: skips SQLKit's per-bind encoding (20 000 binds per 5000-key upload). Called

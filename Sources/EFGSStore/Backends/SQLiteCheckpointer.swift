@@ -16,13 +16,14 @@ import SQLiteNIO
 /// stay rare, so a page that many uploads change (a leaf of the dedup index) is copied once for all of them.
 ///
 /// The WAL starts again from its beginning only at a writer whose transaction *began* after a checkpoint had copied
-/// every page, and only when no other connection reads from the WAL. Under uploads without pause the first does not
-/// hold by itself: a pass leaves the pages committed while it ran, and when it copies everything, the next upload has
-/// mostly begun already (it starts as soon as the commit that woke the checkpointer returns) — the WAL would only
-/// grow. So further passes follow while each leaves much behind (as long as the WAL holds fewer than
-/// `pagesBeforeHoldingWriters`, ``defaultPagesBeforeHoldingWriters``), and a round ends with a `RESTART` checkpoint
-/// holding the serving connection's gate — the uploads wait for that pass only — once every page is copied (it then
-/// copies only what was committed since the last pass, mostly one upload) or once the WAL holds
+/// every page, and only when no other connection reads from the WAL (a read begun once every page is copied reads the
+/// database file and does not count). Under uploads without pause the first does not hold by itself: a pass leaves
+/// the pages committed while it ran, and when it copies everything, the next upload has mostly begun already (it
+/// starts as soon as the commit that woke the checkpointer returns) — the WAL would only grow. So further passes
+/// follow while each leaves much behind (as long as the WAL holds fewer than `pagesBeforeHoldingWriters`,
+/// ``defaultPagesBeforeHoldingWriters``), and a round ends with a `RESTART` checkpoint holding the gates of the
+/// serving connections (writing and reading) — uploads and reads wait for that pass only — once every page is copied
+/// (it then copies only what was committed since the last pass, mostly one upload) or once the WAL holds
 /// `pagesBeforeHoldingWriters` (it then copies all that is left, a longer wait that bounds the WAL). The next upload
 /// restarts the WAL. The serving connection's own `wal_autocheckpoint` is the safety net, should this one fail
 /// (``SQLiteBackend/pragmas(cacheMegabytes:)``).
@@ -44,9 +45,10 @@ final class SQLiteCheckpointer: Sendable {
     private let loop: Task<Void, Never>
 
     /// Opens a second connection to the database file at `path` on a thread of its own and starts waiting for
-    /// commits; `gate` is the serving connection's.
+    /// commits; `gate` is the serving connection's, `readerGate` its reading connection's.
     static func start(
-        path: String, gate: AsyncSerialGate, pagesPerCheckpoint: Int = defaultPagesPerCheckpoint,
+        path: String, gate: AsyncSerialGate, readerGate: AsyncSerialGate?,
+        pagesPerCheckpoint: Int = defaultPagesPerCheckpoint,
         pagesBeforeHoldingWriters: Int = defaultPagesBeforeHoldingWriters,
         pauseBetweenRounds: Duration = defaultPauseBetweenRounds, logger: Logger
     ) async throws -> SQLiteCheckpointer {
@@ -69,13 +71,15 @@ final class SQLiteCheckpointer: Sendable {
         }
         guard let connection = opened else { preconditionFailure("opened above") }
         return SQLiteCheckpointer(
-            connection: connection, threadPool: threadPool, gate: gate, pagesPerCheckpoint: pagesPerCheckpoint,
+            connection: connection, threadPool: threadPool, gate: gate, readerGate: readerGate,
+            pagesPerCheckpoint: pagesPerCheckpoint,
             pagesBeforeHoldingWriters: pagesBeforeHoldingWriters, pauseBetweenRounds: pauseBetweenRounds,
             logger: logger)
     }
 
     private init(
-        connection: SQLiteConnection, threadPool: NIOThreadPool, gate: AsyncSerialGate, pagesPerCheckpoint: Int,
+        connection: SQLiteConnection, threadPool: NIOThreadPool, gate: AsyncSerialGate, readerGate: AsyncSerialGate?,
+        pagesPerCheckpoint: Int,
         pagesBeforeHoldingWriters: Int, pauseBetweenRounds: Duration, logger: Logger
     ) {
         self.connection = connection
@@ -88,7 +92,7 @@ final class SQLiteCheckpointer: Sendable {
                 if Task.isCancelled { break }
                 do {
                     try await Self.copyBack(
-                        on: connection, gate: gate, pagesPerCheckpoint: pagesPerCheckpoint,
+                        on: connection, gate: gate, readerGate: readerGate, pagesPerCheckpoint: pagesPerCheckpoint,
                         pagesBeforeHoldingWriters: pagesBeforeHoldingWriters)
                     failing = false
                 } catch {
@@ -109,8 +113,11 @@ final class SQLiteCheckpointer: Sendable {
     /// long as each leaves more than an eighth of that behind (the pages committed while it ran), the WAL holds
     /// fewer than `pagesBeforeHoldingWriters` and at most three; then, if every page is copied or the WAL holds
     /// `pagesBeforeHoldingWriters`, a `RESTART` pass holding the gate, after which the next writer restarts the WAL.
+    /// It holds `readerGate` as well: a read that began before the WAL was copied keeps the WAL from restarting (and
+    /// the pass waits for no reader), so the pass holds off the serving reads for its short time too.
     static func copyBack(
-        on connection: SQLiteConnection, gate: AsyncSerialGate, pagesPerCheckpoint: Int, pagesBeforeHoldingWriters: Int
+        on connection: SQLiteConnection, gate: AsyncSerialGate, readerGate: AsyncSerialGate? = nil,
+        pagesPerCheckpoint: Int, pagesBeforeHoldingWriters: Int
     ) async throws {
         var wal = try await checkpoint("NOOP", on: connection)
         guard wal.log - wal.checkpointed >= pagesPerCheckpoint else { return }
@@ -125,7 +132,10 @@ final class SQLiteCheckpointer: Sendable {
             // RESTART: takes the write lock (free: the gate is held), copies what is left and checks that no reader
             // uses the WAL. With busy_timeout=0 it never waits: another process reading or writing leaves it partial,
             // answered `busy=1`, not an error
-            _ = try await gate.run { try await checkpoint("RESTART", on: connection) }
+            _ = try await gate.run {
+                guard let readerGate else { return try await checkpoint("RESTART", on: connection) }
+                return try await readerGate.run { try await checkpoint("RESTART", on: connection) }
+            }
         }
     }
 

@@ -11,6 +11,9 @@ public protocol StoreLifecycle: Sendable {
     var latestSchemaVersion: Int { get }
     /// A round trip to the database (`SELECT 1`).
     func ping() async throws
+    /// The time the database connections were in use since the store was opened, summed over them
+    /// (``SQLBackend/connectionBusyTime``).
+    var connectionBusyTime: Duration { get }
     /// Closes the database connections; the store is unusable afterwards.
     func close() async throws
 }

@@ -20,7 +20,8 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
 
     /// Opens the store a `database.url` names: `postgres://USER:PASSWORD@HOST:PORT/DATABASE` or `sqlite:PATH`
     /// (or a bare path). On PostgreSQL an operation that waits longer than `leaseTimeout` for a connection fails
-    /// with ``StoreError/unavailable(_:)``; on SQLite the page cache holds at most `sqliteCacheMegabytes`.
+    /// with ``StoreError/unavailable(_:)``; on SQLite the writing connection's page cache holds at most
+    /// `sqliteCacheMegabytes`, the reading connection's a quarter of it.
     public static func open(
         url: String, leaseTimeout: Duration = .seconds(5), sqliteCacheMegabytes: Int = 64, logger: Logger
     ) async throws -> SQLGatewayStore {
@@ -112,6 +113,9 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
     public func ping() async throws {
         _ = try await backend.read { db in try await db.raw("SELECT 1 AS x").first() != nil }
     }
+
+    /// The backend's ``SQLBackend/connectionBusyTime``.
+    public var connectionBusyTime: Duration { backend.connectionBusyTime }
 
     /// The version ``migrate()`` brings a schema to (the same for both dialects).
     public static var latestSchemaVersion: Int { Migrations.all(.sqlite).map(\.version).max() ?? 0 }
