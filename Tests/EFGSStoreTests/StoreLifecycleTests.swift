@@ -52,6 +52,33 @@ final class StoreLifecycleTests: StoreTestCase {
         try await assertEq(try await rows(), 1, "the committed row is read")
     }
 
+    /// A transaction whose task is cancelled half-way is rolled back, and the next transaction runs. On SQLite the
+    /// ROLLBACK ran in the cancelled task, where SQLiteNIO runs no statement: the connection stayed inside the
+    /// transaction (holding the write lock) and every later BEGIN failed until the gateway restarted.
+    func testACancelledTransactionIsRolledBackAndTheNextOneRuns() async throws {
+        let backend = store.backend
+        let insert = "INSERT INTO statistics_downloads (time, country, batch_tag, key_count) VALUES (1, 'DE', 'x', 1)"
+        let (inserted, insertedNow) = AsyncStream<Void>.makeStream()
+        let cancelled = Task {
+            defer { insertedNow.finish() }
+            try await backend.transaction { db in
+                try await db.raw(SQLQueryString(insert)).run()
+                insertedNow.yield()
+                try await Task.sleep(for: .seconds(30))  // ends at once when the task is cancelled
+            }
+        }
+        for await _ in inserted { break }
+        cancelled.cancel()
+        let outcome = await cancelled.result
+        XCTAssertThrowsError(try outcome.get(), "the cancelled transaction failed")
+        try await backend.transaction { db in try await db.raw(SQLQueryString(insert)).run() }
+        let rows = try await backend.read { db in
+            try await db.raw("SELECT COUNT(*) AS n FROM statistics_downloads").first()!.decode(
+                column: "n", as: Int.self)
+        }
+        XCTAssertEqual(rows, 1, "the cancelled transaction's row was rolled back, the next one's committed")
+    }
+
     /// The connections' busy time (`efgs benchmark`'s "database connections busy") counts the time a transaction
     /// holds a connection, and nothing while none is used.
     func testConnectionBusyTimeCountsTheTimeAConnectionIsHeld() async throws {

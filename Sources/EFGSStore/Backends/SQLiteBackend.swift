@@ -33,10 +33,12 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     let synchronousIsFull = Mutex(true)
     /// Checkpoints the WAL off the commit path (not for `:memory:`, which has no WAL); set once by ``open``.
     private(set) var checkpointer: SQLiteCheckpointer?
+
     /// Opens (creating if needed) the database file at `path`, or an in-memory database for `:memory:`, with a page
-    /// cache of at most `cacheMegabytes` and the settings of ``pragmas(cacheMegabytes:)``, and starts the file's
-    /// ``SQLiteCheckpointer`` (tests lower its marks with `checkpointPages`: new pages, and pages for holding writers;
-    /// and its pause between rounds with `checkpointPause`).
+    /// cache of at most `cacheMegabytes` (the reading connection: ``readerCacheMegabytes(_:)``) and the settings of
+    /// ``pragmas(cacheMegabytes:)``, and starts the file's ``SQLiteCheckpointer`` (tests lower its marks with
+    /// `checkpointPages`: new pages, and pages for holding writers; and its pause between rounds with
+    /// `checkpointPause`).
     public static func open(path: String, cacheMegabytes: Int = 64, logger: Logger) async throws -> SQLiteBackend {
         try await open(
             path: path, cacheMegabytes: cacheMegabytes,
