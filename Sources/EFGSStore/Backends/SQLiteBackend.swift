@@ -130,17 +130,7 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     public func transaction<T: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
-        let db = connection.sql()
-        // IMMEDIATE: take the write lock at BEGIN, so a transaction never fails half-way on lock upgrade
-        let result = try await exclusive {
-            if !self.synchronousIsFull.withLock({ $0 }) {
-                try await db.raw("PRAGMA synchronous=FULL").run()
-                self.synchronousIsFull.withLock { $0 = true }
-            }
-            return try await inTransaction(db, begin: "BEGIN IMMEDIATE", body)
-        }
-        checkpointer?.committed()
-        return result
+        try await writingTransaction(durable: true, body)
     }
 
     /// ``transaction(_:)`` committed with `synchronous=NORMAL`: in WAL mode the commit is appended to the WAL without
@@ -150,17 +140,31 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     public func transactionWithAsynchronousCommit<T: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
+        try await writingTransaction(durable: false, body)
+    }
+
+    /// A transaction on the writing connection whose commit syncs (`durable`: `synchronous=FULL`, set again first if
+    /// an asynchronous commit could not restore it) or not (`NORMAL` for this commit only), then a wake of the
+    /// checkpointer. IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half-way on lock upgrade.
+    private func writingTransaction<T: Sendable>(
+        durable: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
         let db = connection.sql()
         let result = try await exclusive {
-            self.synchronousIsFull.withLock { $0 = false }
-            try await db.raw("PRAGMA synchronous=NORMAL").run()
+            if !durable {
+                self.synchronousIsFull.withLock { $0 = false }
+                try await db.raw("PRAGMA synchronous=NORMAL").run()
+            } else if !self.synchronousIsFull.withLock({ $0 }) {
+                try await db.raw("PRAGMA synchronous=FULL").run()
+                self.synchronousIsFull.withLock { $0 = true }
+            }
             let outcome: Result<T, any Error>
             do {
                 outcome = .success(try await inTransaction(db, begin: "BEGIN IMMEDIATE", body))
             } catch {
                 outcome = .failure(error)
             }
-            if (try? await db.raw("PRAGMA synchronous=FULL").run()) != nil {
+            if !durable, (try? await db.raw("PRAGMA synchronous=FULL").run()) != nil {
                 self.synchronousIsFull.withLock { $0 = true }
             }
             return try outcome.get()
