@@ -92,7 +92,7 @@ public struct DistinguishedNameText: Sendable, Equatable {
 
     /// Trims, removes surrounding quotes, resolves `\c` and `\XX`.
     static func unescape(_ raw: [Unicode.Scalar]) -> String {
-        var s = String(String.UnicodeScalarView(raw)).trimmingCharacters(in: .whitespaces)
+        var s = String(String.UnicodeScalarView(raw)).trimmingWhitespaces
         if s.count >= 2, s.hasPrefix("\""), s.hasSuffix("\"") { s = String(s.dropFirst().dropLast()) }
         let u = Array(s.utf8)
         var out = [UInt8]()

@@ -128,6 +128,32 @@ final class GatewayConfigurationTests: XCTestCase {
         XCTAssertEqual(overridden.trustAnchorPath, "here/ta.pem")
     }
 
+    /// The file's text given in memory (`load(yaml:)`, what `load(path:)` calls once it has read the file, and the
+    /// fuzz target's entry) reads the same settings, resolves relative paths against the named file's folder, and
+    /// refuses what the file would be refused for, naming the file.
+    func testTextInMemoryLoadsAsTheFileDoes() throws {
+        let yaml = """
+            trustAnchor: {certificatePath: ta.pem}
+            server: {port: 8443}
+            storage: {keys: ["k1:\(Base64.encodeString([UInt8](repeating: 7, count: 32)))"], activeKeyId: k1}
+            """
+        let config = try GatewayConfiguration.load(yaml: (Array(yaml.utf8), "/etc/efgs/efgs.yaml"), environment: [:])
+        XCTAssertEqual(config.trustAnchorPath, "/etc/efgs/ta.pem")
+        XCTAssertEqual(config.server.port, 8443)
+        XCTAssertEqual(config.storage.activeKeyId, "k1")
+        for (text, reason) in [
+            ("server: {port: [1, 2", "/etc/efgs/efgs.yaml is not valid YAML"),
+            ("- a\n- b\n", "not a mapping of settings"),
+            ("trustAnchor: {certificatePath: ta.pem}\nservre: {port: 1}\n", "servre"),
+        ] {
+            XCTAssertThrowsError(
+                try GatewayConfiguration.load(yaml: (Array(text.utf8), "/etc/efgs/efgs.yaml"), environment: [:]), text
+            ) { error in
+                XCTAssertTrue("\(error)".contains(reason), "\(text): \(error)")
+            }
+        }
+    }
+
     /// Values that used to be accepted and broke the service later (a trap in a timer, a listener that cannot bind,
     /// duplicate deliveries, requests that never authenticate, downloads of deleted batches): each is refused at
     /// start with one line naming the setting.

@@ -28,6 +28,10 @@ final class AsynchronousCommitTests: StoreTestCase {
             counts.withLock { $0.asynchronous += 1 }
             return try await backend.transactionWithAsynchronousCommit(body)
         }
+        func runWithAsynchronousCommit(_ statement: SQLQueryString) async throws {
+            counts.withLock { $0.asynchronous += 1 }
+            try await backend.runWithAsynchronousCommit(statement)
+        }
         func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
             try await backend.read(body)
         }
@@ -57,10 +61,34 @@ final class AsynchronousCommitTests: StoreTestCase {
         XCTAssertEqual(counting.counts.withLock { $0.asynchronous }, 1, "one asynchronous commit")
         XCTAssertEqual(counting.counts.withLock { $0.durable }, durable)
         try await assertEq(try await statisticsRows(), 2, "committed")
+        // a group too large for one statement goes in one transaction, all of it
+        let many = (0..<9000).map { DownloadStatistic(time: 10 + Int64($0), country: "BE", batchTag: "t", keyCount: 1) }
+        try await observed.recordDownloadStatistics(many)
+        XCTAssertEqual(counting.counts.withLock { $0.asynchronous }, 2, "one asynchronous commit for two statements")
+        try await assertEq(try await statisticsRows(), 9002, "committed")
     }
 
-    /// The setting that makes a commit wait for its sync is off inside the asynchronous commit only, and on again
-    /// after it, also when its body fails: SQLite `synchronous` 1 (NORMAL) inside, 2 (FULL) outside; PostgreSQL
+    /// A statement run alone with an asynchronous commit (SQLite: in autocommit) is all or nothing: a multi-row
+    /// INSERT whose second row breaks a constraint leaves no row.
+    func testAStatementRunAloneIsAtomic() async throws {
+        try await store.migrate()
+        do {
+            try await store.backend.runWithAsynchronousCommit(
+                """
+                INSERT INTO statistics_downloads (time, country, batch_tag, key_count)
+                VALUES (1, 'FR', 't', 1), (2, NULL, 't', 1)
+                """)
+            XCTFail("the NULL country is refused")
+        } catch {}
+        try await assertEq(try await statisticsRows(), 0, "nothing of the statement")
+        try await store.backend.runWithAsynchronousCommit(
+            "INSERT INTO statistics_downloads (time, country, batch_tag, key_count) VALUES (1, 'FR', 't', 1)")
+        try await assertEq(try await statisticsRows(), 1, "committed")
+    }
+
+    /// The setting that makes a commit wait for its sync is off for the asynchronous commits only, and on in every
+    /// durable transaction after one, also when its body failed: SQLite `synchronous` 1 (NORMAL) in the
+    /// asynchronous commit and until the next durable transaction begins, 2 (FULL) in that; PostgreSQL
     /// `synchronous_commit` off inside, on outside.
     func testOnlyTheAsynchronousCommitSkipsTheSync() async throws {
         let backend = store.backend
@@ -75,11 +103,18 @@ final class AsynchronousCommitTests: StoreTestCase {
         let (waits, skips) = postgres ? ("on", "off") : ("2", "1")
         try await assertEq(try await backend.transactionWithAsynchronousCommit { try await setting($0) }, skips)
         try await assertEq(try await backend.transaction { try await setting($0) }, waits)
-        // the connection of the commit, outside any transaction (the next transaction would set FULL itself); on
-        // PostgreSQL `SET LOCAL` ended with the transaction on every pooled connection
+        // the connection of the commit, outside any transaction: on SQLite NORMAL stays set after an asynchronous
+        // commit (a run of them switches nothing) and FULL after a durable one; on PostgreSQL `SET LOCAL` ended with
+        // the transaction on every pooled connection
         if let sqlite = backend as? SQLiteBackend {
             let db = sqlite.connection.sql()
-            try await assertEq(try await sqlite.exclusive { try await setting(db) }, waits, "FULL again at once")
+            try await assertEq(try await sqlite.exclusive { try await setting(db) }, waits, "FULL after a durable one")
+            try await sqlite.runWithAsynchronousCommit("CREATE TABLE t (x INTEGER)")
+            try await assertEq(try await sqlite.exclusive { try await setting(db) }, skips, "NORMAL for the statement")
+            _ = try await backend.transactionWithAsynchronousCommit { try await setting($0) }
+            try await assertEq(try await sqlite.exclusive { try await setting(db) }, skips, "NORMAL until durable")
+            try await assertEq(try await backend.transaction { try await setting($0) }, waits, "FULL before BEGIN")
+            try await assertEq(try await sqlite.exclusive { try await setting(db) }, waits)
         } else {
             try await assertEq(try await backend.read { try await setting($0) }, waits)
         }

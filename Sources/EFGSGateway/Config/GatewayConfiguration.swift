@@ -4,7 +4,6 @@ import Configuration
 import EFGSCrypto
 import EFGSProtocol
 import Foundation
-import SystemPackage
 
 /// Every setting of PROTOCOL.md §9, in sections, read from a YAML file with environment overrides
 /// (`server.port` ← `SERVER_PORT`, `auth.trustedProxies` ← `AUTH_TRUSTED_PROXIES`, lists comma-separated).
@@ -54,30 +53,39 @@ public struct GatewayConfiguration: Sendable {
     public static func load(
         path: String?, environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> GatewayConfiguration {
+        guard let path else { return try load(yaml: nil, environment: environment) }
+        guard FileManager.default.isReadableFile(atPath: path), let text = FileManager.default.contents(atPath: path)
+        else {
+            throw InvalidSetting(setting: "--config", reason: "cannot read \(path)")
+        }
+        return try load(yaml: (Array(text), path), environment: environment)
+    }
+
+    /// Loads the YAML `text` of the configuration file at `path` (read once, by the caller) and the environment,
+    /// then validates, as ``load(path:environment:)`` does; `path` names the file in messages and its folder is
+    /// where relative file paths resolve. Nothing is opened: the fuzz target of the configuration calls this.
+    public static func load(
+        yaml file: (text: [UInt8], path: String)?, environment: [String: String]
+    ) throws -> GatewayConfiguration {
         try KnownSettings.checkEnvironment(environment)
         var providers: [any ConfigProvider] = [EnvironmentVariablesProvider(environmentVariables: environment)]
-        if let path {
-            guard FileManager.default.isReadableFile(atPath: path),
-                let text = FileManager.default.contents(atPath: path)
-            else {
-                throw InvalidSetting(setting: "--config", reason: "cannot read \(path)")
-            }
+        if let file {
             do {
-                try KnownSettings.checkFile(String(decoding: text, as: UTF8.self))
+                try KnownSettings.checkFile(String(decoding: file.text, as: UTF8.self))
             } catch let error as InvalidSetting {
                 throw error
             } catch {
-                throw InvalidSetting(setting: "--config", reason: "\(path) is not valid YAML: \(error)")
+                throw InvalidSetting(setting: "--config", reason: "\(file.path) is not valid YAML: \(error)")
             }
             do {
-                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
+                providers.append(try YAMLTextProvider(text: file.text, name: file.path))
             } catch {
-                throw InvalidSetting(setting: "--config", reason: "\(path) is not valid YAML: \(error)")
+                throw InvalidSetting(setting: "--config", reason: "\(file.path) is not valid YAML: \(error)")
             }
         }
         var configuration = try GatewayConfiguration(reader: ConfigReader(providers: providers))
-        if let path {
-            let folder = URL(fileURLWithPath: path).deletingLastPathComponent().standardizedFileURL
+        if let file {
+            let folder = URL(fileURLWithPath: file.path).deletingLastPathComponent().standardizedFileURL
             configuration.resolvePaths(against: folder, overriddenBy: environment)
         }
         return configuration

@@ -21,6 +21,10 @@ public protocol SQLBackend: Sendable {
     func transactionWithAsynchronousCommit<T: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T
+    /// Runs the one statement `statement` atomically with the asynchronous commit of
+    /// ``transactionWithAsynchronousCommit(_:)`` (SQLite: in autocommit, one statement on the connection instead of
+    /// three; otherwise in such a transaction, the default).
+    func runWithAsynchronousCommit(_ statement: SQLQueryString) async throws
     /// Runs `body` on a connection without an explicit transaction.
     func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T
     /// The time the connections were leased, summed over them, since the backend was opened (``ConnectionUse``):
@@ -37,4 +41,11 @@ public protocol SQLBackend: Sendable {
     /// (``DownloadKeysQuery``) — the hot read of every download, so each backend decodes the rows its fastest
     /// way (SQLite: SQLKit; PostgreSQL: PostgresNIO's native decoding).
     func fetchKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey]
+}
+
+extension SQLBackend {
+    /// `statement` in a ``transactionWithAsynchronousCommit(_:)`` of its own.
+    public func runWithAsynchronousCommit(_ statement: SQLQueryString) async throws {
+        try await transactionWithAsynchronousCommit { db in try await db.raw(statement).run() }
+    }
 }

@@ -27,9 +27,10 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     let reader: SQLiteConnection?
     let readerGate = AsyncSerialGate()
     let use: ConnectionUse
-    /// Whether the writing connection runs with `synchronous=FULL` (``pragmas(cacheMegabytes:)``): false only inside
-    /// ``transactionWithAsynchronousCommit(_:)``, or after it failed to set `FULL` again, in which case the next
-    /// ``transaction(_:)`` sets it before it begins. Read and written only while holding the gate.
+    /// Whether the writing connection runs with `synchronous=FULL` (``pragmas(cacheMegabytes:)``): an asynchronous
+    /// commit sets `NORMAL` and leaves it set, so a run of download-statistics commits costs one statement each; the
+    /// next durable ``transaction(_:)`` sets `FULL` again before it begins. Read and written only while holding the
+    /// gate; false whenever the setting is not known to be `FULL`.
     let synchronousIsFull = Mutex(true)
     /// Checkpoints the WAL off the commit path (not for `:memory:`, which has no WAL); set once by ``open``.
     private(set) var checkpointer: SQLiteCheckpointer?
@@ -135,42 +136,53 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
 
     /// ``transaction(_:)`` committed with `synchronous=NORMAL`: in WAL mode the commit is appended to the WAL without
     /// a sync (it survives a crash of the gateway; the next durable commit's sync, or a checkpoint's, makes it
-    /// durable). `FULL` is set again before the gate is released (or, should that fail, before the next
-    /// ``transaction(_:)``).
+    /// durable). `NORMAL` stays set until the next ``transaction(_:)`` sets `FULL` before it begins.
     public func transactionWithAsynchronousCommit<T: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
         try await writingTransaction(durable: false, body)
     }
 
-    /// A transaction on the writing connection whose commit syncs (`durable`: `synchronous=FULL`, set again first if
-    /// an asynchronous commit could not restore it) or not (`NORMAL` for this commit only), then a wake of the
-    /// checkpointer. IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half-way on lock upgrade.
+    /// `statement` alone in autocommit (SQLite makes a single statement its own transaction: all of it or nothing),
+    /// committed with `synchronous=NORMAL` like ``transactionWithAsynchronousCommit(_:)``: one statement on the
+    /// connection instead of `BEGIN`, the statement and `COMMIT` (and none to switch `synchronous` when the commit
+    /// before was asynchronous too).
+    public func runWithAsynchronousCommit(_ statement: SQLQueryString) async throws {
+        let db = connection.sql()
+        try await exclusive {
+            try await self.setSynchronous(full: false, db)
+            try await db.raw(statement).run()
+        }
+        checkpointer?.committed()
+    }
+
+    /// A transaction on the writing connection whose commit syncs (`durable`: `synchronous=FULL`) or not (`NORMAL`),
+    /// then a wake of the checkpointer. IMMEDIATE takes the write lock at BEGIN, so a transaction never fails half-way
+    /// on lock upgrade.
     private func writingTransaction<T: Sendable>(
         durable: Bool, _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T {
         let db = connection.sql()
         let result = try await exclusive {
-            if !durable {
-                self.synchronousIsFull.withLock { $0 = false }
-                try await db.raw("PRAGMA synchronous=NORMAL").run()
-            } else if !self.synchronousIsFull.withLock({ $0 }) {
-                try await db.raw("PRAGMA synchronous=FULL").run()
-                self.synchronousIsFull.withLock { $0 = true }
-            }
-            let outcome: Result<T, any Error>
-            do {
-                outcome = .success(try await inTransaction(db, begin: "BEGIN IMMEDIATE", body))
-            } catch {
-                outcome = .failure(error)
-            }
-            if !durable, (try? await db.raw("PRAGMA synchronous=FULL").run()) != nil {
-                self.synchronousIsFull.withLock { $0 = true }
-            }
-            return try outcome.get()
+            try await self.setSynchronous(full: durable, db)
+            return try await inTransaction(db, begin: "BEGIN IMMEDIATE", body)
         }
         checkpointer?.committed()
         return result
+    }
+
+    /// Sets `synchronous` to `FULL` or `NORMAL` on the writing connection `db` unless it is known to be so already;
+    /// called holding the gate, outside any transaction. Leaving `FULL` marks the setting unknown first, so a failed
+    /// `PRAGMA` leaves the next durable transaction to set `FULL` (and to fail if it cannot).
+    private func setSynchronous(full: Bool, _ db: any SQLDatabase) async throws {
+        guard synchronousIsFull.withLock({ $0 }) != full else { return }
+        if full {
+            try await db.raw("PRAGMA synchronous=FULL").run()
+            synchronousIsFull.withLock { $0 = true }
+        } else {
+            synchronousIsFull.withLock { $0 = false }
+            try await db.raw("PRAGMA synchronous=NORMAL").run()
+        }
     }
 
     /// Runs `body` without an explicit transaction on the reading connection (for `:memory:` the one connection),

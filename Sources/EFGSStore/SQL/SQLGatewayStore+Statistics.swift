@@ -172,20 +172,22 @@ extension SQLGatewayStore {
     }
 
     public func recordDownloadStatistics(_ downloads: [DownloadStatistic]) async throws {
-        guard !downloads.isEmpty else { return }
         // a statistic acknowledges nothing to anybody: its commit does not wait for a disk sync
-        try await backend.transactionWithAsynchronousCommit { db in
-            for chunk in downloads.statementChunks(bindsPerRow: 4) {
-                let rows = chunk.map {
-                    SQLQueryString(
-                        "(\(bind: $0.time), \(bind: $0.country), \(bind: $0.batchTag), \(bind: $0.keyCount))")
-                }
-                let values = rows.joined(separator: ", ")
-                try await db.raw(
-                    "INSERT INTO statistics_downloads (time, country, batch_tag, key_count) VALUES \(values)"
-                )
-                .run()
+        let statements = downloads.statementChunks(bindsPerRow: 4).map { chunk in
+            let rows = chunk.map {
+                SQLQueryString("(\(bind: $0.time), \(bind: $0.country), \(bind: $0.batchTag), \(bind: $0.keyCount))")
             }
+            let values = rows.joined(separator: ", ")
+            return SQLQueryString(
+                "INSERT INTO statistics_downloads (time, country, batch_tag, key_count) VALUES \(values)")
+        }
+        guard statements.count > 1 else {
+            // the usual case (a group of at most DownloadStatisticsWriter.maxGroup rows fits in one statement)
+            if let statement = statements.first { try await backend.runWithAsynchronousCommit(statement) }
+            return
+        }
+        try await backend.transactionWithAsynchronousCommit { db in
+            for statement in statements { try await db.raw(statement).run() }
         }
     }
 
