@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-import EFGSProtocol
 import XCTest
+
+@testable import EFGSProtocol
 
 final class NegotiationTests: XCTestCase {
     let n = ContentNegotiator()
@@ -48,6 +49,27 @@ final class NegotiationTests: XCTestCase {
         XCTAssertEqual(msg("application/json"), "Version parameter of Content-Type is required!")
         XCTAssertEqual(msg("application/json; version=2.0"), "Protocol version is not compatible!")
         XCTAssertEqual(msg("text/html"), "Content-Type is not compatible")
+    }
+
+    /// The spellings every client sends are answered from a table the full negotiation filled: only those, each
+    /// with the full negotiation's answer, for the configured versions (another version is still refused).
+    func testTheUsualAcceptSpellingsAreAnsweredAsTheFullNegotiationDoes() throws {
+        XCTAssertEqual(
+            n.usualAccepts,
+            [
+                "application/protobuf; version=1.0": .protobuf, "application/protobuf;version=1.0": .protobuf,
+                "application/json; version=1.0": .json, "application/json;version=1.0": .json,
+            ])
+        for accept in n.usualAccepts.keys {
+            XCTAssertEqual(try n.downloadFormat(accept: accept).get(), try n.negotiate(accept: accept).get())
+        }
+        let v2 = ContentNegotiator(protobufVersion: .init(major: 2, minor: 0))
+        XCTAssertEqual(try v2.downloadFormat(accept: "application/protobuf; version=2.0").get(), .protobuf)
+        guard case .failure(let old) = v2.downloadFormat(accept: "application/protobuf; version=1.0") else {
+            return XCTFail("1.0 is not the configured protobuf version")
+        }
+        XCTAssertEqual(old.message, "Protocol version is not compatible!")
+        XCTAssertNil(v2.usualAccepts["application/protobuf; version=1.0"])
     }
 
     func testAuditAccept() {
