@@ -85,7 +85,11 @@ public struct ContentNegotiator: Sendable {
     /// Download negotiation (§5.4): the first acceptable entry wins; otherwise the first relevant entry decides
     /// the message.
     public func downloadFormat(accept: String?) -> Result<WireFormat, NegotiationFailure> {
-        if let accept, let format = usualAccepts[accept] { return .success(format) }
+        // ASCII only: Swift compares strings by canonical equivalence, and U+037E (Greek question mark) is
+        // equivalent to `;`, which the full negotiation does not take for a separator
+        if let accept, accept.utf8.allSatisfy({ $0 < 0x80 }), let format = usualAccepts[accept] {
+            return .success(format)
+        }
         return negotiate(accept: accept)
     }
 

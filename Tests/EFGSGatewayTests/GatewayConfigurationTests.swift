@@ -129,8 +129,8 @@ final class GatewayConfigurationTests: XCTestCase {
     }
 
     /// The file's text given in memory (`load(yaml:)`, what `load(path:)` calls once it has read the file, and the
-    /// fuzz target's entry) reads the same settings, resolves relative paths against the named file's folder, and
-    /// refuses what the file would be refused for, naming the file.
+    /// fuzz target's entry) reads the text's settings, resolves relative paths against the named file's folder, and
+    /// refuses invalid YAML, a text that is no mapping and an unknown setting, naming the file or the setting.
     func testTextInMemoryLoadsAsTheFileDoes() throws {
         let yaml = """
             trustAnchor: {certificatePath: ta.pem}

@@ -60,8 +60,20 @@ final class NegotiationTests: XCTestCase {
                 "application/protobuf; version=1.0": .protobuf, "application/protobuf;version=1.0": .protobuf,
                 "application/json; version=1.0": .json, "application/json;version=1.0": .json,
             ])
-        for accept in n.usualAccepts.keys {
-            XCTAssertEqual(try n.downloadFormat(accept: accept).get(), try n.negotiate(accept: accept).get())
+        // the table's keys and spellings near them (case, spaces, another separator, a canonically equivalent
+        // Unicode spelling: U+037E is `;` to Swift's string equality, not to the parser)
+        for accept in n.usualAccepts.keys.sorted() + [
+            "application/protobuf\u{37E} version=1.0", "application/json\u{37E}version=1.0",
+            "Application/Protobuf; version=1.0", " application/json; version=1.0", "application/protobuf; version=1.0 ",
+            "application/protobuf, version=1.0", "application/protobuf; version=1.0; q=0", "application/protobuf",
+        ] {
+            XCTAssertEqual(
+                String(describing: n.downloadFormat(accept: accept)), String(describing: n.negotiate(accept: accept)),
+                accept)
+        }
+        XCTAssertEqual(try n.downloadFormat(accept: "Application/Protobuf; version=1.0").get(), .protobuf)
+        guard case .failure = n.downloadFormat(accept: "application/protobuf\u{37E} version=1.0") else {
+            return XCTFail("U+037E is no parameter separator")
         }
         let v2 = ContentNegotiator(protobufVersion: .init(major: 2, minor: 0))
         XCTAssertEqual(try v2.downloadFormat(accept: "application/protobuf; version=2.0").get(), .protobuf)

@@ -53,6 +53,7 @@ public struct GatewayConfiguration: Sendable {
     public static func load(
         path: String?, environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> GatewayConfiguration {
+        try KnownSettings.checkEnvironment(environment)  // refused before the file is read, as always
         guard let path else { return try load(yaml: nil, environment: environment) }
         guard FileManager.default.isReadableFile(atPath: path), let text = FileManager.default.contents(atPath: path)
         else {

@@ -8,7 +8,7 @@ import Configuration
 ///
 /// Watching yields the one snapshot and value, with the library's `watchSnapshotFromSnapshot` and
 /// `watchValueFromValue`.
-struct YAMLTextProvider: ConfigProvider {
+struct YAMLTextProvider: ConfigProvider, CustomStringConvertible {
     let yaml: YAMLSnapshot
 
     /// Parses `text`; `name` is the provider's name in swift-configuration's messages (the file path).
@@ -17,6 +17,8 @@ struct YAMLTextProvider: ConfigProvider {
     }
 
     var providerName: String { yaml.providerName }
+
+    var description: String { "YAMLTextProvider[\(providerName)]" }
 
     func value(forKey key: AbsoluteConfigKey, type: ConfigType) throws -> LookupResult {
         try yaml.value(forKey: key, type: type)
