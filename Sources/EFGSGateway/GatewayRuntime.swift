@@ -109,8 +109,10 @@ public struct GatewayRuntime: Sendable {
         }
     }
 
-    /// Closes the store and sends what the syslog copy still holds (waiting at most 5 s for the collector).
+    /// Writes the download statistics still queued, closes the store and sends what the syslog copy still holds
+    /// (waiting at most 5 s for the collector).
     public func close() async throws {
+        await services.download.flushStatistics()
         do {
             try await services.store.close()
         } catch {

@@ -71,7 +71,7 @@ public final class GatewayServices: Sendable {
             docLimit: config.batching.docLimit, clock: clock, onDocLimitReached: onDocLimitReached)
         download = DownloadService(
             store: store, cipher: cipher, maxAgeDays: config.api.downloadMaxAgeDays,
-            cache: DownloadCache(capacityBytes: config.api.downloadCacheMegabytes * 1_048_576), clock: clock)
+            cache: DownloadCache(capacityBytes: config.api.downloadCacheMegabytes * 1_048_576), log: log, clock: clock)
         audit = AuditService(store: store, maxAgeDays: config.api.downloadMaxAgeDays, clock: clock)
         subscriptions = CallbackSubscriptionService(
             store: store, certificates: certificates,
@@ -123,7 +123,9 @@ public final class GatewayServices: Sendable {
 
     /// The usage and retention reports (§7.7).
     public var reports: OperatorReports {
-        OperatorReports(store: store, retention: config.retention, clock: clock)
+        OperatorReports(
+            store: store, retention: config.retention, clock: clock,
+            pendingStatistics: { [download = self.download] in await download.flushStatistics() })
     }
 
     /// The operator audit trail.
@@ -138,7 +140,9 @@ public final class GatewayServices: Sendable {
 
     /// The countries and their state (`efgs country list`).
     public var countries: CountryDirectory {
-        CountryDirectory(store: store, trustAnchor: anchors)
+        CountryDirectory(
+            store: store, trustAnchor: anchors,
+            pendingStatistics: { [download = self.download] in await download.flushStatistics() })
     }
 
     /// Inspecting, quarantining and releasing download batches (`efgs batch inspect|quarantine|release`).

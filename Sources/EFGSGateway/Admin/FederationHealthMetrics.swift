@@ -77,6 +77,7 @@ public final class FederationHealthMetrics: Sendable {
         } else {
             complete = false
         }
+        await services.download.flushStatistics()
         if let activity = try? await services.store.countryActivity() {
             for country in activity {
                 if let last = country.lastUpload {

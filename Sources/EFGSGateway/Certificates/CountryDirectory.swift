@@ -42,16 +42,23 @@ public struct CountryDirectory: Sendable {
 
     let store: any CertificateStore & StatisticsStore & CallbackStore
     let trustAnchor: TrustAnchors
+    let pendingStatistics: @Sendable () async -> Void
 
-    /// A directory over `store`, integrity-checked with `trustAnchor`.
-    public init(store: any CertificateStore & StatisticsStore & CallbackStore, trustAnchor: TrustAnchors) {
+    /// A directory over `store`, integrity-checked with `trustAnchor`; `pendingStatistics` returns once the download
+    /// statistics this process still holds are written, and is awaited before the last activity is read.
+    public init(
+        store: any CertificateStore & StatisticsStore & CallbackStore, trustAnchor: TrustAnchors,
+        pendingStatistics: @escaping @Sendable () async -> Void = {}
+    ) {
         self.store = store
         self.trustAnchor = trustAnchor
+        self.pendingStatistics = pendingStatistics
     }
 
     /// Every country with certificate rows or recorded activity, sorted by country code.
     public func list() async throws -> [CountryStatus] {
         let rows = try await store.certificates(country: nil, type: nil)
+        await pendingStatistics()
         let activity = Dictionary(uniqueKeysWithValues: try await store.countryActivity().map { ($0.country, $0) })
         let countries = Set(rows.map(\.country)).union(activity.keys).sorted()
         var statuses: [CountryStatus] = []

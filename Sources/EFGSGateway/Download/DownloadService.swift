@@ -9,7 +9,7 @@ import NIOCore
 
 /// Downloading a batch (PROTOCOL.md §5.4): the batch named by `batchTag`, or the first batch of the requested
 /// day, without the caller's own keys, decrypted (§7.1) and encoded in the negotiated format; the download is
-/// recorded in the statistics (§7.7, with group commit: ``DownloadStatisticsWriter``). The body is built once per
+/// recorded in the statistics (§7.7, written behind the response in groups: ``DownloadStatisticsWriter``). The body is built once per
 /// batch content, caller country and format and then served from the ``DownloadCache``; concurrent downloads share
 /// the read of the batch row (``SharedFreshReads``).
 public struct DownloadService: Sendable {
@@ -41,17 +41,25 @@ public struct DownloadService: Sendable {
         case firstCreated(atOrAfterMillis: Int64)
     }
 
-    /// A download service over `store`; `maxAgeDays` is `download.maxAgeDays`.
+    /// A download service over `store`; `maxAgeDays` is `download.maxAgeDays`; the statistics are committed every
+    /// `statisticsWindow`, and a failed commit is logged to `log`.
     public init(
         store: any DownloadStore & StatisticsStore, cipher: StorageCipher, maxAgeDays: Int,
-        cache: DownloadCache = DownloadCache(capacityBytes: 0), clock: @escaping @Sendable () -> Date
+        cache: DownloadCache = DownloadCache(capacityBytes: 0), statisticsWindow: Duration = .milliseconds(20),
+        log: EventLog? = nil, clock: @escaping @Sendable () -> Date
     ) {
         self.store = store
         self.cipher = cipher
         self.requestedDate = RequestedDate(maxAgeDays: maxAgeDays)
         self.cache = cache
-        self.statistics = DownloadStatisticsWriter(store: store)
+        self.statistics = DownloadStatisticsWriter(
+            store: store, window: statisticsWindow, log: log?.scope("DownloadStatistics"))
         self.clock = clock
+    }
+
+    /// Returns once the statistics of every download answered so far are written (or reported lost).
+    public func flushStatistics() async {
+        await statistics.flush()
     }
 
     /// The batch of `date` for `caller` in `format`: the one tagged `batchTag` (absent, empty or `null`: the

@@ -9,12 +9,18 @@ public struct OperatorReports: Sendable {
     let store: any ReportStore
     let retention: RetentionSettings
     let clock: @Sendable () -> Date
+    let pendingStatistics: @Sendable () async -> Void
 
-    /// Reports over `store`.
-    public init(store: any ReportStore, retention: RetentionSettings, clock: @escaping @Sendable () -> Date) {
+    /// Reports over `store`; `pendingStatistics` returns once the statistics this process still holds are written
+    /// (``DownloadService/flushStatistics()``), and is awaited before each usage report.
+    public init(
+        store: any ReportStore, retention: RetentionSettings, clock: @escaping @Sendable () -> Date,
+        pendingStatistics: @escaping @Sendable () async -> Void = {}
+    ) {
         self.store = store
         self.retention = retention
         self.clock = clock
+        self.pendingStatistics = pendingStatistics
     }
 
     /// A period longer than this is refused (the statistics are kept for `retention.statisticsRetentionDays`).
@@ -37,6 +43,7 @@ public struct OperatorReports: Sendable {
         guard to.epochDay - from.epochDay < Int64(Self.maxUsageDays) else {
             throw RefusedPeriod(description: "--from/--to: at most \(Self.maxUsageDays) days")
         }
+        await pendingStatistics()
         let days = try await store.usage(
             fromMillis: from.startMillis, toMillis: UTCDay(epochDay: to.epochDay + 1).startMillis, country: country)
         return UsageReport(from: from, to: to, country: country, days: days)
