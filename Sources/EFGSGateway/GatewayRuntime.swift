@@ -112,7 +112,9 @@ public struct GatewayRuntime: Sendable {
     /// Writes the download statistics still queued, closes the store and sends what the syslog copy still holds
     /// (waiting at most 5 s for the collector).
     public func close() async throws {
-        await services.download.flushStatistics()
+        if !(await services.download.flushStatistics(within: .seconds(10))) {
+            services.log.scope("Shutdown").error("Download statistics still queued at stop are lost")
+        }
         do {
             try await services.store.close()
         } catch {

@@ -125,7 +125,7 @@ public final class GatewayServices: Sendable {
     public var reports: OperatorReports {
         OperatorReports(
             store: store, retention: config.retention, clock: clock,
-            pendingStatistics: { [download = self.download] in await download.flushStatistics() })
+            pendingStatistics: { [download = self.download] in await download.flushStatistics(within: .seconds(5)) })
     }
 
     /// The operator audit trail.
@@ -142,7 +142,7 @@ public final class GatewayServices: Sendable {
     public var countries: CountryDirectory {
         CountryDirectory(
             store: store, trustAnchor: anchors,
-            pendingStatistics: { [download = self.download] in await download.flushStatistics() })
+            pendingStatistics: { [download = self.download] in await download.flushStatistics(within: .seconds(5)) })
     }
 
     /// Inspecting, quarantining and releasing download batches (`efgs batch inspect|quarantine|release`).

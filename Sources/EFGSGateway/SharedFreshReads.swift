@@ -7,7 +7,7 @@ import Synchronization
 /// when this one ends and serves all of them. Each caller's answer thus comes from a query that began after the caller
 /// asked, exactly as if it had queried alone — a certificate revoked, or a batch quarantined, before a request
 /// arrived is seen by that request — but under load the store answers one query per key and round instead of one per
-/// request (the group commit of ``DownloadStatisticsWriter``, for reads). A failed query fails the callers it
+/// request (what the grouped writes of ``DownloadStatisticsWriter`` do, for reads). A failed query fails the callers it
 /// serves; the next round queries again — except after a failure `sharesFailure` accepts (the database is away):
 /// the callers already waiting then fail at once too, instead of waiting through a second attempt (a 503 says
 /// nothing about a certificate or a batch, and comes within `database.leaseTimeout`, as without sharing). A query

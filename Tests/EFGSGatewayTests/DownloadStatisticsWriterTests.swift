@@ -10,7 +10,7 @@ import XCTest
 
 /// Download statistics written behind the responses (``DownloadStatisticsWriter``): a download is answered without
 /// waiting for a commit, the statistics of a window share one transaction, a full queue makes downloads wait for their
-/// commit, ``DownloadStatisticsWriter/flush()`` returns once everything queued before it is written, and a failed
+/// commit, ``DownloadStatisticsWriter/flush(within:)`` returns once everything queued before it is written, and a failed
 /// write is counted and logged without failing the downloads that did not wait for it.
 final class DownloadStatisticsWriterTests: XCTestCase {
     /// The fixture's store, with each write of download statistics slowed down, counted, and failing on demand.
@@ -74,7 +74,7 @@ final class DownloadStatisticsWriterTests: XCTestCase {
         XCTAssertLessThan(clock.now - start, .milliseconds(90), "no record waited for the held write")
         try await assertEq(try await rows(f), 0, "nothing is committed yet")
         slow.held.withLock { $0 = false }
-        await writer.flush()
+        await writer.flush(within: .seconds(10))
         try await assertEq(try await rows(f), 10, "flush returns once every queued statistic is written")
     }
 
@@ -90,13 +90,13 @@ final class DownloadStatisticsWriterTests: XCTestCase {
             }
             try await group.waitForAll()
         }
-        await writer.flush()
+        await writer.flush(within: .seconds(10))
         try await assertEq(try await rows(f), 50)
         let groups = slow.groups.withLock { $0 }
         XCTAssertEqual(groups.reduce(0, +), 50)
         XCTAssertLessThanOrEqual(groups.count, 2, "grouped: \(groups)")
         // nothing queued: flush returns at once
-        await writer.flush()
+        await writer.flush(within: .seconds(10))
         try await assertEq(try await rows(f), 50)
     }
 
@@ -132,12 +132,29 @@ final class DownloadStatisticsWriterTests: XCTestCase {
         let writer = DownloadStatisticsWriter(store: slow, window: .zero, log: log.scope("DownloadStatistics"))
         slow.failNext.withLock { $0 = true }
         try await writer.record(Self.statistic(1))
-        await writer.flush()
+        await writer.flush(within: .seconds(10))
         try await writer.record(Self.statistic(2))
-        await writer.flush()
+        await writer.flush(within: .seconds(10))
         try await assertEq(try await rows(f), 1, "the writer goes on after a failure")
         let errors = lines.withLock { $0 }.filter { $0.contains("Download statistics could not be recorded") }
         XCTAssertEqual(errors.count, 1, "\(lines.withLock { $0 })")
         XCTAssertTrue(errors.first?.contains("count=\"1\"") ?? false, errors.first ?? "")
+    }
+
+    func testAFlushGivesUpAfterItsTimeoutAndAnswersAtOnceWhenNothingIsQueued() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let slow = SlowStatistics(f.store)
+        let writer = DownloadStatisticsWriter(store: slow, window: .zero, log: nil)
+        let idle = await writer.flush(within: .seconds(10))
+        XCTAssertTrue(idle, "nothing queued: written")
+        slow.held.withLock { $0 = true }
+        try await writer.record(Self.statistic(1))
+        let held = await writer.flush(within: .milliseconds(200))
+        XCTAssertFalse(held, "a store that does not answer cannot hold a flush")
+        slow.held.withLock { $0 = false }
+        let written = await writer.flush(within: .seconds(10))
+        XCTAssertTrue(written)
+        try await assertEq(try await rows(f), 1)
     }
 }

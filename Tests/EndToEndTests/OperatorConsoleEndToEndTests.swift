@@ -146,7 +146,8 @@ final class OperatorConsoleEndToEndTests: XCTestCase {
         let events = try XCTUnwrap(pages["/events"]).html
         XCTAssertTrue(htmlElement(events, id: "recent-events").contains("Callback"), events)
 
-        // the reports from the same database
+        // the reports from the same database (another process: it sees FR's download statistic because the console's
+        // federation page above made the gateway write its queued statistics first)
         let usage = try EFGS.run(["report", "usage", "--config", fed.configPath, "--format", "csv"], in: fed.dir)
         XCTAssertEqual(usage.status, 0, usage.output)
         let today = UTCDay(Date()).description

@@ -77,7 +77,7 @@ public final class FederationHealthMetrics: Sendable {
         } else {
             complete = false
         }
-        await services.download.flushStatistics()
+        await services.download.flushStatistics(within: .seconds(1))  // a struggling store cannot hold the scrape
         if let activity = try? await services.store.countryActivity() {
             for country in activity {
                 if let last = country.lastUpload {

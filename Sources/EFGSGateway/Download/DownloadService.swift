@@ -57,9 +57,11 @@ public struct DownloadService: Sendable {
         self.clock = clock
     }
 
-    /// Returns once the statistics of every download answered so far are written (or reported lost).
-    public func flushStatistics() async {
-        await statistics.flush()
+    /// Returns true once the statistics of every download answered so far are written (or reported lost), false
+    /// after `timeout`.
+    @discardableResult
+    public func flushStatistics(within timeout: Duration = .seconds(10)) async -> Bool {
+        await statistics.flush(within: timeout)
     }
 
     /// The batch of `date` for `caller` in `format`: the one tagged `batchTag` (absent, empty or `null`: the

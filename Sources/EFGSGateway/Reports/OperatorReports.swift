@@ -12,7 +12,7 @@ public struct OperatorReports: Sendable {
     let pendingStatistics: @Sendable () async -> Void
 
     /// Reports over `store`; `pendingStatistics` returns once the statistics this process still holds are written
-    /// (``DownloadService/flushStatistics()``), and is awaited before each usage report.
+    /// (``DownloadService/flushStatistics(within:)``), and is awaited before each usage report.
     public init(
         store: any ReportStore, retention: RetentionSettings, clock: @escaping @Sendable () -> Date,
         pendingStatistics: @escaping @Sendable () async -> Void = {}
