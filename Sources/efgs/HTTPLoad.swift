@@ -159,7 +159,12 @@ enum HTTPLoad {
             process.terminationHandler = { _ in continuation.finish() }
         }
         try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        // Read on a thread of its own: a read on a concurrency thread would hold one of the gateway's (in this
+        // process) for the whole run of wrk; on two cores that was half of them until 2026-12-03.
+        let reader = pipe.fileHandleForReading
+        let output = await withCheckedContinuation { (continuation: CheckedContinuation<Data, Never>) in
+            Thread { continuation.resume(returning: reader.readDataToEndOfFile()) }.start()
+        }
         for await _ in ended {}
         guard process.terminationStatus == 0 else {
             throw ValidationError("\(name) exited with status \(process.terminationStatus)")

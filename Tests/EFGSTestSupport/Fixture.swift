@@ -48,10 +48,34 @@ public final class Fixture: @unchecked Sendable {
         public func add(_ line: String) { lock.withLock { collected.append(line) } }
     }
 
+    /// The folders of this process's fixtures, removed when a fixture is released or, for fixtures a test case
+    /// keeps to the end (XCTest keeps its test case objects), when the process exits. Before 2026-12-03 they were
+    /// never removed: a few days of test runs had left 2 672 of them in `/tmp`.
+    final class Folders: @unchecked Sendable {
+        let lock = NSLock()
+        var paths: Set<String> = []
+        static let shared: Folders = {
+            atexit { Folders.shared.removeAll() }
+            return Folders()
+        }()
+
+        func add(_ url: URL) { lock.withLock { _ = paths.insert(url.path) } }
+
+        func remove(_ url: URL) {
+            lock.withLock { _ = paths.remove(url.path) }
+            try? FileManager.default.removeItem(at: url)
+        }
+
+        func removeAll() {
+            for path in lock.withLock({ paths }) { try? FileManager.default.removeItem(atPath: path) }
+        }
+    }
+
     /// A fresh federation; `configure` adjusts the environment the configuration is read from.
     public init(configure: (inout [String: String]) -> Void = { _ in }) async throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-gw-\(UUID())")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        Folders.shared.add(dir)
         let ta = try CertificateFactory.selfSigned(country: nil, commonName: "TA", key: .p256)
         try ta.certificatePEM.write(to: dir.appendingPathComponent("ta.pem"), atomically: true, encoding: .utf8)
         operatorSigner = try OperatorSigner(pem: ta.privateKeyPEM)
@@ -78,6 +102,8 @@ public final class Fixture: @unchecked Sendable {
             countries[c] = (auth, sign)
         }
     }
+
+    deinit { Folders.shared.remove(dir) }
 
     /// Registers `issued` as a `type` row of `country`, signed by the trust anchor.
     public func register(_ issued: CertificateFactory.Issued, _ country: String, _ type: CertificateType) async throws {
