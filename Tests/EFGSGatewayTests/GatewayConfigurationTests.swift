@@ -93,6 +93,25 @@ final class GatewayConfigurationTests: XCTestCase {
         XCTAssertNil(unrelated, "variables outside the settings' prefixes are not settings")
     }
 
+    /// Of equally near names the suggestion is the first in alphabetical order; before 2026-12-03 it was the first
+    /// in the order of a `Set`, which changes from run to run (this test then failed in about nine runs of ten).
+    /// A key far longer than every setting gets no suggestion (and no distance is computed for it).
+    func testTheNearestNameIsTheSameOnEveryRun() {
+        let candidates = Set((0..<10).map { "server.port\($0)" })
+        XCTAssertEqual(
+            KnownSettings.unknown("server.portX", among: candidates).reason,
+            "unknown setting; did you mean server.port0?")
+        XCTAssertEqual(
+            KnownSettings.unknown("SERVER.PORT", among: candidates).reason,
+            "unknown setting; did you mean server.port0?")
+        let long = KnownSettings.unknown(String(repeating: "server.port", count: 10_000), among: candidates)
+        XCTAssertEqual(long.reason, "unknown setting")
+        XCTAssertNil(KnownSettings.nearest(to: "zzzzzzzzzzzz", among: candidates))
+        XCTAssertEqual(KnownSettings.distance("srever", "server"), 2)
+        XCTAssertEqual(KnownSettings.distance("", "abc"), 3)
+        XCTAssertEqual(KnownSettings.distance("kitten", "SITTING"), 3)
+    }
+
     /// Every key of the shipped sample is known, and every known key can be set.
     func testTheSampleAndEveryKnownKeyAreAccepted() async throws {
         let sample = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -100,24 +100,48 @@ public enum KnownSettings {
     }
 
     static func unknown(_ key: String, among candidates: Set<String>) -> InvalidSetting {
-        let nearest = candidates.min { distance(key, $0) < distance(key, $1) }
         var reason = "unknown setting"
-        if let nearest, distance(key, nearest) <= max(3, key.count / 3) { reason += "; did you mean \(nearest)?" }
+        if let nearest = nearest(to: key, among: candidates) { reason += "; did you mean \(nearest)?" }
         return InvalidSetting(setting: key, reason: reason)
+    }
+
+    /// The candidate nearest to `key` (Levenshtein distance, ignoring case) if it is at most `max(3, key.count / 3)`
+    /// away; of equally near candidates the first in alphabetical order, so the suggestion is the same on every run
+    /// (a `Set`'s order is not). A candidate whose length alone differs by more than that is not measured: an unknown
+    /// key of a few thousand characters costs a comparison of lengths per candidate, not a distance each.
+    static func nearest(to key: String, among candidates: Set<String>) -> String? {
+        let typed = Array(key.lowercased())
+        let limit = max(3, typed.count / 3)
+        var best: (name: String, distance: Int)?
+        for candidate in candidates {
+            let name = Array(candidate.lowercased())
+            guard abs(name.count - typed.count) <= limit else { continue }
+            let d = distance(typed, name)
+            guard d <= limit else { continue }
+            if let b = best, d > b.distance || (d == b.distance && candidate > b.name) { continue }
+            best = (candidate, d)
+        }
+        return best?.name
     }
 
     /// Levenshtein distance, ignoring case.
     static func distance(_ a: String, _ b: String) -> Int {
-        let a = Array(a.lowercased())
-        let b = Array(b.lowercased())
+        distance(Array(a.lowercased()), Array(b.lowercased()))
+    }
+
+    /// Levenshtein distance of two character sequences.
+    static func distance(_ a: [Character], _ b: [Character]) -> Int {
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
         var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + Array(repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
+        var current = previous
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
                 current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
             }
-            previous = current
+            swap(&previous, &current)
         }
-        return a.isEmpty ? b.count : previous[b.count]
+        return previous[b.count]
     }
 }
