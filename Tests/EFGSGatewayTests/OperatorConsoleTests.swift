@@ -6,6 +6,8 @@ import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOCore
+import NIOPosix
 import Prometheus
 import Synchronization
 import XCTest
@@ -284,6 +286,44 @@ final class OperatorConsoleTests: XCTestCase {
         ] {
             XCTAssertThrowsError(try PasswordHash(parsing: bad), bad)
         }
+    }
+
+    /// A password check (PBKDF2, 0.2–0.5 s) does not take a thread of NIO's shared blocking pool, where SQLiteNIO
+    /// runs the store's statements: with every thread of that pool busy, a check still completes. Before
+    /// 2026-12-03 it waited behind them (this test failed at its 5 s bound).
+    func testAPasswordCheckDoesNotWaitForTheDatabaseThreadPool() async throws {
+        final class Started: Sendable { let count = Mutex(0) }
+        let started = Started()
+        let release = DispatchSemaphore(value: 0)
+        let threads = NIOSingletons.blockingPoolThreadCountSuggestion
+        let occupied = (0..<threads).map { _ in
+            Task {
+                try await NIOThreadPool.singleton.runIfActive {
+                    started.count.withLock { $0 += 1 }
+                    release.wait()
+                }
+            }
+        }
+        let deadline = Date().addingTimeInterval(5)
+        while started.count.withLock({ $0 }) < threads, Date() < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        XCTAssertEqual(started.count.withLock { $0 }, threads, "every thread of the shared pool is busy")
+        let auth = AdminAuthentication<BasicRequestContext>(user: "ops") { $0 == "right one" }
+        let right = "Basic " + Base64.encodeString(Array("ops:right one".utf8))
+        let answer = await withTaskGroup(of: Bool?.self) { group in
+            group.addTask { await auth.isAuthorized(right) }
+            group.addTask {
+                try? await Task.sleep(for: .seconds(5))
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            for _ in 0..<threads { release.signal() }  // before the group waits for a check queued behind them
+            return first
+        }
+        XCTAssertEqual(answer, true, "the check answered while the shared pool was busy")
+        for task in occupied { try await task.value }
     }
 
     /// A peer guessing passwords cannot queue checks without bound: with checks under way at their limit, a further

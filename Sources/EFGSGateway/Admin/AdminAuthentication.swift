@@ -13,10 +13,15 @@ import NIOPosix
 /// path but `/healthz` and `/readyz` (the probes of a load balancer or orchestrator, which show no federation data)
 /// answers 401 with a `WWW-Authenticate` challenge unless the request carries the user and password.
 ///
-/// PBKDF2 with hundreds of thousands of rounds is slow on purpose, so it runs on NIO's blocking thread pool, one at a
-/// time, and a header value that verified is remembered (by its SHA-256) so a console that reloads every 30 s and a
+/// PBKDF2 with hundreds of thousands of rounds is slow on purpose, so it runs on a thread of its own
+/// (``passwordCheckPool``), one at a time, and a header value that verified is remembered (by its SHA-256) so a console that reloads every 30 s and a
 /// Prometheus scraping every 15 s do not pay it per request; at most ``maxPendingChecks`` checks wait or run.
 struct AdminAuthentication<Context: RequestContext>: RouterMiddleware {
+    /// The thread password checks run on. Not NIO's shared blocking pool: SQLiteNIO runs every statement of the
+    /// store there (two threads on two cores), so until 2026-12-03 each check of 0.2–0.5 s, or a peer guessing
+    /// passwords one after another, left the database one thread.
+    static var passwordCheckPool: NIOThreadPool { adminPasswordCheckPool }
+
     let user: String
     /// Whether a password matches `admin.passwordHash` (slow on purpose; a test may count or hold the checks).
     let check: @Sendable (String) -> Bool
@@ -80,7 +85,7 @@ struct AdminAuthentication<Context: RequestContext>: RouterMiddleware {
         else { return false }
         defer { pending.withLockedValue { $0 -= 1 } }
         let matches =
-            (try? await gate.run { try await NIOThreadPool.singleton.runIfActive { check(password) } }) ?? false
+            (try? await gate.run { try await Self.passwordCheckPool.runIfActive { check(password) } }) ?? false
         guard matches && userMatches else { return false }
         verified.withLockedValue { remembered in
             if remembered.count >= Self.rememberedLimit { remembered.removeAll() }
@@ -89,3 +94,10 @@ struct AdminAuthentication<Context: RequestContext>: RouterMiddleware {
         return true
     }
 }
+
+/// The one thread of ``AdminAuthentication/passwordCheckPool``, started at its first use, for the process's lifetime.
+private let adminPasswordCheckPool: NIOThreadPool = {
+    let pool = NIOThreadPool(numberOfThreads: 1)
+    pool.start()
+    return pool
+}()
