@@ -51,6 +51,19 @@ final class NegotiationTests: XCTestCase {
         XCTAssertEqual(msg("text/html"), "Content-Type is not compatible")
     }
 
+    /// Header values are split and trimmed by bytes (RFC 9110 field values are octets): a comma followed by a
+    /// combining mark still ends the entry before it. By graphemes (until 2026-12-03) the comma and the mark were one
+    /// character, the entry's version read `1.0,\u{301}` and the download was refused.
+    func testAcceptIsSplitAndTrimmedByBytes() {
+        XCTAssertEqual(MediaType.parseAccept("application/protobuf; version=1.0,\u{301}").first?.version, "1.0")
+        XCTAssertEqual(try n.downloadFormat(accept: "application/protobuf; version=1.0,\u{301}").get(), .protobuf)
+        XCTAssertEqual(MediaType.split("a;b=\"x;y\";c", on: 0x3B), ["a", "b=\"x;y\"", "c"])
+        XCTAssertEqual(MediaType.split("", on: 0x2C), [""])
+        XCTAssertEqual("\t a b \t".trimmingSpaces, "a b")
+        XCTAssertEqual(" \u{301}x ".trimmingSpaces, "\u{301}x")
+        XCTAssertEqual(" \t ".trimmingSpaces, "")
+    }
+
     /// The spellings every client sends are answered from a table the full negotiation filled: only those, each
     /// with the full negotiation's answer, for the configured versions (another version is still refused).
     func testTheUsualAcceptSpellingsAreAnsweredAsTheFullNegotiationDoes() throws {
