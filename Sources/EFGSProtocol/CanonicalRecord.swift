@@ -9,8 +9,12 @@ import Foundation
 public enum CanonicalRecord {
     /// Builds the record bytes of `key`.
     public static func bytes(of key: DiagnosisKey) -> [UInt8] {
+        func blockLength(_ n: Int) -> Int { (n + 2) / 3 * 4 + 1 }
+        let visited = key.visitedCountries.reduce(key.visitedCountries.count) { $0 + $1.utf8.count }
         var out = [UInt8]()
-        out.reserveCapacity(128)
+        out.reserveCapacity(
+            blockLength(key.keyData.count) + 6 * blockLength(4) + blockLength(visited)
+                + blockLength(key.origin.utf8.count))
         func block(_ raw: UnsafeRawBufferPointer) {
             Base64.append(raw, to: &out)
             out.append(0x2E)
@@ -20,15 +24,31 @@ public enum CanonicalRecord {
         be32(key.rollingStartIntervalNumber)
         be32(key.rollingPeriod)
         be32(UInt32(bitPattern: key.transmissionRiskLevel))
-        asciiOnly(key.visitedCountries.joined(separator: ",")).withUnsafeBytes { block($0) }
-        asciiOnly(key.origin).withUnsafeBytes { block($0) }
+        asciiOnly(key.visitedCountries) { block($0) }
+        asciiOnly([key.origin]) { block($0) }
         be32(UInt32(bitPattern: Int32(truncatingIfNeeded: key.reportType.rawValue)))
         be32(UInt32(bitPattern: key.daysSinceOnsetOfSymptoms))
         return out
     }
 
-    /// Non-ASCII characters become `?` (§3.1; unreachable after validation).
-    static func asciiOnly(_ s: String) -> [UInt8] {
-        s.unicodeScalars.map { $0.isASCII ? UInt8($0.value) : 0x3F }
+    /// Hands `body` the ASCII of `strings` joined by `,`, each non-ASCII scalar as `?` (§3.1; unreachable after
+    /// validation), from a buffer on the stack: a record is built without a heap allocation of its own besides
+    /// the result (until 2026-12-03 the joined text and each ASCII copy were arrays of their own).
+    static func asciiOnly(_ strings: [String], _ body: (UnsafeRawBufferPointer) -> Void) {
+        let capacity = strings.reduce(strings.count) { $0 + $1.utf8.count }  // scalars ≤ UTF-8 bytes
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in
+            var n = 0
+            for (i, string) in strings.enumerated() {
+                if i > 0 {
+                    buffer[n] = 0x2C  // ','
+                    n += 1
+                }
+                for scalar in string.unicodeScalars {
+                    buffer[n] = scalar.isASCII ? UInt8(scalar.value) : 0x3F  // '?'
+                    n += 1
+                }
+            }
+            body(UnsafeRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[..<n]))
+        }
     }
 }

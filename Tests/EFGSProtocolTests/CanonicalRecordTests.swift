@@ -68,4 +68,44 @@ final class CanonicalRecordTests: XCTestCase {
         k.reportType = .UNRECOGNIZED(7)
         XCTAssertTrue(text(k).hasSuffix(".AAAABw==.AAAAKg==."))
     }
+
+    /// The record and the stream as PROTOCOL.md §3.1–3.2 state them, written the plain way (the implementation
+    /// until 2026-12-03): the faster code must give the same bytes for every key and every batch, non-ASCII text,
+    /// empty lists and records whose raw order differs from their Base64 order included.
+    func testRecordsAndStreamsEqualThePlainDefinition() {
+        func plainRecord(_ k: DiagnosisKey) -> [UInt8] {
+            func block(_ raw: [UInt8]) -> String { Data(raw).base64EncodedString() + "." }
+            func be32(_ v: UInt32) -> String { block(withUnsafeBytes(of: v.bigEndian) { Array($0) }) }
+            func ascii(_ s: String) -> [UInt8] { s.unicodeScalars.map { $0.isASCII ? UInt8($0.value) : 0x3F } }
+            let text =
+                block(Array(k.keyData)) + be32(k.rollingStartIntervalNumber) + be32(k.rollingPeriod)
+                + be32(UInt32(bitPattern: k.transmissionRiskLevel))
+                + block(ascii(k.visitedCountries.joined(separator: ","))) + block(ascii(k.origin))
+                + be32(UInt32(bitPattern: Int32(truncatingIfNeeded: k.reportType.rawValue)))
+                + be32(UInt32(bitPattern: k.daysSinceOnsetOfSymptoms))
+            return Array(text.utf8)
+        }
+        func plainStream(_ keys: [DiagnosisKey]) -> [UInt8] {
+            keys.map(plainRecord).sorted { Data($0).base64EncodedString() < Data($1).base64EncodedString() }
+                .flatMap { $0 }
+        }
+        var generator = SystemRandomNumberGenerator()
+        let texts = ["", "DE", "FR", "Ü", "de", "🇩🇪", "e\u{301}", "NL", "X,Y"]
+        for round in 0..<200 {
+            let keys = (0..<(round % 40)).map { _ -> DiagnosisKey in
+                var k = DiagnosisKey()
+                k.keyData = Data((0..<Int.random(in: 0...20, using: &generator)).map { _ in UInt8.random(in: 0...255) })
+                k.rollingStartIntervalNumber = UInt32.random(in: 0...UInt32.max, using: &generator)
+                k.rollingPeriod = UInt32.random(in: 0...200, using: &generator)
+                k.transmissionRiskLevel = Int32.random(in: Int32.min...Int32.max, using: &generator)
+                k.visitedCountries = (0..<Int.random(in: 0...4, using: &generator)).map { _ in texts.randomElement()! }
+                k.origin = texts.randomElement(using: &generator)!
+                k.reportType = .UNRECOGNIZED(Int.random(in: 0...6, using: &generator))
+                k.daysSinceOnsetOfSymptoms = Int32.random(in: -14...4000, using: &generator)
+                return k
+            }
+            for k in keys { XCTAssertEqual(CanonicalRecord.bytes(of: k), plainRecord(k)) }
+            XCTAssertEqual(BatchStream.bytes(of: keys), plainStream(keys), "round \(round)")
+        }
+    }
 }
