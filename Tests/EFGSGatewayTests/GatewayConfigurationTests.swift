@@ -93,6 +93,24 @@ final class GatewayConfigurationTests: XCTestCase {
         XCTAssertNil(unrelated, "variables outside the settings' prefixes are not settings")
     }
 
+    /// A mapping key that is a list or a mapping stopped the process inside Yams (a force-unwrap in its value
+    /// constructor; found by `FuzzConfigYAML` on 2026-12-03 with the 4-byte file `? -\n`, kept below): now it is
+    /// refused with one line, at the top level and inside a section. A merge key is refused as an unknown setting,
+    /// since the configuration reader would not apply what it merges.
+    func testAKeyThatIsAListOrAMappingIsRefused() async throws {
+        let cases: [(String, String)] = [
+            ("? -\n", "--config: a key that is a list or a mapping; setting names are text"),
+            ("? [a, b]\n: 1\n", "--config: a key that is a list or a mapping; setting names are text"),
+            ("server:\n  ? {a: 1}\n  : 2\n", "server: a key that is a list or a mapping; setting names are text"),
+            ("defaults: &d {port: 1}\nserver:\n  <<: *d\n", "defaults: unknown setting"),
+            ("server:\n  <<: {port: 1}\n", "server.<<: unknown setting; did you mean server?"),
+        ]
+        for (yaml, message) in cases {
+            let refused = try await refusal(yaml)
+            XCTAssertEqual(refused, "invalid configuration: " + message, yaml)
+        }
+    }
+
     /// Of equally near names the suggestion is the first in alphabetical order; before 2026-12-03 it was the first
     /// in the order of a `Set`, which changes from run to run (this test then failed in about nine runs of ten).
     /// A key far longer than every setting gets no suggestion (and no distance is computed for it).

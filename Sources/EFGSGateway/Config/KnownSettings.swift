@@ -60,10 +60,15 @@ public enum KnownSettings {
 
     /// The first key of `yaml` (a configuration file's text) that is not a setting, with the nearest known name.
     ///
+    /// The file is read as Yams' node tree (`compose`), as swift-configuration's YAML snapshot reads it, not as
+    /// Swift values (`Yams.load`): Yams' value constructor stops the process on a mapping key that is a list or a
+    /// mapping (`? - x`), which `FuzzConfigYAML` found on 2026-12-03; such a key is refused here instead. A merge key
+    /// (`<<: *defaults`) is refused as an unknown setting: the snapshot would not apply what it merges.
+    ///
     /// - Throws: ``InvalidSetting`` naming the unknown key.
     public static func checkFile(_ yaml: String) throws {
-        guard let root = try Yams.load(yaml: yaml) else { return }
-        guard let tree = root as? [String: Any] else {
+        guard let root = try Yams.compose(yaml: yaml) else { return }
+        guard let tree = root.mapping else {
             throw InvalidSetting(setting: "--config", reason: "the file is not a mapping of settings")
         }
         let known = Set(keys)
@@ -73,10 +78,18 @@ public enum KnownSettings {
                     key.split(separator: ".")[0...$0].joined(separator: ".")
                 }
             })
-        func walk(_ node: [String: Any], prefix: String) throws {
-            for (name, value) in node.sorted(by: { $0.key < $1.key }) {
+        func walk(_ node: Node.Mapping, prefix: String) throws {
+            let entries = try node.map { key, value in
+                guard key.scalar != nil, let name = key.string else {
+                    throw InvalidSetting(
+                        setting: prefix.isEmpty ? "--config" : prefix,
+                        reason: "a key that is a list or a mapping; setting names are text")
+                }
+                return (name: name, value: value)
+            }
+            for (name, value) in entries.sorted(by: { $0.name < $1.name }) {
                 let key = prefix.isEmpty ? name : prefix + "." + name
-                if let child = value as? [String: Any], sections.contains(key) {
+                if let child = value.mapping, sections.contains(key) {
                     try walk(child, prefix: key)
                 } else if !known.contains(key) {
                     throw unknown(key, among: known.union(sections))
