@@ -32,8 +32,8 @@ public enum CanonicalRecord {
     }
 
     /// Hands `body` the ASCII of `strings` joined by `,`, each non-ASCII scalar as `?` (§3.1; unreachable after
-    /// validation), from a buffer on the stack: a record is built without a heap allocation of its own besides
-    /// the result (until 2026-12-03 the joined text and each ASCII copy were arrays of their own).
+    /// validation), from a temporary buffer (on the stack up to Swift's limit for such buffers): the joined text
+    /// and each ASCII copy are no longer arrays of their own (they were until 2026-12-03).
     static func asciiOnly(_ strings: [String], _ body: (UnsafeRawBufferPointer) -> Void) {
         let capacity = strings.reduce(strings.count) { $0 + $1.utf8.count }  // scalars ≤ UTF-8 bytes
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: capacity) { buffer in

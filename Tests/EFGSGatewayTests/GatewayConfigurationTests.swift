@@ -99,11 +99,15 @@ final class GatewayConfigurationTests: XCTestCase {
     /// since the configuration reader would not apply what it merges.
     func testAKeyThatIsAListOrAMappingIsRefused() async throws {
         let cases: [(String, String)] = [
-            ("? -\n", "--config: a key that is a list or a mapping; setting names are text"),
-            ("? [a, b]\n: 1\n", "--config: a key that is a list or a mapping; setting names are text"),
-            ("server:\n  ? {a: 1}\n  : 2\n", "server: a key that is a list or a mapping; setting names are text"),
+            ("? -\n", "--config: a key that is empty, a list or a mapping; setting names are text"),
+            ("? [a, b]\n: 1\n", "--config: a key that is empty, a list or a mapping; setting names are text"),
+            (
+                "server:\n  ? {a: 1}\n  : 2\n",
+                "server: a key that is empty, a list or a mapping; setting names are text"
+            ),
             ("defaults: &d {port: 1}\nserver:\n  <<: *d\n", "defaults: unknown setting"),
             ("server:\n  <<: {port: 1}\n", "server.<<: unknown setting; did you mean server?"),
+            ("? \n: 1\n", "--config: a key that is empty, a list or a mapping; setting names are text"),
         ]
         for (yaml, message) in cases {
             let refused = try await refusal(yaml)

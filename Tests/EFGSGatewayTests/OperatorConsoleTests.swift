@@ -292,23 +292,37 @@ final class OperatorConsoleTests: XCTestCase {
     /// runs the store's statements: with every thread of that pool busy, a check still completes. Before
     /// 2026-12-03 it waited behind them (this test failed at its 5 s bound).
     func testAPasswordCheckDoesNotWaitForTheDatabaseThreadPool() async throws {
-        final class Started: Sendable { let count = Mutex(0) }
-        let started = Started()
-        let release = DispatchSemaphore(value: 0)
-        let threads = NIOSingletons.blockingPoolThreadCountSuggestion
-        let occupied = (0..<threads).map { _ in
+        final class Pool: Sendable {
+            let started = Mutex(0)
+            let released = Mutex(false)
+            let gate = DispatchSemaphore(value: 0)
+            let threads = NIOSingletons.blockingPoolThreadCountSuggestion
+
+            /// Lets the blocked work go, once (the shared pool also runs SQLiteNIO for the rest of the tests).
+            func release() {
+                let first = released.withLock { done in
+                    defer { done = true }
+                    return !done
+                }
+                guard first else { return }
+                for _ in 0..<threads { gate.signal() }
+            }
+        }
+        let pool = Pool()
+        defer { pool.release() }
+        let occupied = (0..<pool.threads).map { _ in
             Task {
                 try await NIOThreadPool.singleton.runIfActive {
-                    started.count.withLock { $0 += 1 }
-                    release.wait()
+                    pool.started.withLock { $0 += 1 }
+                    pool.gate.wait()
                 }
             }
         }
         let deadline = Date().addingTimeInterval(5)
-        while started.count.withLock({ $0 }) < threads, Date() < deadline {
+        while pool.started.withLock({ $0 }) < pool.threads, Date() < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
-        XCTAssertEqual(started.count.withLock { $0 }, threads, "every thread of the shared pool is busy")
+        XCTAssertEqual(pool.started.withLock { $0 }, pool.threads, "every thread of the shared pool is busy")
         let auth = AdminAuthentication<BasicRequestContext>(user: "ops") { $0 == "right one" }
         let right = "Basic " + Base64.encodeString(Array("ops:right one".utf8))
         let answer = await withTaskGroup(of: Bool?.self) { group in
@@ -319,7 +333,7 @@ final class OperatorConsoleTests: XCTestCase {
             }
             let first = await group.next() ?? nil
             group.cancelAll()
-            for _ in 0..<threads { release.signal() }  // before the group waits for a check queued behind them
+            pool.release()  // before the group waits for a check queued behind the blocked work
             return first
         }
         XCTAssertEqual(answer, true, "the check answered while the shared pool was busy")

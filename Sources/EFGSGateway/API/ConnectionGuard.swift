@@ -139,11 +139,11 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
     /// The connection became unwritable: NIO holds more than its high-water mark (64 KiB) because the kernel's send
     /// buffer is full. It turns writable again once the kernel has taken all but 32 KiB of what NIO holds: once the
     /// peer has read about a third of a full send buffer (Linux wakes a writer then) or the rest of the piece NIO
-    /// holds, whichever is more; up to about 1.3 MB with a 4 MB buffer. A peer that does not read that much within
-    /// `server.writeTimeout` is disconnected; at the default 30 s that is a peer reading slower than about 45 KB/s.
-    /// Responses are written in pieces of up to 1 MiB (``GatewayResponder/bodyPieceBytes``), so NIO holds at most
-    /// about two of them for a stalled peer; the deadline bounds how long the response (its body stays in memory
-    /// until then) is held.
+    /// holds, whichever is more; up to about 1.3 MB with a 4 MB buffer, about a piece (up to 1 MiB,
+    /// ``GatewayResponder/bodyPieceBytes``) with a small one. A peer that does not read that much within
+    /// `server.writeTimeout` is disconnected; at the default 30 s a peer reading faster than about 45 KB/s is always
+    /// served. NIO holds at most about two pieces for a stalled peer; the deadline bounds how long the response (its
+    /// body stays in memory until then) is held.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
             cancelWriteDeadline()

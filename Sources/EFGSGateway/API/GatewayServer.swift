@@ -86,18 +86,23 @@ struct GatewayResponder: HTTPResponder {
             channel: context.channel)
     }
 
-    /// Bodies larger than this are written in pieces of this size, each once the connection takes it: after each
-    /// piece the writer waits for the event loop to have handed it to the channel, so the channel's writability is
-    /// current before the next one (the async writer alone would queue the whole body at once). NIO then holds at
-    /// most about two pieces of a response the peer is not reading, the response stays under way until its last
-    /// piece (the idle deadline, `server.idleTimeout`, does not run under a download), and a peer that stops reading
-    /// meets the write deadline (`server.writeTimeout`, ``ConnectionGuard``).
+    /// Bodies larger than this are streamed (``bodyPieceBytes``); smaller ones go out with the head in one write.
+    static let streamedBodyBytes = 64 * 1024
+
+    /// A streamed body is written in pieces of this size, each once the connection takes it: after each piece the
+    /// writer waits for the event loop to have handed it to the channel, so the channel's writability is current
+    /// before the next piece and before the end of the response, which waits until NIO holds less than its
+    /// low-water mark (32 KiB). So the response stays under way while NIO holds more of it (the idle deadline,
+    /// `server.idleTimeout`, and the close at shutdown wait for it), NIO holds at most about two pieces of a
+    /// response the peer is not reading, and a peer that stops reading meets the write deadline
+    /// (`server.writeTimeout`, ``ConnectionGuard``).
     ///
     /// Each piece costs two hops between the event loop and the concurrency pool, so the pieces are large: a
-    /// download of up to 5000 keys (about 228 KB as protobuf, 1 MB as JSON) is one write. With pieces of 64 KiB
-    /// (until 2026-12-03) the hops were most of a download's cost: protobuf downloads ran at 2 741–2 825 requests/s
-    /// and JSON at 1 066–1 104, against 3 748–3 760 and 1 849–1 880 with 1 MiB (`efgs benchmark --http-load`, three
-    /// alternating pairs).
+    /// download of up to 5000 keys (about 228 KB as protobuf, 1 MB as JSON) is one piece. With pieces of 64 KiB
+    /// (until 2026-12-03) the hops were most of a download's cost. The price is the pace asked of a slow reader:
+    /// within `server.writeTimeout` it must read about a piece or a third of a full send buffer, whichever is more,
+    /// where a third of the send buffer was enough before; at the default 30 s a peer reading faster than about
+    /// 45 KB/s is served either way.
     static let bodyPieceBytes = 1024 * 1024
 
     static func response(_ r: APIResponse, channel: (any Channel)? = nil) -> Response {
@@ -106,7 +111,7 @@ struct GatewayResponder: HTTPResponder {
             if let n = HTTPField.Name(name) { fields.append(HTTPField(name: n, value: value)) }
         }
         let buffer = r.content
-        guard buffer.readableBytes > bodyPieceBytes, let eventLoop = channel?.eventLoop else {
+        guard buffer.readableBytes > streamedBodyBytes, let eventLoop = channel?.eventLoop else {
             return Response(status: .init(code: r.status), headers: fields, body: .init(byteBuffer: buffer))
         }
         let body = ResponseBody(contentLength: buffer.readableBytes) { writer in

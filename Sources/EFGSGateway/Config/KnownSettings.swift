@@ -62,7 +62,8 @@ public enum KnownSettings {
     ///
     /// The file is read as Yams' node tree (`compose`), as swift-configuration's YAML snapshot reads it, not as
     /// Swift values (`Yams.load`): Yams' value constructor stops the process on a mapping key that is a list or a
-    /// mapping (`? - x`), which `FuzzConfigYAML` found on 2026-12-03; such a key is refused here instead. A merge key
+    /// mapping (`? - x`), which `FuzzConfigYAML` found on 2026-12-03; such a key, or an empty one, is refused here
+    /// instead. A merge key
     /// (`<<: *defaults`) is refused as an unknown setting: the snapshot would not apply what it merges.
     ///
     /// - Throws: ``InvalidSetting`` naming the unknown key.
@@ -80,10 +81,10 @@ public enum KnownSettings {
             })
         func walk(_ node: Node.Mapping, prefix: String) throws {
             let entries = try node.map { key, value in
-                guard key.scalar != nil, let name = key.string else {
+                guard key.scalar != nil, let name = key.string, !name.isEmpty else {
                     throw InvalidSetting(
                         setting: prefix.isEmpty ? "--config" : prefix,
-                        reason: "a key that is a list or a mapping; setting names are text")
+                        reason: "a key that is empty, a list or a mapping; setting names are text")
                 }
                 return (name: name, value: value)
             }

@@ -25,8 +25,8 @@ public struct ServerSettings: Sendable {
     public var idleTimeout: Double = 60
     /// `server.writeTimeout`: seconds a response may wait for a peer that does not read it (the connection stays
     /// unwritable: the kernel's send buffer is full); the peer is disconnected. A peer must read about a third of
-    /// that buffer (up to about 1.3 MB) within this time: at 30 s, any peer reading faster than about 45 KB/s is
-    /// served, however long the download takes.
+    /// that buffer (up to about 1.3 MB) or a piece of the response (up to 1 MiB), whichever is more, within this
+    /// time: at 30 s, any peer reading faster than about 45 KB/s is served, however long the download takes.
     public var writeTimeout: Double = 30
     /// `server.tlsHandshakeTimeout`: seconds for the TLS handshake in mutual-TLS mode.
     public var tlsHandshakeTimeout: Double = 10
