@@ -63,8 +63,8 @@ public enum KnownSettings {
     /// The file is read as Yams' node tree (`compose`), as swift-configuration's YAML snapshot reads it, not as
     /// Swift values (`Yams.load`): Yams' value constructor stops the process on a mapping key that is a list or a
     /// mapping (`? - x`), which `FuzzConfigYAML` found on 2026-12-03; such a key, or an empty one, is refused here
-    /// instead. A merge key
-    /// (`<<: *defaults`) is refused as an unknown setting: the snapshot would not apply what it merges.
+    /// instead. A merge key (`<<: *defaults`) is refused as an unknown setting: the snapshot would not apply what it
+    /// merges.
     ///
     /// - Throws: ``InvalidSetting`` naming the unknown key.
     public static func checkFile(_ yaml: String) throws {
