@@ -14,8 +14,9 @@ import NIOPosix
 /// answers 401 with a `WWW-Authenticate` challenge unless the request carries the user and password.
 ///
 /// PBKDF2 with hundreds of thousands of rounds is slow on purpose, so it runs on a thread of its own
-/// (``passwordCheckPool``), one at a time, and a header value that verified is remembered (by its SHA-256) so a console that reloads every 30 s and a
-/// Prometheus scraping every 15 s do not pay it per request; at most ``maxPendingChecks`` checks wait or run.
+/// (``passwordCheckPool``), one at a time, and a header value that verified is remembered (by its SHA-256) so a console
+/// that reloads every 30 s and a Prometheus scraping every 15 s do not pay it per request; at most ``maxPendingChecks``
+/// checks wait or run.
 struct AdminAuthentication<Context: RequestContext>: RouterMiddleware {
     /// The thread password checks run on. Not NIO's shared blocking pool: SQLiteNIO runs every statement of the
     /// store there (two threads on two cores), so until 2026-12-03 each check of 0.2–0.5 s, or a peer guessing
