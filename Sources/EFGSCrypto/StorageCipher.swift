@@ -113,7 +113,7 @@ public struct StorageCipher: Sendable {
     public func dedupMAC(record: [UInt8]) -> [UInt8] {
         var h = dedupHMAC
         h.update(data: record)
-        return Array(h.finalize())
+        return h.finalize().withUnsafeBytes { Array($0) }
     }
 
     /// Seals one value under the active key with a fresh random nonce. Only the tests seal single values; the

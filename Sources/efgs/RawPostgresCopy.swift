@@ -58,7 +58,8 @@ enum RawPostgresCopy {
                         """, logger: logger)
                     var id: Int64?
                     for try await value in inserted.decode(Int64.self) { id = value }
-                    try await PostgresBackend.copyKeys(keys, uploadBatchId: id!, connection: conn, logger: logger)
+                    try await PostgresBackend.copyKeys(
+                        UploadKeys(keys), uploadBatchId: id!, connection: conn, logger: logger)
                 }
                 try await conn.query("COMMIT", logger: logger)
             } catch {

@@ -99,17 +99,23 @@ final class UploadTests: XCTestCase {
             try await f.upload(f.keys(1, origin: "FR"), country: "FR", tag: "t2").status, 201, "tags are per country")
     }
 
-    /// A batch large enough to be sealed in two halves at once keeps each key's request position: a duplicate in
-    /// the second half is named at its own position, and a download returns the keys in request order.
-    func testALargeBatchSealedInTwoHalvesKeepsItsPositions() async throws {
+    /// A batch large enough to be sealed in several chunks keeps each key's request position: a duplicate of a stored
+    /// key and a repeat of a key of the first chunk are named at their own positions, and a download returns the keys
+    /// in request order.
+    func testALargeBatchSealedInChunksKeepsItsPositions() async throws {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }
-        let keys = f.keys(1200, origin: "DE")
-        XCTAssertGreaterThanOrEqual(keys.count, 2 * UploadService.keysPerSealingTask)
+        let keys = f.keys(2500, origin: "DE")
+        XCTAssertGreaterThan(keys.count, 2 * UploadService.keysPerChunk)
         try await assertEq(try await f.upload([keys[1100]], tag: "first").status, 201)
         let r = try await f.upload(keys, tag: "large")
         XCTAssertEqual(r.status, 207)
         XCTAssertTrue(r.bodyText.hasSuffix(#""409":[1100]}"#), r.bodyText)
+        var repeating = keys
+        repeating[2400] = keys[10]
+        let r2 = try await f.upload(repeating, tag: "large")
+        XCTAssertEqual(r2.status, 207)
+        XCTAssertTrue(r2.bodyText.hasSuffix(#""409":[1100,2400]}"#), r2.bodyText)
         let rest = keys.enumerated().filter { $0.offset != 1100 }.map(\.element)
         try await assertEq(try await f.upload(rest, tag: "large").status, 201)
         _ = try await f.services.batching.run()

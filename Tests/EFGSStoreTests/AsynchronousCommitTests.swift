@@ -38,7 +38,7 @@ final class AsynchronousCommitTests: StoreTestCase {
         func isUniqueViolation(_ error: any Error) -> Bool { backend.isUniqueViolation(error) }
         var connectionBusyTime: Duration { backend.connectionBusyTime }
         func close() async throws {}
-        func insertKeys(_ keys: [StoredKey], uploadBatchId: Int64, db: any SQLDatabase) async throws {
+        func insertKeys(_ keys: UploadKeys, uploadBatchId: Int64, db: any SQLDatabase) async throws {
             try await backend.insertKeys(keys, uploadBatchId: uploadBatchId, db: db)
         }
         func fetchKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey] {

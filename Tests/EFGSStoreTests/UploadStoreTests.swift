@@ -4,6 +4,7 @@ import EFGSProtocol
 import EFGSStore
 import EFGSTestSupport
 import Foundation
+import Synchronization
 import XCTest
 
 /// Accepted uploads (PROTOCOL.md §5.3), their keys (§7.1) and the upload-tag reservations (§7.2).
@@ -57,5 +58,50 @@ final class UploadStoreTests: StoreTestCase {
             try await assertEq(
                 try await store.isUploadTagReserved(country: "DE", tag: tag), false, "a 207 reserves nothing")
         }
+    }
+
+    /// Keys handed over in chunks are inserted chunk by chunk, each asked for when the one before is written (the
+    /// gateway seals the later chunks meanwhile). A repeat inside the request, across chunks, is found by the unique
+    /// constraint; the second attempt asks for every chunk again and names the repeat's position, storing nothing.
+    func testChunksAreInsertedInOrderAndAskedForAgainOnAConflict() async throws {
+        let keys = (0..<9).map { StoredKey(position: $0, dedupMAC: randomMAC(), sealedPayload: [UInt8($0)]) }
+        let asked = Mutex<[Int]>([])
+        func chunked(_ keys: [StoredKey]) -> UploadKeys {
+            UploadKeys(count: keys.count, chunkCount: 3) { index in
+                asked.withLock { $0.append(index) }
+                try await Task.sleep(for: .milliseconds(20))  // not ready at once: the store waits for it
+                return Array(keys[(3 * index)..<(3 * index + 3)])
+            }
+        }
+        guard case .stored = try await store.storeUpload(uploadRecord(9, tag: "a"), keys: chunked(keys))
+        else { return XCTFail("not stored") }
+        XCTAssertEqual(asked.withLock { $0 }, [0, 1, 2])
+        let tag = try await store.createDownloadBatch(now: Date(), docLimit: 5000)!.tag
+        try await assertEq(try await store.downloadKeys(batchTag: tag, excludingCountry: "FR"), keys)
+
+        asked.withLock { $0 = [] }
+        var repeated = (0..<9).map { StoredKey(position: $0, dedupMAC: randomMAC(), sealedPayload: [1]) }
+        repeated[7].dedupMAC = repeated[1].dedupMAC
+        try await assertEq(
+            try await store.storeUpload(uploadRecord(9, tag: "b"), keys: chunked(repeated)), .duplicates([7]))
+        XCTAssertEqual(asked.withLock { $0 }, [0, 1, 2, 0, 1, 2], "streamed, then every chunk again for the check")
+        try await assertEq(try await store.storedKeyCount(), 9)
+        try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "b"), false)
+    }
+
+    /// A chunk that cannot be produced (the gateway failed to seal it) rolls the whole upload back.
+    func testAChunkThatFailsStoresNothing() async throws {
+        struct SealFailure: Error {}
+        let keys = randomKeys(4)
+        let failing = UploadKeys(count: 4, chunkCount: 2) { index in
+            guard index == 0 else { throw SealFailure() }
+            return Array(keys[0..<2])
+        }
+        do {
+            _ = try await store.storeUpload(uploadRecord(4, tag: "a"), keys: failing)
+            XCTFail("stored although a chunk failed")
+        } catch is SealFailure {}
+        try await assertEq(try await store.storedKeyCount(), 0)
+        try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "a"), false)
     }
 }

@@ -35,8 +35,9 @@ public protocol SQLBackend: Sendable {
     /// Closes the connections.
     func close() async throws
     /// Inserts the key rows of one upload batch inside the running transaction `db` — the hot statement of the
-    /// upload path, so each backend uses its driver's fastest form (SQLite: native binds; PostgreSQL: COPY).
-    func insertKeys(_ keys: [StoredKey], uploadBatchId: Int64, db: any SQLDatabase) async throws
+    /// upload path, so each backend uses its driver's fastest form (SQLite: native binds; PostgreSQL: COPY) and
+    /// writes each chunk of `keys` as soon as it is ready.
+    func insertKeys(_ keys: UploadKeys, uploadBatchId: Int64, db: any SQLDatabase) async throws
     /// The keys of download batch `batchTag` not uploaded by `excludingCountry`, in download order
     /// (``DownloadKeysQuery``) — the hot read of every download, so each backend decodes the rows its fastest
     /// way (SQLite: SQLKit; PostgreSQL: PostgresNIO's native decoding).

@@ -226,7 +226,14 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
 
     /// SQLiteNIO with native binds: skips SQLKit's per-bind encoding (20 000 binds per 5000-key upload). Called
     /// only inside ``transaction(_:)``, which owns the connection.
-    public func insertKeys(_ keys: [StoredKey], uploadBatchId id: Int64, db: any SQLDatabase) async throws {
+    public func insertKeys(_ keys: UploadKeys, uploadBatchId id: Int64, db: any SQLDatabase) async throws {
+        for index in 0..<keys.chunkCount {
+            try await insertKeys(try await keys.chunk(index), uploadBatchId: id)
+        }
+    }
+
+    /// Multi-row inserts of `keys` on the writing connection.
+    func insertKeys(_ keys: [StoredKey], uploadBatchId id: Int64) async throws {
         for slice in keys.statementChunks(bindsPerRow: 4) {
             var binds: [SQLiteData] = []
             binds.reserveCapacity(slice.count * 4)

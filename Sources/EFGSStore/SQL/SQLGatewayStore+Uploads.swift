@@ -12,22 +12,18 @@ extension SQLGatewayStore {
         }
     }
 
-    public func storeUpload(_ batch: UploadBatchRecord, keys: [StoredKey]) async throws -> UploadStoreOutcome {
-        // Duplicates inside the request need no database. Duplicates of stored keys are found by the unique
-        // constraint on dedup_mac: the first attempt inserts straight away; a unique violation (a stored
-        // duplicate, or a concurrent upload that won the tag or a key) rolls back, and the request is
-        // re-evaluated with the full duplicate query, as if the other upload had been stored before it.
-        var seen = Set<[UInt8]>(minimumCapacity: keys.count)
-        var repeated = Set<Int>()
-        for k in keys where !seen.insert(k.dedupMAC).inserted { repeated.insert(k.position) }
-        let inRequest = repeated
+    public func storeUpload(_ batch: UploadBatchRecord, keys: UploadKeys) async throws -> UploadStoreOutcome {
+        // The first attempt inserts each chunk of keys as soon as it is ready, without looking for duplicates: the
+        // unique constraint on dedup_mac finds them (a stored key, a key repeated inside the request, or a
+        // concurrent upload that won the tag or a key). A unique violation rolls back, and the request is
+        // re-evaluated with every key at hand and the full duplicate query, as if the other upload had been stored
+        // before it.
         let backend = self.backend
         for attempt in 0..<3 {
             do {
+                let checked = attempt == 0 ? nil : try await keys.all()
                 return try await backend.transaction { db in
-                    try await Self.storeUpload(
-                        batch, keys: keys, inRequestDuplicates: inRequest, queryStoredDuplicates: attempt > 0,
-                        backend: backend, db: db)
+                    try await Self.storeUpload(batch, keys: keys, checkedKeys: checked, backend: backend, db: db)
                 }
             } catch  where backend.isUniqueViolation(error) && attempt < 2 {
                 continue
@@ -36,10 +32,11 @@ extension SQLGatewayStore {
         throw StoreError.conflict("upload could not be stored after repeated conflicts")
     }
 
-    /// One attempt of ``storeUpload(_:keys:)`` inside its transaction `db`.
+    /// One attempt of ``storeUpload(_:keys:)`` inside its transaction `db`: `checkedKeys` are every key of `keys`
+    /// when the attempt looks for duplicates before inserting, nil when it inserts `keys` chunk by chunk.
     static func storeUpload(
-        _ batch: UploadBatchRecord, keys: [StoredKey], inRequestDuplicates: Set<Int>, queryStoredDuplicates: Bool,
-        backend: any SQLBackend, db: any SQLDatabase
+        _ batch: UploadBatchRecord, keys: UploadKeys, checkedKeys: [StoredKey]?, backend: any SQLBackend,
+        db: any SQLDatabase
     ) async throws -> UploadStoreOutcome {
         let reserved = try await db.raw(
             """
@@ -49,10 +46,10 @@ extension SQLGatewayStore {
         if reserved != nil {
             return .tagExists
         }
-        if queryStoredDuplicates || !inRequestDuplicates.isEmpty {
-            let stored = try await storedMACs(among: keys.map(\.dedupMAC), db: db)
-            let storedPositions = keys.lazy.filter { stored.contains($0.dedupMAC) }.map(\.position)
-            let duplicates = inRequestDuplicates.union(storedPositions)
+        if let checkedKeys {
+            let stored = try await storedMACs(among: checkedKeys.map(\.dedupMAC), db: db)
+            let storedPositions = checkedKeys.lazy.filter { stored.contains($0.dedupMAC) }.map(\.position)
+            let duplicates = repeatedPositions(checkedKeys).union(storedPositions)
             if !duplicates.isEmpty { return .duplicates(duplicates) }
         }
         try await db.raw(
@@ -74,7 +71,7 @@ extension SQLGatewayStore {
             RETURNING id
             """
         ).first()!.decode(column: "id", as: Int64.self)
-        try await backend.insertKeys(keys, uploadBatchId: id, db: db)
+        try await backend.insertKeys(checkedKeys.map(UploadKeys.init) ?? keys, uploadBatchId: id, db: db)
         try await db.raw(
             """
             INSERT INTO statistics_uploads (time, country, upload_tag, key_count)
@@ -83,6 +80,14 @@ extension SQLGatewayStore {
             """
         ).run()
         return .stored(uploadBatchId: id)
+    }
+
+    /// The positions of the keys whose MAC an earlier key of the same request has.
+    static func repeatedPositions(_ keys: [StoredKey]) -> Set<Int> {
+        var seen = Set<[UInt8]>(minimumCapacity: keys.count)
+        var repeated = Set<Int>()
+        for k in keys where !seen.insert(k.dedupMAC).inserted { repeated.insert(k.position) }
+        return repeated
     }
 
     /// The MACs among `macs` that are already stored.
