@@ -100,7 +100,8 @@ public enum GatewayApplication {
         }
         let batchingTrigger = JobTrigger()
         let runtime = try await GatewayRuntime.open(
-            config, callbacks: callbacks, clock: clock, onDocLimitReached: { batchingTrigger.fire() })
+            config, callbacks: callbacks, clock: clock, asynchronousLog: true,
+            onDocLimitReached: { batchingTrigger.fire() })
         let services = runtime.services
         let startup = services.log.scope("Startup")
         if config.api.allowLegacySha1 { startup.warn("Legacy SHA-1 signatures are enabled") }

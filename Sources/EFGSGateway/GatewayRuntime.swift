@@ -16,11 +16,13 @@ public struct GatewayRuntime: Sendable {
 
     /// Opens everything `config` names; on failure closes what it opened.
     ///
+    /// - Parameter asynchronousLog: the event log writes stdout from a thread of its own (``EventLog``), so that a
+    ///   stalled stdout stops no request; for `efgs serve`.
     /// - Throws: ``InvalidSetting`` naming the setting (trust anchor, syslog CA, callback identity), or the
     ///   store's error.
     public static func open(
         _ config: GatewayConfiguration, callbacks: Bool = false, clock: @escaping @Sendable () -> Date = { Date() },
-        onDocLimitReached: @escaping @Sendable () -> Void = {}
+        asynchronousLog: Bool = false, onDocLimitReached: @escaping @Sendable () -> Void = {}
     ) async throws -> GatewayRuntime {
         var syslog: SyslogForwarder?
         if let settings = config.logging.syslog {
@@ -30,13 +32,14 @@ public struct GatewayRuntime: Sendable {
                 throw InvalidSetting(setting: "logging.syslog.caPath", reason: "\(error)")
             }
         }
-        let log = EventLog(minimumLevel: config.logging.level, syslog: syslog)
+        let log = EventLog(minimumLevel: config.logging.level, syslog: syslog, asynchronous: asynchronousLog)
         let anchor: TrustAnchor
         do {
             anchor = try TrustAnchor(path: config.trustAnchorPath)
         } catch {
             log.scope("CertificateService").error("Could not load EFGS-TrustAnchor.", ["path": config.trustAnchorPath])
             await syslog?.shutdown()
+            log.close()
             throw InvalidSetting(setting: "trustAnchor.certificatePath", reason: "\(error)")
         }
         var next: TrustAnchor?
@@ -45,6 +48,7 @@ public struct GatewayRuntime: Sendable {
                 next = try TrustAnchor(path: path)
             } catch {
                 await syslog?.shutdown()
+                log.close()
                 throw InvalidSetting(setting: "trustAnchor.nextCertificatePath", reason: "\(error)")
             }
         }
@@ -55,6 +59,7 @@ public struct GatewayRuntime: Sendable {
             store = try await openStore(config.database, logger: EventLogHandler.logger("efgs.store", eventLog: log))
         } catch {
             await syslog?.shutdown()
+            log.close()
             throw error
         }
         do {
@@ -73,6 +78,7 @@ public struct GatewayRuntime: Sendable {
         } catch {
             try? await store.close()
             await syslog?.shutdown()
+            log.close()
             throw error
         }
     }
@@ -119,9 +125,11 @@ public struct GatewayRuntime: Sendable {
             try await services.store.close()
         } catch {
             await services.log.syslog?.shutdown()
+            services.log.close()
             throw error
         }
         await services.log.syslog?.shutdown()
+        services.log.close()
     }
 
     /// Opens the runtime, runs `body`, and closes it whether `body` returns or throws (one-shot commands).

@@ -35,6 +35,51 @@ final class EventLogTests: XCTestCase {
             written.contains(String(repeating: "a", count: 1024) + "…(+3976)\""), written.suffix(40).description)
         XCTAssertFalse(written.contains(String(repeating: "a", count: 1025)))
     }
+
+    /// A stdout that stops taking lines (a stalled journald, a full pipe) stops nobody who logs: `efgs serve`'s log
+    /// queues its lines for a thread of their own, drops the oldest past its capacity, and says how many it dropped
+    /// once stdout takes lines again. Before, every logging request waited on the blocked write.
+    func testAStalledStdoutStopsNobodyAndDroppedLinesAreCounted() throws {
+        let box = LinesBox()
+        let stalled = DispatchSemaphore(value: 0)
+        let log = EventLog(
+            minimumLevel: .info, asynchronous: true,
+            sink: { line in
+                if box.lines.isEmpty { stalled.wait() }  // the first line blocks until stdout "comes back"
+                box.add(line)
+            })
+        let count = 30_000
+        let logged = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let scope = log.scope("Test")
+            for i in 0..<count { scope.info("line", ["n": String(i)]) }
+            logged.signal()
+        }
+        XCTAssertEqual(logged.wait(timeout: .now() + 20), .success, "logging waited for the stalled stdout")
+        XCTAssertTrue(box.lines.isEmpty)
+        stalled.signal()
+        XCTAssertTrue(log.close(within: 20), "the queue reached stdout once it took lines again")
+        let lines = box.lines
+        let numbers = lines.compactMap { line in
+            line.range(of: #"n=""#).flatMap { r in Int(line[r.upperBound...].prefix { $0.isNumber }) }
+        }
+        let dropped = try XCTUnwrap(log.writer?.droppedCount)
+        XCTAssertGreaterThan(dropped, 0)
+        XCTAssertEqual(numbers.count + dropped, count, "every line written or counted as dropped")
+        XCTAssertEqual(numbers, numbers.sorted(), "in order")
+        XCTAssertEqual(numbers.last, count - 1, "the oldest waiting lines are the ones dropped")
+        let notice = try XCTUnwrap(lines.first { $0.contains(#"message="event lines dropped""#) })
+        XCTAssertTrue(notice.contains(#"level="WARN""#) && notice.contains(#"count="\#(dropped)""#), notice)
+    }
+
+    /// A synchronous log (one-shot commands) writes each line before the call returns.
+    func testASynchronousLogWritesBeforeReturning() {
+        let box = LinesBox()
+        let log = EventLog(minimumLevel: .info, sink: { box.add($0) })
+        log.scope("Test").info("now")
+        XCTAssertEqual(box.lines.count, 1)
+        XCTAssertNil(log.writer)
+    }
 }
 
 final class LinesBox: @unchecked Sendable {

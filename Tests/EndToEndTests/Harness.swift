@@ -198,16 +198,9 @@ final class ServeProcess: @unchecked Sendable {
         process.arguments = ["serve", "--config", config]
         process.currentDirectoryURL = dir
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe()
         process.standardOutput = out
         process.standardError = out
-        out.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let data = h.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.buffer += String(decoding: data, as: UTF8.self)
-            self.lock.unlock()
-        }
+        resumeOutput()
         try process.run()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
@@ -223,6 +216,26 @@ final class ServeProcess: @unchecked Sendable {
         }
         stop()
         throw HarnessError("efgs serve did not start listening within 60 s: \(output)")
+    }
+
+    /// The pipe of stdout and stderr.
+    private let out = Pipe()
+
+    /// Stops reading the process's output: once the pipe is full (64 KiB), its writes block, as with a stalled
+    /// journald.
+    func pauseOutput() {
+        out.fileHandleForReading.readabilityHandler = nil
+    }
+
+    /// Reads the process's output into ``output`` again (as from the start).
+    func resumeOutput() {
+        out.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let data = h.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.lock()
+            self.buffer += String(decoding: data, as: UTF8.self)
+            self.lock.unlock()
+        }
     }
 
     var output: String {

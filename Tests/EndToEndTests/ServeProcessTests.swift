@@ -660,6 +660,58 @@ final class ServeProcessTests: XCTestCase {
         let both = try EFGS.run(["cert", "sign", "--ta-key", "x", "--pem", pem, "--pkcs12", p12], in: fed.dir)
         XCTAssertTrue(both.output.contains("give exactly one of --pem and --pkcs12"), both.output)
     }
+
+    /// A stdout nobody reads (a stalled journald) fills its pipe, after which every write to it blocks. `efgs serve`
+    /// writes its event lines from a thread of their own, so it goes on answering; once stdout is read again, every
+    /// line arrives. Before, the download that logged the line after the pipe was full never answered, and neither
+    /// did any request after it.
+    func testAStdoutNobodyReadsStopsNoRequest() async throws {
+        try EFGS.requireBinary()
+        let fed = try Federation(dir: try temporaryFolder(self, "stalled-stdout"))
+        try fed.addMember("DE")
+        try fed.addMember("FR")
+        let server = try ServeProcess(config: fed.configPath, in: fed.dir)
+        defer { XCTAssertEqual(server.stop(), 0) }
+        let base = "http://127.0.0.1:\(server.port)"
+        let de = try GatewayClient(
+            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
+        let fr = try GatewayClient(
+            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("FR").auth.thumbprint, dn: "C=FR"))
+        let signer = try BatchSigner(
+            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+        try await assertStatus(await de.upload(keys: freshKeys(3, origin: "DE"), batchTag: "t1", signer: signer), 201)
+        try await de.shutdown()
+        let batch = try EFGS.run(["batch", "--config", fed.configPath], in: fed.dir)
+        XCTAssertEqual(batch.status, 0, batch.output)
+        let today = UTCDay(Date()).description
+
+        server.pauseOutput()
+        // each download logs `Successful Batch Download` (about 300 bytes): 1000 of them are 300 KB, well past the
+        // pipe's 64 KiB
+        let downloads = 1000
+        let start = Date()
+        var failure: String?
+        for n in 0..<downloads {
+            let asked = Date()
+            let status = try? await fr.download(date: today).response.status
+            let seconds = Date().timeIntervalSince(asked)
+            if status != 200 || seconds > 5 {
+                failure = "download \(n) answered \(status.map(String.init) ?? "nothing") after \(seconds) s"
+            } else if Date().timeIntervalSince(start) > 120 {
+                failure = "only \(n) downloads in 120 s"
+            }
+            if failure != nil { break }
+        }
+        server.resumeOutput()
+        try await fr.shutdown()
+        if let failure { return XCTFail(failure + " with stdout stalled") }
+        let deadline = Date().addingTimeInterval(20)
+        while server.events("Successful Batch Download").count < downloads && Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        XCTAssertEqual(server.events("Successful Batch Download").count, downloads, "every line once stdout is read")
+        XCTAssertTrue(server.events("event lines dropped").isEmpty, "none dropped below the queue's capacity")
+    }
 }
 
 func assertStatus(

@@ -43,22 +43,57 @@ public final class EventLog: Sendable {
     /// threads log at once.
     let order = NIOLock()
 
+    /// Writes stdout's lines on a thread of its own when the log is ``init(minimumLevel:syslog:asynchronous:sink:)``'s
+    /// asynchronous one.
+    let writer: EventLineWriter?
+
     /// An event log writing to stdout, or to `sink` when given (one call per line, without the newline).
     /// - Parameters:
     ///   - minimumLevel: the lowest level written.
     ///   - syslog: an optional forwarder that receives a copy of every written line.
+    ///   - asynchronous: stdout's lines are written by a thread of their own (``EventLineWriter``), so a stdout that
+    ///     stops taking them stops no request (`efgs serve`); one-shot commands write in the logging thread.
     public init(
-        minimumLevel: EventLevel = .info, syslog: SyslogForwarder? = nil, sink: (@Sendable (String) -> Void)? = nil
+        minimumLevel: EventLevel = .info, syslog: SyslogForwarder? = nil, asynchronous: Bool = false,
+        sink: (@Sendable (String) -> Void)? = nil
     ) {
         self.minimumLevel = minimumLevel
         self.syslog = syslog
-        hostname = ProcessInfo.processInfo.hostName
-        pid = String(ProcessInfo.processInfo.processIdentifier)
-        // called under `order` only, so lines never interleave
-        self.sink =
+        let hostname = ProcessInfo.processInfo.hostName
+        let pid = String(ProcessInfo.processInfo.processIdentifier)
+        self.hostname = hostname
+        self.pid = pid
+        let write =
             sink ?? { line in
                 _ = try? FileDescriptor.standardOutput.writeAll((line + "\n").utf8)
             }
+        if asynchronous {
+            let writer = EventLineWriter(write: write) { count in
+                Self.line(
+                    [
+                        ("timestamp", UTCTimestamp.format(Date())), ("level", EventLevel.warn.rawValue),
+                        ("hostname", hostname), ("pid", pid), ("traceId", Self.noTrace), ("spanId", Self.noTrace),
+                        ("thread", "main"), ("class", "EventLog"), ("message", "event lines dropped"),
+                        ("count", String(count)),
+                    ])
+            }
+            self.writer = writer
+            self.sink = { writer.enqueue($0) }
+        } else {
+            writer = nil
+            // called under `order` only, so lines never interleave
+            self.sink = write
+        }
+    }
+
+    /// The trace id of lines that belong to no request or job run.
+    static let noTrace = String(repeating: "0", count: 16)
+
+    /// Waits up to `seconds` for the lines an asynchronous log still holds to reach stdout, then stops its thread;
+    /// true when they all did (a synchronous log holds none).
+    @discardableResult
+    public func close(within seconds: Double = 5) -> Bool {
+        writer?.close(within: seconds) ?? true
     }
 
     /// A log that writes nothing (checks whose own events must not reach the operator, such as authenticating a
@@ -82,7 +117,7 @@ public final class EventLog: Sendable {
             ("timestamp", UTCTimestamp.format(now)), ("level", level.rawValue), ("hostname", hostname), ("pid", pid),
             ("traceId", traceId), ("spanId", traceId), ("thread", thread), ("class", component), ("message", message),
         ]
-        let line = (fields + attributes).map { "\($0.0)=\"\(Self.clean($0.1))\"" }.joined(separator: ", ")
+        let line = Self.line(fields + attributes)
         order.withLock {
             sink(line)
             syslog?.send(level: level, component: component, timestamp: now, line: line)
@@ -93,6 +128,11 @@ public final class EventLog: Sendable {
                     time: now, level: level, component: component, message: Self.clean(message),
                     country: attributes.first { $0.0 == "country" }.map { Self.clean($0.1) }, line: line))
         }
+    }
+
+    /// One event line: `key="value"` pairs in order, each value sanitised (``clean(_:)``).
+    static func line(_ fields: [(String, String)]) -> String {
+        fields.map { "\($0.0)=\"\(clean($0.1))\"" }.joined(separator: ", ")
     }
 
     /// The longest attribute value written, in Unicode scalars; a longer one is cut and marked (a peer's 16 KiB

@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: EUPL-1.2
+
+import DequeModule
+import Foundation
+import Metrics
+import NIOConcurrencyHelpers
+
+/// The event log's lines for stdout, written by a thread of their own (`efgs serve`, PROTOCOL.md §7.9).
+///
+/// A stdout that stops taking lines — a stalled journald, a pipe nobody reads — fills its pipe (64 KiB on Linux) and
+/// then blocks every write. Written in the logging thread, as before, one such stall stopped every request and job
+/// that logged, each holding a thread of the cooperative pool. Lines wait here instead, up to ``capacity``; past it
+/// the oldest waiting line is dropped and counted (`efgs_log_lines_dropped_total`), like the syslog copy's queue
+/// (``SyslogForwarder``), and once stdout takes lines again a WARN line says how many were lost.
+final class EventLineWriter: @unchecked Sendable {
+    /// Waiting lines at most.
+    let capacity: Int
+    let write: @Sendable (String) -> Void
+    let droppedNotice: @Sendable (Int) -> String
+    /// Guards the fields below; its value is ``idle``, ``pending`` or ``writing``.
+    let condition = ConditionLock(value: idle)
+    var queue: Deque<String> = []
+    var dropped = 0
+    var droppedTotal = 0
+    var closed = false
+    /// The writing thread writes lines it took (the condition's value is ``writing``).
+    var writingNow = false
+
+    /// Nothing waits and nothing is being written.
+    static let idle = 0
+    /// Lines wait for the writing thread.
+    static let pending = 1
+    /// The writing thread writes lines it took.
+    static let writing = 2
+
+    /// A writer passing each line to `write` (which may block) on a thread of its own; `droppedNotice(n)` is the line
+    /// written after `n` lines were dropped.
+    init(
+        capacity: Int = 10_000, write: @escaping @Sendable (String) -> Void,
+        droppedNotice: @escaping @Sendable (Int) -> String
+    ) {
+        precondition(capacity > 0, "room for a line")
+        self.capacity = capacity
+        self.write = write
+        self.droppedNotice = droppedNotice
+        let thread = Thread { [self] in run() }
+        thread.name = "efgs-event-log"
+        thread.start()
+        Self.open.withLockedValue { $0.append(self) }
+    }
+
+    /// Queues `line`; never waits for stdout.
+    func enqueue(_ line: String) {
+        condition.lock()
+        guard !closed else {
+            condition.unlock()
+            return
+        }
+        queue.append(line)
+        var droppedOne = false
+        if queue.count > capacity {
+            queue.removeFirst()
+            dropped += 1
+            droppedTotal += 1
+            droppedOne = true
+        }
+        condition.unlock(withValue: writingNow ? Self.writing : Self.pending)
+        if droppedOne { Counter(label: "efgs_log_lines_dropped_total").increment() }
+    }
+
+    /// Lines dropped since the start.
+    var droppedCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return droppedTotal
+    }
+
+    /// Waits up to `seconds` until every queued line is written; false when stdout did not take them in time.
+    @discardableResult
+    func flush(within seconds: Double) -> Bool {
+        guard condition.lock(whenValue: Self.idle, timeoutSeconds: seconds) else { return false }
+        condition.unlock()
+        return true
+    }
+
+    /// ``flush(within:)``, then stops the thread; later lines are discarded.
+    @discardableResult
+    func close(within seconds: Double) -> Bool {
+        let flushed = flush(within: seconds)
+        condition.lock()
+        closed = true
+        queue.removeAll()
+        condition.unlock(withValue: Self.pending)  // wakes the thread, which ends
+        Self.open.withLockedValue { writers in writers.removeAll { $0 === self } }
+        return flushed
+    }
+
+    func run() {
+        while true {
+            condition.lock(whenValue: Self.pending)
+            if closed {
+                condition.unlock(withValue: Self.idle)
+                return
+            }
+            let lines = queue
+            queue = []
+            let lost = dropped
+            dropped = 0
+            writingNow = true
+            condition.unlock(withValue: Self.writing)
+            for line in lines { write(line) }
+            if lost > 0 { write(droppedNotice(lost)) }
+            condition.lock()
+            writingNow = false
+            if closed {
+                condition.unlock(withValue: Self.idle)
+                return
+            }
+            condition.unlock(withValue: queue.isEmpty ? Self.idle : Self.pending)
+        }
+    }
+
+    /// The writers not closed yet: at process exit each gets a moment to write what waits (a command that fails at
+    /// start-up logs why, then exits).
+    static let open: NIOLockedValueBox<[EventLineWriter]> = {
+        atexit {
+            for writer in EventLineWriter.open.withLockedValue({ $0 }) { writer.flush(within: 2) }
+        }
+        return NIOLockedValueBox([])
+    }()
+}
