@@ -141,7 +141,7 @@ public final class GatewayServices: Sendable {
     /// The countries and their state (`efgs country list`).
     public var countries: CountryDirectory {
         CountryDirectory(
-            store: store, trustAnchor: anchors,
+            store: store, trustAnchor: anchors, certificates: certificates,
             pendingStatistics: { [download = self.download] in await download.flushStatistics(within: .seconds(5)) })
     }
 

@@ -84,4 +84,34 @@ final class IntegrityVerdictTests: XCTestCase {
         XCTAssertEqual(verdicts.passed.withLock { $0.count }, 1, "full: started again")
         XCTAssertNil(verdicts.facts(of: row))
     }
+
+    /// The readiness check (`/readyz`, on every probe), the country list (console, metrics) and the console's
+    /// certificate page look at every row through the gateway's directory: a row checked once is not verified
+    /// again, whichever of them checked it first, and a row changed in the database is still found failing. Before,
+    /// each of them verified every row's operator signature on every call.
+    func testReadinessAndTheCountryListShareTheRememberedVerdicts() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let rows = try await f.store.certificates(country: nil, type: nil)
+        XCTAssertGreaterThan(rows.count, 2)
+        XCTAssertTrue(rows.allSatisfy { f.services.certificates.verdicts.facts(of: $0) == nil })
+        let checks = await AdminServer.readiness(f.services)
+        let anchor = try XCTUnwrap(checks.first { $0.name == "trustAnchor" })
+        XCTAssertTrue(anchor.ok && anchor.detail.contains("\(rows.count) of \(rows.count) rows verify"), anchor.detail)
+        XCTAssertTrue(rows.allSatisfy { f.services.certificates.verdicts.facts(of: $0) != nil }, "remembered")
+
+        let fr = try await frAuthRow(f)
+        let foreign = try f.operatorSigner.sign(f.countries["DE"]!.auth.certificatePEM)
+        try await f.store.backend.transaction { db in
+            try await db.raw(
+                "UPDATE certificates SET operator_signature = \(bind: foreign) WHERE id = \(bind: fr.id ?? -1)"
+            ).run()
+        }
+        let again = await AdminServer.readiness(f.services)
+        let detail = try XCTUnwrap(again.first { $0.name == "trustAnchor" }).detail
+        XCTAssertTrue(detail.contains("\(rows.count - 1) of \(rows.count) rows verify"), detail)
+        let countries = try await f.services.countries.list()
+        let france = try XCTUnwrap(countries.first { $0.country == "FR" })
+        XCTAssertFalse(france.connected, "its AUTHENTICATION row fails the check")
+    }
 }

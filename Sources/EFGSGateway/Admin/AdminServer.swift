@@ -54,7 +54,8 @@ public enum AdminServer {
             }
             return checks
         }
-        let anchor = TrustAnchorCheck(store: services.store, trustAnchor: services.anchors)
+        let anchor = TrustAnchorCheck(
+            store: services.store, trustAnchor: services.anchors, directory: services.certificates)
         if let (rows, verified) = try? await anchor.count() {
             let detail = "loaded, thumbprint \(services.anchors.thumbprints), \(verified) of \(rows) rows verify"
             checks.append(Check(name: "trustAnchor", ok: rows == 0 || verified > 0, detail: detail))

@@ -50,15 +50,27 @@ public struct CertificateDirectory: Sendable {
 
     /// The row's certificate when it passes the integrity check (§7.6); otherwise nil, and the failure is logged.
     func integrityChecked(_ row: CertificateRow, log: EventScope) -> CertificateFacts? {
-        if let facts = verdicts.facts(of: row) { return facts }
-        do {
-            let facts = try trustAnchor.checkIntegrity(of: row)
-            verdicts.remember(row, facts: facts)
+        switch integrity(of: row) {
+        case .success(let facts):
             return facts
-        } catch {
+        case .failure(let error):
             log.component("CertificateService").error(
                 String(describing: error), ["certVerifyThumbprint": row.thumbprint])
             return nil
+        }
+    }
+
+    /// The integrity check of `row` (§7.6), without logging: its certificate, or why it fails. A passing content is
+    /// checked once per process (``IntegrityVerdicts``), so the readiness check, the metrics and the console, which
+    /// look at every row on each call, do no public-key work for rows the requests checked already.
+    public func integrity(of row: CertificateRow) -> Result<CertificateFacts, any Error> {
+        if let facts = verdicts.facts(of: row) { return .success(facts) }
+        do {
+            let facts = try trustAnchor.checkIntegrity(of: row)
+            verdicts.remember(row, facts: facts)
+            return .success(facts)
+        } catch {
+            return .failure(error)
         }
     }
 }

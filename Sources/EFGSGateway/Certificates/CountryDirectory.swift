@@ -41,17 +41,19 @@ public struct CountryDirectory: Sendable {
     }
 
     let store: any CertificateStore & StatisticsStore & CallbackStore
-    let trustAnchor: TrustAnchors
+    let directory: CertificateDirectory
     let pendingStatistics: @Sendable () async -> Void
 
-    /// A directory over `store`, integrity-checked with `trustAnchor`; `pendingStatistics` returns once the download
-    /// statistics this process still holds are written, and is awaited before the last activity is read.
+    /// A directory over `store`, integrity-checked with `trustAnchor` (through `certificates`, the running gateway's
+    /// directory over the same anchors, when given: the metrics list the countries on every scrape, and rows whose
+    /// content passed before are not verified again); `pendingStatistics` returns once the download statistics this
+    /// process still holds are written, and is awaited before the last activity is read.
     public init(
         store: any CertificateStore & StatisticsStore & CallbackStore, trustAnchor: TrustAnchors,
-        pendingStatistics: @escaping @Sendable () async -> Void = {}
+        certificates: CertificateDirectory? = nil, pendingStatistics: @escaping @Sendable () async -> Void = {}
     ) {
         self.store = store
-        self.trustAnchor = trustAnchor
+        directory = certificates ?? CertificateDirectory(store: store, trustAnchor: trustAnchor)
         self.pendingStatistics = pendingStatistics
     }
 
@@ -66,7 +68,7 @@ public struct CountryDirectory: Sendable {
             let certificates = rows.filter { $0.country == country }.map { row in
                 CountryStatus.Certificate(
                     type: row.type, thumbprint: row.thumbprint, revoked: row.revoked,
-                    notAfter: (try? trustAnchor.checkIntegrity(of: row))?.notAfter, host: row.host)
+                    notAfter: (try? directory.integrity(of: row).get())?.notAfter, host: row.host)
             }
             let active = activity[country]
             statuses.append(

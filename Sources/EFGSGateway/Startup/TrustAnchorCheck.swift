@@ -8,17 +8,24 @@ import EFGSStore
 public struct TrustAnchorCheck: Sendable {
     let store: any CertificateStore
     let trustAnchor: TrustAnchors
+    let directory: CertificateDirectory?
 
-    /// A check of `trustAnchor` against `store`'s rows.
-    public init(store: any CertificateStore, trustAnchor: TrustAnchors) {
+    /// A check of `trustAnchor` against `store`'s rows; with `directory` (the running gateway's, over the same
+    /// anchors), rows whose content passed before are not verified again (the readiness check runs on every probe).
+    public init(store: any CertificateStore, trustAnchor: TrustAnchors, directory: CertificateDirectory? = nil) {
         self.store = store
         self.trustAnchor = trustAnchor
+        self.directory = directory
     }
 
     /// How many rows exist and how many verify.
     public func count() async throws -> (rows: Int, verified: Int) {
         let rows = try await store.certificates(country: nil, type: nil)
-        return (rows.count, rows.filter { (try? trustAnchor.checkIntegrity(of: $0)) != nil }.count)
+        let verified = rows.filter { row in
+            if let directory { return (try? directory.integrity(of: row).get()) != nil }
+            return (try? trustAnchor.checkIntegrity(of: row)) != nil
+        }
+        return (rows.count, verified.count)
     }
 
     /// A problem naming `trustAnchor.certificatePath`, or nil.

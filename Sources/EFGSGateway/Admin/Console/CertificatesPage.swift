@@ -41,7 +41,7 @@ extension OperatorConsole {
             id: "certificates",
             columns: ["Country", "Type", "Thumbprint", "Host", "Not after", "Expires in", "Integrity", "Revoked"],
             rows: rows.map { row in
-                let verdict = Result { try services.anchors.checkIntegrity(of: row) }
+                let verdict = services.certificates.integrity(of: row)
                 let facts = try? verdict.get()
                 var classes = [facts.map { Self.expiryClass($0.notAfter, now: now) } ?? "integrity-failed"]
                 if row.revoked { classes.append("revoked") }
