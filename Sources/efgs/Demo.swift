@@ -30,9 +30,10 @@ struct Demo: AsyncParsableCommand {
     /// Keys of `origin` spread over the last ten days, visiting the other two demo countries.
     static func randomKeys(count: Int, origin: String) -> [DiagnosisKey] {
         let now = Int(Date().timeIntervalSince1970)
+        var random = SystemRandomNumberGenerator()  // two reads per key (`UInt8.random` made one per byte)
         return (0..<count).map { i in
             var k = DiagnosisKey()
-            k.keyData = Data((0..<16).map { _ in UInt8.random(in: 0...255) })
+            k.keyData = withUnsafeBytes(of: (random.next() as UInt64, random.next() as UInt64)) { Data($0) }
             k.rollingStartIntervalNumber = UInt32((now / 600) - 144 * (i % 10 + 1))
             k.rollingPeriod = 144
             k.transmissionRiskLevel = Int32(i % 9)

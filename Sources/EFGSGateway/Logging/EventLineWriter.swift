@@ -43,6 +43,7 @@ final class EventLineWriter: @unchecked Sendable {
         self.capacity = capacity
         self.write = write
         self.droppedNotice = droppedNotice
+        Counter(label: "efgs_log_lines_dropped_total").increment(by: 0)  // exported from the start, for increase()
         let thread = Thread { [self] in run() }
         thread.name = "efgs-event-log"
         thread.start()
