@@ -108,15 +108,15 @@ public enum GatewayApplication {
         if config.callback.allowLoopback { startup.warn("Loopback callback targets are allowed") }
         let logger = EventLogHandler.logger("efgs.http", eventLog: services.log)
         var background = jobs(runtime, batchingTrigger: batchingTrigger)
-        if let adminPort = config.admin.port {
-            background.append(
-                try AdminServer.application(
-                    services: services, registry: registry, port: adminPort, logger: logger, commit: commit
-                ) { port in
-                    startup.info("Admin listening", ["host": config.admin.host, "port": String(port)])
-                })
-        }
         do {
+            if let adminPort = config.admin.port {
+                background.append(
+                    try AdminServer.application(
+                        services: services, registry: registry, port: adminPort, logger: logger, commit: commit
+                    ) { port in
+                        startup.info("Admin listening", ["host": config.admin.host, "port": String(port)])
+                    })
+            }
             let application = try GatewayServer.application(
                 api: GatewayAPI(services: services), services: background, logger: logger
             ) { port in

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+import Synchronization
 import XCTest
 
 @testable import EFGSGateway
@@ -70,6 +71,61 @@ final class EventLogTests: XCTestCase {
         XCTAssertEqual(numbers.last, count - 1, "the oldest waiting lines are the ones dropped")
         let notice = try XCTUnwrap(lines.first { $0.contains(#"message="event lines dropped""#) })
         XCTAssertTrue(notice.contains(#"level="WARN""#) && notice.contains(#"count="\#(dropped)""#), notice)
+    }
+
+    /// The lines held while stdout stalls stay within the queue's capacity plus one batch of the writing thread,
+    /// wherever the stall falls: the thread takes at most ``EventLineWriter/batchSize`` lines at a time. Before, it
+    /// took every waiting line at once, and lines it held in a stalled write were bounded by nothing (here 2001 lines
+    /// held with a capacity of 1000); the lines still waiting at close are counted as dropped.
+    func testLinesHeldDuringAStallStayWithinTheCapacityAndOneBatch() {
+        let box = LinesBox()
+        let entered = DispatchSemaphore(value: 0)
+        let gates = [DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)]
+        let writes = Mutex(0)
+        let writer = EventLineWriter(
+            capacity: 1000,
+            write: { line in
+                let n = writes.withLock { n in
+                    n += 1
+                    return n
+                }
+                if n <= 2 {  // stdout stalls on the first line, then again on the first line of the next batch
+                    entered.signal()
+                    gates[n - 1].wait()
+                }
+                box.add(line)
+            }, droppedNotice: { "dropped \($0)" })
+        writer.enqueue("first")
+        XCTAssertEqual(entered.wait(timeout: .now() + 20), .success)
+        for i in 0..<3000 { writer.enqueue("a\(i)") }
+        gates[0].signal()
+        XCTAssertEqual(entered.wait(timeout: .now() + 20), .success)
+        for i in 0..<3000 { writer.enqueue("b\(i)") }
+        gates[1].signal()
+        XCTAssertTrue(writer.close(within: 20))
+        let written = box.lines.filter { !$0.hasPrefix("dropped") }
+        XCTAssertLessThanOrEqual(written.count, 1 + EventLineWriter.batchSize + 1000, "held: capacity and one batch")
+        XCTAssertEqual(written.count + writer.droppedCount, 6001, "every line written or counted as dropped")
+        XCTAssertEqual(written.last, "b2999", "the newest line is kept")
+        XCTAssertTrue(box.lines.contains("dropped 2000"), "the lines dropped during the first stall are reported")
+    }
+
+    /// The waiting-line queue of stdout and syslog keeps the newest `capacity` elements in order and counts the
+    /// ones it drops.
+    func testADropOldestQueueKeepsTheNewestAndCountsTheRest() {
+        var queue = DropOldestQueue<Int>(capacity: 3)
+        XCTAssertEqual((0..<3).map { queue.append($0) }, [false, false, false])
+        XCTAssertEqual(queue.droppedTotal, 0)
+        XCTAssertTrue(queue.append(3))
+        XCTAssertTrue(queue.append(4))
+        XCTAssertEqual(Array(queue.elements), [2, 3, 4])
+        XCTAssertEqual(queue.droppedTotal, 2)
+        XCTAssertEqual(queue.removeFirst(upTo: 2), [2, 3])
+        XCTAssertEqual(queue.removeFirst(upTo: 5), [4])
+        XCTAssertFalse(queue.append(5))
+        XCTAssertEqual(Array(queue.removeAll()), [5])
+        XCTAssertTrue(queue.elements.isEmpty)
+        XCTAssertEqual(queue.droppedTotal, 2)
     }
 
     /// A synchronous log (one-shot commands) writes each line before the call returns.

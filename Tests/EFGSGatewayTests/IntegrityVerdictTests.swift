@@ -26,6 +26,18 @@ final class IntegrityVerdictTests: XCTestCase {
         return try XCTUnwrap(rows.first)
     }
 
+    /// Changes FR's AUTHENTICATION row in the database behind the gateway's back: its operator signature becomes
+    /// the operator's signature of another certificate (DE's), so the row no longer passes the integrity check.
+    func replaceFRsOperatorSignature(_ f: Fixture) async throws {
+        let row = try await frAuthRow(f)
+        let foreign = try f.operatorSigner.sign(f.countries["DE"]!.auth.certificatePEM)
+        try await f.store.backend.transaction { db in
+            try await db.raw(
+                "UPDATE certificates SET operator_signature = \(bind: foreign) WHERE id = \(bind: row.id ?? -1)"
+            ).run()
+        }
+    }
+
     /// A checked row is remembered, and a revocation made after that is refused on the next request.
     func testARevocationTakesEffectOnTheNextRequestAfterTheRowWasChecked() async throws {
         let f = try await Fixture()
@@ -49,13 +61,7 @@ final class IntegrityVerdictTests: XCTestCase {
         addTeardownBlock { [store = f.store] in try await store.close() }
         let passed = await download(f)
         XCTAssertEqual(passed.status, 404)
-        let row = try await frAuthRow(f)
-        let foreign = try f.operatorSigner.sign(f.countries["DE"]!.auth.certificatePEM)
-        try await f.store.backend.transaction { db in
-            try await db.raw(
-                "UPDATE certificates SET operator_signature = \(bind: foreign) WHERE id = \(bind: row.id ?? -1)"
-            ).run()
-        }
+        try await replaceFRsOperatorSignature(f)
         let refused = await download(f)
         XCTAssertEqual(refused.status, 403)
         XCTAssertEqual(refused.bodyText, #"{"message":"Client is not authorized to access the service"}"#)
@@ -100,13 +106,7 @@ final class IntegrityVerdictTests: XCTestCase {
         XCTAssertTrue(anchor.ok && anchor.detail.contains("\(rows.count) of \(rows.count) rows verify"), anchor.detail)
         XCTAssertTrue(rows.allSatisfy { f.services.certificates.verdicts.facts(of: $0) != nil }, "remembered")
 
-        let fr = try await frAuthRow(f)
-        let foreign = try f.operatorSigner.sign(f.countries["DE"]!.auth.certificatePEM)
-        try await f.store.backend.transaction { db in
-            try await db.raw(
-                "UPDATE certificates SET operator_signature = \(bind: foreign) WHERE id = \(bind: fr.id ?? -1)"
-            ).run()
-        }
+        try await replaceFRsOperatorSignature(f)
         let again = await AdminServer.readiness(f.services)
         let detail = try XCTUnwrap(again.first { $0.name == "trustAnchor" }).detail
         XCTAssertTrue(detail.contains("\(rows.count - 1) of \(rows.count) rows verify"), detail)

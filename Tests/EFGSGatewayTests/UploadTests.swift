@@ -126,6 +126,30 @@ final class UploadTests: XCTestCase {
         XCTAssertEqual(try DiagnosisKeyJSONDecoder.decode(d.body), [keys[1100]] + rest)
     }
 
+    /// An upload that is stored answers 201 even when the count of unbatched keys after it (the early-batching check,
+    /// §7.3) fails: its keys are durable, so a 500 would make the country retry and get 409 for its own batch.
+    /// Before, the failed count answered 500.
+    func testAStoredUploadAnswers201WhenTheUnbatchedCountFails() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let base = f.services.upload
+        let service = UploadService(
+            store: CountFailingStore(base: f.store), cipher: base.cipher, signatures: base.signatures,
+            settings: base.settings, docLimit: 1, clock: { Date() }, onDocLimitReached: {})
+        let de = try XCTUnwrap(f.countries["DE"])
+        let row = try await f.store.certificates(thumbprint: de.auth.thumbprint, type: .authentication).first
+        let caller = AuthenticatedCountry(country: "DE", thumbprint: de.auth.thumbprint, row: try XCTUnwrap(row))
+        let keys = f.keys(3, origin: "DE")
+        let signature = try BatchSigner(certificate: de.sign.certificate, privateKey: de.sign.privateKey)
+            .sign(keys: keys)
+        let outcome = try await service.accept(
+            .init(batchTag: "t1", batchSignature: signature, format: .protobuf, keys: keys), from: caller,
+            log: f.services.log.scope("Test"))
+        guard case .stored(let tag) = outcome else { return XCTFail("\(outcome)") }
+        XCTAssertEqual(tag, "t1")
+        try await assertEq(try await f.store.storedKeyCount(), 3)
+    }
+
     func testCheckOrderAndMessages() async throws {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }
@@ -310,4 +334,25 @@ final class UploadTests: XCTestCase {
         XCTAssertEqual(ok.status, 200)
         XCTAssertEqual(ok.bodyText, "[]")
     }
+}
+
+/// The gateway's store, except that counting the unbatched keys fails (a database that went away right after a
+/// commit).
+struct CountFailingStore: UploadStore, BatchStore {
+    struct CountFailure: Error {}
+    let base: SQLGatewayStore
+
+    func isUploadTagReserved(country: String, tag: String) async throws -> Bool {
+        try await base.isUploadTagReserved(country: country, tag: tag)
+    }
+
+    func storeUpload(_ batch: UploadBatchRecord, keys: UploadKeys) async throws -> UploadStoreOutcome {
+        try await base.storeUpload(batch, keys: keys)
+    }
+
+    func createDownloadBatch(now: Date, docLimit: Int) async throws -> DownloadBatchRecord? {
+        try await base.createDownloadBatch(now: now, docLimit: docLimit)
+    }
+
+    func unbatchedKeyCount() async throws -> Int { throw CountFailure() }
 }

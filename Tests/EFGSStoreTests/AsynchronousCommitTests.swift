@@ -35,7 +35,7 @@ final class AsynchronousCommitTests: StoreTestCase {
         func read<T: Sendable>(_ body: @escaping @Sendable (any SQLDatabase) async throws -> T) async throws -> T {
             try await backend.read(body)
         }
-        func isUniqueViolation(_ error: any Error) -> Bool { backend.isUniqueViolation(error) }
+        func isConflict(_ error: any Error) -> Bool { backend.isConflict(error) }
         var connectionBusyTime: Duration { backend.connectionBusyTime }
         func close() async throws {}
         func insertKeys(_ keys: UploadKeys, uploadBatchId: Int64, db: any SQLDatabase) async throws {

@@ -89,6 +89,45 @@ final class UploadStoreTests: StoreTestCase {
         try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "b"), false)
     }
 
+    /// Two uploads sharing two keys in crossed order, each holding its first chunk uncommitted when it sends its
+    /// second: on PostgreSQL each waits on the other's uncommitted unique-index entry, and the server aborts one of
+    /// them as a deadlock (40P01). That upload is tried again like one that lost a unique race, and answers 207 for
+    /// both keys — before, the deadlock reached the client as a 500. (COPY inserts its rows some hundreds at a time,
+    /// so each first chunk carries 1500 keys of its own after the shared one.) On SQLite (one writer) the second
+    /// upload waits for the first and meets its keys as stored duplicates.
+    func testUploadsCrossingOnTwoKeysEndAsOneStoredAndOneDuplicate() async throws {
+        let x = randomMAC()
+        let y = randomMAC()
+        let own = 1500
+        let secondChunksAsked = Mutex(0)
+        let onPostgres = self.onPostgres
+        func crossed(_ first: [UInt8], _ second: [UInt8]) -> UploadKeys {
+            let chunk0 =
+                [StoredKey(position: 0, dedupMAC: first, sealedPayload: [0])]
+                + (1...own).map { StoredKey(position: $0, dedupMAC: randomMAC(), sealedPayload: [1]) }
+            return UploadKeys(count: own + 2, chunkCount: 2) { index in
+                guard index == 1 else { return chunk0 }
+                secondChunksAsked.withLock { $0 += 1 }
+                // on PostgreSQL: both first chunks are in the server (bounded wait); SQLite runs one at a time
+                let deadline = ContinuousClock.now + .seconds(onPostgres ? 10 : 0)
+                while secondChunksAsked.withLock({ $0 }) < 2 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
+                if onPostgres { try await Task.sleep(for: .milliseconds(300)) }
+                return [StoredKey(position: own + 1, dedupMAC: second, sealedPayload: [2])]
+            }
+        }
+        let store = self.store!
+        let (first, second) = (crossed(x, y), crossed(y, x))
+        let (recordA, recordB) = (uploadRecord(own + 2, tag: "a"), uploadRecord(own + 2, tag: "b"))
+        async let a = store.storeUpload(recordA, keys: first)
+        async let b = store.storeUpload(recordB, keys: second)
+        let outcomes = try await [a, b]
+        XCTAssertEqual(outcomes.filter { $0 == .duplicates([0, own + 1]) }.count, 1, "\(outcomes)")
+        XCTAssertEqual(outcomes.filter { if case .stored = $0 { true } else { false } }.count, 1, "\(outcomes)")
+        try await assertEq(try await store.storedKeyCount(), own + 2)
+    }
+
     /// A chunk that cannot be produced (the gateway failed to seal it) rolls the whole upload back.
     func testAChunkThatFailsStoresNothing() async throws {
         struct SealFailure: Error {}

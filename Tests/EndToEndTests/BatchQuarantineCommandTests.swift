@@ -17,14 +17,9 @@ final class BatchQuarantineCommandTests: XCTestCase {
         try fed.addMember("FR")
         let server = try ServeProcess(config: fed.configPath, in: dir)
         defer { server.stop() }
-        let de = try GatewayClient(
-            baseURL: "http://127.0.0.1:\(server.port)",
-            identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
-        let signer = try BatchSigner(
-            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
-        let fr = try GatewayClient(
-            baseURL: "http://127.0.0.1:\(server.port)",
-            identity: .proxyHeaders(thumbprint: fed.member("FR").auth.thumbprint, dn: "C=FR"))
+        let de = try fed.client("DE", baseURL: "http://127.0.0.1:\(server.port)")
+        let signer = try fed.signer("DE")
+        let fr = try fed.client("FR", baseURL: "http://127.0.0.1:\(server.port)")
         do {
             let up = try await de.upload(keys: freshKeys(4, origin: "DE"), batchTag: "q-1", signer: signer)
             XCTAssertEqual(up.status, 201)

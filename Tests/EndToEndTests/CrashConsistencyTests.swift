@@ -74,8 +74,7 @@ final class CrashRun: @unchecked Sendable {
             uniqueKeysWithValues: ["DE", "PL"].map { c in
                 (
                     c,
-                    try BatchSigner(
-                        certificate: fed.member(c).sign.certificate, privateKey: fed.member(c).sign.privateKey)
+                    try fed.signer(c)
                 )
             })
         let endpointCert = try CertificateFactory.selfSigned(
@@ -91,8 +90,7 @@ final class CrashRun: @unchecked Sendable {
     deinit { endpoint.stop() }
 
     func client(_ country: String, _ base: String) throws -> GatewayClient {
-        try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member(country).auth.thumbprint, dn: "C=\(country)"))
+        try fed.client(country, baseURL: base)
     }
 
     /// Every scenario, `cycles` kills each, then the checks.

@@ -66,12 +66,9 @@ final class DatabaseOutageTests: XCTestCase {
         defer { serve.stop() }
         let admin = try XCTUnwrap(serve.port(ofEvent: "Admin listening"), serve.output)
         let base = "http://127.0.0.1:\(serve.port)"
-        let de = try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
-        let fr = try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("FR").auth.thumbprint, dn: "C=FR"))
-        let signer = try BatchSigner(
-            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+        let de = try fed.client("DE", baseURL: base)
+        let fr = try fed.client("FR", baseURL: base)
+        let signer = try fed.signer("DE")
         let today = UTCDay(Date()).description
 
         let traffic = Traffic()

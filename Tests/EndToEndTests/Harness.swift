@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+import EFGSClient
 import EFGSCrypto
 import EFGSProtocol
 import EFGSTestSupport
@@ -178,6 +179,19 @@ final class Federation {
 
     func member(_ country: String) -> (auth: CertificateFactory.Issued, sign: CertificateFactory.Issued) {
         members[country]!
+    }
+
+    /// A client of the gateway at `baseURL` acting as `country` in mode (a): its AUTHENTICATION certificate's
+    /// thumbprint and the subject `C=<country>` in the proxy headers (the test runs as the trusted proxy).
+    func client(_ country: String, baseURL: String) throws -> GatewayClient {
+        try GatewayClient(
+            baseURL: baseURL,
+            identity: .proxyHeaders(thumbprint: member(country).auth.thumbprint, dn: "C=\(country)"))
+    }
+
+    /// A signer of `country`'s batches with its SIGNING certificate.
+    func signer(_ country: String) throws -> BatchSigner {
+        try BatchSigner(certificate: member(country).sign.certificate, privateKey: member(country).sign.privateKey)
     }
 }
 

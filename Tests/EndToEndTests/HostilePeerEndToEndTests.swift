@@ -27,12 +27,9 @@ final class HostilePeerEndToEndTests: XCTestCase {
             ["--pid", String(server.process.processIdentifier), "--nofile=512:512"])
         XCTAssertEqual(limited.status, 0, limited.output)
         let base = "http://127.0.0.1:\(server.port)"
-        let de = try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
-        let fr = try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("FR").auth.thumbprint, dn: "C=FR"))
-        let signer = try BatchSigner(
-            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+        let de = try fed.client("DE", baseURL: base)
+        let fr = try fed.client("FR", baseURL: base)
+        let signer = try fed.signer("DE")
         do {
             var flood: [RawConnection] = []
             for _ in 0..<700 {

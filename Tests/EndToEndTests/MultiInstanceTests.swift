@@ -33,8 +33,7 @@ final class MultiInstanceTests: XCTestCase {
         defer { for i in instances { i.stop() } }
         let bases = instances.map { "http://127.0.0.1:\($0.port)" }
         func client(_ c: String, _ i: Int) throws -> GatewayClient {
-            try GatewayClient(
-                baseURL: bases[i % 3], identity: .proxyHeaders(thumbprint: fed.member(c).auth.thumbprint, dn: "C=\(c)"))
+            try fed.client(c, baseURL: bases[i % 3])
         }
         let fr = try (0..<3).map { try client("FR", $0) }
         let sub = try await fr[0].send(
@@ -57,8 +56,7 @@ final class MultiInstanceTests: XCTestCase {
             uniqueKeysWithValues: ["DE", "PL"].map {
                 (
                     $0,
-                    try BatchSigner(
-                        certificate: fed.member($0).sign.certificate, privateKey: fed.member($0).sign.privateKey)
+                    try fed.signer($0)
                 )
             })
         var clients: [String: GatewayClient] = [:]

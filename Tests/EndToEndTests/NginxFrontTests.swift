@@ -115,9 +115,7 @@ final class NginxFrontTests: XCTestCase {
         batch.keys = keys
         let body = dir.appendingPathComponent("upload.bin")
         try Data(batch.protobufBytes()).write(to: body)
-        let signature = try BatchSigner(
-            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey
-        ).sign(keys: keys)
+        let signature = try fed.signer("DE").sign(keys: keys)
         let up = try curl(
             "/diagnosiskeys/upload", cert: pem("DE") + ".pem",
             [

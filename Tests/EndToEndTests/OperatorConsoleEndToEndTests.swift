@@ -71,9 +71,7 @@ final class OperatorConsoleEndToEndTests: XCTestCase {
         let admin = "http://127.0.0.1:\(try XCTUnwrap(server.port(ofEvent: "Admin listening"), server.output))"
         let base = "http://127.0.0.1:\(server.port)"
         func client(_ country: String) throws -> GatewayClient {
-            try GatewayClient(
-                baseURL: base,
-                identity: .proxyHeaders(thumbprint: fed.member(country).auth.thumbprint, dn: "C=\(country)"))
+            try fed.client(country, baseURL: base)
         }
         // PL subscribes to an endpoint where nothing listens: its callbacks fail
         let pl = try client("PL")
@@ -81,8 +79,7 @@ final class OperatorConsoleEndToEndTests: XCTestCase {
         try await pl.shutdown()
         for (country, n) in [("DE", 3), ("FR", 2)] {
             let c = try client(country)
-            let signer = try BatchSigner(
-                certificate: fed.member(country).sign.certificate, privateKey: fed.member(country).sign.privateKey)
+            let signer = try fed.signer(country)
             try await assertStatus(
                 await c.upload(keys: freshKeys(n, origin: country), batchTag: "\(country)-1", signer: signer), 201)
             try await c.shutdown()

@@ -64,8 +64,7 @@ final class ReadinessTests: XCTestCase {
         try await assertStatus(
             await de.upload(
                 keys: freshKeys(4, origin: "DE"), batchTag: "de-1",
-                signer: BatchSigner(
-                    certificate: s.fed.member("DE").sign.certificate, privateKey: s.fed.member("DE").sign.privateKey)),
+                signer: s.fed.signer("DE")),
             201)
         try await de.shutdown()
         // FR's callback endpoint: the tool listens itself, with FR's registered CALLBACK certificate

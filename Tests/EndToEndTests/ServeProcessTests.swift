@@ -20,15 +20,12 @@ final class ServeProcessTests: XCTestCase {
         defer { XCTAssertEqual(server.stop(), 0, "graceful shutdown on SIGTERM exits 0") }
         let base = "http://127.0.0.1:\(server.port)"
         func client(_ c: String) throws -> GatewayClient {
-            try GatewayClient(
-                baseURL: base, identity: .proxyHeaders(thumbprint: fed.member(c).auth.thumbprint, dn: "C=\(c)"))
+            try fed.client(c, baseURL: base)
         }
         let de = try client("DE")
         let fr = try client("FR")
-        let deSigner = try BatchSigner(
-            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
-        let frSigner = try BatchSigner(
-            certificate: fed.member("FR").sign.certificate, privateKey: fed.member("FR").sign.privateKey)
+        let deSigner = try fed.signer("DE")
+        let frSigner = try fed.signer("FR")
         let deKeys = freshKeys(30, origin: "DE")
         let deJSON = freshKeys(7, origin: "DE")
         let frKeys = freshKeys(5, origin: "FR")
@@ -130,9 +127,7 @@ final class ServeProcessTests: XCTestCase {
 
         // bodies
         let keys = freshKeys(3, origin: "DE")
-        let signature = try BatchSigner(
-            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey
-        ).sign(keys: keys)
+        let signature = try fed.signer("DE").sign(keys: keys)
         var batch = DiagnosisKeyBatch()
         batch.keys = keys
         let small = dir.appendingPathComponent("small.bin")
@@ -240,9 +235,7 @@ final class ServeProcessTests: XCTestCase {
         try await assertStatus(
             await de.upload(
                 keys: keys, batchTag: "mtls-1",
-                signer: BatchSigner(
-                    certificate: fed.member("DE").sign.certificate,
-                    privateKey: fed.member("DE").sign.privateKey)), 201)
+                signer: fed.signer("DE")), 201)
         XCTAssertEqual(try EFGS.run(["batch", "--config", fed.configPath], in: dir).status, 0)
         let day = try await fr.downloadDay(date: UTCDay(Date()).description)
         XCTAssertEqual(day.flatMap(\.keys), keys)
@@ -316,13 +309,11 @@ final class ServeProcessTests: XCTestCase {
         let put = try Curl.request(
             "\(base)/diagnosiskeys/callback/fr-1?url=https://127.0.0.1:\(endpoint.port)/efgs/cb", ["-X", "PUT"] + fr)
         XCTAssertEqual(put.status, 200, put.body)
-        let de = try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
+        let de = try fed.client("DE", baseURL: base)
         try await assertStatus(
             await de.upload(
                 keys: freshKeys(3, origin: "DE"), batchTag: "cb-1",
-                signer: BatchSigner(
-                    certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)), 201)
+                signer: fed.signer("DE")), 201)
         try await de.shutdown()
         let uploaded = Date()
         while endpoint.requests.isEmpty && Date().timeIntervalSince(uploaded) < 20 {
@@ -365,9 +356,7 @@ final class ServeProcessTests: XCTestCase {
         let fed = try Federation(dir: try temporaryFolder(self, "restart"), settings: ["server.port": String(port)])
         try fed.addMember("DE")
         let first = try ServeProcess(config: fed.configPath, in: fed.dir)
-        let de = try GatewayClient(
-            baseURL: "http://127.0.0.1:\(port)",
-            identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
+        let de = try fed.client("DE", baseURL: "http://127.0.0.1:\(port)")
         do {
             for _ in 0..<3 { _ = try await de.download(date: UTCDay(Date()).description) }
             // the client keeps its connection open: the gateway closes it when it stops
@@ -431,10 +420,8 @@ final class ServeProcessTests: XCTestCase {
             ), ready.body)
 
         let base = "http://127.0.0.1:\(server.port)"
-        let de = try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
-        let signer = try BatchSigner(
-            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+        let de = try fed.client("DE", baseURL: base)
+        let signer = try fed.signer("DE")
         try await assertStatus(await de.upload(keys: freshKeys(3, origin: "DE"), batchTag: "m-1", signer: signer), 201)
         let bad = try await de.send(
             method: .POST, path: "/diagnosiskeys/upload",
@@ -492,10 +479,8 @@ final class ServeProcessTests: XCTestCase {
         let server = try ServeProcess(config: fed.configPath, in: fed.dir)
         defer { server.stop() }
         let base = "http://127.0.0.1:\(server.port)"
-        let fr = try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("FR").auth.thumbprint, dn: "C=FR"))
-        let signer = try BatchSigner(
-            certificate: fed.member("FR").sign.certificate, privateKey: fed.member("FR").sign.privateKey)
+        let fr = try fed.client("FR", baseURL: base)
+        let signer = try fed.signer("FR")
         try await assertStatus(await fr.upload(keys: freshKeys(2, origin: "FR"), batchTag: "c-1", signer: signer), 201)
 
         let list = try EFGS.run(["country", "list", "--config", fed.configPath], in: fed.dir)
@@ -673,12 +658,9 @@ final class ServeProcessTests: XCTestCase {
         let server = try ServeProcess(config: fed.configPath, in: fed.dir)
         defer { XCTAssertEqual(server.stop(), 0) }
         let base = "http://127.0.0.1:\(server.port)"
-        let de = try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
-        let fr = try GatewayClient(
-            baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("FR").auth.thumbprint, dn: "C=FR"))
-        let signer = try BatchSigner(
-            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+        let de = try fed.client("DE", baseURL: base)
+        let fr = try fed.client("FR", baseURL: base)
+        let signer = try fed.signer("DE")
         try await assertStatus(await de.upload(keys: freshKeys(3, origin: "DE"), batchTag: "t1", signer: signer), 201)
         try await de.shutdown()
         let batch = try EFGS.run(["batch", "--config", fed.configPath], in: fed.dir)

@@ -53,11 +53,8 @@ final class SyslogEndToEndTests: XCTestCase {
             ])
         try fed.addMember("DE")
         let server = try ServeProcess(config: fed.configPath, in: fed.dir)
-        let de = try GatewayClient(
-            baseURL: "http://127.0.0.1:\(server.port)",
-            identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
-        let signer = try BatchSigner(
-            certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+        let de = try fed.client("DE", baseURL: "http://127.0.0.1:\(server.port)")
+        let signer = try fed.signer("DE")
         try await assertStatus(
             await de.upload(keys: freshKeys(3, origin: "DE"), batchTag: "syslog-1", signer: signer), 201)
         let unknown = try GatewayClient(

@@ -26,14 +26,11 @@ final class TrustAnchorRotationTests: XCTestCase {
         func exchange(_ server: ServeProcess, _ step: String) async throws {
             round += 1
             let base = "http://127.0.0.1:\(server.port)"
-            let de = try GatewayClient(
-                baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("DE").auth.thumbprint, dn: "C=DE"))
-            let fr = try GatewayClient(
-                baseURL: base, identity: .proxyHeaders(thumbprint: fed.member("FR").auth.thumbprint, dn: "C=FR"))
+            let de = try fed.client("DE", baseURL: base)
+            let fr = try fed.client("FR", baseURL: base)
             do {
                 let keys = freshKeys(3, origin: "DE")
-                let signer = try BatchSigner(
-                    certificate: fed.member("DE").sign.certificate, privateKey: fed.member("DE").sign.privateKey)
+                let signer = try fed.signer("DE")
                 let upload = try await de.upload(keys: keys, batchTag: "rotation-\(round)", signer: signer)
                 XCTAssertEqual(upload.status, 201, "\(step): \(upload.text)")
                 uploaded += keys

@@ -72,13 +72,8 @@ public enum KnownSettings {
         guard let tree = root.mapping else {
             throw InvalidSetting(setting: "--config", reason: "the file is not a mapping of settings")
         }
-        let known = Set(keys)
-        let sections = Set(
-            keys.flatMap { key in
-                key.split(separator: ".").dropLast().indices.map {
-                    key.split(separator: ".")[0...$0].joined(separator: ".")
-                }
-            })
+        let known = knownKeys
+        let sections = sectionKeys
         func walk(_ node: Node.Mapping, prefix: String) throws {
             let entries = try node.map { key, value in
                 guard key.scalar != nil, let name = key.string, !name.isEmpty else {
@@ -105,13 +100,26 @@ public enum KnownSettings {
     ///
     /// - Throws: ``InvalidSetting`` naming the variable and the nearest known one.
     public static func checkEnvironment(_ environment: [String: String]) throws {
-        let names = Set(keys.map(environmentName))
-        let prefixes = Set(keys.map { environmentName(String($0.split(separator: ".")[0])) + "_" })
-        for variable in environment.keys.sorted() where !names.contains(variable) {
-            guard prefixes.contains(where: { variable.hasPrefix($0) }) else { continue }
-            throw unknown(variable, among: names)
+        for variable in environment.keys.sorted() where !environmentNames.contains(variable) {
+            guard environmentPrefixes.contains(where: { variable.hasPrefix($0) }) else { continue }
+            throw unknown(variable, among: environmentNames)
         }
     }
+
+    /// Every key, as a set.
+    static let knownKeys = Set(keys)
+    /// The sections and subsections the keys are in (`server`, `logging.syslog`, …).
+    static let sectionKeys = Set(
+        keys.flatMap { key in
+            key.split(separator: ".").dropLast().indices.map {
+                key.split(separator: ".")[0...$0].joined(separator: ".")
+            }
+        })
+    /// The environment variable of every key, made once (every configuration load checks the environment; the
+    /// configuration's fuzz target spent a third of its time making these names again).
+    static let environmentNames = Set(keys.map(environmentName))
+    /// The variable prefix of each section (`SERVER_`, `DATABASE_`, …): a variable with one of them must be a setting.
+    static let environmentPrefixes = Set(keys.map { environmentName(String($0.split(separator: ".")[0])) + "_" })
 
     static func unknown(_ key: String, among candidates: Set<String>) -> InvalidSetting {
         var reason = "unknown setting"

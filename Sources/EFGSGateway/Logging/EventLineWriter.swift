@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-import DequeModule
 import Foundation
 import Metrics
 import NIOConcurrencyHelpers
@@ -9,23 +8,28 @@ import NIOConcurrencyHelpers
 ///
 /// A stdout that stops taking lines — a stalled journald, a pipe nobody reads — fills its pipe (64 KiB on Linux) and
 /// then blocks every write. Written in the logging thread, as before, one such stall stopped every request and job
-/// that logged, each holding a thread of the cooperative pool. Lines wait here instead, up to ``capacity``; past it
-/// the oldest waiting line is dropped and counted (`efgs_log_lines_dropped_total`), like the syslog copy's queue
-/// (``SyslogForwarder``), and once stdout takes lines again a WARN line says how many were lost.
+/// that logged, each holding a thread of the cooperative pool. Lines wait here instead, up to ``capacity`` besides
+/// the few (``batchSize`` at most) the thread is writing; past it the oldest waiting line is dropped and counted
+/// (`efgs_log_lines_dropped_total`), like the syslog copy's queue (``SyslogForwarder``), and once stdout takes lines
+/// again a WARN line says how many were lost.
 final class EventLineWriter: @unchecked Sendable {
     /// Waiting lines at most.
-    let capacity: Int
+    var capacity: Int { queue.capacity }
     let write: @Sendable (String) -> Void
     let droppedNotice: @Sendable (Int) -> String
     /// Guards the fields below; its value is ``idle``, ``pending`` or ``writing``.
     let condition = ConditionLock(value: idle)
-    var queue: Deque<String> = []
-    var dropped = 0
-    var droppedTotal = 0
+    var queue: DropOldestQueue<String>
+    /// Lines dropped by the queue when the last notice was written.
+    var droppedNoticed = 0
+    /// Lines that were waiting when the writer closed without stdout taking them.
+    var discardedAtClose = 0
     var closed = false
     /// The writing thread writes lines it took (the condition's value is ``writing``).
     var writingNow = false
 
+    /// Lines the thread takes from the queue at a time: while a stalled write holds them, they cannot be dropped.
+    static let batchSize = 256
     /// Nothing waits and nothing is being written.
     static let idle = 0
     /// Lines wait for the writing thread.
@@ -39,8 +43,7 @@ final class EventLineWriter: @unchecked Sendable {
         capacity: Int = 10_000, write: @escaping @Sendable (String) -> Void,
         droppedNotice: @escaping @Sendable (Int) -> String
     ) {
-        precondition(capacity > 0, "room for a line")
-        self.capacity = capacity
+        queue = DropOldestQueue(capacity: capacity)
         self.write = write
         self.droppedNotice = droppedNotice
         Counter(label: "efgs_log_lines_dropped_total").increment(by: 0)  // exported from the start, for increase()
@@ -57,23 +60,16 @@ final class EventLineWriter: @unchecked Sendable {
             condition.unlock()
             return
         }
-        queue.append(line)
-        var droppedOne = false
-        if queue.count > capacity {
-            queue.removeFirst()
-            dropped += 1
-            droppedTotal += 1
-            droppedOne = true
-        }
+        let droppedOne = queue.append(line)
         condition.unlock(withValue: writingNow ? Self.writing : Self.pending)
         if droppedOne { Counter(label: "efgs_log_lines_dropped_total").increment() }
     }
 
-    /// Lines dropped since the start.
+    /// Lines dropped since the start, also those discarded at ``close(within:)``.
     var droppedCount: Int {
         condition.lock()
         defer { condition.unlock() }
-        return droppedTotal
+        return queue.droppedTotal + discardedAtClose
     }
 
     /// Waits up to `seconds` until every queued line is written; false when stdout did not take them in time.
@@ -84,14 +80,17 @@ final class EventLineWriter: @unchecked Sendable {
         return true
     }
 
-    /// ``flush(within:)``, then stops the thread; later lines are discarded.
+    /// ``flush(within:)``, then stops the thread; lines still waiting are discarded and counted as dropped, later
+    /// ones are ignored.
     @discardableResult
     func close(within seconds: Double) -> Bool {
         let flushed = flush(within: seconds)
         condition.lock()
+        let discarded = closed ? 0 : queue.removeAll().count
+        discardedAtClose += discarded
         closed = true
-        queue.removeAll()
         condition.unlock(withValue: Self.pending)  // wakes the thread, which ends
+        if discarded > 0 { Counter(label: "efgs_log_lines_dropped_total").increment(by: Int64(discarded)) }
         Self.open.withLockedValue { writers in writers.removeAll { $0 === self } }
         return flushed
     }
@@ -103,10 +102,9 @@ final class EventLineWriter: @unchecked Sendable {
                 condition.unlock(withValue: Self.idle)
                 return
             }
-            let lines = queue
-            queue = []
-            let lost = dropped
-            dropped = 0
+            let lines = queue.removeFirst(upTo: Self.batchSize)
+            let lost = queue.droppedTotal - droppedNoticed
+            droppedNoticed = queue.droppedTotal
             writingNow = true
             condition.unlock(withValue: Self.writing)
             for line in lines { write(line) }
@@ -117,7 +115,7 @@ final class EventLineWriter: @unchecked Sendable {
                 condition.unlock(withValue: Self.idle)
                 return
             }
-            condition.unlock(withValue: queue.isEmpty ? Self.idle : Self.pending)
+            condition.unlock(withValue: queue.elements.isEmpty ? Self.idle : Self.pending)
         }
     }
 

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: EUPL-1.2
 
-import DequeModule
 import EFGSProtocol
 import Foundation
 import Metrics
@@ -115,9 +114,8 @@ public final class SyslogForwarder: Sendable {
 
     struct State {
         /// Queued frames with their sequence numbers (oldest first).
-        var queue = Deque<(seq: UInt64, frame: [UInt8])>()
+        var queue: DropOldestQueue<(seq: UInt64, frame: [UInt8])>
         var nextSeq: UInt64 = 0
-        var dropped = 0
         var closing = false
         var wakeUp: CheckedContinuation<Void, Never>?
         var drained: [CheckedContinuation<Void, Never>] = []
@@ -128,10 +126,9 @@ public final class SyslogForwarder: Sendable {
 
     /// The collector and facility this forwarder sends to.
     public let settings: Settings
-    let capacity: Int
     let hostname: String
     let procId: String
-    let state = NIOLockedValueBox(State())
+    let state: NIOLockedValueBox<State>
     let tlsContext: NIOSSLContext?
     let group: any EventLoopGroup
     let writer = NIOLockedValueBox<Task<Void, Never>?>(nil)
@@ -145,7 +142,7 @@ public final class SyslogForwarder: Sendable {
         settings: Settings, capacity: Int = 10_000, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) throws {
         self.settings = settings
-        self.capacity = capacity
+        state = NIOLockedValueBox(State(queue: DropOldestQueue(capacity: capacity)))
         self.group = group
         hostname = ProcessInfo.processInfo.hostName
         procId = String(ProcessInfo.processInfo.processIdentifier)
@@ -169,14 +166,8 @@ public final class SyslogForwarder: Sendable {
         ).frame
         let (waiter, dropped): (CheckedContinuation<Void, Never>?, Bool) = state.withLockedValue { s in
             guard !s.closing else { return (nil, false) }
-            s.queue.append((s.nextSeq, frame))
+            let dropped = s.queue.append((s.nextSeq, frame))
             s.nextSeq += 1
-            var dropped = false
-            if s.queue.count > capacity {
-                s.queue.removeFirst()
-                s.dropped += 1
-                dropped = true
-            }
             defer { s.wakeUp = nil }
             return (s.wakeUp, dropped)
         }
@@ -185,9 +176,9 @@ public final class SyslogForwarder: Sendable {
     }
 
     /// Lines queued and not yet written.
-    public var pendingCount: Int { state.withLockedValue { $0.queue.count } }
+    public var pendingCount: Int { state.withLockedValue { $0.queue.elements.count } }
     /// Lines dropped because the queue was full.
-    public var droppedCount: Int { state.withLockedValue { $0.dropped } }
+    public var droppedCount: Int { state.withLockedValue { $0.queue.droppedTotal } }
 
     /// Sends what is queued (waiting at most `timeout`), then stops the writer. Lines logged afterwards are ignored.
     public func shutdown(timeout: Duration = .seconds(5)) async {
@@ -220,7 +211,7 @@ public final class SyslogForwarder: Sendable {
     func waitUntilDrained() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
             let now: Bool = state.withLockedValue { s in
-                if s.queue.isEmpty || s.closing { return true }
+                if s.queue.elements.isEmpty || s.closing { return true }
                 s.drained.append(c)
                 return false
             }
@@ -241,7 +232,7 @@ public final class SyslogForwarder: Sendable {
         while true {
             let step: WriterStep = state.withLockedValue { s in
                 if s.closing && Task.isCancelled { return .stop }
-                if !s.queue.isEmpty { return .write(Array(s.queue.prefix(Self.writeChunk))) }
+                if !s.queue.elements.isEmpty { return .write(Array(s.queue.elements.prefix(Self.writeChunk))) }
                 return s.closing ? .stop : .wait
             }
             switch step {
@@ -251,7 +242,7 @@ public final class SyslogForwarder: Sendable {
             case .wait:
                 await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                     let parked: Bool = state.withLockedValue { s in
-                        guard s.queue.isEmpty, !s.closing else { return false }
+                        guard s.queue.elements.isEmpty, !s.closing else { return false }
                         s.wakeUp = c
                         return true
                     }
@@ -271,8 +262,8 @@ public final class SyslogForwarder: Sendable {
                     backoff = .milliseconds(250)
                     let lastSeq = frames.last!.seq
                     let drained: [CheckedContinuation<Void, Never>] = state.withLockedValue { s in
-                        while let first = s.queue.first, first.seq <= lastSeq { s.queue.removeFirst() }
-                        guard s.queue.isEmpty else { return [] }
+                        while let first = s.queue.elements.first, first.seq <= lastSeq { s.queue.removeFirst() }
+                        guard s.queue.elements.isEmpty else { return [] }
                         defer { s.drained = [] }
                         return s.drained
                     }

@@ -204,7 +204,10 @@ public struct UploadService: Sendable {
             Counter(label: "efgs_uploads_total", dimensions: [("country", caller.country)]).increment()
             Counter(label: "efgs_uploaded_keys_total", dimensions: [("country", caller.country)])
                 .increment(by: keyCount)
-            if try await store.unbatchedKeyCount() >= docLimit { onDocLimitReached() }
+            // The keys are durable now: a failing count (the database went away a moment ago) must not turn the 201
+            // into a 500, after which the country's retry would get 409 for its own batch. The scheduled batching run
+            // takes the keys in any case.
+            if let unbatched = try? await store.unbatchedKeyCount(), unbatched >= docLimit { onDocLimitReached() }
             return .stored(batchTag: upload.batchTag)
         }
     }

@@ -211,9 +211,11 @@ public final class PostgresBackend: SQLBackend, @unchecked Sendable {
     /// The pool's connection-seconds leased since it was opened.
     public var connectionBusyTime: Duration { use.busyTime }
 
-    /// SQLSTATE 23505 unique_violation.
-    public func isUniqueViolation(_ error: any Error) -> Bool {
-        (error as? PSQLError)?.serverInfo?[.sqlState] == "23505"
+    /// SQLSTATE 23505 unique_violation, 40P01 deadlock_detected (two uploads inserting keys they share in crossed
+    /// order each wait on the other's uncommitted index entry, and the server aborts one) or 40001
+    /// serialization_failure.
+    public func isConflict(_ error: any Error) -> Bool {
+        ["23505", "40P01", "40001"].contains((error as? PSQLError)?.serverInfo?[.sqlState])
     }
 
     /// Stops the pool by cancelling its run task, and waits until it has ended.

@@ -30,8 +30,10 @@ public protocol SQLBackend: Sendable {
     /// The time the connections were leased, summed over them, since the backend was opened (``ConnectionUse``):
     /// `efgs benchmark` divides its growth over a load run by the run's length.
     var connectionBusyTime: Duration { get }
-    /// Whether `error` is a unique-constraint violation (a duplicate key or upload tag, §5.3).
-    func isUniqueViolation(_ error: any Error) -> Bool
+    /// Whether `error` means that a concurrent transaction got in the way, so the rolled-back attempt should be
+    /// evaluated again: a unique-constraint violation (a duplicate key or upload tag, §5.3), or where several
+    /// transactions write at once (PostgreSQL) a deadlock or a serialization failure.
+    func isConflict(_ error: any Error) -> Bool
     /// Closes the connections.
     func close() async throws
     /// Inserts the key rows of one upload batch inside the running transaction `db` — the hot statement of the

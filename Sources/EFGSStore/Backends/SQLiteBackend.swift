@@ -209,8 +209,9 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     /// The time the connections were held (by a transaction or a read), summed over both, since they were opened.
     public var connectionBusyTime: Duration { use.busyTime }
 
-    /// Recognised by SQLite's `UNIQUE constraint failed` message.
-    public func isUniqueViolation(_ error: any Error) -> Bool {
+    /// A unique violation, recognised by SQLite's `UNIQUE constraint failed` message: the one writing connection
+    /// never deadlocks, and `BEGIN IMMEDIATE` waits for the lock.
+    public func isConflict(_ error: any Error) -> Bool {
         String(describing: error).contains("UNIQUE constraint failed")
     }
 

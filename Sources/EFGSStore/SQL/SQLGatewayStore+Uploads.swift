@@ -15,9 +15,9 @@ extension SQLGatewayStore {
     public func storeUpload(_ batch: UploadBatchRecord, keys: UploadKeys) async throws -> UploadStoreOutcome {
         // The first attempt inserts each chunk of keys as soon as it is ready, without looking for duplicates: the
         // unique constraint on dedup_mac finds them (a stored key, a key repeated inside the request, or a
-        // concurrent upload that won the tag or a key). A unique violation rolls back, and the request is
-        // re-evaluated with every key at hand and the full duplicate query, as if the other upload had been stored
-        // before it.
+        // concurrent upload that won the tag or a key). A unique violation — or on PostgreSQL a deadlock with a
+        // concurrent upload sharing keys — rolls back, and the request is re-evaluated with every key at hand and the
+        // full duplicate query, as if the other upload had been stored before it.
         let backend = self.backend
         for attempt in 0..<3 {
             do {
@@ -25,7 +25,7 @@ extension SQLGatewayStore {
                 return try await backend.transaction { db in
                     try await Self.storeUpload(batch, keys: keys, checkedKeys: checked, backend: backend, db: db)
                 }
-            } catch  where backend.isUniqueViolation(error) && attempt < 2 {
+            } catch  where backend.isConflict(error) && attempt < 2 {
                 continue
             }
         }
