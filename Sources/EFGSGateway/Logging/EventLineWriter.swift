@@ -14,7 +14,7 @@ import NIOConcurrencyHelpers
 /// again a WARN line says how many were lost.
 final class EventLineWriter: @unchecked Sendable {
     /// Waiting lines at most.
-    var capacity: Int { queue.capacity }
+    let capacity: Int
     let write: @Sendable (String) -> Void
     let droppedNotice: @Sendable (Int) -> String
     /// Guards the fields below; its value is ``idle``, ``pending`` or ``writing``.
@@ -43,6 +43,7 @@ final class EventLineWriter: @unchecked Sendable {
         capacity: Int = 10_000, write: @escaping @Sendable (String) -> Void,
         droppedNotice: @escaping @Sendable (Int) -> String
     ) {
+        self.capacity = capacity
         queue = DropOldestQueue(capacity: capacity)
         self.write = write
         self.droppedNotice = droppedNotice
