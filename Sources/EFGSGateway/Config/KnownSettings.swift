@@ -72,8 +72,6 @@ public enum KnownSettings {
         guard let tree = root.mapping else {
             throw InvalidSetting(setting: "--config", reason: "the file is not a mapping of settings")
         }
-        let known = knownKeys
-        let sections = sectionKeys
         func walk(_ node: Node.Mapping, prefix: String) throws {
             let entries = try node.map { key, value in
                 guard key.scalar != nil, let name = key.string, !name.isEmpty else {
@@ -85,10 +83,10 @@ public enum KnownSettings {
             }
             for (name, value) in entries.sorted(by: { $0.name < $1.name }) {
                 let key = prefix.isEmpty ? name : prefix + "." + name
-                if let child = value.mapping, sections.contains(key) {
+                if let child = value.mapping, sectionKeys.contains(key) {
                     try walk(child, prefix: key)
-                } else if !known.contains(key) {
-                    throw unknown(key, among: known.union(sections))
+                } else if !knownKeys.contains(key) {
+                    throw unknown(key, among: knownKeys.union(sectionKeys))
                 }
             }
         }

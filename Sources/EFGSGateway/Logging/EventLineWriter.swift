@@ -8,13 +8,11 @@ import NIOConcurrencyHelpers
 ///
 /// A stdout that stops taking lines — a stalled journald, a pipe nobody reads — fills its pipe (64 KiB on Linux) and
 /// then blocks every write. Written in the logging thread, as before, one such stall stopped every request and job
-/// that logged, each holding a thread of the cooperative pool. Lines wait here instead, up to ``capacity`` besides
+/// that logged, each holding a thread of the cooperative pool. Lines wait here instead, up to `capacity` besides
 /// the few (``batchSize`` at most) the thread is writing; past it the oldest waiting line is dropped and counted
 /// (`efgs_log_lines_dropped_total`), like the syslog copy's queue (``SyslogForwarder``), and once stdout takes lines
 /// again a WARN line says how many were lost.
 final class EventLineWriter: @unchecked Sendable {
-    /// Waiting lines at most.
-    let capacity: Int
     let write: @Sendable (String) -> Void
     let droppedNotice: @Sendable (Int) -> String
     /// Guards the fields below; its value is ``idle``, ``pending`` or ``writing``.
@@ -28,6 +26,8 @@ final class EventLineWriter: @unchecked Sendable {
     /// The writing thread writes lines it took (the condition's value is ``writing``).
     var writingNow = false
 
+    /// The counter of dropped lines.
+    static let droppedCounter = "efgs_log_lines_dropped_total"
     /// Lines the thread takes from the queue at a time: while a stalled write holds them, they cannot be dropped.
     static let batchSize = 256
     /// Nothing waits and nothing is being written.
@@ -37,17 +37,16 @@ final class EventLineWriter: @unchecked Sendable {
     /// The writing thread writes lines it took.
     static let writing = 2
 
-    /// A writer passing each line to `write` (which may block) on a thread of its own; `droppedNotice(n)` is the line
-    /// written after `n` lines were dropped.
+    /// A writer passing each line to `write` (which may block) on a thread of its own, keeping at most `capacity`
+    /// waiting lines; `droppedNotice(n)` is the line written after `n` lines were dropped.
     init(
         capacity: Int = 10_000, write: @escaping @Sendable (String) -> Void,
         droppedNotice: @escaping @Sendable (Int) -> String
     ) {
-        self.capacity = capacity
         queue = DropOldestQueue(capacity: capacity)
         self.write = write
         self.droppedNotice = droppedNotice
-        Counter(label: "efgs_log_lines_dropped_total").increment(by: 0)  // exported from the start, for increase()
+        Counter(label: Self.droppedCounter).increment(by: 0)  // exported from the start, for increase()
         let thread = Thread { [self] in run() }
         thread.name = "efgs-event-log"
         thread.start()
@@ -63,7 +62,7 @@ final class EventLineWriter: @unchecked Sendable {
         }
         let droppedOne = queue.append(line)
         condition.unlock(withValue: writingNow ? Self.writing : Self.pending)
-        if droppedOne { Counter(label: "efgs_log_lines_dropped_total").increment() }
+        if droppedOne { Counter(label: Self.droppedCounter).increment() }
     }
 
     /// Lines dropped since the start, also those discarded at ``close(within:)``.
@@ -91,7 +90,7 @@ final class EventLineWriter: @unchecked Sendable {
         discardedAtClose += discarded
         closed = true
         condition.unlock(withValue: Self.pending)  // wakes the thread, which ends
-        if discarded > 0 { Counter(label: "efgs_log_lines_dropped_total").increment(by: Int64(discarded)) }
+        if discarded > 0 { Counter(label: Self.droppedCounter).increment(by: Int64(discarded)) }
         Self.open.withLockedValue { writers in writers.removeAll { $0 === self } }
         return flushed
     }
