@@ -25,7 +25,8 @@ public struct StoreError: Error, Hashable, Sendable, CustomStringConvertible {
         StoreError(code: .unsupported, reason: reason)
     }
 
-    /// Concurrent writers kept an operation from completing (an upload that kept losing unique-constraint races).
+    /// Concurrent writers kept an operation from completing (an upload that kept losing unique-constraint races, or
+    /// on PostgreSQL deadlocks). Nothing was written; the API answers 503, like ``unavailable(_:)``.
     public static func conflict(_ reason: String) -> StoreError {
         StoreError(code: .conflict, reason: reason)
     }

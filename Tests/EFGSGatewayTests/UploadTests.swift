@@ -6,9 +6,11 @@ import EFGSStore
 import EFGSTestSupport
 import Foundation
 import Logging
+import SQLKit
 import XCTest
 
 @testable import EFGSGateway
+@testable import EFGSStore
 
 /// Uploads (§5.3), downloads (§5.4) and audits (§5.5) through the API, in process.
 final class UploadTests: XCTestCase {
@@ -124,6 +126,22 @@ final class UploadTests: XCTestCase {
             request: f.request("GET", country: "FR", headers: [("Accept", "application/json; version=1.0")]))
         XCTAssertEqual(d.status, 200)
         XCTAssertEqual(try DiagnosisKeyJSONDecoder.decode(d.body), [keys[1100]] + rest)
+    }
+
+    /// An upload whose every attempt meets a conflict (a trigger raising a unique violation) answers 503 with
+    /// `Retry-After`, as while the database is away: nothing was stored, the country may send it again, and a WARN
+    /// line says why. Before 2026-12-03 it answered 500 with an ERROR line.
+    func testAnUploadThatKeepsConflictingAnswers503() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        for sql in TestDatabase.uploadConflictInjection {
+            try await f.store.backend.transaction { db in try await db.raw(SQLQueryString(sql)).run() }
+        }
+        let response = try await f.upload(f.keys(2, origin: "DE"), tag: "t1")
+        XCTAssertEqual(response.status, 503)
+        XCTAssertEqual(response.headers.first { $0.0 == "Retry-After" }?.1, "5")
+        XCTAssertTrue(f.lines.contains { $0.contains("WARN") && $0.contains("Database conflict") }, "\(f.lines)")
+        try await assertEq(try await f.store.storedKeyCount(), 0)
     }
 
     /// An upload that is stored answers 201 even when the count of unbatched keys after it (the early-batching check,

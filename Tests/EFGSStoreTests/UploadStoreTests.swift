@@ -4,6 +4,7 @@ import EFGSProtocol
 import EFGSStore
 import EFGSTestSupport
 import Foundation
+import SQLKit
 import Synchronization
 import XCTest
 
@@ -142,5 +143,24 @@ final class UploadStoreTests: StoreTestCase {
         } catch is SealFailure {}
         try await assertEq(try await store.storedKeyCount(), 0)
         try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "a"), false)
+    }
+
+    /// An upload that meets a conflict on every attempt (a trigger raising a unique violation) ends after three
+    /// attempts with ``StoreError/conflict(_:)`` and stores nothing. Before 2026-12-03 the third attempt's database
+    /// error escaped as it was, and the API answered it with 500.
+    func testAnUploadThatKeepsConflictingEndsAsAConflictAndStoresNothing() async throws {
+        for sql in TestDatabase.uploadConflictInjection { try await execute(SQLQueryString(sql)) }
+        do {
+            _ = try await store.storeUpload(uploadRecord(2, tag: "a"), keys: randomKeys(2))
+            XCTFail("stored although every attempt conflicted")
+        } catch let error as StoreError {
+            XCTAssertEqual(error.code, .conflict)
+        }
+        try await execute(SQLQueryString(TestDatabase.uploadConflictRemoval))
+        try await assertEq(try await store.storedKeyCount(), 0)
+        try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "a"), false)
+        guard case .stored = try await store.storeUpload(uploadRecord(2, tag: "a"), keys: randomKeys(2)) else {
+            return XCTFail("the same upload was not stored once the conflicts ended")
+        }
     }
 }

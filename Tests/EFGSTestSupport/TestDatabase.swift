@@ -22,4 +22,29 @@ public enum TestDatabase {
         try await store.migrate()
         return store
     }
+
+    /// Statements that make every insert into `upload_batches` fail as a unique violation would (SQLite: the
+    /// message `UNIQUE constraint failed`; PostgreSQL: SQLSTATE 23505), so every attempt of an upload meets a
+    /// conflict; ``uploadConflictRemoval`` undoes them.
+    public static var uploadConflictInjection: [String] {
+        postgresURL != nil
+            ? [
+                """
+                CREATE FUNCTION always_conflict() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN RAISE EXCEPTION 'injected conflict' USING ERRCODE = 'unique_violation'; END $$
+                """,
+                "CREATE TRIGGER always_conflict BEFORE INSERT ON upload_batches EXECUTE FUNCTION always_conflict()",
+            ]
+            : [
+                """
+                CREATE TRIGGER always_conflict BEFORE INSERT ON upload_batches
+                BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: injected conflict'); END
+                """
+            ]
+    }
+
+    /// Removes the trigger of ``uploadConflictInjection``.
+    public static var uploadConflictRemoval: String {
+        postgresURL != nil ? "DROP TRIGGER always_conflict ON upload_batches" : "DROP TRIGGER always_conflict"
+    }
 }

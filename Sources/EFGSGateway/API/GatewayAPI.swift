@@ -67,10 +67,11 @@ public struct GatewayAPI: Sendable {
             // malformed framing or a peer gone mid-body: the peer's fault, not the gateway's (no ERROR line)
             scope.debug("Request body not read", ["reason": failure.reason])
             return .error(400, "Bad Request")
-        } catch let failure as StoreError where failure.code == .unavailable {
-            // the database is away (stopped, restarting, unreachable): nothing was acknowledged, the request may be
-            // repeated; /readyz says the same
-            scope.warn("Database unavailable", ["reason": failure.reason])
+        } catch let failure as StoreError where failure.code == .unavailable || failure.code == .conflict {
+            // the database is away (stopped, restarting, unreachable; /readyz says the same), or an upload lost a
+            // race with concurrent writers on every attempt: nothing was acknowledged, the request may be repeated
+            let event = failure.code == .unavailable ? "Database unavailable" : "Database conflict"
+            scope.warn(event, ["reason": failure.reason])
             var refusal = APIResponse.error(503, "Service Unavailable")
             refusal.headers.append(("Retry-After", "5"))
             return refusal

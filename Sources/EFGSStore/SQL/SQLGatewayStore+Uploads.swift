@@ -18,19 +18,27 @@ extension SQLGatewayStore {
         // concurrent upload that won the tag or a key). A unique violation — or on PostgreSQL a deadlock with a
         // concurrent upload sharing keys — rolls back, and the request is re-evaluated with every key at hand and the
         // full duplicate query, as if the other upload had been stored before it.
+        // A third conflict in a row ends as ``StoreError/conflict(_:)`` (the API answers 503: nothing was stored, the
+        // country may send the upload again), not as the database's own error.
         let backend = self.backend
-        for attempt in 0..<3 {
+        var attempt = 0
+        while true {
             do {
                 let checked = attempt == 0 ? nil : try await keys.all()
                 return try await backend.transaction { db in
                     try await Self.storeUpload(batch, keys: keys, checkedKeys: checked, backend: backend, db: db)
                 }
-            } catch  where backend.isConflict(error) && attempt < 2 {
-                continue
+            } catch  where backend.isConflict(error) {
+                attempt += 1
+                guard attempt < Self.uploadAttempts else {
+                    throw StoreError.conflict("upload met a conflict with concurrent writers in \(attempt) attempts")
+                }
             }
         }
-        throw StoreError.conflict("upload could not be stored after repeated conflicts")
     }
+
+    /// How many times ``storeUpload(_:keys:)`` tries before it gives up on conflicts.
+    static let uploadAttempts = 3
 
     /// One attempt of ``storeUpload(_:keys:)`` inside its transaction `db`: `checkedKeys` are every key of `keys`
     /// when the attempt looks for duplicates before inserting, nil when it inserts `keys` chunk by chunk.
