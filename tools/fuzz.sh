@@ -14,6 +14,12 @@
 # A crashing input is written to Fuzz/Crashes/<target>/ and the script exits 1 after running every target: turn
 # it into a regression test in Tests/ and fix the parser. `--configuration debug` builds unoptimised targets: a
 # quicker build (CI's short smoke run), several times fewer executions per second (long runs use release).
+# Several runs of the same target may go at once, one per core (each writes its own log,
+# Fuzz/.build/<target>-<configuration>-<pid>.log, and its own runs.log line; they share the corpus folder, and a
+# crash input written by one is counted by each). Beside a build, lower a background run's share of the CPU through
+# its session's scheduling group, not with `nice` alone (the kernel ranks nice values only inside a session when it
+# groups sessions, /proc/sys/kernel/sched_autogroup_enabled): `setsid tools/fuzz.sh … &`, then
+# `echo 19 > /proc/<pid of fuzz.sh>/autogroup`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -32,7 +38,7 @@ while [ $# -gt 0 ]; do
     --configuration) configuration="$2"; shift 2 ;;
     --no-build) build=0; shift ;;
     --build-only) run=0; shift ;;
-    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $1" >&2; exit 2 ;;
     *) targets+=("Fuzz${1#Fuzz}"); shift ;;
   esac
@@ -75,7 +81,7 @@ for t in "${targets[@]}"; do
   # almost every input and ran LeakSanitizer each time (21 inputs/s against 150 without). The file is the
   # operator's, read once at start; memory errors are still caught by the address sanitizer.
   [ "$t" = FuzzConfigYAML ] && options+=(-detect_leaks=0)
-  log="$fuzz/.build/$t-$configuration.log"
+  log="$fuzz/.build/$t-$configuration-$$.log"
   before=$(ls "$artifacts" | wc -l)
   echo "fuzz.sh: $t for $seconds s"
   status=0
