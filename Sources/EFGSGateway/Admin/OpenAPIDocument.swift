@@ -750,8 +750,9 @@ enum OpenAPIDocument {
             ServiceUnavailable:
               description: |
                 The database is away (stopped, restarting, unreachable): no connection within `database.leaseTimeout`, or
-                it went away under the request. Nothing was acknowledged; repeat the request later. `/readyz` on the admin
-                listener answers 503 at the same time.
+                it went away under the request; `/readyz` on the admin listener answers 503 at the same time. Also an
+                upload that lost a race with concurrent uploads (the same keys or tag; on PostgreSQL a deadlock) on each of
+                its three attempts. Nothing was acknowledged; repeat the request later.
               headers:
                 Retry-After:
                   required: true
