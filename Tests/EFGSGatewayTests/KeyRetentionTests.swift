@@ -99,47 +99,31 @@ final class KeyRetentionTests: XCTestCase {
         try await storeUpload(f, 4, tag: "small-1", daysAgo: 6)
         try await storeUpload(f, 4, tag: "small-2", daysAgo: 6)
         try await batchAll(f, daysAgo: 5)
-        try await injectFault(f, position: 15)
+        try await execute(f, Self.purgeFault(position: 15).creation)
         do {
             try await f.services.keyRetention.run()
             XCTFail("the injected fault stops the purge")
         } catch {}
         try await assertEq(
             try await keysPerUpload(f), ["big": 25, "small-1": 4, "small-2": 4], "no upload batch is partly deleted")
-        try await removeFault(f)
+        try await execute(f, Self.purgeFault(position: 15).removal)
         let result = try await f.services.keyRetention.run()
         XCTAssertEqual(result.keysDeleted, 33)
         try await assertEq(try await keysPerUpload(f), [:])
     }
 
-    /// Makes the deletion of the key at `position` fail (a trigger raising an error).
-    func injectFault(_ f: Fixture, position: Int) async throws {
-        let statements: [SQLQueryString] =
-            TestDatabase.postgresURL != nil
-            ? [
-                """
-                CREATE FUNCTION fail_purge() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN IF OLD.position = \(literal: position) THEN RAISE EXCEPTION 'injected fault'; END IF;
-                RETURN OLD; END $$
-                """,
-                "CREATE TRIGGER fail_purge BEFORE DELETE ON diagnosis_keys FOR EACH ROW EXECUTE FUNCTION fail_purge()",
-            ]
-            : [
-                """
-                CREATE TRIGGER fail_purge BEFORE DELETE ON diagnosis_keys WHEN OLD.position = \(literal: position)
-                BEGIN SELECT RAISE(ABORT, 'injected fault'); END
-                """
-            ]
-        for sql in statements {
-            try await f.store.backend.transaction { db in try await db.raw(sql).run() }
-        }
+    /// Makes the deletion of the key at `position` fail, as a database failing in the middle of a purge.
+    static func purgeFault(position: Int) -> TestDatabase.InjectedFault {
+        .init(
+            "fail_purge", before: "DELETE", on: "diagnosis_keys", when: "OLD.position = \(position)",
+            message: "injected fault")
     }
 
-    /// Removes the trigger of ``injectFault(_:position:)``.
-    func removeFault(_ f: Fixture) async throws {
-        let sql: SQLQueryString =
-            TestDatabase.postgresURL != nil ? "DROP TRIGGER fail_purge ON diagnosis_keys" : "DROP TRIGGER fail_purge"
-        try await f.store.backend.transaction { db in try await db.raw(sql).run() }
+    /// Runs `statements` in `f`'s store.
+    func execute(_ f: Fixture, _ statements: [String]) async throws {
+        for sql in statements {
+            try await f.store.backend.transaction { db in try await db.raw(SQLQueryString(sql)).run() }
+        }
     }
 
     /// Many small upload batches are deleted in transactions of whole upload batches up to `retention.chunkSize`

@@ -134,7 +134,7 @@ final class UploadTests: XCTestCase {
     func testAnUploadThatKeepsConflictingAnswers503() async throws {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }
-        for sql in TestDatabase.uploadConflictInjection {
+        for sql in TestDatabase.InjectedFault.uploadConflict.creation {
             try await f.store.backend.transaction { db in try await db.raw(SQLQueryString(sql)).run() }
         }
         let response = try await f.upload(f.keys(2, origin: "DE"), tag: "t1")

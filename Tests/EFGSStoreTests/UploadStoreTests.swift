@@ -149,14 +149,14 @@ final class UploadStoreTests: StoreTestCase {
     /// attempts with ``StoreError/conflict(_:)`` and stores nothing. Before 2026-12-03 the third attempt's database
     /// error escaped as it was, and the API answered it with 500.
     func testAnUploadThatKeepsConflictingEndsAsAConflictAndStoresNothing() async throws {
-        for sql in TestDatabase.uploadConflictInjection { try await execute(SQLQueryString(sql)) }
+        for sql in TestDatabase.InjectedFault.uploadConflict.creation { try await execute(SQLQueryString(sql)) }
         do {
             _ = try await store.storeUpload(uploadRecord(2, tag: "a"), keys: randomKeys(2))
             XCTFail("stored although every attempt conflicted")
         } catch let error as StoreError {
             XCTAssertEqual(error.code, .conflict)
         }
-        try await execute(SQLQueryString(TestDatabase.uploadConflictRemoval))
+        for sql in TestDatabase.InjectedFault.uploadConflict.removal { try await execute(SQLQueryString(sql)) }
         try await assertEq(try await store.storedKeyCount(), 0)
         try await assertEq(try await store.isUploadTagReserved(country: "DE", tag: "a"), false)
         guard case .stored = try await store.storeUpload(uploadRecord(2, tag: "a"), keys: randomKeys(2)) else {

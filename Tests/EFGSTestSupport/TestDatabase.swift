@@ -23,28 +23,45 @@ public enum TestDatabase {
         return store
     }
 
-    /// Statements that make every insert into `upload_batches` fail as a unique violation would (SQLite: the
-    /// message `UNIQUE constraint failed`; PostgreSQL: SQLSTATE 23505), so every attempt of an upload meets a
-    /// conflict; ``uploadConflictRemoval`` undoes them.
-    public static var uploadConflictInjection: [String] {
-        postgresURL != nil
-            ? [
-                """
-                CREATE FUNCTION always_conflict() RETURNS trigger LANGUAGE plpgsql AS $$
-                BEGIN RAISE EXCEPTION 'injected conflict' USING ERRCODE = 'unique_violation'; END $$
-                """,
-                "CREATE TRIGGER always_conflict BEFORE INSERT ON upload_batches EXECUTE FUNCTION always_conflict()",
-            ]
-            : [
-                """
-                CREATE TRIGGER always_conflict BEFORE INSERT ON upload_batches
-                BEGIN SELECT RAISE(ABORT, 'UNIQUE constraint failed: injected conflict'); END
-                """
-            ]
-    }
+    /// A trigger that makes a statement fail inside the database: the tests of what the gateway does when a write
+    /// fails half-way (a purge) or keeps conflicting (an upload) create it, run the code, then remove it.
+    public struct InjectedFault: Sendable {
+        /// The statements that create the trigger (and on PostgreSQL its function), run in order.
+        public let creation: [String]
+        /// The statements that remove them.
+        public let removal: [String]
 
-    /// Removes the trigger of ``uploadConflictInjection``.
-    public static var uploadConflictRemoval: String {
-        postgresURL != nil ? "DROP TRIGGER always_conflict ON upload_batches" : "DROP TRIGGER always_conflict"
+        /// Every `event` (`INSERT`, `UPDATE` or `DELETE`) of a row of `table` that meets `condition` (SQL over `NEW`
+        /// or `OLD`; nil: every row) fails with `message`, on PostgreSQL with SQLSTATE `sqlState` (nil: P0001, a
+        /// plain `RAISE EXCEPTION`). SQLite has no SQLSTATE: there the message must be what the store recognises
+        /// (`UNIQUE constraint failed: …` for a unique violation).
+        public init(
+            _ name: String, before event: String, on table: String, when condition: String? = nil, message: String,
+            sqlState: String? = nil
+        ) {
+            let text = "'" + message.replacingOccurrences(of: "'", with: "''") + "'"
+            if TestDatabase.postgresURL != nil {
+                let code = sqlState.map { " USING ERRCODE = '\($0)'" } ?? ""
+                creation = [
+                    "CREATE FUNCTION \(name)() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION \(text)\(code);"
+                        + " END $$",
+                    "CREATE TRIGGER \(name) BEFORE \(event) ON \(table) FOR EACH ROW"
+                        + (condition.map { " WHEN (\($0))" } ?? "") + " EXECUTE FUNCTION \(name)()",
+                ]
+                removal = ["DROP TRIGGER \(name) ON \(table)", "DROP FUNCTION \(name)()"]
+            } else {
+                creation = [
+                    "CREATE TRIGGER \(name) BEFORE \(event) ON \(table)" + (condition.map { " WHEN \($0)" } ?? "")
+                        + " BEGIN SELECT RAISE(ABORT, \(text)); END"
+                ]
+                removal = ["DROP TRIGGER \(name)"]
+            }
+        }
+
+        /// Every insert into `upload_batches` fails as a unique violation would (PostgreSQL: SQLSTATE 23505), so
+        /// every attempt of an upload meets a conflict.
+        public static let uploadConflict = InjectedFault(
+            "always_conflict", before: "INSERT", on: "upload_batches",
+            message: "UNIQUE constraint failed: injected conflict", sqlState: "23505")
     }
 }

@@ -282,6 +282,48 @@ final class ServeProcessTests: XCTestCase {
         XCTAssertEqual(revoked.body, #"{"message":"Client certificate is revoked"}"#)
     }
 
+    /// Issue 12, finding 1: in mutual-TLS mode a connection that never starts its TLS handshake, and one that stalls
+    /// in the middle of its first record, are closed at `server.tlsHandshakeTimeout` (here 1 s; the request-head
+    /// and idle deadlines are far later, so only the handshake's can close them); a registered client is served as
+    /// before, and `/metrics` counts both with the reason `tls_handshake_timeout`. Before, such a connection was
+    /// held for as long as the peer liked: enough of them took every file descriptor.
+    func testAStalledTLSHandshakeIsDisconnectedAtTheHandshakeDeadline() async throws {
+        try EFGS.requireBinary()
+        let dir = try temporaryFolder(self, "tls-handshake")
+        let (fed, _, serverCert) = try Federation.mutualTLS(
+            dir: dir,
+            extra: [
+                "server.tlsHandshakeTimeout": "1", "server.requestHeadTimeout": "30", "server.idleTimeout": "60",
+                "admin.port": "0",
+            ])
+        try fed.writeConfig()
+        try fed.addMember("DE")
+        let server = try ServeProcess(config: fed.configPath, in: dir)
+        defer { server.stop() }
+        let silent = try RawConnection(port: server.port)
+        let stalled = try RawConnection(port: server.port)
+        // a TLS record header (handshake, TLS 1.0 record version) announcing 512 bytes that never come
+        XCTAssertTrue(stalled.send("\u{16}\u{03}\u{01}\u{02}\u{00}"))
+        let start = Date()
+        XCTAssertFalse(silent.waitForClose(seconds: 0.5), "not closed before the deadline")
+        XCTAssertTrue(silent.waitForClose(seconds: 3), "the silent connection was closed")
+        XCTAssertTrue(stalled.waitForClose(seconds: 1), "the stalled handshake was closed")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 3.5, "at the 1 s handshake deadline, not later")
+        let de = try GatewayClient(
+            baseURL: "https://localhost:\(server.port)",
+            identity: .mutualTLS(
+                certificatePEM: fed.member("DE").auth.certificatePEM, privateKeyPEM: fed.member("DE").auth.privateKeyPEM
+            ),
+            serverTrust: .certificates(pem: serverCert.certificatePEM))
+        let served = try await de.subscriptions()
+        try await de.shutdown()
+        XCTAssertEqual(served.response.status, 200, "a registered client is served as before")
+        let admin = "http://127.0.0.1:\(try XCTUnwrap(server.port(ofEvent: "Admin listening"), server.output))"
+        let metrics = try Curl.request(admin + "/metrics").body
+        XCTAssertTrue(
+            metrics.contains(#"efgs_http_connections_closed_total{reason="tls_handshake_timeout"} 2"#), metrics)
+    }
+
     /// `efgs serve` notifies a subscriber within seconds of a batching run that created a batch (the executor runs
     /// right after batching, not only every `callback.executeInterval`), over mutual TLS, pinned to the CALLBACK row
     /// onboarded with `cert import`.
