@@ -13,7 +13,8 @@ Layouts (--layout):
   unique  the gateway's schema: a UNIQUE index on the MAC in the key table.
   split   a trial of a log-structured split: the key table without the index, every stored MAC in a table of its
           own (WITHOUT ROWID), an upload's MACs checked against it and inserted into a small table of recent
-          MACs; after each upload a merge (the batching run's work) moves them into the large one, timed too.
+          MACs (a stored one is skipped here; a real design would refuse the upload); after each upload a merge
+          (the batching run's work) moves them into the large one, timed too.
 
 Python's own work (building rows, executemany) is in every figure and the same at every level.
 
