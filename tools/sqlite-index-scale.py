@@ -34,9 +34,11 @@ parser.add_argument("--levels", default="10000,1000000,10000000", help="stored k
 parser.add_argument("--layout", choices=("unique", "split"), default="unique")
 parser.add_argument("--page-size", type=int, default=4096)
 parser.add_argument("--cache-megabytes", type=int, default=64, help="SQLite's page cache (the gateway's default: 64)")
-parser.add_argument("--uploads", type=int, default=20, help="uploads measured at each level")
+parser.add_argument("--uploads", type=int, default=20, help="uploads measured at each level (1 or more)")
 parser.add_argument("--directory", help="where the database file goes (a new temporary folder by default)")
 args = parser.parse_args()
+if args.uploads < 1:
+    parser.error("--uploads must be 1 or more")
 
 folder = args.directory or tempfile.mkdtemp(prefix="efgs-index-scale-")
 path = os.path.join(folder, "keys.sqlite")
@@ -120,8 +122,8 @@ for level in (int(text) for text in args.levels.split(",")):
     stored += 5000 * args.uploads
     total = statistics.mean(uploads) + statistics.mean(checkpoints) + (statistics.mean(merges) if merges else 0)
     first = first or total
-    deciles = statistics.quantiles(uploads, n=10)
-    print(f"{level:>11,} | {statistics.median(uploads):.1f} / {deciles[8]:.1f} | {statistics.median(commits):.1f} | "
+    p90 = statistics.quantiles(uploads, n=10)[8] if len(uploads) > 1 else uploads[0]
+    print(f"{level:>11,} | {statistics.median(uploads):.1f} / {p90:.1f} | {statistics.median(commits):.1f} | "
           f"{statistics.median(checkpoints):.1f} | {statistics.median(merges) if merges else 0:.1f} | "
           f"{total:.1f} (x{total / first:.2f})", flush=True)
 db.close()
