@@ -22,6 +22,7 @@ Python's own work (building rows, executemany) is in every figure and the same a
                                      [--cache-megabytes 1024]
 """
 import argparse
+import atexit
 import os
 import shutil
 import sqlite3
@@ -41,6 +42,8 @@ if args.uploads < 1:
     parser.error("--uploads must be 1 or more")
 
 folder = args.directory or tempfile.mkdtemp(prefix="efgs-index-scale-")
+if not args.directory:
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # also after an error or Ctrl-C
 path = os.path.join(folder, "keys.sqlite")
 for suffix in ("", "-wal", "-shm"):
     if os.path.exists(path + suffix):
@@ -127,5 +130,3 @@ for level in (int(text) for text in args.levels.split(",")):
           f"{statistics.median(checkpoints):.1f} | {statistics.median(merges) if merges else 0:.1f} | "
           f"{total:.1f} (x{total / first:.2f})", flush=True)
 db.close()
-if not args.directory:
-    shutil.rmtree(folder)
