@@ -74,6 +74,8 @@ struct Benchmark: AsyncParsableCommand {
         var requests = 0
         var created: [DownloadBatchRecord] = []
         var stages: [(name: String, seconds: Double)] = []
+        /// (a)'s uploads and the commits that stored them, where uploads share commits (SQLite).
+        var sharedCommits: SharedCommits?
         /// (e): nginx, protobuf, JSON, authenticated 404, unauthenticated 405.
         var load: [HTTPLoad.Result] = []
     }
@@ -158,7 +160,12 @@ struct Benchmark: AsyncParsableCommand {
             baseURL: base, identity: .proxyHeaders(thumbprint: auth["FR"]!.thumbprint, dn: "C=FR"))
         var figures = Figures()
         do {
+            let committedBefore = services.store.sharedCommits
             figures.secondsA = try await ingest(prepared, client: de)
+            if let before = committedBefore, let after = services.store.sharedCommits {
+                figures.sharedCommits = SharedCommits(
+                    transactions: after.transactions - before.transactions, commits: after.commits - before.commits)
+            }
             let startD = DispatchTime.now()
             figures.created = try await services.batching.run()
             figures.secondsD = Self.elapsed(since: startD)
@@ -310,6 +317,11 @@ struct Benchmark: AsyncParsableCommand {
         let aim = database.databaseURL != nil ? "0.8" : concurrency >= 4 ? "0.7" : "0.5"
         print("    ratio a/b = \(Self.fmt(a / b, 3)) (target ≥ \(aim))")
         if !perBatch.isEmpty { print("    per batch: " + perBatch.joined(separator: ", ")) }
+        if let shared = f.sharedCommits {
+            print(
+                "    \(shared.transactions) upload transactions in \(shared.commits) commits "
+                    + "(\(Self.fmt(shared.transactionsPerCommit, 2)) per commit)")
+        }
         print(
             "(c) download of one \(first.keyCount)-key batch: \(f.requests) requests in \(Self.fmt(f.secondsC)) s → "
                 + "\(Self.fmt(Double(f.requests) / f.secondsC, 1)) requests/s "

@@ -21,7 +21,10 @@ struct Serve: AsyncParsableCommand {
         let config = try await options.load()
         // metrics: swift-metrics → swift-prometheus, served on the admin listener when admin.port is set
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets["efgs_db_transactions_per_commit"] = (1...SQLiteBackend.maximumUploadsPerCommit)
+            .map(Double.init)
+        MetricsSystem.bootstrap(factory)
         let built = try await explained {
             try await GatewayApplication.build(config: config, registry: registry, commit: buildCommit)
         }

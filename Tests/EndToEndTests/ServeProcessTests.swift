@@ -489,6 +489,8 @@ final class ServeProcessTests: XCTestCase {
             "efgs_callback_tasks_pending 0", #"efgs_http_request_duration_seconds_count{endpoint="upload"} 2"#,
             #"efgs_db_connections_max{store="sqlite"} 2"#, #"efgs_db_connections_in_use{store="sqlite"} 0"#,
             #"efgs_db_connection_wait_seconds_count{store="sqlite"} "#,
+            #"efgs_db_transactions_per_commit_count{store="sqlite"} "#,
+            #"efgs_db_transactions_per_commit_bucket{store="sqlite",le="4.0"} "#,
             // the federation-health gauges read at the scrape (docs/metrics.md)
             "efgs_keys_stored 3", #"efgs_country_last_upload_age_seconds{country="DE"} "#,
             #"efgs_certificate_expiry_seconds{country="DE",type="AUTHENTICATION",thumbprint=""#

@@ -12,6 +12,15 @@ public protocol SQLBackend: Sendable {
     func transaction<T: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T
+    /// Like ``transaction(_:)`` for a body that concurrent callers run often (an upload, PROTOCOL.md §5.3): the
+    /// backend may run the bodies of several callers in one transaction, each in a savepoint of its own, and commit
+    /// them together. A body that throws is undone alone and its caller gets its error; each caller is answered
+    /// only once the commit holding its work returned, so a durable commit is as durable as with
+    /// ``transaction(_:)``. The default is ``transaction(_:)``; SQLite shares commits (its one writer would
+    /// otherwise commit, and sync, once per upload).
+    func transactionSharingCommit<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T
     /// Like ``transaction(_:)``, but the commit returns without waiting for the database to make it durable
     /// (asynchronous commit: PostgreSQL `synchronous_commit = off` for this transaction, SQLite `synchronous=NORMAL`
     /// for this commit). The commit is atomic and survives a crash of the gateway; a crash of the database server or
@@ -30,6 +39,9 @@ public protocol SQLBackend: Sendable {
     /// The time the connections were leased, summed over them, since the backend was opened (``ConnectionUse``):
     /// `efgs benchmark` divides its growth over a load run by the run's length.
     var connectionBusyTime: Duration { get }
+    /// How many transactions of ``transactionSharingCommit(_:)`` were committed since the backend was opened, in how
+    /// many commits; nil where each caller has a transaction of its own (the default).
+    var sharedCommits: SharedCommits? { get }
     /// Whether `error` means that a concurrent transaction got in the way, so the rolled-back attempt should be
     /// evaluated again: a unique-constraint violation (a duplicate key or upload tag, §5.3), or where several
     /// transactions write at once (PostgreSQL) a deadlock or a serialization failure.
@@ -47,6 +59,16 @@ public protocol SQLBackend: Sendable {
 }
 
 extension SQLBackend {
+    /// ``transaction(_:)``: every caller in a transaction of its own.
+    public func transactionSharingCommit<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        try await transaction(body)
+    }
+
+    /// nil: ``transactionSharingCommit(_:)`` is ``transaction(_:)``.
+    public var sharedCommits: SharedCommits? { nil }
+
     /// `statement` in a ``transactionWithAsynchronousCommit(_:)`` of its own.
     public func runWithAsynchronousCommit(_ statement: SQLQueryString) async throws {
         try await transactionWithAsynchronousCommit { db in try await db.raw(statement).run() }

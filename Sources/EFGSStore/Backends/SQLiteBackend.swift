@@ -2,6 +2,7 @@
 
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import SQLKit
 import SQLiteKit
@@ -34,6 +35,10 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     let synchronousIsFull = Mutex(true)
     /// Checkpoints the WAL off the commit path (not for `:memory:`, which has no WAL); set once by ``open``.
     private(set) var checkpointer: SQLiteCheckpointer?
+    /// The transactions waiting to share a commit (``transactionSharingCommit(_:)``).
+    let commitGroups = SQLiteCommitGroups()
+    /// At most this many uploads (transactions of ``transactionSharingCommit(_:)``) share a commit.
+    public static var maximumUploadsPerCommit: Int { SQLiteCommitGroups.maximumMembersPerCommit }
 
     /// Opens (creating if needed) the database file at `path`, or an in-memory database for `:memory:`, with a page
     /// cache of at most `cacheMegabytes` (the reading connection: ``readerCacheMegabytes(_:)``) and the settings of
@@ -171,6 +176,71 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
         return result
     }
 
+    /// ``SQLBackend/transactionSharingCommit(_:)``: `body` runs in a savepoint of its own inside a transaction that
+    /// the bodies of concurrent callers may share (``SQLiteCommitGroups``), committed with `synchronous=FULL`; the
+    /// answer comes once that commit returned.
+    public func transactionSharingCommit<T: Sendable>(
+        _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
+    ) async throws -> T {
+        let outcome = CommitGroupOutcome<T>()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let member = SQLiteCommitGroups.Member(
+                run: { db in
+                    do {
+                        outcome.set(.success(try await body(db)))
+                        return true
+                    } catch {
+                        outcome.set(.failure(error))
+                        return false
+                    }
+                },
+                finish: { continuation.resume(with: outcome.answer(transactionError: $0)) })
+            if commitGroups.enqueue(member) {
+                Task { await self.leadCommitGroups() }
+            }
+        }
+    }
+
+    /// Runs transactions of waiting ``SQLiteCommitGroups`` members until none waits: each takes the writing
+    /// connection, `BEGIN IMMEDIATE`, the first member, each further one in a savepoint (`ROLLBACK TO` when its body
+    /// threw), `COMMIT`, then answers its members. Runs in a task of its own, which no caller's cancellation reaches (SQLiteNIO runs no
+    /// statement for a cancelled task).
+    private func leadCommitGroups() async {
+        let db = connection.sql()
+        repeat {
+            guard let first = commitGroups.next() else { continue }
+            let members = MembersOfCommit(first)
+            do {
+                try await exclusive {
+                    try await self.setSynchronous(full: true, db)
+                    try await inTransaction(db, begin: "BEGIN IMMEDIATE") { db in
+                        // the first member needs no savepoint: when its body throws, the transaction holds nothing
+                        // else and rolls back whole (a savepoint costs a copy of every page its member changes)
+                        guard await first.run(db) else { throw SQLiteCommitGroups.FirstMemberFailed() }
+                        while members.count < SQLiteCommitGroups.maximumMembersPerCommit,
+                            let member = commitGroups.next().map(members.append)
+                        {
+                            try await db.raw("SAVEPOINT member").run()
+                            if await member.run(db) {
+                                try await db.raw("RELEASE member").run()
+                            } else {
+                                try await db.raw("ROLLBACK TO member").run()
+                                try await db.raw("RELEASE member").run()
+                            }
+                        }
+                    }
+                }
+                checkpointer?.committed()
+                commitGroups.countCommit(of: members.count)
+                Recorder(label: "efgs_db_transactions_per_commit", dimensions: [("store", "sqlite")])
+                    .record(members.count)
+                members.finish(nil)
+            } catch {
+                members.finish(error)
+            }
+        } while commitGroups.continueLeading()
+    }
+
     /// Sets `synchronous` to `FULL` or `NORMAL` on the writing connection `db` unless it is known to be so already;
     /// called holding the gate, outside any transaction. Leaving `FULL` marks the setting unknown first, so a failed
     /// `PRAGMA` leaves the next durable transaction to set `FULL` (and to fail if it cannot).
@@ -208,6 +278,10 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
 
     /// The time the connections were held (by a transaction or a read), summed over both, since they were opened.
     public var connectionBusyTime: Duration { use.busyTime }
+
+    /// The transactions of ``transactionSharingCommit(_:)`` committed since the backend was opened, and their
+    /// commits.
+    public var sharedCommits: SharedCommits? { commitGroups.committed }
 
     /// A unique violation, recognised by SQLite's `UNIQUE constraint failed` message: the one writing connection
     /// never deadlocks, and `BEGIN IMMEDIATE` waits for the lock.

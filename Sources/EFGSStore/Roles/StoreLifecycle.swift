@@ -14,6 +14,9 @@ public protocol StoreLifecycle: Sendable {
     /// The time the database connections were in use since the store was opened, summed over them
     /// (``SQLBackend/connectionBusyTime``).
     var connectionBusyTime: Duration { get }
+    /// How many uploads were committed since the store was opened, in how many commits, where concurrent uploads
+    /// share commits (SQLite, ``SQLBackend/transactionSharingCommit(_:)``); nil where each commits on its own.
+    var sharedCommits: SharedCommits? { get }
     /// Closes the database connections; the store is unusable afterwards.
     func close() async throws
 }

@@ -117,6 +117,9 @@ public final class SQLGatewayStore: GatewayStore, @unchecked Sendable {
     /// The backend's ``SQLBackend/connectionBusyTime``.
     public var connectionBusyTime: Duration { backend.connectionBusyTime }
 
+    /// The backend's ``SQLBackend/sharedCommits``.
+    public var sharedCommits: SharedCommits? { backend.sharedCommits }
+
     /// The version ``migrate()`` brings a schema to (the same for both dialects).
     public static var latestSchemaVersion: Int { Migrations.all(.sqlite).map(\.version).max() ?? 0 }
 
