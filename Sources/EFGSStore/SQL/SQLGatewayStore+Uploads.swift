@@ -20,8 +20,8 @@ extension SQLGatewayStore {
         // full duplicate query, as if the other upload had been stored before it.
         // A third conflict in a row ends as ``StoreError/conflict(_:)`` (the API answers 503: nothing was stored, the
         // country may send the upload again), not as the database's own error.
-        // Each attempt may share its transaction and commit with concurrent uploads (SQLite, in a savepoint of its
-        // own: a conflict rolls back this upload alone); it is answered once the commit holding it returned.
+        // Each attempt may share its transaction and commit with concurrent uploads (SQLite; a conflict rolls back
+        // this upload alone, to its savepoint); it is answered once the commit holding it returned.
         let backend = self.backend
         var attempt = 0
         while true {
