@@ -138,7 +138,7 @@ final class SharedCommitTests: StoreTestCase {
         try await assertEq(try await members(backend), ["c"])
     }
 
-    /// Runs a member `holder` whose body holds the writer for 300 ms before it runs `body("holder", db)`, then
+    /// Runs a member `holder` whose body holds the writer for 600 ms before it runs `body("holder", db)`, then
     /// members `a`, `b` and `c`, queued in that order while it holds it, whose bodies run `body(name, db)`. Returns
     /// each member's name and error (nil: it was answered as committed), in that order.
     func runHeldMembers(
@@ -148,7 +148,7 @@ final class SharedCommitTests: StoreTestCase {
             Task {
                 do {
                     try await backend.transactionSharingCommit { db in
-                        if holding { try await Task.sleep(for: .milliseconds(300)) }
+                        if holding { try await Task.sleep(for: .milliseconds(600)) }
                         try await body(name, db)
                     }
                     return nil
@@ -160,7 +160,7 @@ final class SharedCommitTests: StoreTestCase {
         let holder = member("holder", holding: true)
         var queued: [(String, Task<String?, Never>)] = []
         for name in ["a", "b", "c"] {
-            try await Task.sleep(for: .milliseconds(30))  // queued in this order
+            try await Task.sleep(for: .milliseconds(100))  // queued in this order, also on a busy machine
             queued.append((name, member(name)))
         }
         var results = [("holder", await holder.value)]
