@@ -30,11 +30,34 @@ public struct CertificateDirectory: Sendable {
     public func verifiedRow(
         thumbprint: String, country: String, type: CertificateType, log: EventScope
     ) async throws -> CertificateRow? {
+        switch try await lookUp(thumbprint: thumbprint, country: country, type: type, log: log) {
+        case .verified(let row): row
+        case .absent, .failingIntegrity: nil
+        }
+    }
+
+    /// What one read of the rows (thumbprint, type) of `country` found.
+    public enum Lookup: Sendable {
+        /// The first of them that passes the integrity check.
+        case verified(CertificateRow)
+        /// No such row.
+        case absent
+        /// Rows, none of which passes the integrity check (each failure logged).
+        case failingIntegrity
+    }
+
+    /// The rows (thumbprint, type) of `country`, read once and integrity-checked: the signature check (§6.4) tells an
+    /// unknown signer from one whose row fails the check without reading the rows twice (it did until 2026-12-04,
+    /// a second round trip to the database in every upload).
+    public func lookUp(
+        thumbprint: String, country: String, type: CertificateType, log: EventScope
+    ) async throws -> Lookup {
         let store = self.store
         let rows = try await rowReads.read(RowsKey(thumbprint: thumbprint, type: type)) {
             try await store.certificates(thumbprint: thumbprint, type: type)
-        }
-        return rows.filter { $0.country == country }.first { integrityChecked($0, log: log) != nil }
+        }.filter { $0.country == country }
+        guard !rows.isEmpty else { return .absent }
+        return rows.first { integrityChecked($0, log: log) != nil }.map(Lookup.verified) ?? .failingIntegrity
     }
 
     /// The non-revoked CALLBACK rows of `country` that pass the integrity check and whose `host`, when set, is

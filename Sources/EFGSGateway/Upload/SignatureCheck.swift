@@ -42,13 +42,11 @@ public struct SignatureCheck: Sendable {
             throw Self.refusal(
                 "error verifying batch signature", [("reason", "signer subject has \(countries.count) C attributes")])
         }
-        let rows = try await certificates.store.certificates(thumbprint: thumbprint, type: .signing)
-        guard rows.contains(where: { $0.country == signerCountry }) else {
-            throw Self.refusal("unknown signing certificate", [("certThumbprint", thumbprint)])
-        }
-        let row = try await certificates.verifiedRow(
-            thumbprint: thumbprint, country: signerCountry, type: .signing, log: log)
-        guard let row else {
+        let row: CertificateRow
+        switch try await certificates.lookUp(thumbprint: thumbprint, country: signerCountry, type: .signing, log: log) {
+        case .verified(let verified): row = verified
+        case .absent: throw Self.refusal("unknown signing certificate", [("certThumbprint", thumbprint)])
+        case .failingIntegrity:
             throw Self.refusal("invalid signing certificate signature", [("certThumbprint", thumbprint)])
         }
         guard !row.revoked else { throw Self.refusal("certificate is revoked", [("certThumbprint", thumbprint)]) }
