@@ -152,7 +152,7 @@ struct Benchmark: AsyncParsableCommand {
         let app = try GatewayServer.application(api: GatewayAPI(services: services), services: [], logger: logger) {
             await portBox.set($0)
         }
-        let serverTask = Task { try await app.runService() }
+        let server = InProcessServer(app, logger: logger)
         let base = "http://127.0.0.1:\(await portBox.wait())"
         let de = try GatewayClient(
             baseURL: base, identity: .proxyHeaders(thumbprint: auth["DE"]!.thumbprint, dn: "C=DE"))
@@ -178,13 +178,12 @@ struct Benchmark: AsyncParsableCommand {
         } catch {
             try? await de.shutdown()
             try? await fr.shutdown()
-            serverTask.cancel()
+            await server.stop()
             throw error
         }
         try await de.shutdown()
         try await fr.shutdown()
-        serverTask.cancel()
-        _ = try? await serverTask.value
+        await server.stop()
         return figures
     }
 

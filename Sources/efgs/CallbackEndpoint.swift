@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: EUPL-1.2
 
+import EFGSGateway
 import Foundation
 import Hummingbird
 import HummingbirdTLS
@@ -16,7 +17,7 @@ actor CallbackEndpoint {
     }
     private(set) var notices: [Notice] = []
     private var waiters: [CheckedContinuation<Void, Never>] = []
-    private var task: Task<Void, any Error>?
+    private var server: InProcessServer?
     private(set) var port = 0
 
     func record(_ n: Notice) {
@@ -68,7 +69,7 @@ actor CallbackEndpoint {
             router: router, server: try .tls(.http1(), tlsConfiguration: tls),
             configuration: .init(address: .hostname(host, port: port)),
             onServerRunning: { await portBox.set($0.localAddress?.port ?? 0) }, logger: logger)
-        await endpoint.run(app, portBox: portBox)
+        await endpoint.run(app, portBox: portBox, logger: logger)
         let bound = await portBox.wait()
         guard bound > 0 else { throw ListenError(address: "\(host):\(port)") }
         await endpoint.setPort(bound)
@@ -80,18 +81,18 @@ actor CallbackEndpoint {
         var description: String { "cannot listen on \(address)" }
     }
 
-    private func run(_ app: some ApplicationProtocol & Sendable, portBox: PortBox) {
-        task = Task {
-            do { try await app.runService() } catch {
-                await portBox.set(-1)  // start() is waiting for the port
-                throw error
-            }
+    private func run(_ app: some ApplicationProtocol & Sendable, portBox: PortBox, logger: Logger) {
+        let server = InProcessServer(app, logger: logger)
+        self.server = server
+        Task {
+            // start() is waiting for the port: a server that could not listen ends at once
+            if (try? await server.ended()) == nil { await portBox.set(-1) }
         }
     }
     private func setPort(_ p: Int) { port = p }
 
+    /// Stops serving, gracefully (``InProcessServer``): a callback arriving just then is still answered.
     func stop() async throws {
-        task?.cancel()
-        _ = try? await task?.value
+        await server?.stop()
     }
 }

@@ -192,17 +192,16 @@ final class DemoRun {
         let app = try GatewayServer.application(api: GatewayAPI(services: services), services: [], logger: logger) {
             await portBox.set($0)
         }
-        let serverTask = Task { try await app.runService() }
+        let server = InProcessServer(app, logger: logger)
         let base = "http://127.0.0.1:\(await portBox.wait())"
         print("    listening on \(base) (auth mode proxyHeaders; loopback is the trusted proxy)")
         do {
             try await body(base)
         } catch {
-            serverTask.cancel()
+            await server.stop()
             throw error
         }
-        serverTask.cancel()
-        _ = try? await serverTask.value
+        await server.stop()
     }
 
     /// Subscribe, upload, batch, deliver callbacks, download and audit: the federation's day.

@@ -30,5 +30,5 @@ public func withHostileGateway<T: Sendable>(
             portSink.yield(channel.localAddress?.port ?? 0)
             portSink.finish()
         }, logger: logger)
-    return try await serving(application, port: ports, body)
+    return try await serving(application, port: ports, logger: logger, body)
 }

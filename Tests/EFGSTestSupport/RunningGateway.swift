@@ -16,24 +16,27 @@ public func withRunningGateway<T: Sendable>(
         portSink.yield(port)
         portSink.finish()
     }
-    return try await serving(application, port: ports, body)
+    return try await serving(application, port: ports, logger: logger, body)
 }
 
-/// Runs `application` until `body`, called with the port it reports on `ports` once listening, returns (structured:
-/// the server stops before this returns, also when `body` throws).
-func serving<App: ApplicationProtocol, T: Sendable>(
-    _ application: App, port ports: AsyncStream<Int>, _ body: @escaping @Sendable (_ port: Int) async throws -> T
+/// Runs `application` until `body`, called with the port it reports on `ports` once listening, returns: the server
+/// is shut down gracefully (``InProcessServer``) before this returns, also when `body` throws.
+func serving<App: ApplicationProtocol & Sendable, T: Sendable>(
+    _ application: App, port ports: AsyncStream<Int>, logger: Logger,
+    _ body: @escaping @Sendable (_ port: Int) async throws -> T
 ) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask {
-            try await application.runService()
-            return nil
-        }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else { throw CancellationError() }
+    let server = InProcessServer(application, logger: logger)
+    var iterator = ports.makeAsyncIterator()
+    guard let port = await iterator.next() else {
+        await server.stop()
+        throw CancellationError()
+    }
+    do {
         let result = try await body(port)
-        group.cancelAll()
-        while try await group.next() != nil {}
+        await server.stop()
         return result
+    } catch {
+        await server.stop()
+        throw error
     }
 }
