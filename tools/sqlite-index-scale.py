@@ -77,15 +77,18 @@ def rows(count):
 
 
 def checkpoint():
+    """Copies the WAL back; returns the milliseconds taken and the WAL's size in MB (the frames written since the
+    checkpoint before: one page and a 24-byte header each)."""
     started = time.perf_counter()
-    db.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
-    return (time.perf_counter() - started) * 1000
+    _, frames, _ = db.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+    return (time.perf_counter() - started) * 1000, frames * (args.page_size + 24) / 1e6
 
 
 stored = 0
 print(f"layout {args.layout}, page size {args.page_size}, cache {args.cache_megabytes} MiB, "
       f"{args.uploads} uploads of 5000 keys per level, {path}")
-print("stored keys | upload p50 / p90 ms | commit p50 ms | checkpoint p50 ms | merge p50 ms | per upload, all in ms")
+print("stored keys | upload p50 / p90 ms | commit p50 ms | WAL MB per commit p50 | checkpoint p50 ms | merge p50 ms "
+      "| per upload, all in ms")
 first = None
 for level in (int(text) for text in args.levels.split(",")):
     while stored < level:
@@ -97,7 +100,7 @@ for level in (int(text) for text in args.levels.split(",")):
         db.execute("COMMIT")
         checkpoint()
         stored += len(part)
-    uploads, commits, checkpoints, merges = [], [], [], []
+    uploads, commits, wal, checkpoints, merges = [], [], [], [], []
     for _ in range(args.uploads):
         upload = rows(5000)
         started = time.perf_counter()
@@ -114,19 +117,21 @@ for level in (int(text) for text in args.levels.split(",")):
         ended = time.perf_counter()
         uploads.append((ended - started) * 1000)
         commits.append((ended - committing) * 1000)
-        checkpoints.append(checkpoint())
+        milliseconds, megabytes = checkpoint()
+        checkpoints.append(milliseconds)
+        wal.append(megabytes)
         if split:
             started = time.perf_counter()
             db.execute("BEGIN")
             db.execute("INSERT INTO stored_macs SELECT mac FROM recent_macs ORDER BY mac")
             db.execute("DELETE FROM recent_macs")
             db.execute("COMMIT")
-            merges.append((time.perf_counter() - started) * 1000 + checkpoint())
+            merges.append((time.perf_counter() - started) * 1000 + checkpoint()[0])
     stored += 5000 * args.uploads
     total = statistics.mean(uploads) + statistics.mean(checkpoints) + (statistics.mean(merges) if merges else 0)
     first = first or total
     p90 = statistics.quantiles(uploads, n=10)[8] if len(uploads) > 1 else uploads[0]
     print(f"{level:>11,} | {statistics.median(uploads):.1f} / {p90:.1f} | {statistics.median(commits):.1f} | "
-          f"{statistics.median(checkpoints):.1f} | {statistics.median(merges) if merges else 0:.1f} | "
+          f"{statistics.median(wal):.1f} | {statistics.median(checkpoints):.1f} | {statistics.median(merges) if merges else 0:.1f} | "
           f"{total:.1f} (x{total / first:.2f})", flush=True)
 db.close()
