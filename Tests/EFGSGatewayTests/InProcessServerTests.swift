@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: EUPL-1.2
 
 import EFGSGateway
+import EFGSTestSupport
 import Hummingbird
 import Logging
 import NIOCore
@@ -52,20 +53,7 @@ final class InProcessServerTests: XCTestCase {
             try await Task.sleep(for: .milliseconds(600))
             return "slow"
         }
-        let (ports, portSink) = AsyncStream<Int>.makeStream()
-        let application = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { channel in
-                portSink.yield(channel.localAddress?.port ?? 0)
-                portSink.finish()
-            }, logger: logger)
-        let server = InProcessServer(application, logger: logger)
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else {
-            await server.stop()
-            throw CancellationError()
-        }
-        return (server, port)
+        return try await startOnLoopback(router, logger: logger)
     }
 
     /// Opens and closes connections to `port` until cancelled (at most 2000).

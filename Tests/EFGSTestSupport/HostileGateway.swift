@@ -23,12 +23,5 @@ public func withHostileGateway<T: Sendable>(
         fields[HTTPField.Name("nextBatchTag")!] = answer.nextBatchTag
         return Response(status: .ok, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer()))
     }
-    let (ports, portSink) = AsyncStream<Int>.makeStream()
-    let application = Application(
-        router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in
-            portSink.yield(channel.localAddress?.port ?? 0)
-            portSink.finish()
-        }, logger: logger)
-    return try await serving(application, port: ports, logger: logger, body)
+    return try await serving(try await startOnLoopback(router, logger: logger), body)
 }
