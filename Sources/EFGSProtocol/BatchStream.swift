@@ -10,19 +10,26 @@ public enum BatchStream {
 
     /// Same as ``bytes(of:)`` for records that were already built.
     ///
-    /// The Base64 of every record is written end to end into one buffer and the records are ordered by comparing
-    /// their spans in it (until 2026-12-03 each record's Base64 was an array of its own, 5000 allocations for a
-    /// full batch, compared through generic sequence comparison).
+    /// The Base64 of every record is written end to end into one buffer of its final size and the records are
+    /// ordered by comparing their spans in it (until 2026-12-03 each record's Base64 was an array of its own, 5000
+    /// allocations for a full batch, compared through generic sequence comparison).
     public static func bytes(ofRecords records: [[UInt8]]) -> [UInt8] {
-        var encoded = [UInt8]()
-        encoded.reserveCapacity(records.reduce(0) { $0 + ($1.count + 2) / 3 * 4 })
         var starts = [Int]()
         starts.reserveCapacity(records.count + 1)
+        var total = 0
         for record in records {
-            starts.append(encoded.count)
-            record.withUnsafeBytes { Base64.append($0, to: &encoded) }
+            starts.append(total)
+            total += Base64.encodedCount(record.count)
         }
-        starts.append(encoded.count)
+        starts.append(total)
+        let encoded = [UInt8](unsafeUninitializedCapacity: total) { out, count in
+            for (index, record) in records.enumerated() {
+                record.withUnsafeBytes {
+                    _ = Base64.write($0, to: UnsafeMutableBufferPointer(rebasing: out[starts[index]...]))
+                }
+            }
+            count = total
+        }
         var order = Array(records.indices)
         encoded.withUnsafeBufferPointer { base64 in
             order.sort { a, b in

@@ -7,28 +7,32 @@ import Foundation
 /// The record is the ASCII text a national backend signs; the batch stream (§3.2) is the sorted
 /// concatenation of the records of a batch.
 public enum CanonicalRecord {
-    /// Builds the record bytes of `key`.
+    /// Builds the record bytes of `key`, written straight into an array of the record's length (at most: a
+    /// non-ASCII scalar of an unvalidated key takes one byte where its UTF-8 counted more).
     public static func bytes(of key: DiagnosisKey) -> [UInt8] {
-        func blockLength(_ n: Int) -> Int { (n + 2) / 3 * 4 + 1 }
+        func blockLength(_ n: Int) -> Int { Base64.encodedCount(n) + 1 }
         let visited = key.visitedCountries.reduce(key.visitedCountries.count) { $0 + $1.utf8.count }
-        var out = [UInt8]()
-        out.reserveCapacity(
+        let capacity =
             blockLength(key.keyData.count) + 6 * blockLength(4) + blockLength(visited)
-                + blockLength(key.origin.utf8.count))
-        func block(_ raw: UnsafeRawBufferPointer) {
-            Base64.append(raw, to: &out)
-            out.append(0x2E)
+            + blockLength(key.origin.utf8.count)
+        return [UInt8](unsafeUninitializedCapacity: capacity) { out, count in
+            var n = 0
+            func block(_ raw: UnsafeRawBufferPointer) {
+                n += Base64.write(raw, to: UnsafeMutableBufferPointer(rebasing: out[n...]))
+                out[n] = 0x2E  // '.'
+                n += 1
+            }
+            func be32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { block($0) } }
+            key.keyData.withUnsafeBytes { block($0) }
+            be32(key.rollingStartIntervalNumber)
+            be32(key.rollingPeriod)
+            be32(UInt32(bitPattern: key.transmissionRiskLevel))
+            asciiOnly(key.visitedCountries) { block($0) }
+            asciiOnly([key.origin]) { block($0) }
+            be32(UInt32(bitPattern: Int32(truncatingIfNeeded: key.reportType.rawValue)))
+            be32(UInt32(bitPattern: key.daysSinceOnsetOfSymptoms))
+            count = n
         }
-        func be32(_ v: UInt32) { withUnsafeBytes(of: v.bigEndian) { block($0) } }
-        key.keyData.withUnsafeBytes { block($0) }
-        be32(key.rollingStartIntervalNumber)
-        be32(key.rollingPeriod)
-        be32(UInt32(bitPattern: key.transmissionRiskLevel))
-        asciiOnly(key.visitedCountries) { block($0) }
-        asciiOnly([key.origin]) { block($0) }
-        be32(UInt32(bitPattern: Int32(truncatingIfNeeded: key.reportType.rawValue)))
-        be32(UInt32(bitPattern: key.daysSinceOnsetOfSymptoms))
-        return out
     }
 
     /// Hands `body` the ASCII of `strings` joined by `,`, each non-ASCII scalar as `?` (§3.1; unreachable after

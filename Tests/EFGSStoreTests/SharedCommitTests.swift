@@ -2,6 +2,7 @@
 
 import EFGSProtocol
 import EFGSTestSupport
+import Foundation
 import SQLKit
 import XCTest
 
@@ -136,6 +137,67 @@ final class SharedCommitTests: StoreTestCase {
         }
         XCTAssertNil(results[3].1, "c ran after the failed transaction, in one of its own")
         try await assertEq(try await members(backend), ["c"])
+    }
+
+    /// SQLite runs the uploads' shared transactions without foreign-key enforcement (their key rows reference the
+    /// batch row the same upload inserted just before); every other write enforces it again, whichever ran before
+    /// it: a key row of no upload batch is refused by a transaction and by an asynchronous commit that each follow an
+    /// upload, while the same row of an existing batch goes in; deleting an upload batch deletes its keys (the
+    /// cascade retention relies on); and after uploads stored, refused as duplicates and failing while sealed, no key
+    /// row references a missing batch.
+    func testEveryWriteButTheUploadsEnforcesForeignKeys() async throws {
+        let store = self.store!
+        let backend = store.backend
+        @Sendable func keyRow(batch: Int64) -> SQLQueryString {
+            """
+            INSERT INTO diagnosis_keys (upload_batch_id, position, dedup_mac, payload)
+            VALUES (\(bind: batch), 0, \(bind: Data(randomMAC())), \(bind: Data([1])))
+            """
+        }
+        func upload(_ tag: String) async throws -> Int64 {
+            guard case .stored(let id) = try await store.storeUpload(uploadRecord(3, tag: tag), keys: randomKeys(3))
+            else { throw BodyFailure() }
+            return id
+        }
+        let stored = try await upload("fk0")
+        let missing = stored + 1000
+        try await backend.transaction { db in try await db.raw(keyRow(batch: stored)).run() }
+        _ = try await upload("fk1")
+        do {
+            try await backend.transaction { db in try await db.raw(keyRow(batch: missing)).run() }
+            XCTFail("a transaction after an upload stored a key row of no upload batch")
+        } catch {}
+        try await backend.runWithAsynchronousCommit(keyRow(batch: stored))
+        _ = try await upload("fk2")
+        do {
+            try await backend.runWithAsynchronousCommit(keyRow(batch: missing))
+            XCTFail("an asynchronous commit after an upload stored a key row of no upload batch")
+        } catch {}
+
+        let repeated = randomKeys(3)
+        guard case .stored = try await store.storeUpload(uploadRecord(3, tag: "fk3"), keys: repeated),
+            case .duplicates = try await store.storeUpload(uploadRecord(3, tag: "fk4"), keys: repeated)
+        else { return XCTFail("an upload and its repetition") }
+        do {
+            _ = try await store.storeUpload(
+                uploadRecord(3, tag: "fk5"), keys: UploadKeys(count: 3, chunkCount: 1) { _ in throw BodyFailure() })
+            XCTFail("an upload whose sealing failed")
+        } catch is BodyFailure {}
+        let orphans = try await backend.read { db in
+            try await db.raw(
+                """
+                SELECT COUNT(*) AS n FROM diagnosis_keys k
+                WHERE NOT EXISTS (SELECT 1 FROM upload_batches b WHERE b.id = k.upload_batch_id)
+                """
+            ).first()!.decode(column: "n", as: Int.self)
+        }
+        XCTAssertEqual(orphans, 0)
+        // fk0 (3 + 2 rows), fk1, fk2, fk3: 14 keys; deleting fk0's batch deletes its 5
+        try await assertEq(try await store.storedKeyCount(), 14)
+        try await backend.transaction { db in
+            try await db.raw("DELETE FROM upload_batches WHERE id = \(bind: stored)").run()
+        }
+        try await assertEq(try await store.storedKeyCount(), 9)
     }
 
     /// Runs a member `holder` whose body holds the writer for 600 ms before it runs `body("holder", db)`, then
