@@ -269,7 +269,8 @@ struct Benchmark: AsyncParsableCommand {
         return results
     }
 
-    /// (b): the same rows written raw; on SQLite also where (a)'s time goes, step by step, without HTTP.
+    /// (b): the same rows written raw; then where (a)'s time goes, step by step, without HTTP (``uploadStages``): on
+    /// SQLite into a file of its own, on PostgreSQL into the same database, emptied again after (b).
     func measureBaseline(
         _ services: GatewayServices, dir: String, prepared: [PreparedBatch], into figures: inout Figures
     ) async throws {
@@ -277,8 +278,11 @@ struct Benchmark: AsyncParsableCommand {
             try services.upload.sealedKeys($0.keys, records: services.upload.canonicalRecords($0.keys))
         }
         let uploads = prepared.map { ($0.tag, $0.signature) }
+        let stages = prepared.map { ($0.tag, $0.body, $0.signature) }
         if let databaseURL = database.databaseURL {
             figures.secondsB = try await RawPostgresCopy.run(url: databaseURL, uploads: uploads, rows: rows)
+            try await database.reset()
+            figures.stages = try await Self.uploadStages(stages, gateway: services, storeURL: databaseURL)
             return
         }
         let baselinePath = dir + "/baseline.sqlite"
@@ -287,8 +291,7 @@ struct Benchmark: AsyncParsableCommand {
         try await baselineStore.migrate()
         try await baselineStore.close()
         figures.secondsB = try RawSQLiteInsert.run(path: baselinePath, uploads: uploads, rows: rows)
-        figures.stages = try await Self.uploadStages(
-            prepared.map { ($0.tag, $0.body, $0.signature) }, gateway: services, dir: dir)
+        figures.stages = try await Self.uploadStages(stages, gateway: services, storeURL: "sqlite:\(dir)/stages.sqlite")
     }
 
     func report(_ f: Figures) {
@@ -346,13 +349,14 @@ struct Benchmark: AsyncParsableCommand {
         }
     }
 
-    /// Times the steps of the upload path (§5.3 checks 10–18) over the prepared batches, storing into a fresh
-    /// SQLite store with the gateway's schema.
+    /// Times the steps of the upload path (§5.3 checks 10–18) over the prepared batches, one after the other,
+    /// storing into the empty store at `storeURL` (a fresh SQLite file, or the PostgreSQL database emptied after (b))
+    /// with the gateway's schema.
     static func uploadStages(
         _ batches: [(tag: String, body: [UInt8], signature: String)], gateway gw: GatewayServices,
-        dir: String
+        storeURL: String
     ) async throws -> [(name: String, seconds: Double)] {
-        let store = try await SQLGatewayStore.open(url: "sqlite:\(dir)/stages.sqlite", logger: Logger(label: "bench"))
+        let store = try await SQLGatewayStore.open(url: storeURL, logger: Logger(label: "bench"))
         try await store.migrate()
         var t: [String: Double] = [:]
         func time<T>(_ name: String, _ body: () throws -> T) rethrows -> T {
