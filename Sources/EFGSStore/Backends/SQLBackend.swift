@@ -17,7 +17,9 @@ public protocol SQLBackend: Sendable {
     /// them together. A body that throws is undone alone and its caller gets its error; each caller is answered
     /// only once the commit holding its work returned, so a durable commit is as durable as with
     /// ``transaction(_:)``. The default is ``transaction(_:)``; SQLite shares commits (its one writer would
-    /// otherwise commit, and sync, once per upload).
+    /// otherwise commit, and sync, once per upload) and runs them without foreign-key enforcement: a body may insert
+    /// only rows whose references it made itself or knows to exist, and must not rely on a cascade
+    /// (``SQLiteBackend/transactionSharingCommit(_:)``).
     func transactionSharingCommit<T: Sendable>(
         _ body: @escaping @Sendable (any SQLDatabase) async throws -> T
     ) async throws -> T
