@@ -12,14 +12,15 @@ public enum Base64 {
         return t
     }()
 
-    /// Standard Base64 with padding, as ASCII bytes.
+    /// Standard Base64 with padding, as ASCII bytes, written straight into the result (``write(_:to:)``).
     public static func encode(_ bytes: [UInt8]) -> [UInt8] {
-        var out = [UInt8]()
-        bytes.withUnsafeBytes { append($0, to: &out) }
-        return out
+        [UInt8](unsafeUninitializedCapacity: encodedCount(bytes.count)) { out, count in
+            count = bytes.withUnsafeBytes { write($0, to: out) }
+        }
     }
 
-    /// Appends the standard Base64 (with padding) of `bytes` to `out`, without intermediate arrays.
+    /// Appends the standard Base64 (with padding) of `bytes` to `out`, through a temporary buffer (on the stack for
+    /// short input).
     public static func append(_ bytes: UnsafeRawBufferPointer, to out: inout [UInt8]) {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: encodedCount(bytes.count)) { buffer in
             let written = write(bytes, to: buffer)
