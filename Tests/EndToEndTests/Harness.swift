@@ -203,19 +203,20 @@ struct HarnessError: Error, CustomStringConvertible {
 /// One `efgs serve` process on loopback. The port comes from its `Gateway listening` event line.
 final class ServeProcess: @unchecked Sendable {
     let process = Process()
-    private let lock = NSLock()
-    private var buffer = ""
     private(set) var port = 0
 
     init(config: String, in dir: URL, environment: [String: String] = [:]) throws {
+        let pipe = Pipe()
+        out = pipe
+        reader = OutputReader(pipe.fileHandleForReading)
         process.executableURL = EFGS.binary
         process.arguments = ["serve", "--config", config]
         process.currentDirectoryURL = dir
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = out
         process.standardError = out
-        resumeOutput()
         try process.run()
+        reader.start()
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let line = output.split(separator: "\n").first(where: { $0.contains("message=\"Gateway listening\"") }),
@@ -233,29 +234,26 @@ final class ServeProcess: @unchecked Sendable {
     }
 
     /// The pipe of stdout and stderr.
-    private let out = Pipe()
+    private let out: Pipe
+
+    /// Reads the pipe on a thread of its own with blocking reads. Not `FileHandle.readabilityHandler`: its dispatch
+    /// source, still registered when the pipe reaches end of file and its descriptor is closed, crashed the test
+    /// process in libdispatch's `_dispatch_event_loop_drain` (cf. swift-corelibs-foundation's Linux `FileHandle`).
+    private let reader: OutputReader
 
     /// Stops reading the process's output: once the pipe is full (64 KiB), its writes block, as with a stalled
     /// journald.
     func pauseOutput() {
-        out.fileHandleForReading.readabilityHandler = nil
+        reader.pause()
     }
 
-    /// Reads the process's output into ``output`` again (as from the start).
+    /// Reads the process's output into ``output`` again.
     func resumeOutput() {
-        out.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let data = h.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.buffer += String(decoding: data, as: UTF8.self)
-            self.lock.unlock()
-        }
+        reader.resume()
     }
 
     var output: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return buffer
+        reader.text
     }
 
     /// The `port` attribute of the first event `message` (e.g. `Admin listening`), waiting up to `seconds` for it:
@@ -291,6 +289,58 @@ final class ServeProcess: @unchecked Sendable {
             }
         }
         return process.terminationStatus
+    }
+}
+
+/// The text a child process writes into a pipe, read until end of file by a thread of its own with `read(2)`, which
+/// can be paused (the pipe then fills and the child's writes block). The thread keeps the pipe's reading end open
+/// until it has seen end of file.
+final class OutputReader: @unchecked Sendable {
+    private let handle: FileHandle
+    private let condition = NSCondition()
+    private var paused = false
+    private var bytes: [UInt8] = []
+
+    init(_ handle: FileHandle) {
+        self.handle = handle
+    }
+
+    func start() {
+        Thread.detachNewThread { [self] in
+            let fd = handle.fileDescriptor
+            // small reads, so that a pause leaves at most one chunk read past it
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                condition.lock()
+                while paused { condition.wait() }
+                condition.unlock()
+                let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return }
+                condition.lock()
+                bytes += chunk[..<n]
+                condition.unlock()
+            }
+        }
+    }
+
+    func pause() {
+        condition.lock()
+        paused = true
+        condition.unlock()
+    }
+
+    func resume() {
+        condition.lock()
+        paused = false
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    var text: String {
+        condition.lock()
+        defer { condition.unlock() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
