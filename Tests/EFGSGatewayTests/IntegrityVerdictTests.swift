@@ -114,4 +114,32 @@ final class IntegrityVerdictTests: XCTestCase {
         let france = try XCTUnwrap(countries.first { $0.country == "FR" })
         XCTAssertFalse(france.connected, "its AUTHENTICATION row fails the check")
     }
+
+    /// On SQLite every request's row is read on the request's own thread (``SQLiteCertificateRows``): a request
+    /// answered without any other read (a future date: 404) holds none of the store's SQLiteNIO connections — with
+    /// them, each request waited for a hand-over to SQLiteNIO's thread pool and back (issue 14, part 2).
+    func testARequestsRowIsReadWithoutTheStoresConnections() async throws {
+        if TestDatabase.postgresURL != nil { throw XCTSkip("SQLite only: PostgreSQL reads the row the usual way") }
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let tomorrow = UTCDay(Date().addingTimeInterval(86_400)).description
+        let busy = f.store.connectionBusyTime
+        for _ in 0..<3 {
+            let answer = await f.api.handle(
+                method: "GET", path: "/diagnosiskeys/download/\(tomorrow)",
+                request: f.request("GET", country: "FR", headers: [("Accept", "application/protobuf; version=1.0")]))
+            XCTAssertEqual(answer.status, 404)
+            XCTAssertEqual(answer.bodyText, #"{"message":"Could not find any batches for given date"}"#)
+        }
+        XCTAssertEqual(f.store.connectionBusyTime, busy, "no read through SQLiteNIO")
+
+        _ = try await f.store.revokeCertificates(
+            thumbprint: f.countries["FR"]!.auth.thumbprint, country: "FR", type: .authentication)
+        let busyAfterRevocation = f.store.connectionBusyTime
+        let refused = await f.api.handle(
+            method: "GET", path: "/diagnosiskeys/download/\(tomorrow)",
+            request: f.request("GET", country: "FR", headers: [("Accept", "application/protobuf; version=1.0")]))
+        XCTAssertEqual(refused.status, 403)
+        XCTAssertEqual(f.store.connectionBusyTime, busyAfterRevocation, "the revocation, too, read on the thread")
+    }
 }

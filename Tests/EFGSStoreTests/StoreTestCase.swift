@@ -9,7 +9,7 @@ import XCTest
 /// emptied) when `EFGS_TEST_POSTGRES_URL` is set. `tearDown` closes the store and removes the SQLite files.
 class StoreTestCase: XCTestCase {
     private(set) var store: SQLGatewayStore!
-    private var sqliteFile = ""
+    private(set) var sqliteFile = ""
 
     /// Whether the tests run on PostgreSQL.
     var onPostgres: Bool { TestDatabase.postgresURL != nil }

@@ -5,9 +5,11 @@ import EFGSStore
 
 /// Certificate-table lookups with the integrity check on every lookup (PROTOCOL.md §7.6): a row whose operator
 /// signature does not verify under the trust anchor is treated as absent and logged (class CertificateService).
-/// Rows are read from the store for every lookup (concurrent lookups of one thumbprint share a query that began
-/// after each of them asked, ``SharedFreshReads``: a revocation counts from the next request on); the public-key
-/// work of a row's check is done once per process (``IntegrityVerdicts``).
+/// Rows are read from the store for every lookup, by a read that began after the lookup asked, so a revocation counts
+/// from the next request on: on the calling thread where the store can
+/// (``CertificateStore/certificatesNow(thumbprint:type:)``, SQLite), otherwise with concurrent lookups of one
+/// thumbprint sharing a query (``SharedFreshReads``); the public-key work of a row's check is done once per process
+/// (``IntegrityVerdicts``).
 public struct CertificateDirectory: Sendable {
     let store: any CertificateStore
     let trustAnchor: TrustAnchors
@@ -53,9 +55,15 @@ public struct CertificateDirectory: Sendable {
         thumbprint: String, country: String, type: CertificateType, log: EventScope
     ) async throws -> Lookup {
         let store = self.store
-        let rows = try await rowReads.read(RowsKey(thumbprint: thumbprint, type: type)) {
-            try await store.certificates(thumbprint: thumbprint, type: type)
-        }.filter { $0.country == country }
+        let read: [CertificateRow]
+        if let now = store.certificatesNow(thumbprint: thumbprint, type: type) {
+            read = now
+        } else {
+            read = try await rowReads.read(RowsKey(thumbprint: thumbprint, type: type)) {
+                try await store.certificates(thumbprint: thumbprint, type: type)
+            }
+        }
+        let rows = read.filter { $0.country == country }
         guard !rows.isEmpty else { return .absent }
         return rows.first { integrityChecked($0, log: log) != nil }.map(Lookup.verified) ?? .failingIntegrity
     }

@@ -9,7 +9,8 @@ import SQLiteKit
 import Synchronization
 
 /// The embedded default (PROTOCOL.md §7.1): one SQLite file in WAL mode, one connection that writes (every
-/// transaction, serialized), and for a file a second one that only reads (every ``read(_:)``, serialized too).
+/// transaction, serialized), and for a file a second one that only reads (every ``read(_:)``, serialized too) — and
+/// the reading connections of ``SQLiteCertificateRows``, which read the certificate row of a request on its own thread.
 ///
 /// In WAL mode a read sees the last commit made before it began and neither waits for a writer nor holds one up
 /// (https://sqlite.org/wal.html#concurrency), so on the reading connection the certificate row of a request, the
@@ -40,6 +41,9 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     let foreignKeysAreOn = Mutex(true)
     /// Checkpoints the WAL off the commit path (not for `:memory:`, which has no WAL); set once by ``open``.
     private(set) var checkpointer: SQLiteCheckpointer?
+    /// The certificate rows read on the calling thread (``SQLiteCertificateRows``; not for `:memory:`, whose database
+    /// belongs to its one connection); set once by ``open``.
+    private(set) var certificateRows: SQLiteCertificateRows?
     /// The transactions waiting to share a commit (``transactionSharingCommit(_:)``).
     let commitGroups = SQLiteCommitGroups()
     /// At most this many uploads (transactions of ``transactionSharingCommit(_:)``) share a commit.
@@ -89,6 +93,8 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
                     pagesPerCheckpoint: checkpointPages.new,
                     pagesBeforeHoldingWriters: checkpointPages.holdingWriters, pauseBetweenRounds: checkpointPause,
                     logger: logger)
+                backend.certificateRows = SQLiteCertificateRows(
+                    path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
             }
         } catch {
             try? await reader?.close()
@@ -221,8 +227,8 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
 
     /// Runs transactions of waiting ``SQLiteCommitGroups`` members until none waits: each takes the writing
     /// connection, `BEGIN IMMEDIATE`, the first member, each further one in a savepoint (`ROLLBACK TO` when its body
-    /// threw), `COMMIT`, then answers its members. Runs in a task of its own, which no caller's cancellation reaches (SQLiteNIO runs no
-    /// statement for a cancelled task).
+    /// threw), `COMMIT`, then answers its members. Runs in a task of its own, which no caller's cancellation reaches
+    /// (SQLiteNIO runs no statement for a cancelled task).
     private func leadCommitGroups() async {
         let db = connection.sql()
         repeat {
@@ -329,6 +335,7 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     /// copies the whole WAL back and removes it).
     public func close() async throws {
         var failure: (any Error)?
+        certificateRows?.close()
         do { try await checkpointer?.close() } catch { failure = error }
         do { try await reader?.close() } catch { failure = failure ?? error }
         try await connection.close()

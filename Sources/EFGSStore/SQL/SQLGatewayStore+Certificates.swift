@@ -32,6 +32,10 @@ extension SQLGatewayStore {
         }
     }
 
+    public func certificatesNow(thumbprint: String, type: CertificateType) -> [CertificateRow]? {
+        (backend as? SQLiteBackend)?.certificateRows?.rows(thumbprint: thumbprint, type: type.rawValue)
+    }
+
     public func certificates(country: String?, type: CertificateType?) async throws -> [CertificateRow] {
         try await backend.read { db in
             var q = SQLQueryString("SELECT * FROM certificates WHERE 1 = 1")
