@@ -22,7 +22,8 @@ import VaporCSQLite
 /// (`--database-url`): into the same tables, emptied first, with `COPY … FROM STDIN` — and a/b;
 /// (c) downloads one full batch repeatedly and reports requests/s; (d) times the batching run over all keys;
 /// (e), with `--http-load`: `wrk` against the gateway's download (protobuf, JSON), an authenticated 404 and an
-/// unauthenticated 405, and against nginx serving the same download bytes, with the ratios (``HTTPLoad``).
+/// unauthenticated 405, and against nginx serving the same download bytes (protobuf and JSON), with the ratios
+/// (``HTTPLoad``).
 struct Benchmark: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract:
@@ -76,7 +77,7 @@ struct Benchmark: AsyncParsableCommand {
         var stages: [(name: String, seconds: Double)] = []
         /// (a)'s uploads and the commits that stored them, where uploads share commits (SQLite).
         var sharedCommits: SharedCommits?
-        /// (e): nginx, protobuf, JSON, authenticated 404, unauthenticated 405.
+        /// (e): nginx (protobuf bytes), protobuf, nginx (JSON bytes), JSON, authenticated 404, unauthenticated 405.
         var load: [HTTPLoad.Result] = []
     }
 
@@ -227,9 +228,11 @@ struct Benchmark: AsyncParsableCommand {
         return (requests, Self.elapsed(since: start))
     }
 
-    /// (e): wrk against nginx serving the bytes of FR's protobuf download, then against the gateway's downloads
-    /// (protobuf, JSON), an authenticated 404 (tomorrow) and an unauthenticated 405; for each gateway run, how busy
-    /// `store`'s connections were on average (SQLite: 0 to 2, its writing and its reading connection together).
+    /// (e): wrk against nginx serving the bytes of FR's protobuf download, the gateway's protobuf download, nginx
+    /// serving the bytes of FR's JSON download (4.4 times as many: per byte, the JSON download cannot be as fast as the
+    /// protobuf one, and nginx shows how much of the difference the bytes alone make), the gateway's JSON download, an
+    /// authenticated 404 (tomorrow) and an unauthenticated 405; for each gateway run, how busy `store`'s connections
+    /// were on average (SQLite: 0 to 2, its writing and its reading connection together).
     func loadFigures(
         base: String, batch: DownloadBatchRecord, thumbprint: String, client: GatewayClient, settings: AuthSettings,
         store: any StoreLifecycle
@@ -242,12 +245,18 @@ struct Benchmark: AsyncParsableCommand {
         let sample = try await client.send(
             method: .GET, path: "/diagnosiskeys/download/\(today)", headers: protobuf)
         guard sample.status == 200 else { throw ValidationError("download answered \(sample.status)") }
+        let jsonSample = try await client.send(
+            method: .GET, path: "/diagnosiskeys/download/\(today)", headers: json)
+        guard jsonSample.status == 200 else { throw ValidationError("JSON download answered \(jsonSample.status)") }
         print("(e) wrk, \(loadConnections) connections, \(loadSeconds) s each …")
         let nginx = try HTTPLoad.Nginx(serving: sample.body)
         defer { nginx.stop() }
+        let nginxJSON = try HTTPLoad.Nginx(serving: jsonSample.body)
+        defer { nginxJSON.stop() }
         let runs: [(String, String, [(String, String)])] = [
             ("nginx, the same \(sample.body.count) bytes as a static file", nginx.url, []),
             ("gateway download, protobuf", base + "/diagnosiskeys/download/\(today)", identity + protobuf),
+            ("nginx, the JSON download's \(jsonSample.body.count) bytes as a static file", nginxJSON.url, []),
             ("gateway download, JSON", base + "/diagnosiskeys/download/\(today)", identity + json),
             (
                 "gateway authenticated 404 (tomorrow)", base + "/diagnosiskeys/download/\(tomorrow)",
@@ -260,7 +269,7 @@ struct Benchmark: AsyncParsableCommand {
             let busyBefore = store.connectionBusyTime
             var result = try await HTTPLoad.wrk(
                 name, url: url, headers: headers, seconds: loadSeconds, connections: loadConnections)
-            if url != nginx.url {
+            if url != nginx.url && url != nginxJSON.url {
                 let busy = (store.connectionBusyTime - busyBefore).components
                 result.databaseBusy = (Double(busy.seconds) + Double(busy.attoseconds) / 1e18) / result.seconds
             }
@@ -331,8 +340,9 @@ struct Benchmark: AsyncParsableCommand {
         print(
             "(d) batching: \(totalKeys) keys into \(f.created.count) download batches in \(Self.fmt(f.secondsD)) s → "
                 + "\(Self.fmt(Double(totalKeys) / f.secondsD, 0)) keys/s")
-        if f.load.count == 5 {
-            let (nginx, protobuf, json, notFound, notAllowed) = (f.load[0], f.load[1], f.load[2], f.load[3], f.load[4])
+        if f.load.count == 6 {
+            let (nginx, protobuf, nginxJSON, json) = (f.load[0], f.load[1], f.load[2], f.load[3])
+            let (notFound, notAllowed) = (f.load[4], f.load[5])
             print(
                 "(e) HTTP load, wrk -t 2 -c \(loadConnections) -d \(loadSeconds)s, download.cacheMegabytes "
                     + "\(downloadCacheMegabytes), in this order:")
@@ -342,7 +352,9 @@ struct Benchmark: AsyncParsableCommand {
                     + "(target ≥ 0.25), download p99 \(Self.fmt(protobuf.p99Milliseconds, 2)) ms (target < 20)")
             print(
                 "    download JSON / protobuf = \(Self.fmt(json.requestsPerSecond / protobuf.requestsPerSecond, 3)) "
-                    + "(target ≥ 0.5)")
+                    + "(target ≥ 0.5); the same bytes from nginx: JSON / protobuf = "
+                    + "\(Self.fmt(nginxJSON.requestsPerSecond / nginx.requestsPerSecond, 3)), download JSON / nginx = "
+                    + "\(Self.fmt(json.requestsPerSecond / nginxJSON.requestsPerSecond, 3))")
             print(
                 "    authenticated 404 / unauthenticated 405 = "
                     + "\(Self.fmt(notFound.requestsPerSecond / notAllowed.requestsPerSecond, 3)) (target ≥ 0.5)")

@@ -90,14 +90,19 @@ final class DemoEndToEndTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.output)
         let lines = r.output.split(separator: "\n").map(String.init)
         func line(_ prefix: String) -> String { lines.first { $0.hasPrefix("    " + prefix) } ?? "" }
-        for name in ["nginx, the same", "gateway download, protobuf", "gateway download, JSON"] {
+        for name in [
+            "nginx, the same", "gateway download, protobuf", "nginx, the JSON download's", "gateway download, JSON",
+        ] {
             XCTAssertTrue(line(name).contains(" requests/s, p50 "), r.output)
             XCTAssertFalse(line(name).contains("non-2xx"), "every request answered 200: \(line(name))")
             XCTAssertFalse(line(name).contains(": 0 requests/s"), line(name))
         }
         XCTAssertTrue(line("gateway authenticated 404").contains("non-2xx"), r.output)
         XCTAssertTrue(line("gateway unauthenticated 405").contains("non-2xx"), r.output)
-        for ratio in ["download protobuf / nginx = ", "download JSON / protobuf = ", "authenticated 404 / unauth"] {
+        for ratio in [
+            "download protobuf / nginx = ", "download JSON / protobuf = ", "from nginx: JSON / protobuf = ",
+            "download JSON / nginx = ", "authenticated 404 / unauth",
+        ] {
             XCTAssertTrue(lines.contains { $0.contains(ratio) }, r.output)
         }
     }

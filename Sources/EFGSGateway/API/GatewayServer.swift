@@ -98,7 +98,8 @@ struct GatewayResponder: HTTPResponder {
     /// (`server.writeTimeout`, ``ConnectionGuard``).
     ///
     /// Each piece costs two hops between the event loop and the concurrency pool, so the pieces are large: a
-    /// download of up to 5000 keys (about 228 KB as protobuf, 1 MB as JSON) is one piece. With pieces of 64 KiB
+    /// download of up to 5000 keys is one piece as protobuf (about 228 KB) and one or two as JSON (1.0–1.2 MB,
+    /// with the visited countries). With pieces of 64 KiB
     /// (until 2026-12-03) the hops were most of a download's cost. The price is the pace asked of a slow reader:
     /// within `server.writeTimeout` it must read about a piece or a third of a full send buffer, whichever is more,
     /// where a third of the send buffer was enough before; at the default 30 s a peer reading faster than about
