@@ -229,10 +229,10 @@ struct Benchmark: AsyncParsableCommand {
     }
 
     /// (e): wrk against nginx serving the bytes of FR's protobuf download, the gateway's protobuf download, nginx
-    /// serving the bytes of FR's JSON download (4.4 times as many: per byte, the JSON download cannot be as fast as the
-    /// protobuf one, and nginx shows how much of the difference the bytes alone make), the gateway's JSON download, an
-    /// authenticated 404 (tomorrow) and an unauthenticated 405; for each gateway run, how busy `store`'s connections
-    /// were on average (SQLite: 0 to 2, its writing and its reading connection together).
+    /// serving the bytes of FR's JSON download (about five times as many: per request, the JSON download cannot be as
+    /// fast as the protobuf one, and nginx shows how much of the difference the bytes alone make), the gateway's JSON
+    /// download, an authenticated 404 (tomorrow) and an unauthenticated 405; for each gateway run, how busy `store`'s
+    /// connections were on average (SQLite: 0 to 2, its writing and its reading connection together).
     func loadFigures(
         base: String, batch: DownloadBatchRecord, thumbprint: String, client: GatewayClient, settings: AuthSettings,
         store: any StoreLifecycle
