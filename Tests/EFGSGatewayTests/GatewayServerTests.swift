@@ -76,6 +76,22 @@ final class GatewayServerTests: XCTestCase {
         XCTAssertTrue(f.lines.contains { $0.contains(#"message="Untrusted proxy address""#) })
     }
 
+    /// A trusted proxy's request without the identity headers: 403 with the §4.4 message, and the event names the
+    /// peer (the address text is built only for a refusal).
+    func testRequestWithoutIdentityHeadersIsRefusedNamingThePeer() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        try await application(f).test(.live) { client in
+            try await client.execute(uri: "/diagnosiskeys/callback", method: .get, headers: [:]) {
+                XCTAssertEqual($0.status.code, 403)
+                XCTAssertEqual(
+                    String(buffer: $0.body), #"{"message":"Client is not authorized to access the service"}"#)
+            }
+        }
+        let refusal = f.lines.first { $0.contains(#"message="No thumbprint or distinguish name""#) }
+        XCTAssertTrue(refusal?.contains(#"peer="127.0.0.1""#) ?? false, f.lines.joined(separator: "\n"))
+    }
+
     func testMethodNotAllowedThroughTheServer() async throws {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }

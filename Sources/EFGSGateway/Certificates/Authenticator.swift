@@ -63,8 +63,11 @@ public struct Authenticator: Sendable {
     /// Steps 1–3 of §4.4: the identity the mode presents, believed only from a trusted proxy (modes a, b) or from
     /// the TLS handshake (mode c); the certificate must be valid now.
     func presentedIdentity(_ request: APIRequest, now: Date) throws -> PresentedIdentity {
-        let peerText = request.peerAddress.map(IPAddressBytes.format) ?? "unknown"
-        let missing = Self.refusal(403, Self.notAuthorized, "No thumbprint or distinguish name", [("peer", peerText)])
+        // built only for a refusal: every request passes here
+        var peerText: String { request.peerAddress.map(IPAddressBytes.format) ?? "unknown" }
+        var missing: APIError {
+            Self.refusal(403, Self.notAuthorized, "No thumbprint or distinguish name", [("peer", peerText)])
+        }
         switch settings.mode {
         case .proxyHeaders, .proxyCertificate:
             guard let peer = request.peerAddress, settings.trustedProxies.contains(where: { $0.contains(peer) }) else {
