@@ -206,15 +206,15 @@ final class ServeProcess: @unchecked Sendable {
     private(set) var port = 0
 
     init(config: String, in dir: URL, environment: [String: String] = [:]) throws {
+        // stdout and stderr into one pipe, read by `reader`
         let pipe = Pipe()
-        out = pipe
         reader = OutputReader(pipe.fileHandleForReading)
         process.executableURL = EFGS.binary
         process.arguments = ["serve", "--config", config]
         process.currentDirectoryURL = dir
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = out
-        process.standardError = out
+        process.standardOutput = pipe
+        process.standardError = pipe
         try process.run()
         reader.start()
         let deadline = Date().addingTimeInterval(60)
@@ -232,9 +232,6 @@ final class ServeProcess: @unchecked Sendable {
         stop()
         throw HarnessError("efgs serve did not start listening within 60 s: \(output)")
     }
-
-    /// The pipe of stdout and stderr.
-    private let out: Pipe
 
     /// Reads the pipe on a thread of its own with blocking reads. Not `FileHandle.readabilityHandler`: its dispatch
     /// source, still registered when the pipe reaches end of file and its descriptor is closed, crashed the test
