@@ -13,16 +13,18 @@ import PostgresNIO
 import ServiceLifecycle
 import VaporCSQLite
 
-/// The PostgreSQL baseline of (b): the gateway's tables emptied, then the same upload-batch rows by INSERT and the
-/// same key rows by `COPY … FROM STDIN`, all in one transaction on one connection.
+/// The PostgreSQL baselines of (b) and (b′): the gateway's tables emptied, then the same upload-batch rows by INSERT
+/// and the same key rows by `COPY … FROM STDIN` on one connection, all in one transaction (b) or with a commit after
+/// every `batchesPerCommit` upload batches (b′).
 enum RawPostgresCopy {
-    /// Returns the seconds spent from BEGIN to COMMIT.
-    static func run(url: String, uploads: [(tag: String, signature: String)], rows: [[StoredKey]]) async throws
-        -> Double
-    {
+    /// Returns the seconds spent from the first BEGIN to the last COMMIT.
+    static func run(
+        url: String, uploads: [(tag: String, signature: String)], rows: [[StoredKey]], batchesPerCommit: Int? = nil
+    ) async throws -> Double {
         let backend = try PostgresBackend(url: url, logger: Logger(label: "bench"))
         do {
-            let seconds = try await run(backend: backend, uploads: uploads, rows: rows, emptyFirst: true)
+            let seconds = try await run(
+                backend: backend, uploads: uploads, rows: rows, emptyFirst: true, batchesPerCommit: batchesPerCommit)
             try await backend.close()
             return seconds
         } catch {
@@ -31,13 +33,15 @@ enum RawPostgresCopy {
         }
     }
 
-    /// Writes on one connection of `backend`; returns the seconds from BEGIN to COMMIT. The upload batches are
-    /// `country`'s, accepted at `acceptedAt` (epoch milliseconds; nil: now); with `emptyFirst` false the tables are
-    /// not emptied (`efgs benchmark-scale`'s fill).
+    /// Writes on one connection of `backend`; returns the seconds from the first BEGIN to the last COMMIT. The upload
+    /// batches are `country`'s, accepted at `acceptedAt` (epoch milliseconds; nil: now); with `emptyFirst` false the
+    /// tables are not emptied (`efgs benchmark-scale`'s fill); with `batchesPerCommit`, a commit (with the server's
+    /// `synchronous_commit`, as an upload's) follows every that many batches.
     static func run(
         backend: PostgresBackend, uploads: [(tag: String, signature: String)], rows: [[StoredKey]],
-        country: String = "DE", acceptedAt: Int64? = nil, emptyFirst: Bool
+        country: String = "DE", acceptedAt: Int64? = nil, emptyFirst: Bool, batchesPerCommit: Int? = nil
     ) async throws -> Double {
+        precondition(batchesPerCommit.map { $0 > 0 } ?? true, "at least one batch per commit")
         let logger = Logger(label: "bench")
         return try await backend.withConnection { conn in
             if emptyFirst {
@@ -48,7 +52,11 @@ enum RawPostgresCopy {
             let start = DispatchTime.now()
             try await conn.query("BEGIN", logger: logger)
             do {
-                for (upload, keys) in zip(uploads, rows) {
+                for (offset, (upload, keys)) in zip(uploads, rows).enumerated() {
+                    if let batchesPerCommit, offset > 0, offset % batchesPerCommit == 0 {
+                        try await conn.query("COMMIT", logger: logger)
+                        try await conn.query("BEGIN", logger: logger)
+                    }
                     let inserted = try await conn.query(
                         """
                         INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature, auth_thumbprint, auth_pem,

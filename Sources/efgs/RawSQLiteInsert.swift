@@ -13,16 +13,21 @@ import PostgresNIO
 import ServiceLifecycle
 import VaporCSQLite
 
-/// The baseline of (b): SQLite's C API, one transaction, one prepared INSERT reused for every key row.
+/// The baselines of (b) and (b′): SQLite's C API, one prepared INSERT reused for every key row, in one transaction
+/// (b) or with a durable commit after every `batchesPerCommit` upload batches (b′).
 enum RawSQLiteInsert {
     struct Failure: Error, CustomStringConvertible { var description: String }
 
-    /// Returns the seconds spent from BEGIN to COMMIT. The upload batches are `country`'s, accepted at `acceptedAt`
-    /// (epoch milliseconds; nil: now).
+    /// Returns the seconds spent from the first BEGIN to the last COMMIT. The upload batches are `country`'s, accepted
+    /// at `acceptedAt` (epoch milliseconds; nil: now). With `batchesPerCommit` (b′), a commit follows every that
+    /// many batches — with the gateway's `synchronous=FULL`, each syncs the WAL as an upload's commit does — and the
+    /// WAL is not copied back during the run (the gateway's ``SQLiteCheckpointer`` does that outside its commits);
+    /// without (b), every batch goes into one transaction and a commit that finds 16384 WAL pages copies them back.
     static func run(
         path: String, uploads: [(tag: String, signature: String)],
-        rows: [[StoredKey]], country: String = "DE", acceptedAt: Int64? = nil
+        rows: [[StoredKey]], country: String = "DE", acceptedAt: Int64? = nil, batchesPerCommit: Int? = nil
     ) throws -> Double {
+        precondition(batchesPerCommit.map { $0 > 0 } ?? true, "at least one batch per commit")
         var db: OpaquePointer?
         guard sqlite_nio_sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, nil) == SQLITE_OK, let db else {
             throw Failure(description: "cannot open \(path)")
@@ -45,8 +50,10 @@ enum RawSQLiteInsert {
         for pragma in SQLiteBackend.pragmas(cacheMegabytes: DatabaseSettings().sqliteCacheMegabytes) {
             try exec(pragma)
         }
-        // no background checkpointer here (SQLiteCheckpointer): the commit that finds 16384 WAL pages copies them back
-        try exec("PRAGMA wal_autocheckpoint=16384")
+        if batchesPerCommit == nil {
+            // no background checkpointer here (SQLiteCheckpointer): the commit that finds 16384 WAL pages copies them
+            try exec("PRAGMA wal_autocheckpoint=16384")
+        }
         let batchInsert = try prepare(
             """
             INSERT INTO upload_batches (country, upload_tag, accepted_at, key_count, format, batch_signature, auth_thumbprint, auth_pem,
@@ -67,7 +74,11 @@ enum RawSQLiteInsert {
         }
         let start = DispatchTime.now()
         try exec("BEGIN IMMEDIATE")
-        for (upload, keys) in zip(uploads, rows) {
+        for (offset, (upload, keys)) in zip(uploads, rows).enumerated() {
+            if let batchesPerCommit, offset > 0, offset % batchesPerCommit == 0 {
+                try exec("COMMIT")
+                try exec("BEGIN IMMEDIATE")
+            }
             sqlite_nio_sqlite3_bind_text(batchInsert, 1, country, -1, transient)
             sqlite_nio_sqlite3_bind_text(batchInsert, 2, upload.tag, -1, transient)
             sqlite_nio_sqlite3_bind_int64(batchInsert, 3, acceptedAt ?? UTCTimestamp.millis(Date()))

@@ -76,8 +76,9 @@ final class DemoEndToEndTests: XCTestCase {
         XCTAssertEqual(again.status, 0, "its own folder is recreated: \(again.output)")
     }
 
-    /// `efgs benchmark --http-load` (a smoke run): wrk against nginx serving the download's bytes and against the
-    /// gateway, every download answered 200, the 404 and 405 runs answered as such, and the ratios printed.
+    /// `efgs benchmark --http-load` (a smoke run): both raw baselines of the ingest, wrk against nginx serving the
+    /// download's bytes and against the gateway, every download answered 200, the 404 and 405 runs answered as such,
+    /// and the ratios printed.
     func testBenchmarkHTTPLoadComparesTheGatewayWithNginx() throws {
         try EFGS.requireBinary()
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("efgs-e2e-load-\(UUID())")
@@ -97,6 +98,10 @@ final class DemoEndToEndTests: XCTestCase {
             XCTAssertFalse(line(name).contains("non-2xx"), "every request answered 200: \(line(name))")
             XCTAssertFalse(line(name).contains(": 0 requests/s"), line(name))
         }
+        // (b′): the raw insert again, committing (durably) after every batch, and (a) against it
+        XCTAssertTrue(
+            lines.contains { $0.hasPrefix("(b′) the same, a durable commit per 1 batch: 50 rows in ") }, r.output)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("    ratio a/b = ") && $0.contains("; a/b′ = ") }, r.output)
         XCTAssertTrue(line("gateway authenticated 404").contains("non-2xx"), r.output)
         XCTAssertTrue(line("gateway unauthenticated 405").contains("non-2xx"), r.output)
         for ratio in [
