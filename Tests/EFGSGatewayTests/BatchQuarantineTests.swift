@@ -82,6 +82,30 @@ final class BatchQuarantineTests: XCTestCase {
             ["batch quarantine", "batch quarantine", "batch release", "batch release", "batch release"])
     }
 
+    /// On SQLite every download's batch row is read on the download's own thread (``SQLiteDownloadBatchRows``): a
+    /// download answered from the batch row alone — a quarantined batch (410), an unknown tag (404), a day whose only
+    /// batch is quarantined (404) — holds none of the store's SQLiteNIO connections, and still sees the quarantine
+    /// committed just before (issue 14, part 1: each download waited for a hand-over to SQLiteNIO's thread pool and
+    /// back).
+    func testADownloadsBatchRowIsReadWithoutTheStoresConnections() async throws {
+        if TestDatabase.postgresURL != nil { throw XCTSkip("SQLite only: PostgreSQL reads the row the usual way") }
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let b1 = try await newBatch(f)
+        try await f.services.batchQuarantine.quarantine(tag: b1, reason: "test", by: .init(operatorName: "ops"))
+        let busy = f.store.connectionBusyTime
+        let withdrawn = await download(f, tag: b1)
+        XCTAssertEqual(withdrawn.status, 410)
+        let unknownTag = "\(UTCDay(Date()).description.replacingOccurrences(of: "-", with: ""))-99"
+        let unknown = await download(f, tag: unknownTag)
+        XCTAssertEqual(unknown.status, 404)
+        XCTAssertEqual(unknown.bodyText, #"{"message":"Could not find batch with given BatchTag"}"#)
+        let emptyDay = await download(f)
+        XCTAssertEqual(emptyDay.status, 404)
+        XCTAssertEqual(emptyDay.bodyText, #"{"message":"Could not find any batches for given date"}"#)
+        XCTAssertEqual(f.store.connectionBusyTime, busy, "no read through SQLiteNIO")
+    }
+
     /// Inspecting with another key under the same id shows which keys do not decrypt.
     func testInspectionReportsKeysThatDoNotDecrypt() async throws {
         let f = try await Fixture()

@@ -9,9 +9,11 @@ import NIOCore
 
 /// Downloading a batch (PROTOCOL.md §5.4): the batch named by `batchTag`, or the first batch of the requested
 /// day, without the caller's own keys, decrypted (§7.1) and encoded in the negotiated format; the download is
-/// recorded in the statistics (§7.7, written behind the response in groups: ``DownloadStatisticsWriter``). The body is built once per
-/// batch content, caller country and format and then served from the ``DownloadCache``; concurrent downloads share
-/// the read of the batch row (``SharedFreshReads``).
+/// recorded in the statistics (§7.7, written behind the response in groups: ``DownloadStatisticsWriter``). The body is
+/// built once per batch content, caller country and format and then served from the ``DownloadCache``. The batch row is
+/// read for every download, by a read that began after the download asked (a quarantine counts from the next one on):
+/// on the calling thread where the store can (``DownloadStore/downloadBatchNow(_:)``, SQLite), otherwise with
+/// concurrent downloads sharing a query (``SharedFreshReads``).
 public struct DownloadService: Sendable {
     /// A downloaded batch.
     public struct Batch: Sendable {
@@ -32,14 +34,9 @@ public struct DownloadService: Sendable {
     let cache: DownloadCache
     let statistics: DownloadStatisticsWriter
     /// Batch rows read for concurrent downloads at once (each from a query that began after it asked).
-    let batchReads = SharedFreshReads<BatchLookup, DownloadBatchRecord?>(sharesFailure: StoreError.isUnavailable)
+    let batchReads = SharedFreshReads<DownloadBatchLookup, DownloadBatchRecord?>(
+        sharesFailure: StoreError.isUnavailable)
     let clock: @Sendable () -> Date
-
-    /// A batch row asked for by tag, or as the first batch created from a moment on.
-    enum BatchLookup: Hashable, Sendable {
-        case tag(String)
-        case firstCreated(atOrAfterMillis: Int64)
-    }
 
     /// A download service over `store`; `maxAgeDays` is `download.maxAgeDays`; the statistics are committed every
     /// `statisticsWindow`, and a failed commit is logged to `log`.
@@ -127,10 +124,7 @@ public struct DownloadService: Sendable {
     func find(day: UTCDay, date: String, batchTag: String?) async throws -> DownloadBatchRecord {
         if let tag = batchTag?.trimmingCharacters(in: .whitespaces), !tag.isEmpty, tag.lowercased() != "null" {
             // a text that is no `yyyyMMdd-N` names no batch, and is never sent to the store (NUL on PostgreSQL)
-            let store = self.store
-            guard BatchTag(tag) != nil,
-                let batch = try await batchReads.read(.tag(tag), { try await store.downloadBatch(tag: tag) })
-            else {
+            guard BatchTag(tag) != nil, let batch = try await batch(.tag(tag)) else {
                 throw Self.notFound(
                     "Could not find batch with given BatchTag", "Could not find batch with given batchTag",
                     [("batchTag", tag), ("requestedDate", date)])
@@ -144,16 +138,25 @@ public struct DownloadService: Sendable {
             }
             return batch
         }
-        let (store, start) = (self.store, day.startMillis)
-        guard
-            let batch = try await batchReads.read(
-                .firstCreated(atOrAfterMillis: start), { try await store.firstDownloadBatch(createdAtOrAfter: start) })
-        else {
+        guard let batch = try await batch(.firstCreated(atOrAfterMillis: day.startMillis)) else {
             throw Self.notFound(
                 "Could not find any batches for given date", "Could not find any batches for given date",
                 [("requestedDate", date)])
         }
         return batch
+    }
+
+    /// The batch row `lookup` names, read now: on this thread where the store can, else shared with concurrent
+    /// downloads asking for the same row.
+    func batch(_ lookup: DownloadBatchLookup) async throws -> DownloadBatchRecord? {
+        if let rows = store.downloadBatchNow(lookup) { return rows.first }
+        let store = self.store
+        return try await batchReads.read(lookup) {
+            switch lookup {
+            case .tag(let tag): try await store.downloadBatch(tag: tag)
+            case .firstCreated(let millis): try await store.firstDownloadBatch(createdAtOrAfter: millis)
+            }
+        }
     }
 
     /// 410 for a batch the operator took out of the chain (`efgs batch quarantine`).

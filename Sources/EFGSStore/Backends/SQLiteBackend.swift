@@ -10,7 +10,8 @@ import Synchronization
 
 /// The embedded default (PROTOCOL.md §7.1): one SQLite file in WAL mode, one connection that writes (every
 /// transaction, serialized), and for a file a second one that only reads (every ``read(_:)``, serialized too) — and
-/// the reading connections of ``SQLiteCertificateRows``, which read the certificate row of a request on its own thread.
+/// the reading connections of ``SQLiteReadsNow``, which read the certificate row and the download batch row of a
+/// request on its own thread.
 ///
 /// In WAL mode a read sees the last commit made before it began and neither waits for a writer nor holds one up
 /// (https://sqlite.org/wal.html#concurrency), so on the reading connection the certificate row of a request, the
@@ -41,9 +42,9 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     let foreignKeysAreOn = Mutex(true)
     /// Checkpoints the WAL off the commit path (not for `:memory:`, which has no WAL); set once by ``open``.
     private(set) var checkpointer: SQLiteCheckpointer?
-    /// The certificate rows read on the calling thread (``SQLiteCertificateRows``; not for `:memory:`, whose database
-    /// belongs to its one connection); set once by ``open``.
-    private(set) var certificateRows: SQLiteCertificateRows?
+    /// The certificate and download batch rows read on the calling thread (``SQLiteReadsNow``; not for `:memory:`,
+    /// whose database belongs to its one connection); set once by ``open``.
+    private(set) var readsNow: SQLiteReadsNow?
     /// The transactions waiting to share a commit (``transactionSharingCommit(_:)``).
     let commitGroups = SQLiteCommitGroups()
     /// At most this many uploads (transactions of ``transactionSharingCommit(_:)``) share a commit.
@@ -93,7 +94,7 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
                     pagesPerCheckpoint: checkpointPages.new,
                     pagesBeforeHoldingWriters: checkpointPages.holdingWriters, pauseBetweenRounds: checkpointPause,
                     logger: logger)
-                backend.certificateRows = SQLiteCertificateRows(
+                backend.readsNow = SQLiteReadsNow(
                     path: path, count: max(2, ProcessInfo.processInfo.activeProcessorCount))
             }
         } catch {
@@ -335,7 +336,7 @@ public final class SQLiteBackend: SQLBackend, @unchecked Sendable {
     /// copies the whole WAL back and removes it).
     public func close() async throws {
         var failure: (any Error)?
-        certificateRows?.close()
+        readsNow?.close()
         do { try await checkpointer?.close() } catch { failure = error }
         do { try await reader?.close() } catch { failure = failure ?? error }
         try await connection.close()

@@ -5,8 +5,13 @@
 public protocol DownloadStore: Sendable {
     /// The download batch tagged `tag`, or nil.
     func downloadBatch(tag: String) async throws -> DownloadBatchRecord?
-    /// The oldest download batch created at or after `millis` (epoch milliseconds): the head of a day's chain.
+    /// The oldest download batch created at or after `millis` (epoch milliseconds) and not quarantined: the head of a
+    /// day's chain.
     func firstDownloadBatch(createdAtOrAfter millis: Int64) async throws -> DownloadBatchRecord?
+    /// The batch `lookup` names — as ``downloadBatch(tag:)`` or ``firstDownloadBatch(createdAtOrAfter:)`` — read on the
+    /// calling thread without waiting, where the store can (SQLite: ``SQLiteDownloadBatchRows``), from a read that
+    /// began after the call: the row, or no row for no such batch; nil: not read this way, ask those. By default nil.
+    func downloadBatchNow(_ lookup: DownloadBatchLookup) -> [DownloadBatchRecord]?
     /// Sealed payloads and MACs of the batch's keys not uploaded by `excludingCountry` (`""`: every key), in download
     /// order (upload batch, then position).
     func downloadKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey]
@@ -15,4 +20,8 @@ public protocol DownloadStore: Sendable {
     func uploaderCountries(batchTag: String) async throws -> (contentVersion: Int, countries: Set<String>)?
     /// Upload batches of other countries in the batch whose keys are still stored, in download order (§7.4).
     func auditEntries(batchTag: String, excludingCountry: String) async throws -> [UploadBatchRecord]
+}
+
+extension DownloadStore {
+    public func downloadBatchNow(_ lookup: DownloadBatchLookup) -> [DownloadBatchRecord]? { nil }
 }

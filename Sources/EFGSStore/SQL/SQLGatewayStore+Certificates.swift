@@ -33,7 +33,9 @@ extension SQLGatewayStore {
     }
 
     public func certificatesNow(thumbprint: String, type: CertificateType) -> [CertificateRow]? {
-        (backend as? SQLiteBackend)?.certificateRows?.rows(thumbprint: thumbprint, type: type.rawValue)
+        (backend as? SQLiteBackend)?.readsNow.flatMap {
+            SQLiteCertificateRows.rows(thumbprint: thumbprint, type: type, in: $0)
+        }
     }
 
     public func certificates(country: String?, type: CertificateType?) async throws -> [CertificateRow] {

@@ -22,6 +22,10 @@ extension SQLGatewayStore {
         }
     }
 
+    public func downloadBatchNow(_ lookup: DownloadBatchLookup) -> [DownloadBatchRecord]? {
+        (backend as? SQLiteBackend)?.readsNow.flatMap { SQLiteDownloadBatchRows.rows(lookup, in: $0) }
+    }
+
     /// The hot read of every download: each backend runs ``DownloadKeysQuery`` its fastest way.
     public func downloadKeys(batchTag: String, excludingCountry: String) async throws -> [StoredKey] {
         try await backend.fetchKeys(batchTag: batchTag, excludingCountry: excludingCountry)
