@@ -144,7 +144,8 @@ final class DownloadStoreTests: StoreTestCase {
             CertificateRow(
                 createdAt: 1000, thumbprint: "aa", country: "DE", type: .authentication,
                 pem: "-----BEGIN CERTIFICATE-----\n", operatorSignature: "c2ln"))
-        let firstWithNext = try XCTUnwrap(try await store.downloadBatch(tag: first.tag))
+        let readAgain = try await store.downloadBatch(tag: first.tag)
+        let firstWithNext = try XCTUnwrap(readAgain)
         XCTAssertEqual(firstWithNext.nextTag, second.tag)
         let store = self.store!
         let counts = Mutex((readHere: 0, notReadHere: 0, wrong: 0))
