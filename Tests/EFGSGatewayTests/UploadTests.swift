@@ -169,6 +169,48 @@ final class UploadTests: XCTestCase {
         try await assertEq(try await f.store.storedKeyCount(), 3)
     }
 
+    /// The early trigger of the batching run (§7.3) counts the unbatched keys behind the 201, not before it: an upload
+    /// is answered while that count still waits for the database, and the trigger fires once the count comes back at
+    /// `batching.docLimit`. Until 2026-12-05 the count ran before the answer: a round trip to the database in every
+    /// upload's latency (with the tag look-up overlapped with the records, about 2–4 ms per 5000-key upload on
+    /// PostgreSQL in `efgs benchmark`).
+    func testTheEarlyBatchingTriggerCountsBehindTheAnswer() async throws {
+        let f = try await Fixture()
+        addTeardownBlock { [store = f.store] in try await store.close() }
+        let base = f.services.upload
+        let gated = GatedCountStore(base: f.store)
+        let fired = TriggerCount()
+        let service = UploadService(
+            store: gated, cipher: base.cipher, signatures: base.signatures, settings: base.settings, docLimit: 3,
+            clock: { Date() }, onDocLimitReached: { fired.count.withLock { $0 += 1 } })
+        let de = try XCTUnwrap(f.countries["DE"])
+        let row = try await f.store.certificates(thumbprint: de.auth.thumbprint, type: .authentication).first
+        let caller = AuthenticatedCountry(country: "DE", thumbprint: de.auth.thumbprint, row: try XCTUnwrap(row))
+        let keys = f.keys(3, origin: "DE")
+        let signature = try BatchSigner(certificate: de.sign.certificate, privateKey: de.sign.privateKey)
+            .sign(keys: keys)
+        let log = f.services.log.scope("Test")
+        let outcome = try await withThrowingTaskGroup(of: UploadService.Outcome?.self) { group in
+            group.addTask {
+                try await service.accept(
+                    .init(batchTag: "t1", batchSignature: signature, format: .protobuf, keys: keys), from: caller,
+                    log: log)
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(10))
+                return nil
+            }
+            let first = try await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+        XCTAssertEqual(outcome, .stored(batchTag: "t1"), "answered while the count waits")
+        XCTAssertEqual(fired.count.withLock { $0 }, 0, "not fired before the count came back")
+        gated.open()
+        for _ in 0..<1000 where fired.count.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
+        XCTAssertEqual(fired.count.withLock { $0 }, 1, "fired once the count reached batching.docLimit")
+    }
+
     /// The signature check reads its signer's rows from the store once (§6.4), also when the signer is unknown or
     /// its row fails the integrity check, and still tells those two apart. Until 2026-12-04 it read them twice: a
     /// second round trip to the database in every upload (about 1.2 ms on PostgreSQL, `efgs benchmark`).
@@ -418,6 +460,39 @@ struct CountFailingStore: UploadStore, BatchStore {
     }
 
     func unbatchedKeyCount() async throws -> Int { throw CountFailure() }
+}
+
+/// The gateway's upload store whose count of unbatched keys waits until ``open()`` (or its task is cancelled).
+final class GatedCountStore: UploadStore, BatchStore {
+    let base: SQLGatewayStore
+    private let opened = Mutex(false)
+
+    init(base: SQLGatewayStore) { self.base = base }
+
+    /// Lets the counts go on.
+    func open() { opened.withLock { $0 = true } }
+
+    func isUploadTagReserved(country: String, tag: String) async throws -> Bool {
+        try await base.isUploadTagReserved(country: country, tag: tag)
+    }
+
+    func storeUpload(_ batch: UploadBatchRecord, keys: UploadKeys) async throws -> UploadStoreOutcome {
+        try await base.storeUpload(batch, keys: keys)
+    }
+
+    func createDownloadBatch(now: Date, docLimit: Int) async throws -> DownloadBatchRecord? {
+        try await base.createDownloadBatch(now: now, docLimit: docLimit)
+    }
+
+    func unbatchedKeyCount() async throws -> Int {
+        while !opened.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
+        return try await base.unbatchedKeyCount()
+    }
+}
+
+/// How many times a trigger fired.
+final class TriggerCount: Sendable {
+    let count = Mutex(0)
 }
 
 /// The gateway's certificate store, counting the reads of rows by thumbprint.
