@@ -86,7 +86,7 @@ final class BatchQuarantineTests: XCTestCase {
     /// download answered from the batch row alone — a quarantined batch (410), an unknown tag (404), a day whose only
     /// batch is quarantined (404) — holds none of the store's SQLiteNIO connections, and still sees the quarantine
     /// committed just before (issue 14, part 1: each download waited for a hand-over to SQLiteNIO's thread pool and
-    /// back).
+    /// back); so does an audit answered from the batch row alone (410, 404).
     func testADownloadsBatchRowIsReadWithoutTheStoresConnections() async throws {
         if TestDatabase.postgresURL != nil { throw XCTSkip("SQLite only: PostgreSQL reads the row the usual way") }
         let f = try await Fixture()
@@ -103,6 +103,12 @@ final class BatchQuarantineTests: XCTestCase {
         let emptyDay = await download(f)
         XCTAssertEqual(emptyDay.status, 404)
         XCTAssertEqual(emptyDay.bodyText, #"{"message":"Could not find any batches for given date"}"#)
+        for tag in [b1, unknownTag] {  // the audit reads the batch row the same way
+            let audit = await f.api.handle(
+                method: "GET", path: "/diagnosiskeys/audit/download/\(UTCDay(Date()).description)/\(tag)",
+                request: f.request("GET", country: "FR", headers: [("Accept", "application/json")]))
+            XCTAssertEqual(audit.status, tag == b1 ? 410 : 404, audit.bodyText)
+        }
         XCTAssertEqual(f.store.connectionBusyTime, busy, "no read through SQLiteNIO")
     }
 

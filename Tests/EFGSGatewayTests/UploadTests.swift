@@ -145,6 +145,19 @@ final class UploadTests: XCTestCase {
         try await assertEq(try await f.store.storedKeyCount(), 0)
     }
 
+    /// DE as an authenticated caller, and an upload of `keys` keys of DE's signed by DE's signing certificate.
+    func signedUpload(
+        _ f: Fixture, tag: String, keys count: Int
+    ) async throws -> (caller: AuthenticatedCountry, upload: UploadService.Upload) {
+        let de = try XCTUnwrap(f.countries["DE"])
+        let row = try await f.store.certificates(thumbprint: de.auth.thumbprint, type: .authentication).first
+        let caller = AuthenticatedCountry(country: "DE", thumbprint: de.auth.thumbprint, row: try XCTUnwrap(row))
+        let keys = f.keys(count, origin: "DE")
+        let signature = try BatchSigner(certificate: de.sign.certificate, privateKey: de.sign.privateKey)
+            .sign(keys: keys)
+        return (caller, .init(batchTag: tag, batchSignature: signature, format: .protobuf, keys: keys))
+    }
+
     /// An upload that is stored answers 201 even when the count of unbatched keys after it (the early-batching check,
     /// §7.3) fails: its keys are durable, so a 500 would make the country retry and get 409 for its own batch.
     /// Before, the failed count answered 500.
@@ -153,17 +166,11 @@ final class UploadTests: XCTestCase {
         addTeardownBlock { [store = f.store] in try await store.close() }
         let base = f.services.upload
         let service = UploadService(
-            store: CountFailingStore(base: f.store), cipher: base.cipher, signatures: base.signatures,
+            store: CountReplacingStore(base: f.store) { _ in throw CountReplacingStore.CountFailure() },
+            cipher: base.cipher, signatures: base.signatures,
             settings: base.settings, docLimit: 1, clock: { Date() }, onDocLimitReached: {})
-        let de = try XCTUnwrap(f.countries["DE"])
-        let row = try await f.store.certificates(thumbprint: de.auth.thumbprint, type: .authentication).first
-        let caller = AuthenticatedCountry(country: "DE", thumbprint: de.auth.thumbprint, row: try XCTUnwrap(row))
-        let keys = f.keys(3, origin: "DE")
-        let signature = try BatchSigner(certificate: de.sign.certificate, privateKey: de.sign.privateKey)
-            .sign(keys: keys)
-        let outcome = try await service.accept(
-            .init(batchTag: "t1", batchSignature: signature, format: .protobuf, keys: keys), from: caller,
-            log: f.services.log.scope("Test"))
+        let (caller, upload) = try await signedUpload(f, tag: "t1", keys: 3)
+        let outcome = try await service.accept(upload, from: caller, log: f.services.log.scope("Test"))
         guard case .stored(let tag) = outcome else { return XCTFail("\(outcome)") }
         XCTAssertEqual(tag, "t1")
         try await assertEq(try await f.store.storedKeyCount(), 3)
@@ -178,24 +185,19 @@ final class UploadTests: XCTestCase {
         let f = try await Fixture()
         addTeardownBlock { [store = f.store] in try await store.close() }
         let base = f.services.upload
-        let gated = GatedCountStore(base: f.store)
+        let gate = TestGate()
+        let gated = CountReplacingStore(base: f.store) { store in
+            try await gate.wait()
+            return try await store.unbatchedKeyCount()
+        }
         let fired = TriggerCount()
         let service = UploadService(
             store: gated, cipher: base.cipher, signatures: base.signatures, settings: base.settings, docLimit: 3,
             clock: { Date() }, onDocLimitReached: { fired.count.withLock { $0 += 1 } })
-        let de = try XCTUnwrap(f.countries["DE"])
-        let row = try await f.store.certificates(thumbprint: de.auth.thumbprint, type: .authentication).first
-        let caller = AuthenticatedCountry(country: "DE", thumbprint: de.auth.thumbprint, row: try XCTUnwrap(row))
-        let keys = f.keys(3, origin: "DE")
-        let signature = try BatchSigner(certificate: de.sign.certificate, privateKey: de.sign.privateKey)
-            .sign(keys: keys)
+        let (caller, upload) = try await signedUpload(f, tag: "t1", keys: 3)
         let log = f.services.log.scope("Test")
         let outcome = try await withThrowingTaskGroup(of: UploadService.Outcome?.self) { group in
-            group.addTask {
-                try await service.accept(
-                    .init(batchTag: "t1", batchSignature: signature, format: .protobuf, keys: keys), from: caller,
-                    log: log)
-            }
+            group.addTask { try await service.accept(upload, from: caller, log: log) }
             group.addTask {
                 try await Task.sleep(for: .seconds(10))
                 return nil
@@ -206,7 +208,7 @@ final class UploadTests: XCTestCase {
         }
         XCTAssertEqual(outcome, .stored(batchTag: "t1"), "answered while the count waits")
         XCTAssertEqual(fired.count.withLock { $0 }, 0, "not fired before the count came back")
-        gated.open()
+        gate.open()
         for _ in 0..<1000 where fired.count.withLock({ $0 }) == 0 { try await Task.sleep(for: .milliseconds(10)) }
         XCTAssertEqual(fired.count.withLock { $0 }, 1, "fired once the count reached batching.docLimit")
     }
@@ -441,11 +443,12 @@ final class UploadTests: XCTestCase {
     }
 }
 
-/// The gateway's store, except that counting the unbatched keys fails (a database that went away right after a
-/// commit).
-struct CountFailingStore: UploadStore, BatchStore {
+/// The gateway's upload store with another count of the unbatched keys: `count`, given the store (a failing count: a
+/// database that went away right after a commit; a count that waits).
+struct CountReplacingStore: UploadStore, BatchStore {
     struct CountFailure: Error {}
     let base: SQLGatewayStore
+    let count: @Sendable (SQLGatewayStore) async throws -> Int
 
     func isUploadTagReserved(country: String, tag: String) async throws -> Bool {
         try await base.isUploadTagReserved(country: country, tag: tag)
@@ -459,34 +462,19 @@ struct CountFailingStore: UploadStore, BatchStore {
         try await base.createDownloadBatch(now: now, docLimit: docLimit)
     }
 
-    func unbatchedKeyCount() async throws -> Int { throw CountFailure() }
+    func unbatchedKeyCount() async throws -> Int { try await count(base) }
 }
 
-/// The gateway's upload store whose count of unbatched keys waits until ``open()`` (or its task is cancelled).
-final class GatedCountStore: UploadStore, BatchStore {
-    let base: SQLGatewayStore
+/// A gate that waiters pass once it is opened (a waiting task that is cancelled throws).
+final class TestGate: Sendable {
     private let opened = Mutex(false)
 
-    init(base: SQLGatewayStore) { self.base = base }
-
-    /// Lets the counts go on.
+    /// Lets every waiter pass, now and later.
     func open() { opened.withLock { $0 = true } }
 
-    func isUploadTagReserved(country: String, tag: String) async throws -> Bool {
-        try await base.isUploadTagReserved(country: country, tag: tag)
-    }
-
-    func storeUpload(_ batch: UploadBatchRecord, keys: UploadKeys) async throws -> UploadStoreOutcome {
-        try await base.storeUpload(batch, keys: keys)
-    }
-
-    func createDownloadBatch(now: Date, docLimit: Int) async throws -> DownloadBatchRecord? {
-        try await base.createDownloadBatch(now: now, docLimit: docLimit)
-    }
-
-    func unbatchedKeyCount() async throws -> Int {
+    /// Returns once the gate is open.
+    func wait() async throws {
         while !opened.withLock({ $0 }) { try await Task.sleep(for: .milliseconds(5)) }
-        return try await base.unbatchedKeyCount()
     }
 }
 

@@ -25,7 +25,7 @@ public struct AuditService: Sendable {
         let day = try requestedDate.day(date, today: UTCDay(clock()))
         let notFound: [(String, String)] = [("batchTag", batchTag), ("requestedDate", date)]
         // a text that is no `yyyyMMdd-N` names no batch, and is never sent to the store (`%00` on PostgreSQL)
-        guard BatchTag(batchTag) != nil, let batch = try await store.downloadBatch(tag: batchTag) else {
+        guard BatchTag(batchTag) != nil, let batch = try await batch(tag: batchTag) else {
             throw Self.refusal("Could not find batch with given BatchTag", notFound)
         }
         guard day <= UTCDay(epochMillis: batch.createdAt) else {
@@ -37,6 +37,13 @@ public struct AuditService: Sendable {
             "Requested Audit Information",
             ["batchTag": batchTag, "requestedDate": date, "numEntries": String(records.count)])
         return records.map(AuditEntry.init(record:))
+    }
+
+    /// The batch row tagged `tag`, read now: on this thread where the store can
+    /// (``DownloadStore/downloadBatchNow(_:)``, SQLite), otherwise through the store's usual read.
+    func batch(tag: String) async throws -> DownloadBatchRecord? {
+        if let rows = store.downloadBatchNow(.tag(tag)) { return rows.first }
+        return try await store.downloadBatch(tag: tag)
     }
 
     /// 404 logged by class AuditController.
