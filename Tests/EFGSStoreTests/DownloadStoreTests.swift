@@ -66,11 +66,7 @@ final class DownloadStoreTests: StoreTestCase {
             return
         }
         func assertReadNowAsStored(_ lookup: DownloadBatchLookup, line: UInt = #line) async throws {
-            let stored: DownloadBatchRecord?
-            switch lookup {
-            case .tag(let tag): stored = try await store.downloadBatch(tag: tag)
-            case .firstCreated(let millis): stored = try await store.firstDownloadBatch(createdAtOrAfter: millis)
-            }
+            let stored = try await store.downloadBatch(lookup)
             XCTAssertEqual(store.downloadBatchNow(lookup), stored.map { [$0] } ?? [], "\(lookup)", line: line)
         }
         XCTAssertEqual(store.downloadBatchNow(.tag("20000101-1")), [], "no batch yet")

@@ -43,7 +43,7 @@ public struct AuditService: Sendable {
     /// (``DownloadStore/downloadBatchNow(_:)``, SQLite), otherwise through the store's usual read.
     func batch(tag: String) async throws -> DownloadBatchRecord? {
         if let rows = store.downloadBatchNow(.tag(tag)) { return rows.first }
-        return try await store.downloadBatch(tag: tag)
+        return try await store.downloadBatch(.tag(tag))
     }
 
     /// 404 logged by class AuditController.

@@ -151,12 +151,7 @@ public struct DownloadService: Sendable {
     func batch(_ lookup: DownloadBatchLookup) async throws -> DownloadBatchRecord? {
         if let rows = store.downloadBatchNow(lookup) { return rows.first }
         let store = self.store
-        return try await batchReads.read(lookup) {
-            switch lookup {
-            case .tag(let tag): try await store.downloadBatch(tag: tag)
-            case .firstCreated(let millis): try await store.firstDownloadBatch(createdAtOrAfter: millis)
-            }
-        }
+        return try await batchReads.read(lookup) { try await store.downloadBatch(lookup) }
     }
 
     /// 410 for a batch the operator took out of the chain (`efgs batch quarantine`).

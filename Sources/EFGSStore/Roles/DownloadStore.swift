@@ -24,4 +24,13 @@ public protocol DownloadStore: Sendable {
 
 extension DownloadStore {
     public func downloadBatchNow(_ lookup: DownloadBatchLookup) -> [DownloadBatchRecord]? { nil }
+
+    /// The batch `lookup` names, through the usual read: ``downloadBatch(tag:)`` or
+    /// ``firstDownloadBatch(createdAtOrAfter:)``.
+    public func downloadBatch(_ lookup: DownloadBatchLookup) async throws -> DownloadBatchRecord? {
+        switch lookup {
+        case .tag(let tag): try await downloadBatch(tag: tag)
+        case .firstCreated(let millis): try await firstDownloadBatch(createdAtOrAfter: millis)
+        }
+    }
 }
